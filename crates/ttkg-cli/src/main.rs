@@ -1,0 +1,207 @@
+//! `ttkg`: import technology-transfer reports into the knowledge graph and ask it questions.
+//!
+//! This binary only parses arguments, draws progress and prints results; the
+//! work is done by the `ttkg-*` library crates. Exit codes are documented in
+//! the README and in `ttkg --help`.
+
+mod output;
+mod progress;
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use ttkg_graph::KnowledgeStore;
+use ttkg_import::{ImportError, ImportOptions, Selection, Workspace};
+
+/// Exit codes, as documented in the README.
+mod exit {
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const INVALID_SETUP: u8 = 3;
+    pub const SOME_FILES_FAILED: u8 = 4;
+    pub const STORE: u8 = 5;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "ttkg",
+    version,
+    about = "The technology-transfer knowledge graph: import reports, ask questions.",
+    after_help = "Exit codes: 0 success; 1 unexpected failure; 2 bad usage or bad SPARQL; \
+3 invalid pipelines, ontology or reference data (nothing imported); \
+4 some files failed to import (the others were loaded; failed files keep their previous data); \
+5 the store cannot be opened."
+)]
+struct Cli {
+    /// The workspace folder holding data/, pipelines/ and ontology/.
+    #[arg(long, global = true, default_value = ".", env = "TTKG_ROOT")]
+    root: PathBuf,
+    /// The store folder (RocksDB). Default: ROOT/store.
+    #[arg(long, global = true, env = "TTKG_STORE")]
+    store: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import reports: all of them, those of some pipelines, or some files.
+    Import {
+        /// Pipeline names or report files; none means every pipeline over every file.
+        targets: Vec<String>,
+        /// Re-read files even when their content and pipeline have not changed.
+        #[arg(long)]
+        force: bool,
+        /// Folder of report files. Default: ROOT/data.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Folder for the quarantine files of each run. Default: ROOT/quarantine.
+        #[arg(long)]
+        quarantine: Option<PathBuf>,
+    },
+    /// Check the pipelines against the ontology without importing anything.
+    Check,
+    /// Run a SPARQL SELECT or ASK query; the ontology's prefixes are predeclared.
+    Query {
+        /// The query text; use --file or standard input instead if you prefer.
+        sparql: Option<String>,
+        /// Read the query from a file.
+        #[arg(long, short)]
+        file: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = output::Format::Table)]
+        format: output::Format,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TTKG_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err((code, message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+type Failure = (u8, String);
+
+fn workspace(root: &Path, data: Option<PathBuf>) -> Workspace {
+    Workspace {
+        data_dir: data.unwrap_or_else(|| root.join("data")),
+        pipelines_dir: root.join("pipelines"),
+        ontology_dir: root.join("ontology"),
+    }
+}
+
+fn store_path(cli_root: &Path, store: &Option<PathBuf>) -> PathBuf {
+    store
+        .clone()
+        .unwrap_or_else(|| ttkg_import::default_store(cli_root))
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let store = store_path(&cli.root, &cli.store);
+    match cli.command {
+        Command::Import {
+            targets,
+            force,
+            data,
+            quarantine,
+        } => {
+            let workspace = workspace(&cli.root, data);
+            let selection = selection(&targets);
+            let options = ImportOptions {
+                workspace,
+                store,
+                quarantine_dir: quarantine.unwrap_or_else(|| cli.root.join("quarantine")),
+                selection,
+                force,
+            };
+            let progress = progress::for_terminal(std::io::stderr().is_terminal());
+            let report = ttkg_import::run(&options, progress.as_ref()).map_err(import_failure)?;
+            output::print_summary(&report);
+            if report.failed().next().is_some() {
+                return Ok(ExitCode::from(exit::SOME_FILES_FAILED));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => {
+            let workspace = workspace(&cli.root, None);
+            let (_, _, pipelines) = ttkg_import::prepare(&workspace).map_err(import_failure)?;
+            for p in &pipelines {
+                println!("ok  {}  ({})", p.name, p.path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Query {
+            sparql,
+            file,
+            format,
+        } => {
+            let text = match (sparql, file) {
+                (Some(q), None) => q,
+                (None, Some(f)) => std::fs::read_to_string(&f)
+                    .map_err(|e| (exit::USAGE, format!("{}: {e}", f.display())))?,
+                (None, None) => {
+                    let mut q = String::new();
+                    std::io::stdin().read_to_string(&mut q).map_err(|e| {
+                        (
+                            exit::USAGE,
+                            format!("cannot read the query from standard input: {e}"),
+                        )
+                    })?;
+                    q
+                }
+                (Some(_), Some(_)) => {
+                    return Err((
+                        exit::USAGE,
+                        "give the query as an argument or with --file, not both".into(),
+                    ))
+                }
+            };
+            let store = KnowledgeStore::open(&store).map_err(|e| (exit::STORE, e.to_string()))?;
+            let results = store.query(&text).map_err(|e| match e {
+                ttkg_graph::GraphError::Syntax(_) => (exit::USAGE, e.to_string()),
+                other => (exit::FAILURE, other.to_string()),
+            })?;
+            output::print_results(results, format).map_err(|e| (exit::FAILURE, e))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Existing paths are files to import; anything else names a pipeline.
+fn selection(targets: &[String]) -> Selection {
+    if targets.is_empty() {
+        return Selection::All;
+    }
+    if targets.iter().all(|t| Path::new(t).is_file()) {
+        Selection::Files(targets.iter().map(PathBuf::from).collect())
+    } else {
+        Selection::Pipelines(targets.to_vec())
+    }
+}
+
+fn import_failure(error: ImportError) -> Failure {
+    let code = match &error {
+        ImportError::Pipelines(_) | ImportError::Ontology(_) | ImportError::Reference { .. } => {
+            exit::INVALID_SETUP
+        }
+        ImportError::Selection(_) => exit::USAGE,
+        ImportError::Store(_) => exit::STORE,
+        ImportError::Quarantine { .. } => exit::FAILURE,
+    };
+    (code, error.to_string())
+}

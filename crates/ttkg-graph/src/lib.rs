@@ -1,0 +1,18 @@
+//! The knowledge graph: the ontology and its vocabularies, the mapping of
+//! normalised rows to RDF, and the embedded oxigraph store.
+//!
+//! Each (pipeline, source file) pair owns one named graph. Loading replaces
+//! that graph in a single store transaction, so a query sees either the old
+//! version of a file's facts or the new one, never a mix or a half.
+
+mod error;
+mod mapper;
+mod ontology;
+pub mod store;
+
+pub use error::GraphError;
+pub use mapper::{map_rows, MapStats, SourceRef};
+pub use ontology::Ontology;
+pub use store::{KnowledgeStore, ReplaceStats, RunRecord};
+
+pub use oxigraph;

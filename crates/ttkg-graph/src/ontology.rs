@@ -1,0 +1,202 @@
+//! The ontology and vocabularies of `ontology/`, loaded once per run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use oxigraph::io::{RdfFormat, RdfParser};
+use oxigraph::model::{GraphName, NamedNode, Quad, Term};
+use ttkg_vocab::{public, ttkg, OWL, RDF, SKOS, VOCAB};
+
+use crate::error::GraphError;
+
+/// What the importer needs from `ontology/`: the quads (to load them into
+/// their own graph), the declared terms (to check pipelines), concept labels
+/// (to normalise values) and the classes that type concepts imply.
+#[derive(Debug, Clone)]
+pub struct Ontology {
+    pub quads: Vec<Quad>,
+    pub files: Vec<PathBuf>,
+    declared: BTreeSet<String>,
+    schemes: BTreeSet<String>,
+    implied: BTreeMap<String, String>,
+    labels: Vec<(String, String, String)>,
+}
+
+impl Ontology {
+    /// Loads `dir/*.ttl` and `dir/vocab/*.ttl` (not `shapes.ttl`, which
+    /// describes data rather than the domain).
+    pub fn load(dir: &Path) -> Result<Self, GraphError> {
+        let mut files = ttl_files(dir)?;
+        files.retain(|f| f.file_name().is_none_or(|n| n != "shapes.ttl"));
+        files.extend(ttl_files(&dir.join("vocab"))?);
+        let graph = NamedNode::new_unchecked(ttkg_vocab::ONTOLOGY_GRAPH);
+        let mut quads = Vec::new();
+        for file in &files {
+            quads.extend(parse_turtle(file, GraphName::NamedNode(graph.clone()))?);
+        }
+        Ok(Self::from_quads(quads, files))
+    }
+
+    fn from_quads(quads: Vec<Quad>, files: Vec<PathBuf>) -> Self {
+        let rdf_type = format!("{RDF}type");
+        let declaring = [
+            format!("{OWL}Class"),
+            format!("{OWL}ObjectProperty"),
+            format!("{OWL}DatatypeProperty"),
+            format!("{OWL}AnnotationProperty"),
+        ];
+        let scheme_class = format!("{SKOS}ConceptScheme");
+        let in_scheme = public::SKOS_IN_SCHEME;
+        let implies = ttkg::iri(ttkg::IMPLIES_CLASS);
+        let iso = ttkg::iri(ttkg::ISO_CODE);
+        let notation = format!("{SKOS}notation");
+        let mut declared = BTreeSet::new();
+        let mut schemes = BTreeSet::new();
+        let mut implied = BTreeMap::new();
+        let mut concept_scheme: BTreeMap<String, String> = BTreeMap::new();
+        let mut names: Vec<(String, String)> = Vec::new();
+        for q in &quads {
+            let subject = q.subject.to_string();
+            let subject = subject
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned();
+            let predicate = q.predicate.as_str();
+            match &q.object {
+                Term::NamedNode(o)
+                    if predicate == rdf_type && declaring.iter().any(|d| d == o.as_str()) =>
+                {
+                    declared.insert(subject);
+                }
+                Term::NamedNode(o) if predicate == rdf_type && o.as_str() == scheme_class => {
+                    schemes.insert(subject);
+                }
+                Term::NamedNode(o) if predicate == in_scheme => {
+                    concept_scheme.insert(subject, o.as_str().to_owned());
+                }
+                Term::NamedNode(o) if predicate == implies => {
+                    implied.insert(subject, o.as_str().to_owned());
+                }
+                Term::Literal(l)
+                    if predicate == public::SKOS_PREF_LABEL
+                        || predicate == public::SKOS_ALT_LABEL
+                        || predicate == iso
+                        || predicate == notation =>
+                {
+                    names.push((subject, l.value().to_owned()));
+                }
+                _ => {}
+            }
+        }
+        let labels = names
+            .into_iter()
+            .filter_map(|(concept, label)| {
+                let scheme = concept_scheme.get(&concept)?;
+                let name = scheme.strip_prefix(VOCAB)?.to_owned();
+                Some((name, label, concept))
+            })
+            .collect();
+        Ontology {
+            quads,
+            files,
+            declared,
+            schemes,
+            implied,
+            labels,
+        }
+    }
+
+    /// Whether a class or property is declared (in ttkg.ttl, including the
+    /// public terms it declares for reuse).
+    pub fn declares(&self, iri: &str) -> bool {
+        self.declared.contains(iri)
+    }
+
+    /// Whether `vocab/NAME` is a declared concept scheme.
+    pub fn has_scheme(&self, name: &str) -> bool {
+        self.schemes.contains(&format!("{VOCAB}{name}"))
+    }
+
+    /// (scheme name, label, concept IRI) for every label, notation and ISO code.
+    pub fn concept_labels(&self) -> &[(String, String, String)] {
+        &self.labels
+    }
+
+    /// The class a type concept implies (organisation type → ttkg:University).
+    pub fn implied_class(&self, concept: &str) -> Option<&str> {
+        self.implied.get(concept).map(String::as_str)
+    }
+
+    /// Every declared term, for reporting.
+    pub fn declared_terms(&self) -> impl Iterator<Item = &str> {
+        self.declared.iter().map(String::as_str)
+    }
+}
+
+fn ttl_files(dir: &Path) -> Result<Vec<PathBuf>, GraphError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| GraphError::OntologyIo {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "ttl"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Parses one Turtle file into quads of `graph`.
+pub(crate) fn parse_turtle(path: &Path, graph: GraphName) -> Result<Vec<Quad>, GraphError> {
+    let file = File::open(path).map_err(|source| GraphError::OntologyIo {
+        path: path.to_owned(),
+        source,
+    })?;
+    RdfParser::from_format(RdfFormat::Turtle)
+        .with_default_graph(graph)
+        .for_reader(BufReader::new(file))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| GraphError::OntologySyntax {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ontology() -> Ontology {
+        Ontology::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ontology")).unwrap()
+    }
+
+    #[test]
+    fn declares_classes_properties_and_reused_terms() {
+        let o = ontology();
+        assert!(o.declares("https://w3id.org/ttkg/ontology#Agreement"));
+        assert!(o.declares("https://w3id.org/ttkg/ontology#signingDate"));
+        assert!(o.declares(public::SKOS_PREF_LABEL));
+        assert!(!o.declares("https://w3id.org/ttkg/ontology#Nothing"));
+        assert!(o.has_scheme("country"));
+    }
+
+    #[test]
+    fn country_labels_cover_chinese_english_local_names_and_codes() {
+        let o = ontology();
+        let vn = "https://w3id.org/ttkg/vocab/country/VN";
+        for label in ["越南", "Vietnam", "Việt Nam", "VN"] {
+            assert!(
+                o.concept_labels()
+                    .iter()
+                    .any(|(s, l, c)| s == "country" && l == label && c == vn),
+                "{label}"
+            );
+        }
+        assert_eq!(
+            o.implied_class("https://w3id.org/ttkg/vocab/organisation-type/university"),
+            Some("https://w3id.org/ttkg/ontology#University")
+        );
+    }
+}

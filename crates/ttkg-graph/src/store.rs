@@ -1,0 +1,334 @@
+//! The embedded oxigraph store (RocksDB on disk).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use oxigraph::model::{
+    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term, Triple,
+};
+use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+use oxigraph::store::Store;
+use ttkg_vocab::{public, ttkg};
+
+use crate::error::GraphError;
+
+/// The knowledge graph on disk.
+pub struct KnowledgeStore {
+    store: Store,
+    path: Option<PathBuf>,
+}
+
+/// What replacing one graph changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReplaceStats {
+    pub added: usize,
+    pub removed: usize,
+}
+
+/// One run of the importer, for the runs graph.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub iri: NamedNode,
+    /// xsd:dateTime lexical forms.
+    pub started: String,
+    pub ended: String,
+    pub tool_version: String,
+    /// Source-file nodes the run read, with the graph each produced.
+    pub used: Vec<(NamedNode, NamedNode)>,
+}
+
+impl KnowledgeStore {
+    /// Opens (creating if needed) the store in `path`.
+    pub fn open(path: &Path) -> Result<Self, GraphError> {
+        std::fs::create_dir_all(path).map_err(|e| GraphError::Open {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let store = Store::open(path).map_err(|e| GraphError::Open {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        Ok(KnowledgeStore {
+            store,
+            path: Some(path.to_owned()),
+        })
+    }
+
+    /// A store in memory, for tests.
+    pub fn in_memory() -> Result<Self, GraphError> {
+        Ok(KnowledgeStore {
+            store: Store::new()?,
+            path: None,
+        })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The underlying oxigraph store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Replaces the whole content of `graph` with `quads` in one transaction:
+    /// readers see the old graph until the commit, then the new one.
+    ///
+    /// The default graph is kept as the set union of all named graphs (what
+    /// SPARQL calls the RDF merge): a fact stated by three reports is counted
+    /// once by queries, and stays while any report still states it.
+    pub fn replace_graph(
+        &self,
+        graph: &NamedNode,
+        quads: &[Quad],
+    ) -> Result<ReplaceStats, GraphError> {
+        let name = GraphNameRef::NamedNode(graph.as_ref());
+        let mut transaction = self.store.start_transaction()?;
+        let old: HashSet<Triple> = transaction
+            .quads_for_pattern(None, None, None, Some(name))
+            .map(|q| q.map(Triple::from))
+            .collect::<Result<_, _>>()?;
+        let new: HashSet<Triple> = quads.iter().cloned().map(Triple::from).collect();
+        transaction.clear_graph(name)?;
+        transaction.insert_named_graph(graph.as_ref());
+        for triple in &new {
+            transaction.insert(triple.as_ref().in_graph(name));
+            transaction.insert(triple.as_ref().in_graph(GraphNameRef::DefaultGraph));
+        }
+        for triple in old.difference(&new) {
+            let t = triple.as_ref();
+            let elsewhere = transaction
+                .quads_for_pattern(Some(t.subject), Some(t.predicate), Some(t.object), None)
+                .filter_map(Result::ok)
+                .any(|q| match q.graph_name {
+                    GraphName::NamedNode(g) => g != *graph,
+                    GraphName::BlankNode(_) => true,
+                    GraphName::DefaultGraph => false,
+                });
+            if !elsewhere {
+                transaction.remove(t.in_graph(GraphNameRef::DefaultGraph));
+            }
+        }
+        transaction.commit()?;
+        Ok(ReplaceStats {
+            added: new.difference(&old).count(),
+            removed: old.difference(&new).count(),
+        })
+    }
+
+    /// The SHA-256 and pipeline version recorded for a source file node, if loaded.
+    pub fn recorded_source(
+        &self,
+        file_node: &NamedNode,
+    ) -> Result<Option<(String, String)>, GraphError> {
+        let value = |p: &str| -> Result<Option<String>, GraphError> {
+            let predicate = NamedNode::new_unchecked(p);
+            let found = self
+                .store
+                .quads_for_pattern(
+                    Some(file_node.as_ref().into()),
+                    Some(predicate.as_ref()),
+                    None,
+                    None,
+                )
+                .next()
+                .transpose()?;
+            Ok(found.and_then(|q| match q.object {
+                Term::Literal(l) => Some(l.value().to_owned()),
+                _ => None,
+            }))
+        };
+        Ok(
+            match (
+                value(&ttkg::iri(ttkg::SHA256))?,
+                value(&ttkg::iri(ttkg::PIPELINE_VERSION))?,
+            ) {
+                (Some(sha), Some(version)) => Some((sha, version)),
+                _ => None,
+            },
+        )
+    }
+
+    /// Adds a run to the runs graph.
+    pub fn record_run(&self, run: &RunRecord) -> Result<(), GraphError> {
+        let graph = NamedNode::new_unchecked(ttkg_vocab::RUNS_GRAPH);
+        let g = GraphNameRef::NamedNode(graph.as_ref());
+        let s = NamedOrBlankNode::NamedNode(run.iri.clone());
+        let p = |iri: &str| NamedNode::new_unchecked(iri);
+        let date_time =
+            |v: &str| Term::Literal(Literal::new_typed_literal(v, p(public::XSD_DATE_TIME)));
+        let mut transaction = self.store.start_transaction()?;
+        let mut add = |pred: NamedNode, o: Term| {
+            for graph in [g, GraphNameRef::DefaultGraph] {
+                transaction.insert(oxigraph::model::QuadRef::new(
+                    s.as_ref(),
+                    pred.as_ref(),
+                    o.as_ref(),
+                    graph,
+                ));
+            }
+        };
+        add(p(public::RDF_TYPE), p(&ttkg::iri(ttkg::IMPORT_RUN)).into());
+        add(p(public::RDF_TYPE), p(public::PROV_ACTIVITY).into());
+        add(p(public::PROV_STARTED), date_time(&run.started));
+        add(p(public::PROV_ENDED), date_time(&run.ended));
+        add(
+            p(&ttkg::iri(ttkg::TOOL_VERSION)),
+            Literal::new_simple_literal(&run.tool_version).into(),
+        );
+        for (file, graph_produced) in &run.used {
+            add(p(public::PROV_USED), file.clone().into());
+            add(
+                p(&ttkg::iri(ttkg::PRODUCED_GRAPH)),
+                graph_produced.clone().into(),
+            );
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// Runs a SPARQL query with the ontology's prefixes declared. The
+    /// default graph holds every fact once; `GRAPH ?g` tells which source
+    /// file stated it.
+    pub fn query(&self, sparql: &str) -> Result<QueryResults<'static>, GraphError> {
+        let text = format!("{}{sparql}", ttkg_vocab::sparql_prefixes());
+        let prepared = SparqlEvaluator::new().parse_query(&text)?;
+        Ok(prepared.on_store(&self.store).execute()?)
+    }
+
+    /// The rows of a SELECT query as strings (IRIs bare, literals by value).
+    pub fn select(&self, sparql: &str) -> Result<Vec<Vec<Option<String>>>, GraphError> {
+        let QueryResults::Solutions(solutions) = self.query(sparql)? else {
+            return Ok(Vec::new());
+        };
+        let variables: Vec<_> = solutions.variables().to_vec();
+        let mut rows = Vec::new();
+        for solution in solutions {
+            let solution = solution?;
+            rows.push(
+                variables
+                    .iter()
+                    .map(|v| solution.get(v).map(term_text))
+                    .collect(),
+            );
+        }
+        Ok(rows)
+    }
+
+    /// Number of quads in the whole store (the default graph included).
+    pub fn len(&self) -> Result<usize, GraphError> {
+        Ok(self.store.len()?)
+    }
+
+    /// Number of distinct facts: the triples of the default graph.
+    pub fn fact_count(&self) -> Result<usize, GraphError> {
+        Ok(self
+            .store
+            .quads_for_pattern(None, None, None, Some(GraphNameRef::DefaultGraph))
+            .count())
+    }
+
+    pub fn is_empty(&self) -> Result<bool, GraphError> {
+        Ok(self.store.is_empty()?)
+    }
+
+    /// Number of quads in one graph.
+    pub fn graph_len(&self, graph: NamedNodeRef<'_>) -> Result<usize, GraphError> {
+        Ok(self
+            .store
+            .quads_for_pattern(None, None, None, Some(GraphNameRef::NamedNode(graph)))
+            .count())
+    }
+
+    /// Flushes to disk.
+    pub fn flush(&self) -> Result<(), GraphError> {
+        if self.path.is_some() {
+            self.store.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// An IRI without brackets, a literal's lexical value, a blank node's id.
+pub fn term_text(term: &Term) -> String {
+    match term {
+        Term::NamedNode(n) => n.as_str().to_owned(),
+        Term::Literal(l) => l.value().to_owned(),
+        Term::BlankNode(b) => format!("_:{}", b.as_str()),
+        #[allow(unreachable_patterns)]
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxigraph::model::{GraphName, Quad};
+
+    fn quad(s: &str, g: &NamedNode) -> Quad {
+        Quad::new(
+            NamedNode::new_unchecked(s),
+            NamedNode::new_unchecked("http://x/p"),
+            Literal::new_simple_literal("o"),
+            GraphName::NamedNode(g.clone()),
+        )
+    }
+
+    #[test]
+    fn replacing_a_graph_swaps_its_content_and_counts() {
+        let store = KnowledgeStore::in_memory().unwrap();
+        let g = NamedNode::new_unchecked("http://x/g");
+        let first = store
+            .replace_graph(&g, &[quad("http://x/a", &g), quad("http://x/b", &g)])
+            .unwrap();
+        assert_eq!(
+            first,
+            ReplaceStats {
+                added: 2,
+                removed: 0
+            }
+        );
+        let second = store
+            .replace_graph(&g, &[quad("http://x/a", &g), quad("http://x/c", &g)])
+            .unwrap();
+        assert_eq!(
+            second,
+            ReplaceStats {
+                added: 1,
+                removed: 1
+            }
+        );
+        let rows = store
+            .select("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s")
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                vec![Some("http://x/a".to_owned())],
+                vec![Some("http://x/c".to_owned())]
+            ]
+        );
+    }
+
+    #[test]
+    fn default_graph_counts_a_fact_once_and_keeps_it_while_any_source_states_it() {
+        let store = KnowledgeStore::in_memory().unwrap();
+        let g1 = NamedNode::new_unchecked("http://x/g1");
+        let g2 = NamedNode::new_unchecked("http://x/g2");
+        store
+            .replace_graph(&g1, &[quad("http://x/a", &g1)])
+            .unwrap();
+        store
+            .replace_graph(&g2, &[quad("http://x/a", &g2)])
+            .unwrap();
+        let count = |s: &KnowledgeStore| {
+            s.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+                .unwrap()
+        };
+        assert_eq!(count(&store), vec![vec![Some("1".to_owned())]]);
+        store.replace_graph(&g1, &[]).unwrap();
+        assert_eq!(count(&store), vec![vec![Some("1".to_owned())]]);
+        store.replace_graph(&g2, &[]).unwrap();
+        assert_eq!(count(&store), vec![vec![Some("0".to_owned())]]);
+    }
+}

@@ -1,0 +1,521 @@
+//! The import: runs pipelines over report files and loads the results.
+//!
+//! Work happens in three stages. *Prepare* loads the ontology, reference
+//! tables and pipelines and refuses to start if any pipeline is invalid.
+//! *Read* takes every (pipeline, file) pair in parallel (rayon): hash, read,
+//! normalise, map to quads, entirely in memory. *Load* then replaces each
+//! source's named graph in its own transaction, one source at a time, so a
+//! file that failed anywhere leaves its previous graph untouched and a file
+//! that succeeded is visible whole.
+
+mod quarantine;
+mod sources;
+
+pub use quarantine::QuarantineRecord;
+pub use sources::{Selection, WorkUnit};
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use ttkg_graph::oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
+use ttkg_graph::{GraphError, KnowledgeStore, Ontology, RunRecord, SourceRef};
+use ttkg_ingest::{ExpectedColumn, ReadOptions, SheetChoice, SourceFormat};
+use ttkg_normalise::{ConceptTable, RateTable, References};
+use ttkg_pipeline::{Format, Pipeline, PipelineErrors, SheetSelector};
+use ttkg_vocab::{public, ttkg};
+
+/// Where things are.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// Report files; pipeline globs are relative to it. Holds `reference/`.
+    pub data_dir: PathBuf,
+    pub pipelines_dir: PathBuf,
+    pub ontology_dir: PathBuf,
+}
+
+impl Workspace {
+    /// The exchange-rate table.
+    pub fn rates_file(&self) -> PathBuf {
+        self.data_dir.join("reference").join("exchange-rates.csv")
+    }
+}
+
+/// What to import and how.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub workspace: Workspace,
+    pub store: PathBuf,
+    /// Folder for the per-run quarantine files.
+    pub quarantine_dir: PathBuf,
+    pub selection: Selection,
+    /// Re-read files even when their content and pipeline are unchanged.
+    pub force: bool,
+}
+
+/// The stages progress is reported for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Read,
+    Load,
+}
+
+impl Stage {
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Read => "read + normalise",
+            Stage::Load => "load",
+        }
+    }
+}
+
+/// Receives progress; the CLI draws bars or prints lines.
+pub trait Progress: Sync {
+    fn start(&self, stage: Stage, total: u64);
+    fn advance(&self, stage: Stage, message: &str);
+    fn finish(&self, stage: Stage);
+}
+
+/// Progress that goes nowhere (tests, libraries).
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: Stage, _: u64) {}
+    fn advance(&self, _: Stage, _: &str) {}
+    fn finish(&self, _: Stage) {}
+}
+
+/// What happened to one (pipeline, file) pair.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileStatus {
+    Loaded,
+    /// Same content and pipeline as the loaded version; not read again.
+    Unchanged,
+    /// Nothing of this file was loaded; its previous graph (if any) stays.
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub pipeline: String,
+    /// Path relative to the data folder.
+    pub file: String,
+    pub graph: String,
+    pub sheets: usize,
+    pub rows_read: usize,
+    pub rows_loaded: usize,
+    pub rows_quarantined: usize,
+    /// Rows left out by skip rules (totals and the like).
+    pub rows_skipped: usize,
+    pub blank_rows: usize,
+    pub triples_added: usize,
+    pub triples_removed: usize,
+    pub encoding: Option<String>,
+    pub status: FileStatus,
+}
+
+/// Time spent per stage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    pub prepare: Duration,
+    pub read: Duration,
+    pub load: Duration,
+    pub total: Duration,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub run: String,
+    pub files: Vec<FileReport>,
+    pub quarantine: Vec<QuarantineRecord>,
+    /// The CSV and XLSX quarantine files, when rows were quarantined.
+    pub quarantine_files: Option<(PathBuf, PathBuf)>,
+    pub timings: Timings,
+    /// Distinct facts (default-graph triples) in the store after the run.
+    pub store_facts: usize,
+}
+
+impl ImportReport {
+    pub fn failed(&self) -> impl Iterator<Item = &FileReport> {
+        self.files
+            .iter()
+            .filter(|f| matches!(f.status, FileStatus::Failed(_)))
+    }
+}
+
+/// Reasons the import as a whole cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the pipelines have errors; nothing was imported:\n{0}")]
+    Pipelines(PipelineErrors),
+    #[error("the ontology cannot be loaded: {0}")]
+    Ontology(GraphError),
+    #[error("{0}")]
+    Store(GraphError),
+    #[error("{path}: {message}")]
+    Reference { path: String, message: String },
+    #[error("{0}")]
+    Selection(String),
+    #[error("cannot write the quarantine file {}: {message}", path.display())]
+    Quarantine { path: PathBuf, message: String },
+}
+
+/// Loads the ontology, reference tables and pipelines, checking everything.
+pub fn prepare(
+    workspace: &Workspace,
+) -> Result<(Ontology, References, Vec<Pipeline>), ImportError> {
+    let ontology = Ontology::load(&workspace.ontology_dir).map_err(ImportError::Ontology)?;
+    let concepts = ConceptTable::from_labels(ontology.concept_labels()).map_err(|e| {
+        ImportError::Reference {
+            path: workspace.ontology_dir.display().to_string(),
+            message: e.to_string(),
+        }
+    })?;
+    for (scheme, key, concepts) in &concepts.ambiguous {
+        tracing::warn!(
+            "label `{key}` names several {scheme} concepts ({}); values spelt so are quarantined",
+            concepts.join(", ")
+        );
+    }
+    let rates_file = workspace.rates_file();
+    let rates = if rates_file.exists() {
+        RateTable::from_csv(&rates_file).map_err(|e| ImportError::Reference {
+            path: rates_file.display().to_string(),
+            message: e.to_string(),
+        })?
+    } else {
+        RateTable::default()
+    };
+    let pipelines =
+        ttkg_pipeline::load_dir(&workspace.pipelines_dir).map_err(ImportError::Pipelines)?;
+    let mut errors = Vec::new();
+    for pipeline in &pipelines {
+        if let Err(PipelineErrors(e)) =
+            pipeline.check_terms(|iri| ontology.declares(iri), |s| ontology.has_scheme(s))
+        {
+            errors.extend(e);
+        }
+        if let Some(label) = &pipeline.spec.source.encoding {
+            if let Err(message) = ttkg_ingest::check_encoding(label) {
+                errors.push(ttkg_pipeline::PipelineError {
+                    path: pipeline.path.clone(),
+                    line: None,
+                    column: None,
+                    key: "source.encoding".into(),
+                    message,
+                    expected: String::new(),
+                });
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::Pipelines(PipelineErrors(errors)));
+    }
+    Ok((ontology, References { concepts, rates }, pipelines))
+}
+
+/// Runs an import.
+pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportReport, ImportError> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    let (ontology, refs, pipelines) = prepare(&options.workspace)?;
+    let units = sources::select(&pipelines, &options.workspace.data_dir, &options.selection)?;
+    let store = KnowledgeStore::open(&options.store).map_err(ImportError::Store)?;
+    let ontology_graph = NamedNode::new_unchecked(ttkg_vocab::ONTOLOGY_GRAPH);
+    store
+        .replace_graph(&ontology_graph, &ontology.quads)
+        .map_err(ImportError::Store)?;
+    let prepare_time = started.elapsed();
+
+    let read_started = Instant::now();
+    progress.start(Stage::Read, units.len() as u64);
+    let prepared: Vec<Prepared> = units
+        .par_iter()
+        .map(|unit| {
+            let outcome = prepare_unit(unit, &ontology, &refs, &store, options.force);
+            progress.advance(Stage::Read, &unit.relative);
+            outcome
+        })
+        .collect();
+    progress.finish(Stage::Read);
+    let read_time = read_started.elapsed();
+
+    let load_started = Instant::now();
+    progress.start(Stage::Load, prepared.len() as u64);
+    let mut files = Vec::with_capacity(prepared.len());
+    let mut quarantine = Vec::new();
+    let mut used = Vec::new();
+    for p in prepared {
+        let mut report = p.report;
+        if report.status == FileStatus::Loaded {
+            match store.replace_graph(&p.graph, &p.quads) {
+                Ok(stats) => {
+                    report.triples_added = stats.added;
+                    report.triples_removed = stats.removed;
+                    quarantine.extend(p.quarantine);
+                    used.push((p.file_node, p.graph));
+                }
+                Err(e) => {
+                    report.status =
+                        FileStatus::Failed(format!("loading into the store failed: {e}"))
+                }
+            }
+        } else if report.status == FileStatus::Unchanged {
+            used.push((p.file_node, p.graph));
+        }
+        progress.advance(Stage::Load, &report.file);
+        files.push(report);
+    }
+    progress.finish(Stage::Load);
+    let load_time = load_started.elapsed();
+
+    let stamp = started_at.format("%Y%m%dT%H%M%S%.3fZ").to_string();
+    let quarantine_files = if quarantine.is_empty() {
+        None
+    } else {
+        Some(quarantine::write(
+            &options.quarantine_dir,
+            &stamp,
+            &quarantine,
+        )?)
+    };
+    let run_iri = NamedNode::new_unchecked(format!("{}run/{stamp}", ttkg_vocab::ID));
+    store
+        .record_run(&RunRecord {
+            iri: run_iri.clone(),
+            started: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ended: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            used,
+        })
+        .map_err(ImportError::Store)?;
+    store.flush().map_err(ImportError::Store)?;
+    Ok(ImportReport {
+        run: run_iri.as_str().to_owned(),
+        files,
+        quarantine,
+        quarantine_files,
+        timings: Timings {
+            prepare: prepare_time,
+            read: read_time,
+            load: load_time,
+            total: started.elapsed(),
+        },
+        store_facts: store.fact_count().map_err(ImportError::Store)?,
+    })
+}
+
+struct Prepared {
+    report: FileReport,
+    graph: NamedNode,
+    file_node: NamedNode,
+    quads: Vec<Quad>,
+    quarantine: Vec<QuarantineRecord>,
+}
+
+fn read_options(pipeline: &Pipeline) -> ReadOptions {
+    let source = &pipeline.spec.source;
+    ReadOptions {
+        format: match source.format {
+            Format::Csv => SourceFormat::Csv,
+            Format::Xlsx => SourceFormat::Xlsx,
+            Format::Xls => SourceFormat::Xls,
+            Format::Ods => SourceFormat::Ods,
+        },
+        sheet: match &source.sheet {
+            None => SheetChoice::First,
+            Some(SheetSelector::Index(i)) => SheetChoice::Index(*i),
+            Some(SheetSelector::Name(n)) => SheetChoice::Pattern(n.clone()),
+        },
+        encoding: source.encoding.clone(),
+        delimiter: source.delimiter.map_or(b',', |c| c as u8),
+        header_search_rows: source.header_search_rows,
+    }
+}
+
+fn expected_columns(pipeline: &Pipeline) -> Vec<ExpectedColumn> {
+    pipeline
+        .spec
+        .columns
+        .iter()
+        .map(|(k, c)| ExpectedColumn {
+            key: k.get_ref().clone(),
+            headers: c.headers.clone(),
+            required: c.required,
+        })
+        .collect()
+}
+
+/// The pipeline's version as recorded: its declared version and a digest of
+/// its file, so that editing a pipeline makes its files load again.
+fn pipeline_version(pipeline: &Pipeline) -> String {
+    let digest = hex(&Sha256::digest(pipeline.text.as_bytes()));
+    format!("{}+{}", pipeline.version(), &digest[..12])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn prepare_unit(
+    unit: &WorkUnit,
+    ontology: &Ontology,
+    refs: &References,
+    store: &KnowledgeStore,
+    force: bool,
+) -> Prepared {
+    let pipeline = &unit.pipeline;
+    let mut report = FileReport {
+        pipeline: pipeline.name.clone(),
+        file: unit.relative.clone(),
+        graph: unit.graph.as_str().to_owned(),
+        sheets: 0,
+        rows_read: 0,
+        rows_loaded: 0,
+        rows_quarantined: 0,
+        rows_skipped: 0,
+        blank_rows: 0,
+        triples_added: 0,
+        triples_removed: 0,
+        encoding: None,
+        status: FileStatus::Loaded,
+    };
+    let mut prepared = Prepared {
+        report: report.clone(),
+        graph: unit.graph.clone(),
+        file_node: unit.file_node.clone(),
+        quads: Vec::new(),
+        quarantine: Vec::new(),
+    };
+    let failed = |mut report: FileReport, message: String| Prepared {
+        report: {
+            report.status = FileStatus::Failed(message);
+            report
+        },
+        graph: unit.graph.clone(),
+        file_node: unit.file_node.clone(),
+        quads: Vec::new(),
+        quarantine: Vec::new(),
+    };
+    let bytes = match std::fs::read(&unit.path) {
+        Ok(b) => b,
+        Err(e) => {
+            return failed(
+                report,
+                format!("{}: cannot read the file: {e}", unit.relative),
+            )
+        }
+    };
+    let sha = hex(&Sha256::digest(&bytes));
+    let version = pipeline_version(pipeline);
+    if !force {
+        if let Ok(Some((old_sha, old_version))) = store.recorded_source(&unit.file_node) {
+            if old_sha == sha && old_version == version {
+                prepared.report.status = FileStatus::Unchanged;
+                return prepared;
+            }
+        }
+    }
+    drop(bytes);
+    let tables = match ttkg_ingest::read(
+        &unit.path,
+        &read_options(pipeline),
+        &expected_columns(pipeline),
+    ) {
+        Ok(t) => t,
+        Err(e) => return failed(report, e.to_string()),
+    };
+    report.sheets = tables.len();
+    let mut quads = Vec::new();
+    let mut quarantine = Vec::new();
+    for table in tables {
+        report.encoding = table.encoding.map(str::to_owned);
+        let normalised = match ttkg_normalise::normalise(table.frame.clone(), &pipeline.spec, refs)
+        {
+            Ok(n) => n,
+            Err(e) => return failed(report, format!("{}: {e}", table.location())),
+        };
+        report.rows_read += normalised.rows_read;
+        report.blank_rows += normalised.blank_rows;
+        report.rows_skipped += normalised.skipped.len();
+        report.rows_quarantined += normalised.quarantined_rows().len();
+        report.rows_loaded += normalised.frame.height();
+        for problem in &normalised.problems {
+            quarantine.push(QuarantineRecord {
+                pipeline: pipeline.name.clone(),
+                file: unit.relative.clone(),
+                sheet: table.sheet.clone(),
+                row: problem.row,
+                column: table
+                    .header_of(&problem.column)
+                    .map_or_else(|| problem.column.clone(), str::to_owned),
+                value: problem.value.clone(),
+                rule: problem.rule.clone(),
+                reason: problem.reason.clone(),
+            });
+        }
+        let source = SourceRef {
+            graph: unit.graph.clone(),
+            file_node: unit.file_node.clone(),
+            sheet: table.sheet.clone(),
+        };
+        if let Err(e) =
+            ttkg_graph::map_rows(pipeline, &normalised.frame, ontology, &source, &mut quads)
+        {
+            return failed(report, format!("{}: {e}", table.location()));
+        }
+    }
+    quads.extend(file_facts(unit, &sha, &version, &report));
+    prepared.report = report;
+    prepared.quads = quads;
+    prepared.quarantine = quarantine;
+    prepared
+}
+
+/// The source file's provenance, stored in its own graph so it is replaced with it.
+fn file_facts(unit: &WorkUnit, sha: &str, version: &str, report: &FileReport) -> Vec<Quad> {
+    let g = GraphName::NamedNode(unit.graph.clone());
+    let s = NamedOrBlankNode::NamedNode(unit.file_node.clone());
+    let p = |iri: &str| NamedNode::new_unchecked(iri);
+    let t = |iri: String| p(&iri);
+    let string = |v: &str| Term::Literal(Literal::new_simple_literal(v));
+    let integer = |v: usize| {
+        Term::Literal(Literal::new_typed_literal(
+            v.to_string(),
+            p(public::XSD_INTEGER),
+        ))
+    };
+    let size = std::fs::metadata(&unit.path)
+        .map(|m| m.len() as usize)
+        .unwrap_or(0);
+    [
+        (
+            p(public::RDF_TYPE),
+            Term::from(t(ttkg::iri(ttkg::SOURCE_FILE))),
+        ),
+        (t(ttkg::iri(ttkg::FILE_PATH)), string(&unit.relative)),
+        (t(ttkg::iri(ttkg::BYTE_SIZE)), integer(size)),
+        (t(ttkg::iri(ttkg::SHA256)), string(sha)),
+        (t(ttkg::iri(ttkg::PIPELINE)), string(&unit.pipeline.name)),
+        (t(ttkg::iri(ttkg::PIPELINE_VERSION)), string(version)),
+        (
+            t(ttkg::iri(ttkg::PRODUCED_GRAPH)),
+            Term::from(unit.graph.clone()),
+        ),
+        (t(ttkg::iri(ttkg::ROWS_READ)), integer(report.rows_read)),
+        (
+            t(ttkg::iri(ttkg::ROWS_QUARANTINED)),
+            integer(report.rows_quarantined),
+        ),
+    ]
+    .into_iter()
+    .map(|(predicate, object)| Quad::new(s.clone(), predicate, object, g.clone()))
+    .collect()
+}
+
+/// The default store folder of a workspace, unless `--store` or `TTKG_STORE` say otherwise.
+pub fn default_store(root: &Path) -> PathBuf {
+    root.join("store")
+}

@@ -1,0 +1,166 @@
+//! Reads report files into string tables that remember where each value came from.
+//!
+//! Workbooks (xlsx, xls, ods) are read with calamine, CSV with polars after
+//! decoding to UTF-8 with encoding_rs. Whatever the format, the result is a
+//! [`Table`]: one polars `String` column per declared column key, found by
+//! matching header texts (in any of their languages) rather than by position,
+//! plus [`ROW_COLUMN`] holding the row number as the sender sees it in Excel.
+//! Values are not interpreted here; that is `ttkg-normalise`'s job.
+
+mod csv;
+mod error;
+mod header;
+mod workbook;
+
+pub use error::IngestError;
+pub use header::{header_key, ExpectedColumn};
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+/// Name of the column holding each row's 1-based row number in its sheet or file.
+pub const ROW_COLUMN: &str = "__row";
+
+/// The file formats ttkg reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    Csv,
+    Xlsx,
+    Xls,
+    Ods,
+}
+
+/// Which sheets of a workbook to read.
+#[derive(Debug, Clone)]
+pub enum SheetChoice {
+    /// The first visible sheet.
+    First,
+    /// A sheet by position, 0 being the first.
+    Index(usize),
+    /// Every sheet whose name matches a glob pattern (`协议*`, `Sheet1`).
+    Pattern(String),
+}
+
+/// How to read one file.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    pub format: SourceFormat,
+    pub sheet: SheetChoice,
+    /// A WHATWG encoding label for CSV; `None` detects a BOM, else UTF-8.
+    pub encoding: Option<String>,
+    pub delimiter: u8,
+    /// Rows from the top in which to look for the header row.
+    pub header_search_rows: usize,
+}
+
+/// One sheet (or CSV file) with its columns matched to the pipeline's keys.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub file: PathBuf,
+    /// `None` for CSV.
+    pub sheet: Option<String>,
+    /// 1-based row number of the header row.
+    pub header_row: usize,
+    /// For each expected column: the header text as written, or `None` when
+    /// an optional column is absent (its values are then all null).
+    pub headers: Vec<(String, Option<String>)>,
+    /// [`ROW_COLUMN`] (UInt32) and one String column per expected key.
+    pub frame: DataFrame,
+    /// The encoding a CSV file was decoded from (`UTF-8`, `GB18030`, …).
+    pub encoding: Option<&'static str>,
+}
+
+impl Table {
+    /// `file.xlsx, sheet '协议'` or `file.csv`, for messages.
+    pub fn location(&self) -> String {
+        location(&self.file, self.sheet.as_deref())
+    }
+
+    /// The header text the sender used for a column key.
+    pub fn header_of(&self, key: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, h)| h.as_deref())
+    }
+}
+
+pub(crate) fn location(file: &Path, sheet: Option<&str>) -> String {
+    match sheet {
+        Some(s) => format!("{}, sheet '{s}'", file.display()),
+        None => file.display().to_string(),
+    }
+}
+
+/// Reads the sheets of `path` that `options` selects.
+pub fn read(
+    path: &Path,
+    options: &ReadOptions,
+    expected: &[ExpectedColumn],
+) -> Result<Vec<Table>, IngestError> {
+    match options.format {
+        SourceFormat::Csv => csv::read(path, options, expected).map(|t| vec![t]),
+        SourceFormat::Xlsx | SourceFormat::Xls | SourceFormat::Ods => {
+            workbook::read(path, options, expected)
+        }
+    }
+}
+
+/// Checks an encoding label before anything is read.
+pub fn check_encoding(label: &str) -> Result<(), String> {
+    encoding_rs::Encoding::for_label(label.as_bytes())
+        .map(|_| ())
+        .ok_or_else(|| format!("`{label}` is not an encoding name ttkg knows; use a label such as utf-8, gb18030, gbk, utf-16le, windows-1258, windows-874"))
+}
+
+/// Builds a [`Table`] from cells already in memory: rows of optional strings
+/// with their 1-based row numbers. Shared by the workbook reader.
+pub(crate) fn table_from_rows(
+    file: &Path,
+    sheet: Option<&str>,
+    rows: &[(u32, Vec<Option<String>>)],
+    options: &ReadOptions,
+    expected: &[ExpectedColumn],
+) -> Result<Table, IngestError> {
+    let loc = location(file, sheet);
+    let search: Vec<(u32, Vec<Option<&str>>)> = rows
+        .iter()
+        .take(options.header_search_rows)
+        .map(|(n, cells)| (*n, cells.iter().map(|c| c.as_deref()).collect()))
+        .collect();
+    let found = header::find(&loc, &search, expected)?;
+    let body: Vec<&(u32, Vec<Option<String>>)> =
+        rows.iter().filter(|(n, _)| *n > found.row).collect();
+    let mut columns = Vec::with_capacity(expected.len() + 1);
+    columns.push(Column::new(
+        ROW_COLUMN.into(),
+        body.iter().map(|(n, _)| *n).collect::<Vec<u32>>(),
+    ));
+    for (column, index) in expected.iter().zip(&found.indexes) {
+        let values: Vec<Option<&str>> = match index {
+            Some(i) => body
+                .iter()
+                .map(|(_, cells)| cells.get(*i).and_then(|c| c.as_deref()))
+                .collect(),
+            None => vec![None; body.len()],
+        };
+        columns.push(Column::new(column.key.as_str().into(), values));
+    }
+    let frame = DataFrame::new(body.len(), columns).map_err(|e| IngestError::Internal {
+        location: loc.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(Table {
+        file: file.to_owned(),
+        sheet: sheet.map(str::to_owned),
+        header_row: found.row as usize,
+        headers: expected
+            .iter()
+            .zip(found.texts)
+            .map(|(c, t)| (c.key.clone(), t))
+            .collect(),
+        frame,
+        encoding: None,
+    })
+}

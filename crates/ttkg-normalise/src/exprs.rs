@@ -1,0 +1,547 @@
+//! The normalisation rules, each a polars expression over a column of text.
+
+use polars::prelude::*;
+use ttkg_pipeline::{ColumnKind, ColumnSpec, DateOrder, NumberStyle, PipelineSpec};
+
+use crate::refs::References;
+use crate::{null_str, text_of, MULTI_SEPARATOR, ROW_COLUMN};
+
+/// Trims, folds full-width ASCII (digits, letters, brackets, punctuation) and
+/// the ideographic space to their half-width forms, collapses runs of
+/// whitespace to one space, and turns empty cells into nulls.
+pub fn clean_text(expr: Expr) -> Expr {
+    let full: Vec<String> = (0xFF01u32..=0xFF5E)
+        .filter_map(char::from_u32)
+        .map(String::from)
+        .chain(["\u{3000}".to_owned()])
+        .collect();
+    let half: Vec<String> = (0x21u32..=0x7E)
+        .filter_map(char::from_u32)
+        .map(String::from)
+        .chain([" ".to_owned()])
+        .collect();
+    let folded = expr.str().replace_many(
+        lit(Series::new("full".into(), full)).implode(true),
+        lit(Series::new("half".into(), half)).implode(true),
+        false,
+        true,
+    );
+    let collapsed = folded
+        .str()
+        .replace_all(lit(r"\s+"), lit(" "), false)
+        .str()
+        .strip_chars(lit(NULL));
+    when(collapsed.clone().eq(lit("")))
+        .then(null_str())
+        .otherwise(collapsed)
+}
+
+/// Turns the separators of a multi-valued cell (`美国、巴西`) into [`MULTI_SEPARATOR`].
+pub(crate) fn canonical_separators(expr: Expr, separators: &str) -> Expr {
+    let class: String = separators.chars().map(regex_escape).collect();
+    expr.str().replace_all(
+        lit(format!(r"\s*[{class}]\s*")),
+        lit(MULTI_SEPARATOR.to_string()),
+        false,
+    )
+}
+
+fn regex_escape(c: char) -> String {
+    if "\\^$.|?*+()[]{}-".contains(c) {
+        format!("\\{c}")
+    } else {
+        c.to_string()
+    }
+}
+
+/// The key concept labels are matched on: lower case, without spaces or punctuation.
+pub fn concept_key(expr: Expr) -> Expr {
+    expr.str()
+        .to_lowercase()
+        .str()
+        .replace_all(lit(r"[\s\p{P}]+"), lit(""), false)
+}
+
+const CURRENCY_MARKS: &str =
+    r"(?i)US\$|S\$|RMB|CNY|VND|VNĐ|THB|USD|IDR|MYR|SGD|EUR|Rp\.?|RM|[¥￥$₫฿€]|đồng|đ|บาท|人民币|元";
+const VALUE_MULTIPLIERS: &str = "万|亿";
+
+/// Parses numbers written with thousands separators, currency marks and
+/// spaces. Anything else (two decimal points, letters) gives null.
+pub fn parse_number(text: Expr, style: NumberStyle) -> Expr {
+    let bare = text
+        .str()
+        .replace_all(lit(r"\s"), lit(""), false)
+        .str()
+        .replace_all(lit(CURRENCY_MARKS), lit(""), false)
+        .str()
+        .replace_all(lit(VALUE_MULTIPLIERS), lit(""), false);
+    let (valid, plain) = match style {
+        NumberStyle::Point => (
+            r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$",
+            bare.clone().str().replace_all(lit(","), lit(""), true),
+        ),
+        NumberStyle::Comma => (
+            r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$",
+            bare.clone()
+                .str()
+                .replace_all(lit("."), lit(""), true)
+                .str()
+                .replace_all(lit(","), lit("."), true),
+        ),
+    };
+    when(bare.str().contains(lit(valid), false))
+        .then(plain.cast(DataType::Float64))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+/// 万 or 亿 written in the value itself overrides the column's multiplier.
+fn value_multiplier(text: Expr, column_multiplier: f64) -> Expr {
+    when(text.clone().str().contains_literal(lit("亿")))
+        .then(lit(1e8))
+        .when(text.str().contains_literal(lit("万")))
+        .then(lit(1e4))
+        .otherwise(lit(column_multiplier))
+}
+
+pub(crate) fn number_hint(style: NumberStyle) -> &'static str {
+    match style {
+        NumberStyle::Point => {
+            "not a number (expected digits with optional thousands commas, such as 1,500,000.50)"
+        }
+        NumberStyle::Comma => {
+            "not a number (expected digits with optional thousands points, such as 1.500.000,50)"
+        }
+    }
+}
+
+pub(crate) fn date_hint(order: DateOrder) -> &'static str {
+    match order {
+        DateOrder::Ymd => "not a recognisable date (expected 2016-06-16, 2016年6月16日, 2016.6.16, 2016-06, 2016 or an Excel date; for 16/06/2016 set date_order = \"dmy\" in the pipeline)",
+        DateOrder::Dmy => "not a recognisable date (expected 16/06/2016, 2016-06-16, 2016年6月16日, 2016-06, 2016 or an Excel date)",
+        DateOrder::Mdy => "not a recognisable date (expected 06/16/2016, 2016-06-16, 2016年6月16日, 2016-06, 2016 or an Excel date)",
+    }
+}
+
+const YMD: &str = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$";
+const NUMERIC_YEAR_LAST: &str = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$";
+const YEAR_MONTH: &str = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$";
+const YEAR: &str = r"^(\d{4})\s*年?$";
+const EXCEL_SERIAL: &str = r"^\d{5}(?:\.\d+)?$";
+/// Days from Excel's day 0 (1899-12-30, 1900 date system) to 1970-01-01.
+const EXCEL_EPOCH_OFFSET: i32 = 25569;
+
+/// Parses dates to ISO 8601 text: `2016-06-16`, or `2016-06` / `2016` when
+/// the report gives no more (kept at that precision, never padded with
+/// invented days). Impossible dates (2016-02-30) give null.
+pub fn parse_date(text: Expr, order: DateOrder) -> Expr {
+    let part = |re: &str, i: usize| text.clone().str().extract(lit(re), i);
+    let full = iso_date(part(YMD, 1), part(YMD, 2), part(YMD, 3));
+    let year_last = match order {
+        DateOrder::Dmy => iso_date(
+            part(NUMERIC_YEAR_LAST, 3),
+            part(NUMERIC_YEAR_LAST, 2),
+            part(NUMERIC_YEAR_LAST, 1),
+        ),
+        DateOrder::Mdy => iso_date(
+            part(NUMERIC_YEAR_LAST, 3),
+            part(NUMERIC_YEAR_LAST, 1),
+            part(NUMERIC_YEAR_LAST, 2),
+        ),
+        DateOrder::Ymd => null_str(),
+    };
+    let serial = when(text.clone().str().contains(lit(EXCEL_SERIAL), false))
+        .then(
+            (text
+                .clone()
+                .cast(DataType::Float64)
+                .floor()
+                .cast(DataType::Int32)
+                - lit(EXCEL_EPOCH_OFFSET))
+            .cast(DataType::Date)
+            .dt()
+            .to_string("%Y-%m-%d"),
+        )
+        .otherwise(null_str());
+    let month = part(YEAR_MONTH, 2);
+    let month_ok = within(month.clone().cast(DataType::Int32), 1, 12);
+    let year_month = when(month_ok)
+        .then(concat_str(
+            [part(YEAR_MONTH, 1), lit("-"), month.str().zfill(lit(2))],
+            "",
+            false,
+        ))
+        .otherwise(null_str());
+    let year = part(YEAR, 1);
+    let year_ok = within(year.clone().cast(DataType::Int32), 1900, 2100);
+    let year = when(year_ok).then(year).otherwise(null_str());
+    coalesce(&[full, year_last, serial, year_month, year])
+}
+
+/// `low <= value <= high`, false for null.
+fn within(value: Expr, low: i32, high: i32) -> Expr {
+    value
+        .clone()
+        .gt_eq(lit(low))
+        .and(value.lt_eq(lit(high)))
+        .fill_null(lit(false))
+}
+
+fn iso_date(year: Expr, month: Expr, day: Expr) -> Expr {
+    let text = concat_str(
+        [
+            year,
+            lit("-"),
+            month.str().zfill(lit(2)),
+            lit("-"),
+            day.str().zfill(lit(2)),
+        ],
+        "",
+        false,
+    );
+    let valid = text
+        .clone()
+        .str()
+        .to_date(StrptimeOptions {
+            format: Some("%Y-%m-%d".into()),
+            strict: false,
+            exact: true,
+            cache: true,
+        })
+        .is_not_null();
+    when(valid).then(text).otherwise(null_str())
+}
+
+/// Expressions for one non-money column whose cells hold one value each.
+pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References) -> Vec<Expr> {
+    let text = col(text_of(key));
+    let multiplier = column.multiplier.unwrap_or(1.0);
+    match column.kind {
+        ColumnKind::Text => vec![text.alias(key)],
+        ColumnKind::Integer => {
+            let n = parse_number(text.clone(), column.number_style);
+            let value = n.clone() * value_multiplier(text, multiplier);
+            vec![
+                when(
+                    value
+                        .clone()
+                        .round(0, RoundMode::default())
+                        .eq(value.clone()),
+                )
+                .then(value.cast(DataType::Int64))
+                .otherwise(lit(NULL).cast(DataType::Int64))
+                .alias(key),
+                n.alias(format!("{key}.source")),
+            ]
+        }
+        ColumnKind::Decimal => {
+            let n = parse_number(text.clone(), column.number_style);
+            vec![
+                (n.clone() * value_multiplier(text, multiplier)).alias(key),
+                n.alias(format!("{key}.source")),
+            ]
+        }
+        ColumnKind::Area => {
+            let n = parse_number(text, column.number_style);
+            let factor = column.unit.map_or(1.0, |u| u.hectares_per_unit());
+            vec![
+                (n.clone() * lit(factor)).alias(key),
+                n.alias(format!("{key}.source")),
+            ]
+        }
+        ColumnKind::Date => vec![parse_date(text, column.date_order).alias(key)],
+        ColumnKind::Concept => {
+            let scheme = column.scheme.as_deref().unwrap_or("");
+            vec![refs.concepts.lookup(scheme, concept_key(text)).alias(key)]
+        }
+        ColumnKind::Money => Vec::new(),
+    }
+}
+
+/// Money: the amount in its currency's base unit, the currency, the year
+/// whose rate applies, and the amount in yuan.
+pub(crate) fn normalise_money(
+    key: &str,
+    column: &ColumnSpec,
+    spec: &PipelineSpec,
+    refs: &References,
+) -> Vec<Expr> {
+    let text = col(text_of(key));
+    let n = parse_number(text.clone(), column.number_style);
+    let amount = n.clone() * value_multiplier(text, column.multiplier.unwrap_or(1.0));
+    let currency = match (&column.currency, &column.currency_column) {
+        (Some(code), _) => lit(code.as_str()),
+        (None, Some(other)) => currency_code(col(text_of(other))),
+        (None, None) => null_str(),
+    };
+    let year = match &column.date_column {
+        Some(date)
+            if spec
+                .column(date)
+                .is_some_and(|c| c.kind == ColumnKind::Date) =>
+        {
+            col(date.as_str())
+                .str()
+                .slice(lit(0), lit(4))
+                .cast(DataType::Int32)
+        }
+        Some(date) => parse_date(col(text_of(date)), DateOrder::Ymd)
+            .str()
+            .slice(lit(0), lit(4))
+            .cast(DataType::Int32),
+        None => lit(NULL).cast(DataType::Int32),
+    };
+    let rate_key = concat_str(
+        [
+            currency.clone(),
+            lit("|"),
+            year.clone().cast(DataType::String),
+        ],
+        "",
+        false,
+    );
+    let cny = when(currency.clone().eq(lit("CNY")))
+        .then(amount.clone())
+        .otherwise(amount.clone() * refs.rates.lookup(rate_key));
+    vec![
+        amount.alias(key),
+        n.alias(format!("{key}.source")),
+        currency.alias(format!("{key}.currency")),
+        year.alias(format!("{key}.year")),
+        cny.alias(format!("{key}.cny")),
+    ]
+}
+
+/// Currency codes from what senders write: codes, symbols, names.
+fn currency_code(text: Expr) -> Expr {
+    const TABLE: &[(&str, &str)] = &[
+        ("CNY", "CNY"),
+        ("RMB", "CNY"),
+        ("¥", "CNY"),
+        ("￥", "CNY"),
+        ("元", "CNY"),
+        ("人民币", "CNY"),
+        ("人民币元", "CNY"),
+        ("VND", "VND"),
+        ("₫", "VND"),
+        ("Đ", "VND"),
+        ("VNĐ", "VND"),
+        ("ĐỒNG", "VND"),
+        ("THB", "THB"),
+        ("฿", "THB"),
+        ("บาท", "THB"),
+        ("USD", "USD"),
+        ("US$", "USD"),
+        ("$", "USD"),
+        ("IDR", "IDR"),
+        ("RP", "IDR"),
+        ("MYR", "MYR"),
+        ("RM", "MYR"),
+        ("SGD", "SGD"),
+        ("S$", "SGD"),
+        ("EUR", "EUR"),
+        ("€", "EUR"),
+        ("LAK", "LAK"),
+        ("₭", "LAK"),
+        ("KHR", "KHR"),
+        ("៛", "KHR"),
+        ("MMK", "MMK"),
+        ("PHP", "PHP"),
+        ("₱", "PHP"),
+        ("BND", "BND"),
+    ];
+    let old = Series::new(
+        "old".into(),
+        TABLE.iter().map(|(o, _)| *o).collect::<Vec<_>>(),
+    );
+    let new = Series::new(
+        "new".into(),
+        TABLE.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+    );
+    text.str()
+        .to_uppercase()
+        .str()
+        .replace_all(lit(r"\s"), lit(""), false)
+        .replace_strict(lit(old), lit(new), Some(null_str()), Some(DataType::String))
+}
+
+/// A concept column whose cells may hold several values (`越南、老挝`): each
+/// part is looked up, and the cell becomes the IRIs joined by
+/// [`MULTI_SEPARATOR`]; one unknown part makes the whole cell null (a problem).
+pub(crate) fn split_concepts(
+    lf: LazyFrame,
+    key: &str,
+    column: &ColumnSpec,
+    refs: &References,
+) -> PolarsResult<LazyFrame> {
+    let scheme = column.scheme.as_deref().unwrap_or("");
+    let separators = column.split.as_deref().unwrap_or("");
+    let parts = lf
+        .clone()
+        .select([
+            col(ROW_COLUMN),
+            canonical_separators(col(text_of(key)), separators)
+                .str()
+                .split(lit(MULTI_SEPARATOR.to_string()))
+                .alias("__part"),
+        ])
+        .explode(
+            by_name(["__part"], true, false),
+            ExplodeOptions {
+                empty_as_null: true,
+                keep_nulls: true,
+            },
+        )
+        .with_column(
+            refs.concepts
+                .lookup(scheme, concept_key(col("__part")))
+                .alias("__iri"),
+        )
+        .group_by([col(ROW_COLUMN)])
+        .agg([
+            col("__iri").null_count().alias("__unknown"),
+            col("__part").null_count().alias("__empty"),
+            col("__iri")
+                .str()
+                .join(&MULTI_SEPARATOR.to_string(), true)
+                .alias("__joined"),
+        ])
+        .select([
+            col(ROW_COLUMN),
+            when(col("__unknown").gt(col("__empty")))
+                .then(null_str())
+                .when(col("__joined").eq(lit("")))
+                .then(null_str())
+                .otherwise(col("__joined"))
+                .alias(key),
+        ]);
+    Ok(lf.join(
+        parts,
+        [col(ROW_COLUMN)],
+        [col(ROW_COLUMN)],
+        JoinArgs::new(JoinType::Left),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(values: &[Option<&str>], expr: Expr) -> Vec<Option<String>> {
+        let df = df!("v" => values).unwrap();
+        let out = df.lazy().select([expr.alias("out")]).collect().unwrap();
+        let col = out.column("out").unwrap().cast(&DataType::String).unwrap();
+        col.str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn cleans_width_space_and_blanks() {
+        let out = run(
+            &[
+                Some("  广西（南宁）　２０１６ "),
+                Some("   "),
+                None,
+                Some("a \t b"),
+            ],
+            clean_text(col("v")),
+        );
+        assert_eq!(
+            out,
+            vec![
+                Some("广西(南宁) 2016".into()),
+                None,
+                None,
+                Some("a b".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn parses_numbers_in_both_styles() {
+        let values = [
+            Some("1,500,000.50"),
+            Some("¥ 2,000"),
+            Some("1,5,0"),
+            Some("abc"),
+            Some("-3"),
+        ];
+        assert_eq!(
+            run(&values, parse_number(col("v"), NumberStyle::Point)),
+            vec![
+                Some("1500000.5".into()),
+                Some("2000.0".into()),
+                None,
+                None,
+                Some("-3.0".into())
+            ]
+        );
+        let values = [Some("1.500.000,50"), Some("2.000.000 ₫"), Some("12,5")];
+        assert_eq!(
+            run(&values, parse_number(col("v"), NumberStyle::Comma)),
+            vec![
+                Some("1500000.5".into()),
+                Some("2000000.0".into()),
+                Some("12.5".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn parses_dates_at_their_precision() {
+        let values = [
+            Some("2016-06-16"),
+            Some("2016年6月16日"),
+            Some("2016.6.16"),
+            Some("42537"),
+            Some("2016-06"),
+            Some("2016年"),
+            Some("2016-02-30"),
+            Some("16/06/2016"),
+            Some("soon"),
+            Some("2016-06-16T00:00:00"),
+        ];
+        assert_eq!(
+            run(&values, parse_date(col("v"), DateOrder::Dmy)),
+            vec![
+                Some("2016-06-16".into()),
+                Some("2016-06-16".into()),
+                Some("2016-06-16".into()),
+                Some("2016-06-16".into()),
+                Some("2016-06".into()),
+                Some("2016".into()),
+                None,
+                Some("2016-06-16".into()),
+                None,
+                Some("2016-06-16".into()),
+            ]
+        );
+        assert_eq!(
+            run(&[Some("16/06/2016")], parse_date(col("v"), DateOrder::Ymd)),
+            vec![None]
+        );
+        assert_eq!(
+            run(&[Some("06/16/2016")], parse_date(col("v"), DateOrder::Mdy)),
+            vec![Some("2016-06-16".into())]
+        );
+    }
+
+    #[test]
+    fn currency_codes_from_symbols() {
+        assert_eq!(
+            run(
+                &[Some("rmb"), Some("₫"), Some("US$"), Some("XYZ")],
+                currency_code(col("v"))
+            ),
+            vec![
+                Some("CNY".into()),
+                Some("VND".into()),
+                Some("USD".into()),
+                None
+            ]
+        );
+    }
+}

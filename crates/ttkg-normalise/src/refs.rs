@@ -1,0 +1,198 @@
+//! Reference data the rules look values up in: concept labels from the
+//! ontology's SKOS schemes, and yearly exchange rates.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::exprs::concept_key;
+use crate::{null_str, NormaliseError};
+
+/// Everything the rules look up.
+#[derive(Debug, Clone, Default)]
+pub struct References {
+    pub concepts: ConceptTable,
+    pub rates: RateTable,
+}
+
+/// Concept labels by scheme, keyed by [`concept_key`].
+#[derive(Debug, Clone, Default)]
+pub struct ConceptTable {
+    schemes: BTreeMap<String, (Series, Series)>,
+    /// Labels that name more than one concept of a scheme: (scheme, label key, concepts).
+    /// They are left out of the lookup, so such a value is quarantined rather than guessed.
+    pub ambiguous: Vec<(String, String, Vec<String>)>,
+}
+
+impl ConceptTable {
+    /// Builds the table from (scheme name, label, concept IRI) triples, the
+    /// scheme name being the last segment of its IRI (`country`, `field`).
+    pub fn from_labels(labels: &[(String, String, String)]) -> Result<Self, NormaliseError> {
+        let frame = df!(
+            "scheme" => labels.iter().map(|l| l.0.as_str()).collect::<Vec<_>>(),
+            "label" => labels.iter().map(|l| l.1.as_str()).collect::<Vec<_>>(),
+            "concept" => labels.iter().map(|l| l.2.as_str()).collect::<Vec<_>>(),
+        )?;
+        let keyed = frame
+            .lazy()
+            .with_column(concept_key(crate::exprs::clean_text(col("label"))).alias("key"))
+            .collect()?;
+        let mut by_scheme: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+        let schemes = keyed.column("scheme")?.str()?;
+        let keys = keyed.column("key")?.str()?;
+        let concepts = keyed.column("concept")?.str()?;
+        for ((scheme, key), concept) in schemes.iter().zip(keys.iter()).zip(concepts.iter()) {
+            if let (Some(s), Some(k), Some(c)) = (scheme, key, concept) {
+                if !k.is_empty() {
+                    by_scheme
+                        .entry(s.to_owned())
+                        .or_default()
+                        .entry(k.to_owned())
+                        .or_default()
+                        .insert(c.to_owned());
+                }
+            }
+        }
+        let mut table = ConceptTable::default();
+        for (scheme, entries) in by_scheme {
+            let mut keys = Vec::new();
+            let mut iris = Vec::new();
+            for (key, concepts) in entries {
+                if concepts.len() == 1 {
+                    keys.push(key);
+                    iris.extend(concepts);
+                } else {
+                    table
+                        .ambiguous
+                        .push((scheme.clone(), key, concepts.into_iter().collect()));
+                }
+            }
+            table.schemes.insert(
+                scheme,
+                (
+                    Series::new("key".into(), keys),
+                    Series::new("iri".into(), iris),
+                ),
+            );
+        }
+        Ok(table)
+    }
+
+    /// The concept IRI for each key, or null.
+    pub fn lookup(&self, scheme: &str, key: Expr) -> Expr {
+        match self.schemes.get(scheme) {
+            Some((keys, iris)) => key.replace_strict(
+                lit(keys.clone()),
+                lit(iris.clone()),
+                Some(null_str()),
+                Some(DataType::String),
+            ),
+            None => null_str(),
+        }
+    }
+
+    /// Scheme names that have labels.
+    pub fn schemes(&self) -> impl Iterator<Item = &str> {
+        self.schemes.keys().map(String::as_str)
+    }
+}
+
+/// The ontology file a scheme's labels live in, for messages.
+pub(crate) fn scheme_file(scheme: &str) -> String {
+    match scheme {
+        "country" => "countries.ttl".into(),
+        "province" => "provinces.ttl".into(),
+        "field" => "technology-fields.ttl".into(),
+        other => format!("{other}s.ttl"),
+    }
+}
+
+/// Yuan per unit of each currency, per year.
+#[derive(Debug, Clone)]
+pub struct RateTable {
+    keys: Series,
+    cny_per_unit: Series,
+}
+
+impl Default for RateTable {
+    fn default() -> Self {
+        RateTable {
+            keys: Series::new_empty("key".into(), &DataType::String),
+            cny_per_unit: Series::new_empty("rate".into(), &DataType::Float64),
+        }
+    }
+}
+
+impl RateTable {
+    /// Reads `year,currency,per_usd` (units of the currency per US dollar,
+    /// yearly average) and derives yuan per unit through the dollar.
+    pub fn from_csv(path: &Path) -> Result<Self, NormaliseError> {
+        let reference = |message: String| NormaliseError::Reference {
+            path: path.display().to_string(),
+            message,
+        };
+        let frame = CsvReadOptions::default()
+            .with_has_header(true)
+            .map_parse_options(|o| o.with_comment_prefix(Some("#")))
+            .try_into_reader_with_file_path(Some(path.to_owned()))
+            .and_then(|r| r.finish())
+            .map_err(|e| reference(e.to_string()))?;
+        for needed in ["year", "currency", "per_usd"] {
+            if frame.column(needed).is_err() {
+                return Err(reference(format!(
+                    "the table has no `{needed}` column; expected the header year,currency,per_usd"
+                )));
+            }
+        }
+        let rates = frame.lazy().select([
+            col("year").cast(DataType::Int32),
+            col("currency").cast(DataType::String).str().to_uppercase(),
+            col("per_usd").cast(DataType::Float64),
+        ]);
+        let cny = rates
+            .clone()
+            .filter(col("currency").eq(lit("CNY")))
+            .select([col("year"), col("per_usd").alias("cny_per_usd")]);
+        let joined = rates
+            .join(
+                cny,
+                [col("year")],
+                [col("year")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .select([
+                concat_str(
+                    [col("currency"), col("year").cast(DataType::String)],
+                    "|",
+                    false,
+                )
+                .alias("key"),
+                (col("cny_per_usd") / col("per_usd")).alias("rate"),
+            ])
+            .filter(col("rate").is_not_null())
+            .collect()?;
+        Ok(RateTable {
+            keys: joined.column("key")?.as_materialized_series().clone(),
+            cny_per_unit: joined.column("rate")?.as_materialized_series().clone(),
+        })
+    }
+
+    /// Yuan per unit for each `CUR|YEAR` key, or null.
+    pub fn lookup(&self, key: Expr) -> Expr {
+        key.replace_strict(
+            lit(self.keys.clone()),
+            lit(self.cny_per_unit.clone()),
+            Some(lit(NULL).cast(DataType::Float64)),
+            Some(DataType::Float64),
+        )
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}

@@ -1,0 +1,715 @@
+//! The shape of a pipeline file, and its structural checks.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::PipelineError;
+use crate::template::Template;
+
+/// The whole of `pipelines/NAME.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSpec {
+    pub pipeline: Meta,
+    pub source: SourceSpec,
+    /// Column key (used in templates and properties) to its declaration.
+    pub columns: BTreeMap<Spanned<String>, ColumnSpec>,
+    /// Rows to leave out, such as totals rows, each counted in the summary.
+    #[serde(default, rename = "skip")]
+    pub skips: Vec<SkipRule>,
+    #[serde(rename = "entity")]
+    pub entities: Vec<EntitySpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// Defaults to the file stem.
+    pub name: Option<String>,
+    /// Recorded in provenance; bump it when the mapping changes meaning.
+    pub version: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// Glob patterns relative to the input folder, such as `reports/gx-*.xlsx`.
+    pub files: Vec<String>,
+    pub format: Format,
+    /// Which sheet(s) of a workbook: an index (0 = first) or a name pattern (`协议*`).
+    pub sheet: Option<SheetSelector>,
+    /// Text encoding of CSV files (a WHATWG label such as `gb18030`); default:
+    /// detected from a byte-order mark, else UTF-8.
+    pub encoding: Option<String>,
+    /// CSV field separator; default `,`.
+    pub delimiter: Option<char>,
+    /// How many rows from the top to search for the header row.
+    #[serde(default = "default_header_search_rows")]
+    pub header_search_rows: usize,
+}
+
+fn default_header_search_rows() -> usize {
+    30
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Xlsx,
+    Xls,
+    Ods,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SheetSelector {
+    Index(usize),
+    Name(String),
+}
+
+/// One column of the report and how its values are normalised.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// Header texts that name this column, in any language; matched ignoring
+    /// case, spaces and full-/half-width differences.
+    pub headers: Vec<String>,
+    /// A row without a value here is quarantined.
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, rename = "type")]
+    pub kind: ColumnKind,
+    /// `concept`: the SKOS scheme under https://w3id.org/ttkg/vocab/ (country, field, …).
+    pub scheme: Option<String>,
+    /// `money`: the ISO 4217 code when the whole column is in one currency.
+    pub currency: Option<String>,
+    /// `money`: a column holding the currency per row (codes or symbols).
+    pub currency_column: Option<String>,
+    /// `money`, `decimal`: multiply by this (10000 for 万元).
+    pub multiplier: Option<f64>,
+    /// `money`: the date column whose year picks the exchange rate.
+    pub date_column: Option<String>,
+    /// `area`: the unit the report uses.
+    pub unit: Option<AreaUnit>,
+    /// How numbers are written: `1,500.50` (point) or `1.500,50` (comma).
+    #[serde(default)]
+    pub number_style: NumberStyle,
+    /// `date`: the order of day, month and year in numeric dates like 16/06/2016.
+    #[serde(default)]
+    pub date_order: DateOrder,
+    /// Characters that separate several values in one cell (`、；;`).
+    pub split: Option<String>,
+    /// Smallest accepted value of a number (`money` defaults to 0).
+    pub min: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnKind {
+    #[default]
+    Text,
+    Integer,
+    Decimal,
+    Date,
+    Money,
+    Area,
+    Concept,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AreaUnit {
+    /// 亩: 1/15 hectare.
+    Mu,
+    Hectare,
+    /// Thai rai: 0.16 hectare.
+    Rai,
+    SquareMetre,
+}
+
+impl AreaUnit {
+    pub fn hectares_per_unit(self) -> f64 {
+        match self {
+            AreaUnit::Mu => 1.0 / 15.0,
+            AreaUnit::Hectare => 1.0,
+            AreaUnit::Rai => 0.16,
+            AreaUnit::SquareMetre => 0.0001,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AreaUnit::Mu => "亩",
+            AreaUnit::Hectare => "ha",
+            AreaUnit::Rai => "ไร่",
+            AreaUnit::SquareMetre => "m²",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NumberStyle {
+    #[default]
+    Point,
+    Comma,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateOrder {
+    #[default]
+    Ymd,
+    Dmy,
+    Mdy,
+}
+
+/// Leave out rows whose `column` matches the regular expression `matches`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkipRule {
+    pub column: Spanned<String>,
+    pub matches: Spanned<String>,
+    /// Said in the summary, such as "totals row".
+    pub reason: String,
+}
+
+/// What one row becomes: a resource with a class, an IRI and properties.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntitySpec {
+    pub name: Spanned<String>,
+    /// Without a class the entity is only a link target (an event named in
+    /// an agreement row is described by the events pipeline).
+    pub class: Option<Spanned<String>>,
+    /// IRI template relative to https://w3id.org/ttkg/id/.
+    pub iri: Spanned<String>,
+    /// A column with `split`: one entity per value in the cell.
+    pub for_each: Option<Spanned<String>>,
+    #[serde(default)]
+    pub properties: BTreeMap<Spanned<String>, Spanned<PropertyValue>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PropertyValue {
+    /// A column key: the normalised value, typed by the column's type.
+    Column(String),
+    Table(PropertyTable),
+    /// Several values for the same property, such as two founding organisations.
+    List(Vec<PropertyValue>),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PropertyTable {
+    pub column: Option<String>,
+    pub lang: Option<String>,
+    pub entity: Option<String>,
+    pub iri: Option<String>,
+    pub value: Option<String>,
+    pub datatype: Option<String>,
+}
+
+/// A property value after validation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PropertySource {
+    /// A column (optionally `key.text` or `key.source`), with a language tag for text.
+    Column {
+        column: String,
+        lang: Option<String>,
+    },
+    /// The IRI of another entity of the same row.
+    Entity(String),
+    /// A fixed IRI.
+    Iri(String),
+    /// A fixed literal.
+    Literal {
+        value: String,
+        datatype: Option<String>,
+        lang: Option<String>,
+    },
+}
+
+impl PropertyValue {
+    /// Resolves the value(s); the pipeline has been validated, so the shape is known good.
+    pub fn sources(&self) -> Vec<PropertySource> {
+        match self {
+            PropertyValue::List(items) => items.iter().flat_map(PropertyValue::sources).collect(),
+            single => vec![single.source()],
+        }
+    }
+
+    fn source(&self) -> PropertySource {
+        match self {
+            PropertyValue::List(_) => unreachable!("lists are flattened by sources()"),
+            PropertyValue::Column(c) => PropertySource::Column {
+                column: c.clone(),
+                lang: None,
+            },
+            PropertyValue::Table(t) => {
+                if let Some(c) = &t.column {
+                    PropertySource::Column {
+                        column: c.clone(),
+                        lang: t.lang.clone(),
+                    }
+                } else if let Some(e) = &t.entity {
+                    PropertySource::Entity(e.clone())
+                } else if let Some(i) = &t.iri {
+                    PropertySource::Iri(expand_iri(i))
+                } else {
+                    PropertySource::Literal {
+                        value: t.value.clone().unwrap_or_default(),
+                        datatype: t.datatype.as_deref().map(expand_iri),
+                        lang: t.lang.clone(),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Expands a compact IRI, a `vocab:`-relative concept (`country/CN`) or a full IRI.
+fn expand_iri(value: &str) -> String {
+    if let Some(rest) = value.strip_prefix("vocab:") {
+        return format!("{}{rest}", ttkg_vocab::VOCAB);
+    }
+    if let Some(rest) = value.strip_prefix("id:") {
+        return format!("{}{rest}", ttkg_vocab::ID);
+    }
+    ttkg_vocab::expand(value).unwrap_or_else(|| value.to_owned())
+}
+
+/// Suffixes that address a column's companions in the normalised table.
+pub const COLUMN_SUFFIXES: &[&str] = &["text", "source"];
+
+impl PipelineSpec {
+    pub fn column(&self, key: &str) -> Option<&ColumnSpec> {
+        self.columns.get(key)
+    }
+
+    /// Structural checks; returns the parsed templates (valid only when no error was pushed).
+    pub(crate) fn validate(
+        &self,
+        path: &Path,
+        text: &str,
+        errors: &mut Vec<PipelineError>,
+    ) -> Vec<Template> {
+        let mut err = |span: Range<usize>, key: &str, message: String, expected: &str| {
+            errors.push(PipelineError::at(path, text, span, key, message, expected));
+        };
+        if self.pipeline.version.trim().is_empty() {
+            err(
+                0..0,
+                "pipeline.version",
+                "the pipeline has an empty version".into(),
+                "a version such as \"1.0\"",
+            );
+        }
+        if self.source.files.is_empty() {
+            err(
+                0..0,
+                "source.files",
+                "no file patterns given".into(),
+                "at least one glob such as \"reports/*.xlsx\"",
+            );
+        }
+        let declared: BTreeSet<&str> = self.columns.keys().map(|k| k.get_ref().as_str()).collect();
+        for (key, spec) in &self.columns {
+            let span = key.span();
+            let k = key.get_ref();
+            if k.contains('.') || k.contains('{') || k.contains('}') {
+                err(
+                    span.clone(),
+                    k,
+                    format!("column key `{k}` contains `.`, `{{` or `}}`"),
+                    "letters, digits and _",
+                );
+            }
+            if spec.headers.is_empty() || spec.headers.iter().any(|h| h.trim().is_empty()) {
+                err(
+                    span.clone(),
+                    k,
+                    format!("column `{k}` has no header text"),
+                    "headers = [\"协议编号\", \"Agreement No.\"]",
+                );
+            }
+            let not_kind = |allowed: &[ColumnKind]| !allowed.contains(&spec.kind);
+            match spec.kind {
+                ColumnKind::Concept if spec.scheme.is_none() => {
+                    err(span.clone(), k, format!("concept column `{k}` names no scheme"), "scheme = \"country\" (or field, province, organisation-type, agreement-type)");
+                }
+                ColumnKind::Money => {
+                    if spec.currency.is_some() == spec.currency_column.is_some() {
+                        err(span.clone(), k, format!("money column `{k}` needs exactly one of currency and currency_column"), "currency = \"CNY\" or currency_column = \"<column key>\"");
+                    }
+                    for (field, other) in [
+                        ("currency_column", &spec.currency_column),
+                        ("date_column", &spec.date_column),
+                    ] {
+                        if let Some(other) = other {
+                            if !declared.contains(other.as_str()) {
+                                err(span.clone(), k, format!("{field} `{other}` of column `{k}` is not a declared column"), "the key of another [columns] entry");
+                            }
+                        }
+                    }
+                    if let Some(code) = &spec.currency {
+                        if code.len() != 3 || !code.chars().all(|c| c.is_ascii_uppercase()) {
+                            err(
+                                span.clone(),
+                                k,
+                                format!(
+                                    "currency `{code}` of column `{k}` is not an ISO 4217 code"
+                                ),
+                                "three capital letters such as CNY, VND, THB",
+                            );
+                        }
+                    }
+                }
+                ColumnKind::Area if spec.unit.is_none() => {
+                    err(
+                        span.clone(),
+                        k,
+                        format!("area column `{k}` names no unit"),
+                        "unit = \"mu\", \"hectare\", \"rai\" or \"squaremetre\"",
+                    );
+                }
+                _ => {}
+            }
+            if spec.scheme.is_some() && not_kind(&[ColumnKind::Concept]) {
+                err(
+                    span.clone(),
+                    k,
+                    format!("`scheme` only applies to concept columns, and `{k}` is not one"),
+                    "type = \"concept\"",
+                );
+            }
+            if spec.unit.is_some() && not_kind(&[ColumnKind::Area]) {
+                err(
+                    span.clone(),
+                    k,
+                    format!("`unit` only applies to area columns, and `{k}` is not one"),
+                    "type = \"area\"",
+                );
+            }
+            if (spec.currency.is_some()
+                || spec.currency_column.is_some()
+                || spec.date_column.is_some())
+                && not_kind(&[ColumnKind::Money])
+            {
+                err(
+                    span.clone(),
+                    k,
+                    format!("currency settings only apply to money columns, and `{k}` is not one"),
+                    "type = \"money\"",
+                );
+            }
+            if spec.multiplier.is_some()
+                && not_kind(&[ColumnKind::Money, ColumnKind::Decimal, ColumnKind::Integer])
+            {
+                err(
+                    span.clone(),
+                    k,
+                    format!("`multiplier` only applies to numeric columns, and `{k}` is not one"),
+                    "type = \"money\", \"decimal\" or \"integer\"",
+                );
+            }
+        }
+        for skip in &self.skips {
+            if !declared.contains(skip.column.get_ref().as_str()) {
+                err(
+                    skip.column.span(),
+                    skip.column.get_ref(),
+                    format!(
+                        "skip rule names undeclared column `{}`",
+                        skip.column.get_ref()
+                    ),
+                    "a key of [columns]",
+                );
+            }
+            if let Err(e) = regex::Regex::new(skip.matches.get_ref()) {
+                err(
+                    skip.matches.span(),
+                    skip.matches.get_ref(),
+                    format!(
+                        "`{}` is not a valid regular expression: {e}",
+                        skip.matches.get_ref()
+                    ),
+                    "a regular expression such as \"^(合计|小计|Total)$\"",
+                );
+            }
+        }
+        let entity_names: BTreeSet<&str> = self
+            .entities
+            .iter()
+            .map(|e| e.name.get_ref().as_str())
+            .collect();
+        if entity_names.len() != self.entities.len() {
+            err(
+                0..0,
+                "entity.name",
+                "two [[entity]] blocks share a name".into(),
+                "unique entity names",
+            );
+        }
+        if self.entities.is_empty() {
+            err(
+                0..0,
+                "entity",
+                "the pipeline declares no [[entity]]".into(),
+                "at least one [[entity]] with a class, an iri and properties",
+            );
+        }
+        let column_ref_ok = |c: &str| match c.split_once('.') {
+            None => declared.contains(c),
+            Some((base, suffix)) => declared.contains(base) && COLUMN_SUFFIXES.contains(&suffix),
+        };
+        let mut templates = Vec::new();
+        for entity in &self.entities {
+            let name = entity.name.get_ref();
+            match Template::parse(entity.iri.get_ref()) {
+                Ok(t) => {
+                    for c in t.columns() {
+                        if !declared.contains(c) {
+                            err(
+                                entity.iri.span(),
+                                entity.iri.get_ref(),
+                                format!(
+                                    "IRI template of entity `{name}` uses undeclared column `{c}`"
+                                ),
+                                "a key of [columns]",
+                            );
+                        }
+                    }
+                    templates.push(t);
+                }
+                Err(e) => {
+                    err(
+                        entity.iri.span(),
+                        entity.iri.get_ref(),
+                        format!("bad IRI template for entity `{name}`: {e}"),
+                        "text with {column} placeholders, such as \"org/{partner}\"",
+                    );
+                    templates.push(Template { parts: Vec::new() });
+                }
+            }
+            if let Some(class) = &entity.class {
+                if ttkg_vocab::expand(class.get_ref()).is_none() {
+                    errors_push_prefix(path, text, class, &mut err);
+                }
+            }
+            if let Some(each) = &entity.for_each {
+                match self.columns.get(each.get_ref().as_str()) {
+                    Some(c) if c.split.is_some() => {}
+                    Some(_) => err(
+                        each.span(),
+                        each.get_ref(),
+                        format!("for_each column `{}` has no `split`", each.get_ref()),
+                        "split = \"、；;\" on that column",
+                    ),
+                    None => err(
+                        each.span(),
+                        each.get_ref(),
+                        format!("for_each names undeclared column `{}`", each.get_ref()),
+                        "a key of [columns]",
+                    ),
+                }
+            }
+            for (property, value) in &entity.properties {
+                if ttkg_vocab::expand(property.get_ref()).is_none() {
+                    errors_push_prefix(path, text, property, &mut err);
+                }
+                let span = value.span();
+                let mut flat = Vec::new();
+                flatten(value.get_ref(), &mut flat);
+                for item in flat {
+                    match item {
+                        PropertyValue::Column(c) => {
+                            if !column_ref_ok(c) {
+                                err(span.clone(), c, format!("property {} of entity `{name}` reads undeclared column `{c}`", property.get_ref()), "a key of [columns], optionally with .text or .source");
+                            }
+                        }
+                        PropertyValue::Table(t) => {
+                            let given = [
+                                t.column.is_some(),
+                                t.entity.is_some(),
+                                t.iri.is_some(),
+                                t.value.is_some(),
+                            ];
+                            if given.iter().filter(|g| **g).count() != 1 {
+                                err(span.clone(), property.get_ref(), format!("property {} of entity `{name}` must set exactly one of column, entity, iri, value", property.get_ref()), "{ column = \"title\", lang = \"zh\" } or { entity = \"partner\" } or { iri = \"vocab:country/CN\" } or { value = \"…\" }");
+                            }
+                            if let Some(c) = &t.column {
+                                if !column_ref_ok(c) {
+                                    err(span.clone(), c, format!("property {} of entity `{name}` reads undeclared column `{c}`", property.get_ref()), "a key of [columns]");
+                                }
+                            }
+                            if let Some(e) = &t.entity {
+                                if !entity_names.contains(e.as_str()) || e == name {
+                                    err(span.clone(), e, format!("property {} of entity `{name}` links to `{e}`, which is not another [[entity]] of this pipeline", property.get_ref()), "the name of another [[entity]]");
+                                }
+                            }
+                            if t.lang.is_some() && t.column.is_none() && t.value.is_none() {
+                                err(
+                                    span.clone(),
+                                    property.get_ref(),
+                                    "`lang` only applies to text from a column or a value".into(),
+                                    "{ column = \"title\", lang = \"zh\" }",
+                                );
+                            }
+                            if t.datatype.is_some() && t.value.is_none() {
+                                err(
+                                    span.clone(),
+                                    property.get_ref(),
+                                    "`datatype` only applies to a fixed `value`".into(),
+                                    "{ value = \"true\", datatype = \"xsd:boolean\" }",
+                                );
+                            }
+                            for v in [&t.iri, &t.datatype].into_iter().flatten() {
+                                let ok = v.starts_with("vocab:")
+                                    || v.starts_with("id:")
+                                    || ttkg_vocab::expand(v).is_some();
+                                if !ok {
+                                    err(
+                                        span.clone(),
+                                        v,
+                                        format!("`{v}` is not a known compact IRI"),
+                                        "prefix:name, vocab:scheme/concept, id:path or <full-iri>",
+                                    );
+                                }
+                            }
+                        }
+                        PropertyValue::List(_) => unreachable!("flatten() removes lists"),
+                    }
+                }
+            }
+        }
+        templates
+    }
+}
+
+fn flatten<'a>(value: &'a PropertyValue, out: &mut Vec<&'a PropertyValue>) {
+    match value {
+        PropertyValue::List(items) => items.iter().for_each(|i| flatten(i, out)),
+        single => out.push(single),
+    }
+}
+
+fn errors_push_prefix(
+    path: &Path,
+    text: &str,
+    term: &Spanned<String>,
+    err: &mut impl FnMut(Range<usize>, &str, String, &str),
+) {
+    let e = crate::unknown_prefix(path, text, term);
+    err(term.span(), term.get_ref(), e.message, &e.expected);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Pipeline;
+    use std::path::Path;
+
+    const GOOD: &str = r#"
+[pipeline]
+version = "1"
+
+[source]
+files = ["a/*.csv"]
+format = "csv"
+
+[columns]
+number = { headers = ["编号"], required = true }
+partner = { headers = ["外方单位"] }
+amount = { headers = ["金额（万元）"], type = "money", currency = "CNY", multiplier = 10000 }
+
+[[entity]]
+name = "agreement"
+class = "ttkg:Agreement"
+iri = "agreement/{number}"
+[entity.properties]
+"ttkg:agreementNumber" = "number"
+"ttkg:amount" = "amount"
+"ttkg:transferee" = { entity = "partner" }
+
+[[entity]]
+name = "partner"
+class = "ttkg:Organisation"
+iri = "org/{partner}"
+[entity.properties]
+"skos:prefLabel" = { column = "partner", lang = "zh" }
+"#;
+
+    fn parse(text: &str) -> Result<Pipeline, String> {
+        Pipeline::parse(Path::new("pipelines/t.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn accepts_a_good_pipeline_and_names_it_after_the_file() {
+        let p = parse(GOOD).unwrap();
+        assert_eq!(p.name, "t");
+        assert_eq!(p.spec.entities.len(), 2);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_allowed_keys() {
+        let bad = GOOD.replace("required = true", "requird = true");
+        let e = parse(&bad).unwrap_err();
+        assert!(e.starts_with("pipelines/t.toml:10:30:"), "{e}");
+        assert!(e.contains("unknown key `requird`"), "{e}");
+        assert!(e.contains("expected"), "{e}");
+    }
+
+    #[test]
+    fn template_with_undeclared_column_is_an_error_with_its_line() {
+        let bad = GOOD.replace("agreement/{number}", "agreement/{numbr}");
+        let e = parse(&bad).unwrap_err();
+        assert!(e.contains("t.toml:16:"), "{e}");
+        assert!(e.contains("undeclared column `numbr`"), "{e}");
+    }
+
+    #[test]
+    fn bad_template_link_and_prefix_are_all_reported() {
+        let bad = GOOD
+            .replace("org/{partner}", "org/{partner")
+            .replace("entity = \"partner\"", "entity = \"nobody\"")
+            .replace("ttkg:Organisation", "foaf:Organization");
+        let e = parse(&bad).unwrap_err();
+        assert!(e.contains("never closed"), "{e}");
+        assert!(e.contains("links to `nobody`"), "{e}");
+        assert!(
+            e.contains("`foaf:Organization` is not a known compact IRI"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_terms_are_reported_against_the_ontology() {
+        let p = parse(&GOOD.replace("ttkg:agreementNumber", "ttkg:agreementNo")).unwrap();
+        let e = p
+            .check_terms(|iri| !iri.ends_with("agreementNo"), |_| true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("t.toml:19:1:"), "{e}");
+        assert!(
+            e.contains("unknown ontology property <https://w3id.org/ttkg/ontology#agreementNo>"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn money_needs_a_currency() {
+        let e = parse(&GOOD.replace(", currency = \"CNY\"", "")).unwrap_err();
+        assert!(
+            e.contains("needs exactly one of currency and currency_column"),
+            "{e}"
+        );
+    }
+}
