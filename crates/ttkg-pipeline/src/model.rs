@@ -671,7 +671,7 @@ iri = "org/{partner}"
     fn template_with_undeclared_column_is_an_error_with_its_line() {
         let bad = GOOD.replace("agreement/{number}", "agreement/{numbr}");
         let e = parse(&bad).unwrap_err();
-        assert!(e.contains("t.toml:16:"), "{e}");
+        assert!(e.contains("t.toml:17:7:"), "{e}");
         assert!(e.contains("undeclared column `numbr`"), "{e}");
     }
 
