@@ -314,7 +314,10 @@ pub fn map_rows(
                                     kind,
                                     lang.as_deref(),
                                     spec_column.split.is_some(),
-                                );
+                                )
+                                .map_err(|e| {
+                                    mapping_error(pipeline, name, &format!("row {row_number}: {e}"))
+                                })?;
                                 if kind == Some(ColumnKind::Concept) {
                                     let classes: Vec<Term> = objects
                                         .iter()
@@ -394,14 +397,14 @@ fn push_values(
     kind: Option<ColumnKind>,
     lang: Option<&str>,
     split: bool,
-) {
+) -> Result<(), String> {
     match (kind, value) {
         (Some(ColumnKind::Concept), Value::Text(t)) => {
-            objects.extend(
-                t.split(MULTI_SEPARATOR)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| named(p).into()),
-            );
+            for part in t.split(MULTI_SEPARATOR).filter(|p| !p.is_empty()) {
+                let iri = NamedNode::new(part)
+                    .map_err(|e| format!("`{part}` is not a concept IRI ({e})"))?;
+                objects.push(iri.into());
+            }
         }
         (Some(ColumnKind::Date), Value::Text(t)) => objects.push(date_literal(&t)),
         (_, Value::Integer(n)) => objects.push(typed(n.to_string(), public::XSD_INTEGER)),
@@ -423,6 +426,7 @@ fn push_values(
             }
         }
     }
+    Ok(())
 }
 
 /// A ttkg:MonetaryAmount: value and currency as reported, value in yuan, and the text as written.

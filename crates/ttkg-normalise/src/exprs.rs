@@ -415,7 +415,8 @@ pub(crate) fn split_concepts(
                 .otherwise(col("__joined"))
                 .alias(key),
         ]);
-    Ok(lf.join(
+    // The raw input column of the same name is replaced by the joined IRIs.
+    Ok(lf.drop(by_name([key], true, false)).join(
         parts,
         [col(ROW_COLUMN)],
         [col(ROW_COLUMN)],

@@ -1,0 +1,32 @@
+# Shared set-up for scripts/demo and scripts/test (sourced, not run).
+# Installs what a fresh Debian machine lacks to build ttkg, and points cargo at
+# a persistent build folder outside the clone so later runs are incremental.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+say() { printf '==> %s\n' "$*" >&2; }
+
+if ! command -v cargo >/dev/null 2>&1; then
+    say "cargo is not installed. Install Rust 1.95 or newer (https://rustup.rs) and run this again."
+    exit 1
+fi
+
+missing=()
+if command -v dpkg >/dev/null 2>&1; then
+    # libclang: oxigraph's RocksDB bindings are generated with bindgen.
+    dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
+    # A C++ compiler: RocksDB is compiled from source.
+    command -v c++ >/dev/null 2>&1 || missing+=(g++)
+fi
+if ((${#missing[@]})); then
+    say "installing ${missing[*]} (needed to compile RocksDB for the embedded store)"
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ttkg/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
+say "building in $CARGO_TARGET_DIR (the first build compiles RocksDB and polars: about 20 minutes on 2 cores; later builds take seconds)"
+cd "$ROOT"

@@ -1,0 +1,106 @@
+//! Helpers for the end-to-end tests: run the real `ttkg` binary on a
+//! workspace and query the store it wrote.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ttkg_graph::KnowledgeStore;
+
+/// The repository's root folder.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root exists")
+}
+
+/// What a run of `ttkg` printed and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `ttkg --root ROOT ARGS...`.
+pub fn ttkg(root: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_ttkg"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .env_remove("TTKG_STORE")
+        .env_remove("TTKG_ROOT")
+        .output()
+        .expect("the ttkg binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Imports `root`'s data into `store` and checks that it succeeded.
+pub fn import(root: &Path, store: &Path, extra: &[&str]) -> Run {
+    let store = store.to_str().expect("UTF-8 temp path");
+    let quarantine = Path::new(store).with_extension("quarantine");
+    let mut args = vec![
+        "import",
+        "--store",
+        store,
+        "--quarantine",
+        quarantine.to_str().expect("UTF-8"),
+    ];
+    args.extend_from_slice(extra);
+    ttkg(root, &args)
+}
+
+/// One SELECT's rows, each value as text.
+pub fn select(store: &KnowledgeStore, sparql: &str) -> Vec<Vec<String>> {
+    store
+        .select(sparql)
+        .unwrap_or_else(|e| panic!("query failed: {e}\n{sparql}"))
+        .into_iter()
+        .map(|row| row.into_iter().map(Option::unwrap_or_default).collect())
+        .collect()
+}
+
+/// The single value of a one-row, one-column SELECT.
+pub fn value(store: &KnowledgeStore, sparql: &str) -> String {
+    let rows = select(store, sparql);
+    assert_eq!(
+        rows.len(),
+        1,
+        "expected one row from\n{sparql}\ngot {rows:?}"
+    );
+    rows[0][0].clone()
+}
+
+pub fn number(store: &KnowledgeStore, sparql: &str) -> f64 {
+    let v = value(store, sparql);
+    v.parse()
+        .unwrap_or_else(|_| panic!("`{v}` is not a number"))
+}
+
+/// Copies a folder tree (to give a test its own workspace).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("read folder") {
+        let entry = entry.expect("folder entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// A scratch workspace holding a copy of the repository's ontology,
+/// pipelines and data.
+pub fn scratch_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for part in ["ontology", "pipelines", "data"] {
+        copy_dir(&root().join(part), &dir.path().join(part));
+    }
+    dir
+}

@@ -1,0 +1,33 @@
+//! The committed demo reports are exactly what the generator writes.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn regenerating_the_demo_reports_gives_identical_bytes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_ttkg-demo"))
+        .arg("--out")
+        .arg(out.path())
+        .arg("--rates")
+        .arg(root.join("data/reference/exchange-rates.csv"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let list = |dir: &Path| -> BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let committed = root.join("data/reports");
+    let generated = out.path().join("reports");
+    assert_eq!(list(&committed), list(&generated), "the same files");
+    for name in list(&generated) {
+        let a = std::fs::read(committed.join(&name)).unwrap();
+        let b = std::fs::read(generated.join(&name)).unwrap();
+        assert!(a == b, "{name} differs from what `ttkg-demo` writes; run `cargo run -p ttkg-demo` and commit the result");
+    }
+}

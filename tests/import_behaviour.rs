@@ -1,0 +1,264 @@
+//! How the import behaves: quarantine of bad values, atomic per-source
+//! loading, idempotent re-imports, and refusal of invalid pipelines.
+
+mod common;
+
+use std::path::Path;
+
+use common::{import, select, value};
+use ttkg_graph::KnowledgeStore;
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    common::root().join("tests/fixtures").join(name)
+}
+
+/// A workspace with the repository's ontology and reference data and the given pipelines and reports.
+fn workspace_from(fixture_dir: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(
+        &common::root().join("ontology"),
+        &dir.path().join("ontology"),
+    );
+    common::copy_dir(
+        &common::root().join("data/reference"),
+        &dir.path().join("data/reference"),
+    );
+    common::copy_dir(
+        &fixture_dir.join("pipelines"),
+        &dir.path().join("pipelines"),
+    );
+    common::copy_dir(&fixture_dir.join("data"), &dir.path().join("data"));
+    dir
+}
+
+#[test]
+fn bad_values_are_quarantined_with_file_row_column_and_reason() {
+    let ws = workspace_from(&fixture("quarantine"));
+    let store = ws.path().join("store");
+    let run = import(ws.path(), &store, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("2 loaded"), "{}", run.stdout);
+    assert!(run.stdout.contains("4 quarantined"), "{}", run.stdout);
+
+    let quarantine_dir = store.with_extension("quarantine");
+    let csv_path = std::fs::read_dir(&quarantine_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "csv"))
+        .expect("a quarantine CSV");
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(
+        csv.starts_with('\u{FEFF}'),
+        "BOM so that Excel reads Chinese"
+    );
+    let lines: Vec<&str> = csv.lines().skip(1).collect();
+    let find = |row: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(&format!(",{row},")))
+            .unwrap_or_else(|| panic!("row {row} in\n{csv}"))
+    };
+    let impossible_date = find("3");
+    assert!(
+        impossible_date.contains("签约日期")
+            && impossible_date.contains("2016-02-30")
+            && impossible_date.contains("not a recognisable date"),
+        "{impossible_date}"
+    );
+    let unknown_country = find("4");
+    assert!(unknown_country.contains("合作国家"), "{unknown_country}");
+    assert!(
+        unknown_country.contains("亚特兰蒂斯")
+            && unknown_country.contains("not a known country")
+            && unknown_country.contains("countries.ttl"),
+        "{unknown_country}"
+    );
+    let negative = find("5");
+    assert!(
+        negative.contains("'-20") && negative.contains("negative amount"),
+        "{negative}"
+    );
+    let missing = find("6");
+    assert!(
+        missing.contains("协议编号") && missing.contains("required"),
+        "{missing}"
+    );
+    assert!(quarantine_dir.read_dir().unwrap().any(|e| e
+        .unwrap()
+        .path()
+        .extension()
+        .is_some_and(|x| x == "xlsx")));
+
+    let store = KnowledgeStore::open(&store).unwrap();
+    let loaded = select(&store, "SELECT ?n ?cny ?d WHERE { ?a ttkg:agreementNumber ?n ; ttkg:amount/ttkg:valueCny ?cny ; ttkg:signingDate ?d } ORDER BY ?n");
+    assert_eq!(
+        loaded,
+        vec![
+            vec![
+                "Q-001".to_owned(),
+                "12005000".to_owned(),
+                "2016-06-16".to_owned()
+            ],
+            vec![
+                "Q-006".to_owned(),
+                "450000".to_owned(),
+                "2016-09-01".to_owned()
+            ],
+        ],
+        "full-width ４５ and 2016/9/1 are normalised; bad rows are absent"
+    );
+    assert_eq!(
+        value(
+            &store,
+            "SELECT (COUNT(*) AS ?n) WHERE { ?o skos:prefLabel \"Atlantis Trading\" }"
+        ),
+        "0",
+        "a quarantined row loads nothing"
+    );
+}
+
+fn graph_dump(store: &KnowledgeStore, graph_filter: &str) -> Vec<String> {
+    let mut quads: Vec<String> = store
+        .store()
+        .iter()
+        .map(|q| q.unwrap().to_string())
+        .filter(|q| {
+            q.contains(graph_filter) && !q.contains("/graph/runs>") && !q.contains("/id/run/")
+        })
+        .collect();
+    quads.sort();
+    quads
+}
+
+#[test]
+fn importing_twice_gives_the_same_store() {
+    let ws = common::scratch_workspace();
+    let store_path = ws.path().join("store");
+    assert_eq!(import(ws.path(), &store_path, &[]).code, 0);
+    let first = graph_dump(&KnowledgeStore::open(&store_path).unwrap(), "");
+    let again = import(ws.path(), &store_path, &[]);
+    assert!(again.stdout.contains("unchanged"), "{}", again.stdout);
+    let forced = import(ws.path(), &store_path, &["--force"]);
+    assert_eq!(forced.code, 0);
+    assert!(
+        forced.stdout.contains("0 triples added, 0 removed"),
+        "{}",
+        forced.stdout
+    );
+    let second = graph_dump(&KnowledgeStore::open(&store_path).unwrap(), "");
+    assert_eq!(first.len(), second.len());
+    assert!(first == second, "same quads after a forced re-import");
+}
+
+#[test]
+fn a_file_that_fails_leaves_its_previous_data_and_the_others_load() {
+    let ws = common::scratch_workspace();
+    let store_path = ws.path().join("store");
+    assert_eq!(import(ws.path(), &store_path, &[]).code, 0);
+    let graph = "/graph/guangxi-agreements/";
+    let before = graph_dump(&KnowledgeStore::open(&store_path).unwrap(), graph);
+    assert!(before.len() > 1000);
+
+    // The sender sends a damaged workbook, and a new version of another report.
+    let damaged = ws
+        .path()
+        .join("data/reports/guangxi-agreements-2014-2016.xlsx");
+    let bytes = std::fs::read(&damaged).unwrap();
+    std::fs::write(&damaged, &bytes[..bytes.len() / 2]).unwrap();
+    let courses = ws
+        .path()
+        .join("data/reports/training-courses-2013-2016.csv");
+    let text = std::fs::read_to_string(&courses)
+        .unwrap()
+        .replace(",18,", ",19,");
+    std::fs::write(&courses, text).unwrap();
+
+    let run = import(ws.path(), &store_path, &[]);
+    assert_eq!(
+        run.code, 4,
+        "exit code 4: some files failed\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stderr.contains("guangxi-agreements-2014-2016.xlsx")
+            && run.stderr.contains("cannot open it as a xlsx workbook"),
+        "{}",
+        run.stderr
+    );
+    let store = KnowledgeStore::open(&store_path).unwrap();
+    assert_eq!(
+        graph_dump(&store, graph),
+        before,
+        "the damaged file's previous facts stay, unchanged"
+    );
+    assert_eq!(
+        value(
+            &store,
+            "SELECT (SUM(?t) AS ?n) WHERE { ?c a ttkg:TrainingCourse ; ttkg:traineeCount ?t }"
+        ),
+        "164"
+    );
+    assert_eq!(
+        value(
+            &store,
+            "SELECT (COUNT(?a) AS ?n) WHERE { ?a a ttkg:Agreement }"
+        ),
+        "393"
+    );
+}
+
+#[test]
+fn an_invalid_pipeline_stops_the_import_with_its_file_and_line() {
+    let ws = workspace_from(&fixture("quarantine"));
+    std::fs::copy(
+        fixture("broken-pipeline/bad.toml"),
+        ws.path().join("pipelines/bad.toml"),
+    )
+    .unwrap();
+    let store = ws.path().join("store");
+    let run = import(ws.path(), &store, &[]);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "bad.toml:13:9: unknown ontology class <https://w3id.org/ttkg/ontology#Agreemnt>"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !store.exists() || KnowledgeStore::open(&store).unwrap().is_empty().unwrap(),
+        "nothing imported"
+    );
+}
+
+#[test]
+fn importing_one_file_or_one_pipeline() {
+    let ws = common::scratch_workspace();
+    let store_path = ws.path().join("store");
+    let file = ws.path().join("data/reports/transfer-events-2014-2016.csv");
+    let run = import(ws.path(), &store_path, &[file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("1 file(s)"), "{}", run.stdout);
+    let run = import(ws.path(), &store_path, &["demonstration-bases"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = import(ws.path(), &store_path, &["no-such-pipeline"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("there is no pipeline named `no-such-pipeline`"),
+        "{}",
+        run.stderr
+    );
+    let store = KnowledgeStore::open(&store_path).unwrap();
+    assert_eq!(
+        value(&store, "SELECT (COUNT(?e) AS ?n) WHERE { ?e a ttkg:Event }"),
+        "22"
+    );
+    assert_eq!(
+        value(
+            &store,
+            "SELECT (COUNT(?e) AS ?n) WHERE { ?e a ttkg:DemonstrationBase }"
+        ),
+        "7"
+    );
+}
