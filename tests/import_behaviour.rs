@@ -38,7 +38,7 @@ fn bad_values_are_quarantined_with_file_row_column_and_reason() {
     let run = import(ws.path(), &store, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("2 loaded"), "{}", run.stdout);
-    assert!(run.stdout.contains("4 quarantined"), "{}", run.stdout);
+    assert!(run.stdout.contains("6 quarantined"), "{}", run.stdout);
 
     let quarantine_dir = store.with_extension("quarantine");
     let csv_path = std::fs::read_dir(&quarantine_dir)
@@ -260,5 +260,30 @@ fn importing_one_file_or_one_pipeline() {
             "SELECT (COUNT(?e) AS ?n) WHERE { ?e a ttkg:DemonstrationBase }"
         ),
         "7"
+    );
+}
+
+#[test]
+fn a_report_without_a_required_column_names_the_file_the_column_and_the_pipeline_line() {
+    let ws = workspace_from(&fixture("quarantine"));
+    let report = ws
+        .path()
+        .join("data/reports/agreements-with-bad-values.csv");
+    let text = std::fs::read_to_string(&report)
+        .unwrap()
+        .replace("外方单位", "合作单位名称");
+    std::fs::write(&report, text).unwrap();
+    let run = import(ws.path(), &ws.path().join("store"), &[]);
+    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("reports/agreements-with-bad-values.csv: the header (row 1) lacks required columns: partner (one of: 外方单位)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("'合作单位名称'"),
+        "lists the headers found: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("`partner` at ") && run.stderr.contains("agreements.toml:12"),
+        "{}",
+        run.stderr
     );
 }

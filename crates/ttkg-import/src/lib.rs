@@ -425,7 +425,17 @@ fn prepare_unit(
         &expected_columns(pipeline),
     ) {
         Ok(t) => t,
-        Err(e) => return failed(report, e.to_string()),
+        Err(e) => {
+            let mut message = e.to_string();
+            if let ttkg_ingest::IngestError::MissingColumns { keys, .. } = &e {
+                let places: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("`{k}` at {}", pipeline.column_place(k)))
+                    .collect();
+                message.push_str(&format!(" (the pipeline declares {})", places.join(", ")));
+            }
+            return failed(report, message);
+        }
     };
     report.sheets = tables.len();
     let mut quads = Vec::new();

@@ -49,6 +49,8 @@ pub enum IngestError {
         row: u32,
         missing: String,
         found: String,
+        /// The pipeline's keys of the missing columns.
+        keys: Vec<String>,
     },
     #[error("{location}: internal error while building the table: {message}")]
     Internal { location: String, message: String },

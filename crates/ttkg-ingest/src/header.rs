@@ -90,11 +90,11 @@ pub(crate) fn find(
     let describe = |c: &ExpectedColumn| format!("{} (one of: {})", c.key, c.headers.join(" / "));
     match best {
         Some((matched, row, indexes)) if matched > 0 => {
-            let missing: Vec<String> = expected
+            let missing: Vec<&ExpectedColumn> = expected
                 .iter()
                 .zip(&indexes)
                 .filter(|(c, i)| c.required && i.is_none())
-                .map(|(c, _)| describe(c))
+                .map(|(c, _)| c)
                 .collect();
             let found: Vec<String> = rows
                 .iter()
@@ -110,8 +110,13 @@ pub(crate) fn find(
             Err(IngestError::MissingColumns {
                 location: location.to_owned(),
                 row,
-                missing: missing.join("; "),
+                missing: missing
+                    .iter()
+                    .map(|c| describe(c))
+                    .collect::<Vec<_>>()
+                    .join("; "),
                 found: found.join(", "),
+                keys: missing.iter().map(|c| c.key.clone()).collect(),
             })
         }
         _ => Err(IngestError::NoHeader {

@@ -146,7 +146,7 @@ pub fn normalise(
         } else {
             stage1.extend(exprs::normalise_column(key, column, refs));
         }
-        problems.push(column_problems(key, column).alias(problem_of(key)));
+        problems.push(column_problems(key, column)?.alias(problem_of(key)));
     }
     lf = lf.with_columns(stage1);
     let money: Vec<Expr> = spec
@@ -160,7 +160,7 @@ pub fn normalise(
         .iter()
         .filter(|(_, c)| c.kind == ColumnKind::Money)
     {
-        problems.push(column_problems(key.get_ref(), column).alias(problem_of(key.get_ref())));
+        problems.push(column_problems(key.get_ref(), column)?.alias(problem_of(key.get_ref())));
     }
     let full = lf.with_columns(money).with_columns(problems).collect()?;
 
@@ -230,7 +230,7 @@ pub fn normalise(
 }
 
 /// The first problem of a column in a row, as `rule<RS>reason`, or null.
-fn column_problems(key: &str, column: &ColumnSpec) -> Expr {
+fn column_problems(key: &str, column: &ColumnSpec) -> PolarsResult<Expr> {
     let text = col(text_of(key));
     let value = col(key);
     let mut checks: Vec<(Expr, Expr)> = Vec::new();
@@ -240,6 +240,19 @@ fn column_problems(key: &str, column: &ColumnSpec) -> Expr {
             problem(
                 "required",
                 "this column is required but the row has no value; fill it in or remove the row",
+            ),
+        ));
+    }
+    if column.unique {
+        checks.push((
+            value
+                .clone()
+                .is_not_null()
+                .and(len().over([value.clone()])?.gt(lit(1)))
+                .fill_null(lit(false)),
+            problem(
+                "duplicate",
+                "this value appears in more than one row of the sheet, and each row would describe the same thing; correct or remove the duplicates",
             ),
         ));
     }
@@ -305,10 +318,10 @@ fn column_problems(key: &str, column: &ColumnSpec) -> Expr {
             ),
         ));
     }
-    checks
+    Ok(checks
         .into_iter()
         .rev()
         .fold(null_str(), |acc, (cond, reason)| {
             when(cond).then(reason).otherwise(acc)
-        })
+        }))
 }

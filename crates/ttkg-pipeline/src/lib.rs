@@ -125,6 +125,20 @@ impl Pipeline {
         }
     }
 
+    /// `pipelines/x.toml:LINE` where a column is declared, for messages.
+    pub fn column_place(&self, key: &str) -> String {
+        match self.spec.columns.get_key_value(key) {
+            Some((k, _)) => {
+                let line = self.text[..k.span().start.min(self.text.len())]
+                    .matches('\n')
+                    .count()
+                    + 1;
+                format!("{}:{line}", self.path.display())
+            }
+            None => self.path.display().to_string(),
+        }
+    }
+
     /// The pipeline's version as recorded in provenance.
     pub fn version(&self) -> &str {
         &self.spec.pipeline.version

@@ -84,6 +84,10 @@ pub struct ColumnSpec {
     /// A row without a value here is quarantined.
     #[serde(default)]
     pub required: bool,
+    /// Each value may appear in one row only (agreement numbers): rows that
+    /// share a value would describe one entity twice, so all are quarantined.
+    #[serde(default)]
+    pub unique: bool,
     #[serde(default, rename = "type")]
     pub kind: ColumnKind,
     /// `concept`: the SKOS scheme under https://w3id.org/ttkg/vocab/ (country, field, …).
