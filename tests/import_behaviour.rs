@@ -287,3 +287,39 @@ fn a_report_without_a_required_column_names_the_file_the_column_and_the_pipeline
         run.stderr
     );
 }
+
+#[test]
+fn xlsx_xls_and_ods_workbooks_read_the_same() {
+    let ws = workspace_from(&fixture("formats"));
+    let store_path = ws.path().join("store");
+    let run = import(ws.path(), &store_path, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("3 file(s): 12 rows read, 9 loaded, 0 quarantined, 3 skipped"),
+        "{}",
+        run.stdout
+    );
+    let store = KnowledgeStore::open(&store_path).unwrap();
+    for format in ["xlsx", "xls", "ods"] {
+        let rows = select(
+            &store,
+            &format!(
+                "SELECT ?n ?cny ?d ?c WHERE {{ GRAPH ?g {{ ?a ttkg:agreementNumber ?n ; ttkg:amount/ttkg:valueCny ?cny ;
+                   ttkg:signingDate ?d ; ttkg:partnerCountry ?k }}
+                   ?k ttkg:isoCode ?c
+                   FILTER(STRENDS(STR(?g), \".{format}\")) }} ORDER BY ?n"
+            ),
+        );
+        let expected = [
+            ["F-001", "1505000", "2016-06-16", "VN"],
+            ["F-002", "800000", "2016-10-25", "LA"],
+            ["F-003", "12000000", "2015-07-09", "TH"],
+        ];
+        assert_eq!(
+            rows,
+            expected.map(|r| r.map(str::to_owned).to_vec()).to_vec(),
+            "{format}"
+        );
+    }
+}
