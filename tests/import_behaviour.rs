@@ -323,3 +323,47 @@ fn xlsx_xls_and_ods_workbooks_read_the_same() {
         );
     }
 }
+
+#[test]
+fn dump_and_load_round_trip_every_quad() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workspace_from(&fixture("formats"));
+    let first = dir.path().join("first");
+    assert_eq!(import(ws.path(), &first, &[]).code, 0);
+    let dump = dir.path().join("store.nq");
+    let run = common::ttkg(
+        ws.path(),
+        &[
+            "dump",
+            "--store",
+            first.to_str().unwrap(),
+            "--output",
+            dump.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let second = dir.path().join("second");
+    let run = common::ttkg(
+        ws.path(),
+        &[
+            "load",
+            "--store",
+            second.to_str().unwrap(),
+            dump.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let quads = |path: &Path| {
+        let mut all: Vec<String> = KnowledgeStore::open(path)
+            .unwrap()
+            .store()
+            .iter()
+            .map(|q| q.unwrap().to_string())
+            .collect();
+        all.sort();
+        all
+    };
+    let (a, b) = (quads(&first), quads(&second));
+    assert!(a.len() > 100);
+    assert!(a == b, "the loaded store equals the dumped one");
+}

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use ttkg_graph::oxigraph::io::RdfFormat;
+use ttkg_graph::oxigraph::model::NamedNode;
 use ttkg_graph::KnowledgeStore;
 use ttkg_import::{ImportError, ImportOptions, Selection, Workspace};
 
@@ -74,6 +76,45 @@ enum Command {
         #[arg(long, value_enum, default_value_t = output::Format::Table)]
         format: output::Format,
     },
+    /// Write the store, or one graph, as RDF.
+    Dump {
+        /// RDF syntax; N-Quads and TriG keep every graph, Turtle and N-Triples write one.
+        #[arg(long, value_enum, default_value_t = RdfSyntax::NQuads)]
+        format: RdfSyntax,
+        /// Only this named graph (an IRI); without it, Turtle and N-Triples write the default graph.
+        #[arg(long)]
+        graph: Option<String>,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Load an RDF file into the store with oxigraph's bulk loader (all or nothing).
+    Load {
+        file: PathBuf,
+        /// RDF syntax; default: from the file's extension (.nq, .trig, .ttl, .nt).
+        #[arg(long, value_enum)]
+        format: Option<RdfSyntax>,
+    },
+}
+
+/// The RDF syntaxes of `dump` and `load`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RdfSyntax {
+    NQuads,
+    Trig,
+    Turtle,
+    NTriples,
+}
+
+impl RdfSyntax {
+    fn format(self) -> RdfFormat {
+        match self {
+            RdfSyntax::NQuads => RdfFormat::NQuads,
+            RdfSyntax::Trig => RdfFormat::TriG,
+            RdfSyntax::Turtle => RdfFormat::Turtle,
+            RdfSyntax::NTriples => RdfFormat::NTriples,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -177,6 +218,67 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 other => (exit::FAILURE, other.to_string()),
             })?;
             output::print_results(results, format).map_err(|e| (exit::FAILURE, e))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dump {
+            format,
+            graph,
+            output,
+        } => {
+            let graph = graph
+                .map(|g| {
+                    NamedNode::new(&g)
+                        .map_err(|e| (exit::USAGE, format!("--graph {g}: not an IRI ({e})")))
+                })
+                .transpose()?;
+            let store = KnowledgeStore::open(&store).map_err(|e| (exit::STORE, e.to_string()))?;
+            let result = match &output {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .map_err(|e| (exit::FAILURE, format!("{}: {e}", path.display())))?;
+                    store.dump(
+                        std::io::BufWriter::new(file),
+                        format.format(),
+                        graph.as_ref(),
+                    )
+                }
+                None => store.dump(std::io::stdout().lock(), format.format(), graph.as_ref()),
+            };
+            result.map_err(|e| (exit::FAILURE, e.to_string()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Load { file, format } => {
+            let format = match format {
+                Some(f) => f.format(),
+                None => file
+                    .extension()
+                    .and_then(|e| RdfFormat::from_extension(&e.to_string_lossy()))
+                    .ok_or_else(|| {
+                        (
+                            exit::USAGE,
+                            format!(
+                                "{}: cannot tell the RDF syntax from the extension; give --format",
+                                file.display()
+                            ),
+                        )
+                    })?,
+            };
+            let reader = std::fs::File::open(&file)
+                .map_err(|e| (exit::USAGE, format!("{}: {e}", file.display())))?;
+            let store = KnowledgeStore::open(&store).map_err(|e| (exit::STORE, e.to_string()))?;
+            store
+                .bulk_load(std::io::BufReader::new(reader), format)
+                .map_err(|e| {
+                    (
+                        exit::FAILURE,
+                        format!("{}: {e}; nothing was loaded", file.display()),
+                    )
+                })?;
+            eprintln!(
+                "loaded {}; the store holds {} quads",
+                file.display(),
+                store.len().unwrap_or(0)
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,14 +1,16 @@
-//! Progress: bars on a terminal, plain lines otherwise (logs, CI, cron).
+//! Progress: one bar per stage on a terminal, plain lines otherwise (logs, CI, cron).
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use ttkg_import::{Progress, Stage};
 
 pub fn for_terminal(terminal: bool) -> Box<dyn Progress> {
     if terminal {
         Box::new(Bars {
-            bar: Mutex::new(None),
+            multi: MultiProgress::new(),
+            bars: Mutex::new(BTreeMap::new()),
         })
     } else {
         Box::new(Lines)
@@ -16,29 +18,45 @@ pub fn for_terminal(terminal: bool) -> Box<dyn Progress> {
 }
 
 struct Bars {
-    bar: Mutex<Option<ProgressBar>>,
+    multi: MultiProgress,
+    bars: Mutex<BTreeMap<&'static str, ProgressBar>>,
 }
 
 impl Progress for Bars {
     fn start(&self, stage: Stage, total: u64) {
-        let bar = ProgressBar::new(total).with_style(
-            ProgressStyle::with_template("{prefix:>18} [{bar:30}] {pos}/{len} {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+        let bar = self.multi.add(ProgressBar::new(total)).with_style(
+            ProgressStyle::with_template(
+                "{prefix:>16} [{bar:30}] {pos}/{len} {elapsed:>4} {wide_msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         bar.set_prefix(stage.label());
-        *self.bar.lock().unwrap_or_else(|p| p.into_inner()) = Some(bar);
+        self.bars
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(stage.label(), bar);
     }
 
-    fn advance(&self, _: Stage, message: &str) {
-        if let Some(bar) = self.bar.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+    fn advance(&self, stage: Stage, message: &str) {
+        if let Some(bar) = self
+            .bars
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(stage.label())
+        {
             bar.set_message(message.to_owned());
             bar.inc(1);
         }
     }
 
-    fn finish(&self, _: Stage) {
-        if let Some(bar) = self.bar.lock().unwrap_or_else(|p| p.into_inner()).take() {
+    fn finish(&self, stage: Stage) {
+        if let Some(bar) = self
+            .bars
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(stage.label())
+        {
             bar.finish_and_clear();
         }
     }

@@ -24,6 +24,8 @@ pub enum GraphError {
         entity: String,
         message: String,
     },
+    #[error("reading or writing RDF failed: {0}")]
+    Io(String),
     #[error("reading the normalised table failed: {0}")]
     Polars(#[from] polars::prelude::PolarsError),
 }

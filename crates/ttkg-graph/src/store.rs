@@ -1,8 +1,10 @@
 //! The embedded oxigraph store (RocksDB on disk).
 
 use std::collections::HashSet;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
 use oxigraph::model::{
     GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term, Triple,
 };
@@ -83,6 +85,9 @@ impl KnowledgeStore {
         quads: &[Quad],
     ) -> Result<ReplaceStats, GraphError> {
         let name = GraphNameRef::NamedNode(graph.as_ref());
+        if !self.store.contains_named_graph(graph.as_ref())? {
+            return self.load_new_graph(graph, quads);
+        }
         let mut transaction = self.store.start_transaction()?;
         let old: HashSet<Triple> = transaction
             .quads_for_pattern(None, None, None, Some(name))
@@ -114,6 +119,74 @@ impl KnowledgeStore {
             added: new.difference(&old).count(),
             removed: old.difference(&new).count(),
         })
+    }
+
+    /// A graph the store does not have yet goes in through oxigraph's bulk
+    /// loader, which writes sorted files and adds them in one atomic step: as
+    /// safe as a transaction and several times faster for large reports.
+    fn load_new_graph(
+        &self,
+        graph: &NamedNode,
+        quads: &[Quad],
+    ) -> Result<ReplaceStats, GraphError> {
+        let name = GraphName::NamedNode(graph.clone());
+        let mut loader = self.store.bulk_loader();
+        loader.load_quads(quads.iter().flat_map(|q| {
+            [
+                Quad::new(
+                    q.subject.clone(),
+                    q.predicate.clone(),
+                    q.object.clone(),
+                    name.clone(),
+                ),
+                Quad::new(
+                    q.subject.clone(),
+                    q.predicate.clone(),
+                    q.object.clone(),
+                    GraphName::DefaultGraph,
+                ),
+            ]
+        }))?;
+        loader.commit()?;
+        // An empty source still gets its (empty) graph, so that it counts as loaded.
+        self.store.insert_named_graph(graph.as_ref())?;
+        Ok(ReplaceStats {
+            added: self.graph_len(graph.as_ref())?,
+            removed: 0,
+        })
+    }
+
+    /// Writes the store (a dataset format: every named graph and the default
+    /// graph) or one graph (`graph`, in any format) to `writer`.
+    pub fn dump(
+        &self,
+        writer: impl Write,
+        format: RdfFormat,
+        graph: Option<&NamedNode>,
+    ) -> Result<(), GraphError> {
+        let serializer = RdfSerializer::from_format(format);
+        let result = match graph {
+            Some(g) => self
+                .store
+                .dump_graph_to_writer(g.as_ref(), serializer, writer),
+            None if format.supports_datasets() => self.store.dump_to_writer(serializer, writer),
+            None => self
+                .store
+                .dump_graph_to_writer(GraphNameRef::DefaultGraph, serializer, writer),
+        };
+        result
+            .map(|_| ())
+            .map_err(|e| GraphError::Io(e.to_string()))
+    }
+
+    /// Loads RDF with oxigraph's bulk loader, atomically.
+    pub fn bulk_load(&self, reader: impl Read, format: RdfFormat) -> Result<(), GraphError> {
+        let mut loader = self.store.bulk_loader();
+        loader
+            .load_from_reader(RdfParser::from_format(format), reader)
+            .map_err(|e| GraphError::Io(e.to_string()))?;
+        loader.commit()?;
+        Ok(())
     }
 
     /// The SHA-256 and pipeline version recorded for a source file node, if loaded.

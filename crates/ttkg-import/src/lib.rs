@@ -229,47 +229,54 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
         .map_err(ImportError::Store)?;
     let prepare_time = started.elapsed();
 
-    let read_started = Instant::now();
+    // Files are prepared in parallel a few at a time and each batch is
+    // loaded before the next is read, so memory holds a handful of files'
+    // quads rather than the whole run's.
+    let batch = rayon::current_num_threads().max(1);
     progress.start(Stage::Read, units.len() as u64);
-    let prepared: Vec<Prepared> = units
-        .par_iter()
-        .map(|unit| {
-            let outcome = prepare_unit(unit, &ontology, &refs, &store, options.force);
-            progress.advance(Stage::Read, &unit.relative);
-            outcome
-        })
-        .collect();
-    progress.finish(Stage::Read);
-    let read_time = read_started.elapsed();
-
-    let load_started = Instant::now();
-    progress.start(Stage::Load, prepared.len() as u64);
-    let mut files = Vec::with_capacity(prepared.len());
+    progress.start(Stage::Load, units.len() as u64);
+    let mut read_time = Duration::ZERO;
+    let mut load_time = Duration::ZERO;
+    let mut files = Vec::with_capacity(units.len());
     let mut quarantine = Vec::new();
     let mut used = Vec::new();
-    for p in prepared {
-        let mut report = p.report;
-        if report.status == FileStatus::Loaded {
-            match store.replace_graph(&p.graph, &p.quads) {
-                Ok(stats) => {
-                    report.triples_added = stats.added;
-                    report.triples_removed = stats.removed;
-                    quarantine.extend(p.quarantine);
-                    used.push((p.file_node, p.graph));
+    for chunk in units.chunks(batch) {
+        let read_started = Instant::now();
+        let prepared: Vec<Prepared> = chunk
+            .par_iter()
+            .map(|unit| {
+                let outcome = prepare_unit(unit, &ontology, &refs, &store, options.force);
+                progress.advance(Stage::Read, &unit.relative);
+                outcome
+            })
+            .collect();
+        read_time += read_started.elapsed();
+        let load_started = Instant::now();
+        for p in prepared {
+            let mut report = p.report;
+            if report.status == FileStatus::Loaded {
+                match store.replace_graph(&p.graph, &p.quads) {
+                    Ok(stats) => {
+                        report.triples_added = stats.added;
+                        report.triples_removed = stats.removed;
+                        quarantine.extend(p.quarantine);
+                        used.push((p.file_node, p.graph));
+                    }
+                    Err(e) => {
+                        report.status =
+                            FileStatus::Failed(format!("loading into the store failed: {e}"))
+                    }
                 }
-                Err(e) => {
-                    report.status =
-                        FileStatus::Failed(format!("loading into the store failed: {e}"))
-                }
+            } else if report.status == FileStatus::Unchanged {
+                used.push((p.file_node, p.graph));
             }
-        } else if report.status == FileStatus::Unchanged {
-            used.push((p.file_node, p.graph));
+            progress.advance(Stage::Load, &report.file);
+            files.push(report);
         }
-        progress.advance(Stage::Load, &report.file);
-        files.push(report);
+        load_time += load_started.elapsed();
     }
+    progress.finish(Stage::Read);
     progress.finish(Stage::Load);
-    let load_time = load_started.elapsed();
 
     let stamp = started_at.format("%Y%m%dT%H%M%S%.3fZ").to_string();
     let quarantine_files = if quarantine.is_empty() {
