@@ -107,7 +107,7 @@ pub fn print_summary(report: &ImportReport) {
     print!("{}", table(&header, &rows));
     let sum = |f: fn(&ttkg_import::FileReport) -> usize| report.files.iter().map(f).sum::<usize>();
     println!(
-        "\n{} file(s): {} rows read, {} loaded, {} quarantined, {} skipped; {} triples added, {} removed; the store holds {} distinct facts",
+        "\n{} file(s): {} rows read, {} loaded, {} quarantined, {} skipped; {} triples added, {} removed",
         report.files.len(),
         sum(|f| f.rows_read),
         sum(|f| f.rows_loaded),
@@ -115,7 +115,6 @@ pub fn print_summary(report: &ImportReport) {
         sum(|f| f.rows_skipped + f.blank_rows),
         sum(|f| f.triples_added),
         sum(|f| f.triples_removed),
-        report.store_facts,
     );
     let t = report.timings;
     println!(

@@ -293,14 +293,6 @@ impl KnowledgeStore {
         Ok(self.store.len()?)
     }
 
-    /// Number of distinct facts: the triples of the default graph.
-    pub fn fact_count(&self) -> Result<usize, GraphError> {
-        Ok(self
-            .store
-            .quads_for_pattern(None, None, None, Some(GraphNameRef::DefaultGraph))
-            .count())
-    }
-
     pub fn is_empty(&self) -> Result<bool, GraphError> {
         Ok(self.store.is_empty()?)
     }

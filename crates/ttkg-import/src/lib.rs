@@ -133,8 +133,6 @@ pub struct ImportReport {
     /// The CSV and XLSX quarantine files, when rows were quarantined.
     pub quarantine_files: Option<(PathBuf, PathBuf)>,
     pub timings: Timings,
-    /// Distinct facts (default-graph triples) in the store after the run.
-    pub store_facts: usize,
 }
 
 impl ImportReport {
@@ -310,7 +308,6 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
             load: load_time,
             total: started.elapsed(),
         },
-        store_facts: store.fact_count().map_err(ImportError::Store)?,
     })
 }
 
