@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
+use oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use polars::prelude::*;
 use ttkg_normalise::MULTI_SEPARATOR;
 use ttkg_pipeline::template::iri_key;
@@ -13,10 +13,9 @@ use ttkg_vocab::{public, ttkg, ID};
 use crate::error::GraphError;
 use crate::ontology::Ontology;
 
-/// Where the rows come from, and the graph their facts go to.
+/// Where the rows come from.
 #[derive(Debug, Clone)]
 pub struct SourceRef {
-    pub graph: NamedNode,
     /// The ttkg:SourceFile node; row nodes are minted under it.
     pub file_node: NamedNode,
     pub sheet: Option<String>,
@@ -113,13 +112,14 @@ fn date_literal(iso: &str) -> Term {
     typed(iso.to_owned(), datatype)
 }
 
-/// Maps every row of `frame` (a normalised table) to quads in `source.graph`.
+/// Maps every row of `frame` (a normalised table) to triples; the loader
+/// puts them in the source's graph.
 pub fn map_rows(
     pipeline: &Pipeline,
     frame: &DataFrame,
     ontology: &Ontology,
     source: &SourceRef,
-    out: &mut Vec<Quad>,
+    out: &mut Vec<Triple>,
 ) -> Result<MapStats, GraphError> {
     let spec = &pipeline.spec;
     let mut accessors: BTreeMap<String, Accessor> = BTreeMap::new();
@@ -129,7 +129,6 @@ pub fn map_rows(
     let rows = accessors
         .get(ttkg_normalise::ROW_COLUMN)
         .ok_or_else(|| mapping_error(pipeline, "-", "the table has no row numbers"))?;
-    let graph = GraphName::NamedNode(source.graph.clone());
     let start = out.len();
     let rdf_type = named(public::RDF_TYPE);
     let derived_from = named(public::PROV_WAS_DERIVED_FROM);
@@ -208,17 +207,11 @@ pub fn map_rows(
                 row_used = true;
                 stats.entities += 1;
                 let s = NamedOrBlankNode::NamedNode(subject.clone());
-                out.push(Quad::new(
-                    s.clone(),
-                    rdf_type.clone(),
-                    class.clone(),
-                    graph.clone(),
-                ));
-                out.push(Quad::new(
+                out.push(Triple::new(s.clone(), rdf_type.clone(), class.clone()));
+                out.push(Triple::new(
                     s.clone(),
                     derived_from.clone(),
                     row_node.clone(),
-                    graph.clone(),
                 ));
                 for (property, value) in &entity.properties {
                     let predicate =
@@ -237,11 +230,10 @@ pub fn map_rows(
                             }
                             PropertySource::Iri(iri) => {
                                 if let Some(class) = ontology.implied_class(&iri) {
-                                    out.push(Quad::new(
+                                    out.push(Triple::new(
                                         s.clone(),
                                         rdf_type.clone(),
                                         named(class),
-                                        graph.clone(),
                                     ));
                                 }
                                 objects.push(named(&iri).into());
@@ -296,15 +288,7 @@ pub fn map_rows(
                                         subject.as_str(),
                                         local_name(predicate.as_str())
                                     ));
-                                    money_node(
-                                        &node,
-                                        base,
-                                        spec_column,
-                                        &accessors,
-                                        i,
-                                        &graph,
-                                        out,
-                                    );
+                                    money_node(&node, base, spec_column, &accessors, i, out);
                                     objects.push(node.into());
                                     continue;
                                 }
@@ -330,24 +314,14 @@ pub fn map_rows(
                                         .map(|c| named(c).into())
                                         .collect();
                                     for c in classes {
-                                        out.push(Quad::new(
-                                            s.clone(),
-                                            rdf_type.clone(),
-                                            c,
-                                            graph.clone(),
-                                        ));
+                                        out.push(Triple::new(s.clone(), rdf_type.clone(), c));
                                     }
                                 }
                             }
                         }
                     }
                     for object in objects {
-                        out.push(Quad::new(
-                            s.clone(),
-                            predicate.clone(),
-                            object,
-                            graph.clone(),
-                        ));
+                        out.push(Triple::new(s.clone(), predicate.clone(), object));
                     }
                 }
             }
@@ -355,30 +329,26 @@ pub fn map_rows(
         if row_used {
             stats.rows += 1;
             let r = NamedOrBlankNode::NamedNode(row_node.clone());
-            out.push(Quad::new(
+            out.push(Triple::new(
                 r.clone(),
                 rdf_type.clone(),
                 named(&ttkg::iri(ttkg::SOURCE_ROW)),
-                graph.clone(),
             ));
-            out.push(Quad::new(
+            out.push(Triple::new(
                 r.clone(),
                 named(&ttkg::iri(ttkg::SOURCE_FILE_PROP)),
                 source.file_node.clone(),
-                graph.clone(),
             ));
-            out.push(Quad::new(
+            out.push(Triple::new(
                 r.clone(),
                 named(&ttkg::iri(ttkg::ROW_NUMBER)),
                 typed(row_number.to_string(), public::XSD_INTEGER),
-                graph.clone(),
             ));
             if let Some(sheet) = &source.sheet {
-                out.push(Quad::new(
+                out.push(Triple::new(
                     r,
                     named(&ttkg::iri(ttkg::SHEET)),
                     Literal::new_simple_literal(sheet),
-                    graph.clone(),
                 ));
             }
         }
@@ -436,11 +406,10 @@ fn money_node(
     column: &ttkg_pipeline::ColumnSpec,
     accessors: &BTreeMap<String, Accessor>,
     row: usize,
-    graph: &GraphName,
-    out: &mut Vec<Quad>,
+    out: &mut Vec<Triple>,
 ) {
     let s = NamedOrBlankNode::NamedNode(node.clone());
-    let mut add = |p: &str, o: Term| out.push(Quad::new(s.clone(), named(p), o, graph.clone()));
+    let mut add = |p: &str, o: Term| out.push(Triple::new(s.clone(), named(p), o));
     add(
         public::RDF_TYPE,
         named(&ttkg::iri(ttkg::MONETARY_AMOUNT)).into(),

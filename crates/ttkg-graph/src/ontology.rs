@@ -6,17 +6,17 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use oxigraph::io::{RdfFormat, RdfParser};
-use oxigraph::model::{GraphName, NamedNode, Quad, Term};
+use oxigraph::model::{Term, Triple};
 use ttkg_vocab::{public, ttkg, OWL, RDF, SKOS, VOCAB};
 
 use crate::error::GraphError;
 
-/// What the importer needs from `ontology/`: the quads (to load them into
+/// What the importer needs from `ontology/`: the triples (to load them into
 /// their own graph), the declared terms (to check pipelines), concept labels
 /// (to normalise values) and the classes that type concepts imply.
 #[derive(Debug, Clone)]
 pub struct Ontology {
-    pub quads: Vec<Quad>,
+    pub triples: Vec<Triple>,
     pub files: Vec<PathBuf>,
     declared: BTreeSet<String>,
     schemes: BTreeSet<String>,
@@ -31,15 +31,14 @@ impl Ontology {
         let mut files = ttl_files(dir)?;
         files.retain(|f| f.file_name().is_none_or(|n| n != "shapes.ttl"));
         files.extend(ttl_files(&dir.join("vocab"))?);
-        let graph = NamedNode::new_unchecked(ttkg_vocab::ONTOLOGY_GRAPH);
-        let mut quads = Vec::new();
+        let mut triples = Vec::new();
         for file in &files {
-            quads.extend(parse_turtle(file, GraphName::NamedNode(graph.clone()))?);
+            triples.extend(parse_turtle(file)?);
         }
-        Ok(Self::from_quads(quads, files))
+        Ok(Self::from_triples(triples, files))
     }
 
-    fn from_quads(quads: Vec<Quad>, files: Vec<PathBuf>) -> Self {
+    fn from_triples(triples: Vec<Triple>, files: Vec<PathBuf>) -> Self {
         let rdf_type = format!("{RDF}type");
         let declaring = [
             format!("{OWL}Class"),
@@ -57,7 +56,7 @@ impl Ontology {
         let mut implied = BTreeMap::new();
         let mut concept_scheme: BTreeMap<String, String> = BTreeMap::new();
         let mut names: Vec<(String, String)> = Vec::new();
-        for q in &quads {
+        for q in &triples {
             let subject = q.subject.to_string();
             let subject = subject
                 .trim_start_matches('<')
@@ -99,7 +98,7 @@ impl Ontology {
             })
             .collect();
         Ontology {
-            quads,
+            triples,
             files,
             declared,
             schemes,
@@ -148,15 +147,15 @@ fn ttl_files(dir: &Path) -> Result<Vec<PathBuf>, GraphError> {
     Ok(files)
 }
 
-/// Parses one Turtle file into quads of `graph`.
-pub(crate) fn parse_turtle(path: &Path, graph: GraphName) -> Result<Vec<Quad>, GraphError> {
+/// Parses one Turtle file.
+pub(crate) fn parse_turtle(path: &Path) -> Result<Vec<Triple>, GraphError> {
     let file = File::open(path).map_err(|source| GraphError::OntologyIo {
         path: path.to_owned(),
         source,
     })?;
     RdfParser::from_format(RdfFormat::Turtle)
-        .with_default_graph(graph)
         .for_reader(BufReader::new(file))
+        .map(|q| q.map(Triple::from))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| GraphError::OntologySyntax {
             path: path.to_owned(),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
 use oxigraph::model::{
-    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term, Triple,
+    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple,
 };
 use oxigraph::sparql::{QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
@@ -73,7 +73,7 @@ impl KnowledgeStore {
         &self.store
     }
 
-    /// Replaces the whole content of `graph` with `quads` in one transaction:
+    /// Replaces the whole content of `graph` with `triples` in one transaction:
     /// readers see the old graph until the commit, then the new one.
     ///
     /// The default graph is kept as the set union of all named graphs (what
@@ -82,25 +82,25 @@ impl KnowledgeStore {
     pub fn replace_graph(
         &self,
         graph: &NamedNode,
-        quads: &[Quad],
+        triples: &[Triple],
     ) -> Result<ReplaceStats, GraphError> {
         let name = GraphNameRef::NamedNode(graph.as_ref());
         if !self.store.contains_named_graph(graph.as_ref())? {
-            return self.load_new_graph(graph, quads);
+            return self.load_new_graph(graph, triples);
         }
         let mut transaction = self.store.start_transaction()?;
         let old: HashSet<Triple> = transaction
             .quads_for_pattern(None, None, None, Some(name))
             .map(|q| q.map(Triple::from))
             .collect::<Result<_, _>>()?;
-        let new: HashSet<Triple> = quads.iter().cloned().map(Triple::from).collect();
+        let new: HashSet<&Triple> = triples.iter().collect();
         transaction.clear_graph(name)?;
         transaction.insert_named_graph(graph.as_ref());
         for triple in &new {
             transaction.insert(triple.as_ref().in_graph(name));
             transaction.insert(triple.as_ref().in_graph(GraphNameRef::DefaultGraph));
         }
-        for triple in old.difference(&new) {
+        for triple in old.iter().filter(|t| !new.contains(t)) {
             let t = triple.as_ref();
             let elsewhere = transaction
                 .quads_for_pattern(Some(t.subject), Some(t.predicate), Some(t.object), None)
@@ -116,8 +116,8 @@ impl KnowledgeStore {
         }
         transaction.commit()?;
         Ok(ReplaceStats {
-            added: new.difference(&old).count(),
-            removed: old.difference(&new).count(),
+            added: new.iter().filter(|t| !old.contains(**t)).count(),
+            removed: old.iter().filter(|t| !new.contains(t)).count(),
         })
     }
 
@@ -127,24 +127,14 @@ impl KnowledgeStore {
     fn load_new_graph(
         &self,
         graph: &NamedNode,
-        quads: &[Quad],
+        triples: &[Triple],
     ) -> Result<ReplaceStats, GraphError> {
         let name = GraphName::NamedNode(graph.clone());
         let mut loader = self.store.bulk_loader();
-        loader.load_quads(quads.iter().flat_map(|q| {
+        loader.load_quads(triples.iter().flat_map(|t| {
             [
-                Quad::new(
-                    q.subject.clone(),
-                    q.predicate.clone(),
-                    q.object.clone(),
-                    name.clone(),
-                ),
-                Quad::new(
-                    q.subject.clone(),
-                    q.predicate.clone(),
-                    q.object.clone(),
-                    GraphName::DefaultGraph,
-                ),
+                t.clone().in_graph(name.clone()),
+                t.clone().in_graph(GraphName::DefaultGraph),
             ]
         }))?;
         loader.commit()?;
@@ -328,14 +318,12 @@ pub fn term_text(term: &Term) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oxigraph::model::{GraphName, Quad};
 
-    fn quad(s: &str, g: &NamedNode) -> Quad {
-        Quad::new(
+    fn fact(s: &str) -> Triple {
+        Triple::new(
             NamedNode::new_unchecked(s),
             NamedNode::new_unchecked("http://x/p"),
             Literal::new_simple_literal("o"),
-            GraphName::NamedNode(g.clone()),
         )
     }
 
@@ -344,7 +332,7 @@ mod tests {
         let store = KnowledgeStore::in_memory().unwrap();
         let g = NamedNode::new_unchecked("http://x/g");
         let first = store
-            .replace_graph(&g, &[quad("http://x/a", &g), quad("http://x/b", &g)])
+            .replace_graph(&g, &[fact("http://x/a"), fact("http://x/b")])
             .unwrap();
         assert_eq!(
             first,
@@ -354,7 +342,7 @@ mod tests {
             }
         );
         let second = store
-            .replace_graph(&g, &[quad("http://x/a", &g), quad("http://x/c", &g)])
+            .replace_graph(&g, &[fact("http://x/a"), fact("http://x/c")])
             .unwrap();
         assert_eq!(
             second,
@@ -380,12 +368,8 @@ mod tests {
         let store = KnowledgeStore::in_memory().unwrap();
         let g1 = NamedNode::new_unchecked("http://x/g1");
         let g2 = NamedNode::new_unchecked("http://x/g2");
-        store
-            .replace_graph(&g1, &[quad("http://x/a", &g1)])
-            .unwrap();
-        store
-            .replace_graph(&g2, &[quad("http://x/a", &g2)])
-            .unwrap();
+        store.replace_graph(&g1, &[fact("http://x/a")]).unwrap();
+        store.replace_graph(&g2, &[fact("http://x/a")]).unwrap();
         let count = |s: &KnowledgeStore| {
             s.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
                 .unwrap()

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use ttkg_graph::oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
+use ttkg_graph::oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use ttkg_graph::{GraphError, KnowledgeStore, Ontology, RunRecord, SourceRef};
 use ttkg_ingest::{ExpectedColumn, ReadOptions, SheetChoice, SourceFormat};
 use ttkg_normalise::{ConceptTable, RateTable, References};
@@ -223,7 +223,7 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
     let store = KnowledgeStore::open(&options.store).map_err(ImportError::Store)?;
     let ontology_graph = NamedNode::new_unchecked(ttkg_vocab::ONTOLOGY_GRAPH);
     store
-        .replace_graph(&ontology_graph, &ontology.quads)
+        .replace_graph(&ontology_graph, &ontology.triples)
         .map_err(ImportError::Store)?;
     let prepare_time = started.elapsed();
 
@@ -253,7 +253,7 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
         for p in prepared {
             let mut report = p.report;
             if report.status == FileStatus::Loaded {
-                match store.replace_graph(&p.graph, &p.quads) {
+                match store.replace_graph(&p.graph, &p.triples) {
                     Ok(stats) => {
                         report.triples_added = stats.added;
                         report.triples_removed = stats.removed;
@@ -315,7 +315,7 @@ struct Prepared {
     report: FileReport,
     graph: NamedNode,
     file_node: NamedNode,
-    quads: Vec<Quad>,
+    triples: Vec<Triple>,
     quarantine: Vec<QuarantineRecord>,
 }
 
@@ -390,7 +390,7 @@ fn prepare_unit(
         report: report.clone(),
         graph: unit.graph.clone(),
         file_node: unit.file_node.clone(),
-        quads: Vec::new(),
+        triples: Vec::new(),
         quarantine: Vec::new(),
     };
     let failed = |mut report: FileReport, message: String| Prepared {
@@ -400,7 +400,7 @@ fn prepare_unit(
         },
         graph: unit.graph.clone(),
         file_node: unit.file_node.clone(),
-        quads: Vec::new(),
+        triples: Vec::new(),
         quarantine: Vec::new(),
     };
     let bytes = match std::fs::read(&unit.path) {
@@ -442,7 +442,7 @@ fn prepare_unit(
         }
     };
     report.sheets = tables.len();
-    let mut quads = Vec::new();
+    let mut triples = Vec::new();
     let mut quarantine = Vec::new();
     for table in tables {
         report.encoding = table.encoding.map(str::to_owned);
@@ -471,26 +471,24 @@ fn prepare_unit(
             });
         }
         let source = SourceRef {
-            graph: unit.graph.clone(),
             file_node: unit.file_node.clone(),
             sheet: table.sheet.clone(),
         };
         if let Err(e) =
-            ttkg_graph::map_rows(pipeline, &normalised.frame, ontology, &source, &mut quads)
+            ttkg_graph::map_rows(pipeline, &normalised.frame, ontology, &source, &mut triples)
         {
             return failed(report, format!("{}: {e}", table.location()));
         }
     }
-    quads.extend(file_facts(unit, &sha, &version, &report));
+    triples.extend(file_facts(unit, &sha, &version, &report));
     prepared.report = report;
-    prepared.quads = quads;
+    prepared.triples = triples;
     prepared.quarantine = quarantine;
     prepared
 }
 
 /// The source file's provenance, stored in its own graph so it is replaced with it.
-fn file_facts(unit: &WorkUnit, sha: &str, version: &str, report: &FileReport) -> Vec<Quad> {
-    let g = GraphName::NamedNode(unit.graph.clone());
+fn file_facts(unit: &WorkUnit, sha: &str, version: &str, report: &FileReport) -> Vec<Triple> {
     let s = NamedOrBlankNode::NamedNode(unit.file_node.clone());
     let p = |iri: &str| NamedNode::new_unchecked(iri);
     let t = |iri: String| p(&iri);
@@ -525,7 +523,7 @@ fn file_facts(unit: &WorkUnit, sha: &str, version: &str, report: &FileReport) ->
         ),
     ]
     .into_iter()
-    .map(|(predicate, object)| Quad::new(s.clone(), predicate, object, g.clone()))
+    .map(|(predicate, object)| Triple::new(s.clone(), predicate, object))
     .collect()
 }
 
