@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use rust_xlsxwriter::{Format, Workbook};
+use polars::prelude::*;
+use ttkg_tables::CsvOptions;
 
 use crate::ImportError;
 
@@ -23,37 +24,22 @@ pub struct QuarantineRecord {
     pub reason: String,
 }
 
-const HEADER: [&str; 8] = [
-    "file", "sheet", "row", "column", "value", "rule", "reason", "pipeline",
-];
-
 impl QuarantineRecord {
-    fn fields(&self) -> [String; 8] {
-        [
-            self.file.clone(),
-            self.sheet.clone().unwrap_or_default(),
-            self.row.to_string(),
-            self.column.clone(),
-            self.value.clone().unwrap_or_default(),
-            self.rule.clone(),
-            self.reason.clone(),
-            self.pipeline.clone(),
-        ]
-    }
-}
-
-/// Quotes a CSV field when needed and neutralises text a spreadsheet would
-/// run as a formula.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
+    /// The records as a table with the sender's view first.
+    fn table(records: &[QuarantineRecord]) -> Result<DataFrame, PolarsError> {
+        let text = |f: fn(&QuarantineRecord) -> Option<&str>| -> Vec<Option<&str>> {
+            records.iter().map(f).collect()
+        };
+        df!(
+            "file" => text(|r| Some(&r.file)),
+            "sheet" => text(|r| r.sheet.as_deref()),
+            "row" => records.iter().map(|r| r.row).collect::<Vec<u32>>(),
+            "column" => text(|r| Some(&r.column)),
+            "value" => text(|r| r.value.as_deref()),
+            "rule" => text(|r| Some(&r.rule)),
+            "reason" => text(|r| Some(&r.reason)),
+            "pipeline" => text(|r| Some(&r.pipeline)),
+        )
     }
 }
 
@@ -69,58 +55,16 @@ pub(crate) fn write(
         message,
     };
     std::fs::create_dir_all(dir).map_err(|e| failed(dir, e.to_string()))?;
+    let table = QuarantineRecord::table(records).map_err(|e| failed(dir, e.to_string()))?;
     let csv_path = dir.join(format!("quarantine-{stamp}.csv"));
-    let mut csv = String::from("\u{FEFF}");
-    csv.push_str(&HEADER.join(","));
-    csv.push_str("\r\n");
-    for record in records {
-        let fields: Vec<String> = record.fields().iter().map(|f| csv_field(f)).collect();
-        csv.push_str(&fields.join(","));
-        csv.push_str("\r\n");
-    }
-    std::fs::write(&csv_path, csv).map_err(|e| failed(&csv_path, e.to_string()))?;
-
+    let options = CsvOptions {
+        bom: true,
+        ..CsvOptions::default()
+    };
+    ttkg_tables::write_csv(&table, &csv_path, options)
+        .map_err(|e| failed(&csv_path, e.to_string()))?;
     let xlsx_path = dir.join(format!("quarantine-{stamp}.xlsx"));
-    let mut workbook = Workbook::new();
-    let sheet = workbook.add_worksheet();
-    let xlsx_error = |e: rust_xlsxwriter::XlsxError| failed(&xlsx_path, e.to_string());
-    sheet.set_name("quarantine").map_err(xlsx_error)?;
-    let bold = Format::new().set_bold();
-    for (c, title) in HEADER.iter().enumerate() {
-        sheet
-            .write_string_with_format(0, c as u16, *title, &bold)
-            .map_err(xlsx_error)?;
-    }
-    for (r, record) in records.iter().enumerate() {
-        let row = r as u32 + 1;
-        for (c, field) in record.fields().iter().enumerate() {
-            if c == 2 {
-                sheet
-                    .write_number(row, c as u16, record.row as f64)
-                    .map_err(xlsx_error)?;
-            } else {
-                // write_string never turns text into a formula.
-                sheet
-                    .write_string(row, c as u16, field)
-                    .map_err(xlsx_error)?;
-            }
-        }
-    }
-    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
-    sheet.autofit();
-    workbook.save(&xlsx_path).map_err(xlsx_error)?;
+    ttkg_tables::write_xlsx(&[("quarantine", &table)], &xlsx_path)
+        .map_err(|e| failed(&xlsx_path, e.to_string()))?;
     Ok((csv_path, xlsx_path))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formula_safe() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("=1+1"), "'=1+1");
-        assert_eq!(csv_field("-5"), "'-5");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
 }
