@@ -12,7 +12,7 @@ pub mod store;
 
 pub use error::GraphError;
 pub use mapper::{map_rows, MapStats, SourceRef};
-pub use ontology::Ontology;
-pub use store::{KnowledgeStore, ReplaceStats, RunRecord};
+pub use ontology::{parse_turtle, Ontology};
+pub use store::{KnowledgeStore, Preview, Queryable, ReplaceStats, RunRecord};
 
 pub use oxigraph;

@@ -148,7 +148,7 @@ fn ttl_files(dir: &Path) -> Result<Vec<PathBuf>, GraphError> {
 }
 
 /// Parses one Turtle file.
-pub(crate) fn parse_turtle(path: &Path) -> Result<Vec<Triple>, GraphError> {
+pub fn parse_turtle(path: &Path) -> Result<Vec<Triple>, GraphError> {
     let file = File::open(path).map_err(|source| GraphError::OntologyIo {
         path: path.to_owned(),
         source,

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
 use oxigraph::model::{
     GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple,
+    Variable,
 };
-use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+use oxigraph::sparql::{CancellationToken, QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use ttkg_vocab::{public, ttkg};
 
@@ -46,9 +47,21 @@ impl KnowledgeStore {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
-        let store = Store::open(path).map_err(|e| GraphError::Open {
-            path: path.to_owned(),
-            message: e.to_string(),
+        let store = Store::open(path).map_err(|e| {
+            let message = e.to_string();
+            // RocksDB allows one writer per folder and says so with "lock".
+            let message = if message.to_lowercase().contains("lock") {
+                format!(
+                    "another ttkg process (an import, a query or an export) has this store open; \
+                     wait for it to finish and try again ({message})"
+                )
+            } else {
+                message
+            };
+            GraphError::Open {
+                path: path.to_owned(),
+                message,
+            }
         })?;
         Ok(KnowledgeStore {
             store,
@@ -84,41 +97,30 @@ impl KnowledgeStore {
         graph: &NamedNode,
         triples: &[Triple],
     ) -> Result<ReplaceStats, GraphError> {
-        let name = GraphNameRef::NamedNode(graph.as_ref());
         if !self.store.contains_named_graph(graph.as_ref())? {
             return self.load_new_graph(graph, triples);
         }
         let mut transaction = self.store.start_transaction()?;
-        let old: HashSet<Triple> = transaction
-            .quads_for_pattern(None, None, None, Some(name))
-            .map(|q| q.map(Triple::from))
-            .collect::<Result<_, _>>()?;
-        let new: HashSet<&Triple> = triples.iter().collect();
-        transaction.clear_graph(name)?;
-        transaction.insert_named_graph(graph.as_ref());
-        for triple in &new {
-            transaction.insert(triple.as_ref().in_graph(name));
-            transaction.insert(triple.as_ref().in_graph(GraphNameRef::DefaultGraph));
-        }
-        for triple in old.iter().filter(|t| !new.contains(t)) {
-            let t = triple.as_ref();
-            let elsewhere = transaction
-                .quads_for_pattern(Some(t.subject), Some(t.predicate), Some(t.object), None)
-                .filter_map(Result::ok)
-                .any(|q| match q.graph_name {
-                    GraphName::NamedNode(g) => g != *graph,
-                    GraphName::BlankNode(_) => true,
-                    GraphName::DefaultGraph => false,
-                });
-            if !elsewhere {
-                transaction.remove(t.in_graph(GraphNameRef::DefaultGraph));
-            }
-        }
+        let stats = stage_replacement(&mut transaction, graph, triples)?;
         transaction.commit()?;
-        Ok(ReplaceStats {
-            added: new.iter().filter(|t| !old.contains(**t)).count(),
-            removed: old.iter().filter(|t| !new.contains(t)).count(),
-        })
+        Ok(stats)
+    }
+
+    /// Runs `check` on the store as it would be with `graphs` replaced, then
+    /// forgets the changes: nothing is written, and other readers never see
+    /// them. Used to validate sources before publishing them.
+    pub fn preview<R, E: From<GraphError>>(
+        &self,
+        graphs: &[(&NamedNode, &[Triple])],
+        check: impl FnOnce(&Preview<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let mut transaction = self.store.start_transaction().map_err(GraphError::from)?;
+        for (graph, triples) in graphs {
+            stage_replacement(&mut transaction, graph, triples)?;
+        }
+        let preview = Preview { transaction };
+        // Dropping the transaction without committing discards it.
+        check(&preview)
     }
 
     /// A graph the store does not have yet goes in through oxigraph's bulk
@@ -254,8 +256,24 @@ impl KnowledgeStore {
     /// default graph holds every fact once; `GRAPH ?g` tells which source
     /// file stated it.
     pub fn query(&self, sparql: &str) -> Result<QueryResults<'static>, GraphError> {
-        let text = format!("{}{sparql}", ttkg_vocab::sparql_prefixes());
-        let prepared = SparqlEvaluator::new().parse_query(&text)?;
+        self.query_with(sparql, &[], None)
+    }
+
+    /// [`Self::query`] with variables bound to values before evaluation (the
+    /// parameters of saved queries) and a token that cancels it (timeouts).
+    ///
+    /// The prefixes are given to the parser rather than pasted above the
+    /// text, so syntax errors point at the analyst's own line and column.
+    pub fn query_with(
+        &self,
+        sparql: &str,
+        bindings: &[(Variable, Term)],
+        cancel: Option<CancellationToken>,
+    ) -> Result<QueryResults<'static>, GraphError> {
+        let mut prepared = evaluator(cancel).parse_query(sparql)?;
+        for (variable, value) in bindings {
+            prepared = prepared.substitute_variable(variable.clone(), value.clone());
+        }
         Ok(prepared.on_store(&self.store).execute()?)
     }
 
@@ -302,6 +320,99 @@ impl KnowledgeStore {
         }
         Ok(())
     }
+}
+
+/// Replaces `graph` with `triples` inside `transaction`, keeping the default
+/// graph the union of the named graphs.
+fn stage_replacement(
+    transaction: &mut oxigraph::store::Transaction<'_>,
+    graph: &NamedNode,
+    triples: &[Triple],
+) -> Result<ReplaceStats, GraphError> {
+    let name = GraphNameRef::NamedNode(graph.as_ref());
+    let old: HashSet<Triple> = transaction
+        .quads_for_pattern(None, None, None, Some(name))
+        .map(|q| q.map(Triple::from))
+        .collect::<Result<_, _>>()?;
+    let new: HashSet<&Triple> = triples.iter().collect();
+    transaction.clear_graph(name)?;
+    transaction.insert_named_graph(graph.as_ref());
+    for triple in &new {
+        transaction.insert(triple.as_ref().in_graph(name));
+        transaction.insert(triple.as_ref().in_graph(GraphNameRef::DefaultGraph));
+    }
+    for triple in old.iter().filter(|t| !new.contains(t)) {
+        let t = triple.as_ref();
+        let elsewhere = transaction
+            .quads_for_pattern(Some(t.subject), Some(t.predicate), Some(t.object), None)
+            .filter_map(Result::ok)
+            .any(|q| match q.graph_name {
+                GraphName::NamedNode(g) => g != *graph,
+                GraphName::BlankNode(_) => true,
+                GraphName::DefaultGraph => false,
+            });
+        if !elsewhere {
+            transaction.remove(t.in_graph(GraphNameRef::DefaultGraph));
+        }
+    }
+    Ok(ReplaceStats {
+        added: new.iter().filter(|t| !old.contains(**t)).count(),
+        removed: old.iter().filter(|t| !new.contains(t)).count(),
+    })
+}
+
+/// The store with some graphs replaced, visible only to [`Queryable`] checks.
+pub struct Preview<'a> {
+    transaction: oxigraph::store::Transaction<'a>,
+}
+
+/// What SPARQL SELECT checks run on: the store, or a [`Preview`] of it.
+pub trait Queryable {
+    /// The rows of a SELECT query (the ontology's prefixes predeclared).
+    fn select_terms(&self, sparql: &str) -> Result<Vec<Vec<Option<Term>>>, GraphError>;
+}
+
+impl Queryable for KnowledgeStore {
+    fn select_terms(&self, sparql: &str) -> Result<Vec<Vec<Option<Term>>>, GraphError> {
+        solution_rows(self.query(sparql)?)
+    }
+}
+
+impl Queryable for Preview<'_> {
+    fn select_terms(&self, sparql: &str) -> Result<Vec<Vec<Option<Term>>>, GraphError> {
+        let results = evaluator(None)
+            .parse_query(sparql)?
+            .on_transaction(&self.transaction)
+            .execute()?;
+        solution_rows(results)
+    }
+}
+
+fn solution_rows(results: QueryResults<'_>) -> Result<Vec<Vec<Option<Term>>>, GraphError> {
+    let QueryResults::Solutions(solutions) = results else {
+        return Ok(Vec::new());
+    };
+    let variables: Vec<_> = solutions.variables().to_vec();
+    solutions
+        .map(|solution| {
+            let solution = solution?;
+            Ok(variables.iter().map(|v| solution.get(v).cloned()).collect())
+        })
+        .collect()
+}
+
+/// A SPARQL evaluator with the ontology's prefixes declared.
+fn evaluator(cancel: Option<CancellationToken>) -> SparqlEvaluator {
+    let mut evaluator = SparqlEvaluator::new();
+    for (prefix, namespace) in ttkg_vocab::PREFIXES {
+        evaluator = evaluator
+            .with_prefix(*prefix, *namespace)
+            .expect("the vocabulary's namespaces are valid IRIs");
+    }
+    if let Some(token) = cancel {
+        evaluator = evaluator.with_cancellation_token(token);
+    }
+    evaluator
 }
 
 /// An IRI without brackets, a literal's lexical value, a blank node's id.

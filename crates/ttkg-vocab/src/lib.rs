@@ -30,6 +30,8 @@ pub const PROV: &str = "http://www.w3.org/ns/prov#";
 pub const SCHEMA: &str = "https://schema.org/";
 pub const DCTERMS: &str = "http://purl.org/dc/terms/";
 pub const SH: &str = "http://www.w3.org/ns/shacl#";
+/// The SHACL shapes of `ontology/shapes.ttl`.
+pub const SHAPES: &str = "https://w3id.org/ttkg/shapes#";
 
 /// Prefixes that pipelines and queries may use in compact IRIs (`ttkg:Agreement`).
 pub const PREFIXES: &[(&str, &str)] = &[
@@ -44,6 +46,7 @@ pub const PREFIXES: &[(&str, &str)] = &[
     ("schema", SCHEMA),
     ("dcterms", DCTERMS),
     ("sh", SH),
+    ("shapes", SHAPES),
 ];
 
 /// Expands `prefix:local` with [`PREFIXES`]; full IRIs in angle brackets are
@@ -59,12 +62,16 @@ pub fn expand(compact: &str) -> Option<String> {
         .map(|(_, ns)| format!("{ns}{local}"))
 }
 
-/// The SPARQL `PREFIX` lines for [`PREFIXES`], so analysts need not write them.
-pub fn sparql_prefixes() -> String {
+/// `iri` as `prefix:local` when one of [`PREFIXES`] covers it, else `<iri>`.
+pub fn compact(iri: &str) -> String {
     PREFIXES
         .iter()
-        .map(|(p, ns)| format!("PREFIX {p}: <{ns}>\n"))
-        .collect()
+        .find_map(|(prefix, ns)| {
+            iri.strip_prefix(ns)
+                .filter(|local| !local.is_empty() && !local.contains(['/', '#']))
+                .map(|local| format!("{prefix}:{local}"))
+        })
+        .unwrap_or_else(|| format!("<{iri}>"))
 }
 
 macro_rules! terms {
@@ -148,6 +155,15 @@ mod tests {
         assert_eq!(expand("<http://x/y>").as_deref(), Some("http://x/y"));
         assert_eq!(expand("nope:Thing"), None);
         assert_eq!(expand("noColon"), None);
+    }
+
+    #[test]
+    fn compacts_what_a_prefix_covers() {
+        assert_eq!(compact(&format!("{TTKG}Agreement")), "ttkg:Agreement");
+        assert_eq!(
+            compact("https://w3id.org/ttkg/id/org/x"),
+            "<https://w3id.org/ttkg/id/org/x>"
+        );
     }
 
     #[test]
