@@ -52,6 +52,9 @@ pub struct ImportOptions {
     pub selection: Selection,
     /// Re-read files even when their content and pipeline are unchanged.
     pub force: bool,
+    /// Check each source against `ontology/shapes.ttl` before publishing
+    /// it; a source that does not conform is not loaded.
+    pub validate: bool,
 }
 
 /// The stages progress is reported for.
@@ -132,6 +135,8 @@ pub struct ImportReport {
     pub quarantine: Vec<QuarantineRecord>,
     /// The CSV and XLSX quarantine files, when rows were quarantined.
     pub quarantine_files: Option<(PathBuf, PathBuf)>,
+    /// With `--validate`: the shape violations of the sources left out, by file.
+    pub violations: Vec<(String, ttkg_validate::Violation)>,
     pub timings: Timings,
 }
 
@@ -158,6 +163,8 @@ pub enum ImportError {
     Selection(String),
     #[error("cannot write the quarantine file {}: {message}", path.display())]
     Quarantine { path: PathBuf, message: String },
+    #[error("the shapes cannot be used for --validate: {0}")]
+    Shapes(ttkg_validate::ValidateError),
 }
 
 /// Loads the ontology, reference tables and pipelines, checking everything.
@@ -227,10 +234,24 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
         .map_err(ImportError::Store)?;
     let prepare_time = started.elapsed();
 
+    let shapes = if options.validate {
+        let path = options.workspace.ontology_dir.join("shapes.ttl");
+        Some(ttkg_validate::Shapes::load(&path).map_err(ImportError::Shapes)?)
+    } else {
+        None
+    };
+
     // Files are prepared in parallel a few at a time and each batch is
     // loaded before the next is read, so memory holds a handful of files'
-    // quads rather than the whole run's.
-    let batch = rayon::current_num_threads().max(1);
+    // quads rather than the whole run's. Validation needs every source of
+    // the run at once (an agreement's event may come from another report),
+    // so it takes them in one batch.
+    let batch = if shapes.is_some() {
+        units.len().max(1)
+    } else {
+        rayon::current_num_threads().max(1)
+    };
+    let mut violations = Vec::new();
     progress.start(Stage::Read, units.len() as u64);
     progress.start(Stage::Load, units.len() as u64);
     let mut read_time = Duration::ZERO;
@@ -250,6 +271,10 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
             .collect();
         read_time += read_started.elapsed();
         let load_started = Instant::now();
+        let mut prepared = prepared;
+        if let Some(shapes) = &shapes {
+            violations.extend(hold_back_nonconforming(&store, shapes, &mut prepared)?);
+        }
         for p in prepared {
             let mut report = p.report;
             if report.status == FileStatus::Loaded {
@@ -302,6 +327,7 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
         files,
         quarantine,
         quarantine_files,
+        violations,
         timings: Timings {
             prepare: prepare_time,
             read: read_time,
@@ -309,6 +335,59 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
             total: started.elapsed(),
         },
     })
+}
+
+/// Checks the run's sources against the shapes, on a preview of the store
+/// with all of them in place, and marks those that do not conform as failed
+/// so they are not loaded. Returns their violations.
+fn hold_back_nonconforming(
+    store: &KnowledgeStore,
+    shapes: &ttkg_validate::Shapes,
+    prepared: &mut [Prepared],
+) -> Result<Vec<(String, ttkg_validate::Violation)>, ImportError> {
+    let loading: Vec<usize> = (0..prepared.len())
+        .filter(|i| prepared[*i].report.status == FileStatus::Loaded)
+        .collect();
+    let graphs: Vec<(&NamedNode, &[Triple])> = loading
+        .iter()
+        .map(|i| (&prepared[*i].graph, prepared[*i].triples.as_slice()))
+        .collect();
+    let scope: Vec<NamedNode> = loading.iter().map(|i| prepared[*i].graph.clone()).collect();
+    // One pass over all of them, then each violation is held against every
+    // source that states something about its node.
+    let (violations, stating) = store
+        .preview(&graphs, |view| {
+            let violations = ttkg_validate::validate(view, shapes, &scope)?;
+            let stating = ttkg_validate::graphs_stating(view, &violations, &scope)?;
+            Ok((violations, stating))
+        })
+        .map_err(|e| match e {
+            ttkg_validate::ValidateError::Graph(g) => ImportError::Store(g),
+            other => ImportError::Shapes(other),
+        })?;
+    let mut held_back = Vec::new();
+    for i in loading {
+        let graph = &prepared[i].graph;
+        let own: Vec<&ttkg_validate::Violation> = stating
+            .iter()
+            .filter(|(_, g)| g == graph)
+            .map(|(v, _)| &violations[*v])
+            .collect();
+        let Some(first) = own.first() else {
+            continue;
+        };
+        let report = &mut prepared[i].report;
+        report.status = FileStatus::Failed(format!(
+            "does not conform to ontology/shapes.ttl ({} violation{}, first: {} {}: {}); not loaded, its previous data stays",
+            own.len(),
+            if own.len() == 1 { "" } else { "s" },
+            first.shape,
+            first.focus,
+            first.message
+        ));
+        held_back.extend(own.into_iter().map(|v| (report.file.clone(), v.clone())));
+    }
+    Ok(held_back)
 }
 
 struct Prepared {

@@ -1,0 +1,158 @@
+//! SELECT results as a typed table, for exports: a column whose values are
+//! all integers, decimals, dates or booleans gets that type, so that Excel,
+//! Parquet readers and pandas see numbers and dates rather than text.
+
+use polars::prelude::*;
+use ttkg_graph::oxigraph::model::Term;
+use ttkg_graph::oxigraph::sparql::QueryResults;
+use ttkg_graph::store::term_text;
+use ttkg_vocab::XSD;
+
+use crate::{evaluation_error, QueryError};
+
+/// The column type that all of a column's values fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Integer,
+    Decimal,
+    Date,
+    Boolean,
+    Text,
+}
+
+fn kind_of(term: &Term) -> Kind {
+    let Term::Literal(literal) = term else {
+        return Kind::Text;
+    };
+    let datatype = literal.datatype().as_str();
+    let Some(local) = datatype.strip_prefix(XSD) else {
+        return Kind::Text;
+    };
+    match local {
+        "integer" | "int" | "long" | "short" | "byte" | "nonNegativeInteger"
+        | "positiveInteger" | "unsignedInt" | "unsignedLong" | "unsignedShort" => Kind::Integer,
+        "decimal" | "double" | "float" => Kind::Decimal,
+        "date" => Kind::Date,
+        "boolean" => Kind::Boolean,
+        _ => Kind::Text,
+    }
+}
+
+/// The rows of a SELECT query as a table with one typed column per variable.
+pub fn solutions_to_frame(results: QueryResults<'static>) -> Result<DataFrame, QueryError> {
+    let QueryResults::Solutions(solutions) = results else {
+        return Err(QueryError::NotSelect);
+    };
+    let variables = solutions.variables().to_vec();
+    let mut height = 0;
+    let mut values: Vec<Vec<Option<Term>>> = vec![Vec::new(); variables.len()];
+    for solution in solutions {
+        let solution = solution.map_err(evaluation_error)?;
+        height += 1;
+        for (i, v) in variables.iter().enumerate() {
+            values[i].push(solution.get(v).cloned());
+        }
+    }
+    let columns = variables
+        .iter()
+        .zip(values)
+        .map(|(v, terms)| typed_column(v.as_str(), &terms))
+        .collect::<Vec<_>>();
+    DataFrame::new(height, columns).map_err(|e| QueryError::Write(e.to_string()))
+}
+
+fn typed_column(name: &str, terms: &[Option<Term>]) -> Column {
+    // Integers among decimals (COUNT next to SUM, say) make a decimal column.
+    let kind = terms
+        .iter()
+        .flatten()
+        .map(kind_of)
+        .reduce(|a, b| match (a, b) {
+            _ if a == b => a,
+            (Kind::Integer, Kind::Decimal) | (Kind::Decimal, Kind::Integer) => Kind::Decimal,
+            _ => Kind::Text,
+        })
+        .unwrap_or(Kind::Text);
+    let text = |t: &Option<Term>| t.as_ref().map(term_text);
+    let as_text = || Column::new(name.into(), terms.iter().map(text).collect::<Vec<_>>());
+    match kind {
+        Kind::Integer => {
+            let parsed: Vec<Option<i64>> = terms
+                .iter()
+                .map(|t| text(t).and_then(|s| s.parse().ok()))
+                .collect();
+            // Integers too large for 64 bits stay text rather than turning null.
+            if parsed.iter().filter(|v| v.is_some()).count()
+                == terms.iter().filter(|t| t.is_some()).count()
+            {
+                Column::new(name.into(), parsed)
+            } else {
+                as_text()
+            }
+        }
+        Kind::Decimal => {
+            let parsed: Vec<Option<f64>> = terms
+                .iter()
+                .map(|t| text(t).and_then(|s| s.parse().ok()))
+                .collect();
+            Column::new(name.into(), parsed)
+        }
+        Kind::Boolean => {
+            let parsed: Vec<Option<bool>> = terms
+                .iter()
+                .map(|t| text(t).map(|s| s == "true" || s == "1"))
+                .collect();
+            Column::new(name.into(), parsed)
+        }
+        Kind::Date => {
+            let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+            let days: Vec<Option<i32>> = terms
+                .iter()
+                .map(|t| {
+                    let day = chrono::NaiveDate::parse_from_str(&text(t)?, "%Y-%m-%d").ok()?;
+                    i32::try_from((day - epoch).num_days()).ok()
+                })
+                .collect();
+            if days.iter().filter(|d| d.is_some()).count()
+                == terms.iter().filter(|t| t.is_some()).count()
+            {
+                Int32Chunked::from_iter_options(name.into(), days.into_iter())
+                    .into_date()
+                    .into_series()
+                    .into_column()
+            } else {
+                as_text()
+            }
+        }
+        Kind::Text => as_text(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ttkg_graph::oxigraph::model::{Literal, NamedNode};
+
+    fn typed(v: &str, t: &str) -> Option<Term> {
+        Some(Literal::new_typed_literal(v, NamedNode::new_unchecked(format!("{XSD}{t}"))).into())
+    }
+
+    #[test]
+    fn columns_take_the_type_all_their_values_share() {
+        let ints = typed_column("n", &[typed("3", "integer"), None]);
+        assert_eq!(ints.dtype(), &DataType::Int64);
+        let money = typed_column("cny", &[typed("5.5", "decimal"), typed("2", "decimal")]);
+        assert_eq!(money.dtype(), &DataType::Float64);
+        let dates = typed_column("d", &[typed("2016-06-16", "date")]);
+        assert_eq!(dates.dtype(), &DataType::Date);
+        let mixed = typed_column("d", &[typed("2016-06-16", "date"), typed("2016", "gYear")]);
+        assert_eq!(mixed.dtype(), &DataType::String);
+        let counts_and_sums = typed_column("v", &[typed("7", "integer"), typed("5.9", "decimal")]);
+        assert_eq!(counts_and_sums.dtype(), &DataType::Float64);
+        let iri = typed_column("s", &[Some(NamedNode::new_unchecked("http://x/a").into())]);
+        assert_eq!(
+            iri.as_materialized_series().str().unwrap().get(0),
+            Some("http://x/a")
+        );
+    }
+}
