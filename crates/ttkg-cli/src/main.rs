@@ -4,10 +4,11 @@
 //! work is done by the `ttkg-*` library crates. Exit codes are documented in
 //! the README and in `ttkg --help`.
 
+mod analyst;
 mod output;
 mod progress;
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -24,6 +25,8 @@ mod exit {
     pub const INVALID_SETUP: u8 = 3;
     pub const SOME_FILES_FAILED: u8 = 4;
     pub const STORE: u8 = 5;
+    pub const TIMEOUT: u8 = 6;
+    pub const VIOLATIONS: u8 = 7;
 }
 
 #[derive(Parser)]
@@ -34,7 +37,9 @@ mod exit {
     after_help = "Exit codes: 0 success; 1 unexpected failure; 2 bad usage or bad SPARQL; \
 3 invalid pipelines, ontology or reference data (nothing imported); \
 4 some files failed to import (the others were loaded; failed files keep their previous data); \
-5 the store cannot be opened."
+5 the store cannot be opened; \
+6 a query ran past its --timeout; \
+7 ttkg validate found violations of the shapes."
 )]
 struct Cli {
     /// The workspace folder holding data/, pipelines/ and ontology/.
@@ -62,19 +67,85 @@ enum Command {
         /// Folder for the quarantine files of each run. Default: ROOT/quarantine.
         #[arg(long)]
         quarantine: Option<PathBuf>,
+        /// Check each source against ontology/shapes.ttl first; sources that do not conform are not loaded.
+        #[arg(long)]
+        validate: bool,
     },
     /// Check the pipelines against the ontology without importing anything.
     Check,
-    /// Run a SPARQL SELECT or ASK query; the ontology's prefixes are predeclared.
+    /// Ask a SPARQL question: typed, from a file, from standard input, or saved.
+    ///
+    /// The ontology's prefixes (ttkg:, org:, prov:, schema:, skos:, dcterms:,
+    /// rdf:, rdfs:, xsd:, owl:, sh:) are predeclared.
+    #[command(after_help = "Examples:\n  \
+ttkg query --list\n  \
+ttkg query --saved agreements-by-country\n  \
+ttkg query --saved technologies-to-country --param country=TH --format csv --output th.csv\n  \
+ttkg query 'SELECT ?name WHERE { ?o a ttkg:University ; skos:prefLabel ?name }'")]
     Query {
-        /// The query text; use --file or standard input instead if you prefer.
+        /// The query text; or use --file, --saved, or standard input.
         sparql: Option<String>,
         /// Read the query from a file.
         #[arg(long, short)]
         file: Option<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = output::Format::Table)]
-        format: output::Format,
+        /// Run a saved question of ROOT/queries by name (see --list).
+        #[arg(long, short)]
+        saved: Option<String>,
+        /// List the saved questions and what each answers.
+        #[arg(long, conflicts_with_all = ["sparql", "file", "saved"])]
+        list: bool,
+        /// Set a variable of the query (repeatable): --param country=VN; <...> gives an IRI.
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = analyst::parse_param)]
+        params: Vec<(String, String)>,
+        /// table, csv, tsv, json or xml for SELECT and ASK (default: a table on a
+        /// terminal, CSV otherwise); turtle (default), ntriples or jsonld for CONSTRUCT and DESCRIBE.
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<ttkg_query::OutputFormat>,
+        /// Write the results to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Stop the query after this many seconds (exit code 6).
+        #[arg(long, value_name = "SECONDS", value_parser = analyst::parse_timeout)]
+        timeout: Option<std::time::Duration>,
+    },
+    /// Write cleaned datasets for Excel, Power BI or pandas.
+    ///
+    /// Without TABLES, every table of ROOT/queries/export (organisations,
+    /// technologies, agreements, projects, events, memberships). A name may
+    /// also be any saved question. Text that a spreadsheet would run as a
+    /// formula (=, +, -, @, tab) is neutralised.
+    Export {
+        /// Export tables or saved questions, by name.
+        tables: Vec<String>,
+        /// Also export the result of the SELECT query in this file (repeatable).
+        #[arg(long = "file", short)]
+        files: Vec<PathBuf>,
+        /// Set a variable of the queries that declare it (repeatable).
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = analyst::parse_param)]
+        params: Vec<(String, String)>,
+        /// File format.
+        #[arg(long, value_enum, default_value_t = analyst::TableFormat::Xlsx)]
+        format: analyst::TableFormat,
+        /// Start CSV files with a byte-order mark, so Excel reads Chinese and Thai text as UTF-8.
+        #[arg(long)]
+        bom: bool,
+        /// Folder for the files (or, for xlsx, a path ending in .xlsx). Default: ROOT/export.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Stop after this many seconds (exit code 6).
+        #[arg(long, value_name = "SECONDS", value_parser = analyst::parse_timeout)]
+        timeout: Option<std::time::Duration>,
+    },
+    /// Count what the store holds: entities per class, facts per source file, import runs.
+    Stats,
+    /// Check the store against the SHACL shapes of ontology/shapes.ttl.
+    ///
+    /// Lists each violation with the node, the shape, the property, what is
+    /// wrong, and the source file, sheet and row it came from.
+    Validate {
+        /// Also write the violations to this file (.csv or .xlsx), to send back to the senders.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
     /// Write the store, or one graph, as RDF.
     Dump {
@@ -160,6 +231,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             force,
             data,
             quarantine,
+            validate,
         } => {
             let workspace = workspace(&cli.root, data);
             let selection = selection(&targets);
@@ -169,6 +241,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 quarantine_dir: quarantine.unwrap_or_else(|| cli.root.join("quarantine")),
                 selection,
                 force,
+                validate,
             };
             let progress = progress::for_terminal(std::io::stderr().is_terminal());
             let report = ttkg_import::run(&options, progress.as_ref()).map_err(import_failure)?;
@@ -189,36 +262,65 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Query {
             sparql,
             file,
+            saved,
+            list,
+            params,
             format,
+            output,
+            timeout,
         } => {
-            let text = match (sparql, file) {
-                (Some(q), None) => q,
-                (None, Some(f)) => std::fs::read_to_string(&f)
-                    .map_err(|e| (exit::USAGE, format!("{}: {e}", f.display())))?,
-                (None, None) => {
-                    let mut q = String::new();
-                    std::io::stdin().read_to_string(&mut q).map_err(|e| {
-                        (
-                            exit::USAGE,
-                            format!("cannot read the query from standard input: {e}"),
-                        )
-                    })?;
-                    q
-                }
-                (Some(_), Some(_)) => {
-                    return Err((
-                        exit::USAGE,
-                        "give the query as an argument or with --file, not both".into(),
-                    ))
-                }
-            };
-            let store = KnowledgeStore::open(&store).map_err(|e| (exit::STORE, e.to_string()))?;
-            let results = store.query(&text).map_err(|e| match e {
-                ttkg_graph::GraphError::Syntax(_) => (exit::USAGE, e.to_string()),
-                other => (exit::FAILURE, other.to_string()),
-            })?;
-            output::print_results(results, format).map_err(|e| (exit::FAILURE, e))?;
+            let queries_dir = cli.root.join("queries");
+            if list {
+                analyst::list(&queries_dir)?;
+            } else {
+                let request = analyst::QueryRequest {
+                    source: analyst::QuerySource {
+                        sparql,
+                        file,
+                        saved,
+                    },
+                    params,
+                    format,
+                    output,
+                    timeout,
+                };
+                analyst::query(&store, &queries_dir, request)?;
+            }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Export {
+            tables,
+            files,
+            params,
+            format,
+            bom,
+            output,
+            timeout,
+        } => {
+            let request = analyst::ExportRequest {
+                tables,
+                files,
+                params,
+                format,
+                bom,
+                output: output.unwrap_or_else(|| cli.root.join("export")),
+                timeout,
+            };
+            analyst::export(&store, &cli.root.join("queries"), request)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stats => {
+            analyst::stats(&store)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate { output } => {
+            let shapes = cli.root.join("ontology").join("shapes.ttl");
+            let conforms = analyst::validate(&store, &shapes, output.as_deref())?;
+            Ok(if conforms {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(exit::VIOLATIONS)
+            })
         }
         Command::Dump {
             format,
@@ -298,9 +400,10 @@ fn selection(targets: &[String]) -> Selection {
 
 fn import_failure(error: ImportError) -> Failure {
     let code = match &error {
-        ImportError::Pipelines(_) | ImportError::Ontology(_) | ImportError::Reference { .. } => {
-            exit::INVALID_SETUP
-        }
+        ImportError::Pipelines(_)
+        | ImportError::Ontology(_)
+        | ImportError::Reference { .. }
+        | ImportError::Shapes(_) => exit::INVALID_SETUP,
         ImportError::Selection(_) => exit::USAGE,
         ImportError::Store(_) => exit::STORE,
         ImportError::Quarantine { .. } => exit::FAILURE,

@@ -1,70 +1,97 @@
-//! Printing summaries and query results.
+//! The import's summary table and validation reports.
 
-use ttkg_graph::oxigraph::model::Term;
-use ttkg_graph::oxigraph::sparql::QueryResults;
+use std::path::Path;
+
+use polars::prelude::{Column, DataFrame};
 use ttkg_import::{FileStatus, ImportReport};
+use ttkg_validate::Violation;
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Format {
-    /// Aligned columns for reading.
-    Table,
-    /// Comma-separated values with a header row.
-    Csv,
-}
+use crate::{exit, Failure};
 
-/// Pads to a display width, counting CJK characters as two columns.
-fn pad(text: &str, width: usize) -> String {
-    let w = display_width(text);
-    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
-}
-
-fn display_width(text: &str) -> usize {
-    text.chars()
-        .map(|c| match c as u32 {
-            0x1100..=0x115F
-            | 0x2E80..=0xA4CF
-            | 0xAC00..=0xD7A3
-            | 0xF900..=0xFAFF
-            | 0xFE30..=0xFE4F
-            | 0xFF00..=0xFF60
-            | 0xFFE0..=0xFFE6 => 2,
-            _ => 1,
+/// The violations as an aligned table, where they came from first.
+pub fn violations_table(violations: &[Violation]) -> String {
+    let header: Vec<String> = ["source", "shape", "node", "property", "problem"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let rows: Vec<Vec<String>> = violations
+        .iter()
+        .map(|v| {
+            vec![
+                sources_text(v),
+                v.shape.clone(),
+                v.focus.clone(),
+                v.path.clone(),
+                v.message.clone(),
+            ]
         })
-        .sum()
+        .collect();
+    ttkg_query::render_table(&header, &rows)
 }
 
-fn table(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(display_width(cell));
-        }
-    }
-    let line = |cells: &[String]| -> String {
-        cells
+fn sources_text(v: &Violation) -> String {
+    if v.sources.is_empty() {
+        "(no source row)".to_owned()
+    } else {
+        v.sources
             .iter()
-            .zip(&widths)
-            .map(|(c, w)| pad(c, *w))
+            .map(|s| s.to_string())
             .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_owned()
+            .join("; ")
+    }
+}
+
+/// Writes the violations as CSV (with a BOM, for Excel) or XLSX, by extension.
+pub fn write_violations(violations: &[Violation], path: &Path) -> Result<(), Failure> {
+    let first = |v: &Violation| v.sources.first().cloned();
+    let text = |name: &str, f: &dyn Fn(&Violation) -> Option<String>| {
+        Column::new(name.into(), violations.iter().map(f).collect::<Vec<_>>())
     };
-    let mut out = line(header);
-    out.push('\n');
-    out.push_str(
-        &widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .join("  "),
-    );
-    out.push('\n');
-    for row in rows {
-        out.push_str(&line(row));
-        out.push('\n');
-    }
-    out
+    let rows: Vec<Option<u64>> = violations
+        .iter()
+        .map(|v| first(v).and_then(|s| s.row))
+        .collect();
+    let frame = DataFrame::new(
+        violations.len(),
+        vec![
+            text("file", &|v| first(v).map(|s| s.file)),
+            text("sheet", &|v| first(v).and_then(|s| s.sheet)),
+            Column::new("row".into(), rows),
+            text("other sources", &|v| {
+                (v.sources.len() > 1).then(|| {
+                    v.sources[1..]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+            }),
+            text("shape", &|v| Some(v.shape.clone())),
+            text("node", &|v| Some(v.focus.clone())),
+            text("property", &|v| Some(v.path.clone())),
+            text("constraint", &|v| Some(v.constraint.clone())),
+            text("problem", &|v| Some(v.message.clone())),
+        ],
+    )
+    .map_err(|e| (exit::FAILURE, format!("{}: {e}", path.display())))?;
+    let written = match path.extension().and_then(|x| x.to_str()) {
+        Some("xlsx") => ttkg_tables::write_xlsx(&[("violations", &frame)], path),
+        Some("csv") => ttkg_tables::write_csv(
+            &frame,
+            path,
+            ttkg_tables::CsvOptions {
+                bom: true,
+                ..Default::default()
+            },
+        ),
+        _ => {
+            return Err((
+                exit::USAGE,
+                format!("{}: give a file ending in .csv or .xlsx", path.display()),
+            ))
+        }
+    };
+    written.map_err(|e| (exit::FAILURE, e.to_string()))
 }
 
 pub fn print_summary(report: &ImportReport) {
@@ -104,7 +131,7 @@ pub fn print_summary(report: &ImportReport) {
             ]
         })
         .collect();
-    print!("{}", table(&header, &rows));
+    print!("{}", ttkg_query::render_table(&header, &rows));
     let sum = |f: fn(&ttkg_import::FileReport) -> usize| report.files.iter().map(f).sum::<usize>();
     println!(
         "\n{} file(s): {} rows read, {} loaded, {} quarantined, {} skipped; {} triples added, {} removed",
@@ -131,67 +158,27 @@ pub fn print_summary(report: &ImportReport) {
             xlsx.display()
         );
     }
+    if !report.violations.is_empty() {
+        let shown: Vec<Violation> = report
+            .violations
+            .iter()
+            .take(20)
+            .map(|(_, v)| v.clone())
+            .collect();
+        let more = if report.violations.len() > shown.len() {
+            "; the first 20 follow"
+        } else {
+            ""
+        };
+        eprintln!(
+            "\nsources left out by --validate: {} violation(s) of ontology/shapes.ttl{more}",
+            report.violations.len()
+        );
+        eprint!("{}", violations_table(&shown));
+    }
     for failed in report.failed() {
         if let FileStatus::Failed(message) = &failed.status {
             eprintln!("error: {} ({}): {message}", failed.file, failed.pipeline);
-        }
-    }
-}
-
-fn term(t: &Term) -> String {
-    ttkg_graph::store::term_text(t)
-}
-
-pub fn print_results(results: QueryResults<'static>, format: Format) -> Result<(), String> {
-    match results {
-        QueryResults::Boolean(b) => {
-            println!("{b}");
-            Ok(())
-        }
-        QueryResults::Solutions(solutions) => {
-            let header: Vec<String> = solutions
-                .variables()
-                .iter()
-                .map(|v| v.as_str().to_owned())
-                .collect();
-            let variables = solutions.variables().to_vec();
-            let mut rows = Vec::new();
-            for solution in solutions {
-                let solution = solution.map_err(|e| e.to_string())?;
-                rows.push(
-                    variables
-                        .iter()
-                        .map(|v| solution.get(v).map(term).unwrap_or_default())
-                        .collect::<Vec<_>>(),
-                );
-            }
-            match format {
-                Format::Table => print!("{}", table(&header, &rows)),
-                Format::Csv => {
-                    let field = |s: &str| {
-                        if s.contains([',', '"', '\n']) {
-                            format!("\"{}\"", s.replace('"', "\"\""))
-                        } else {
-                            s.to_owned()
-                        }
-                    };
-                    println!("{}", header.join(","));
-                    for row in rows {
-                        println!(
-                            "{}",
-                            row.iter().map(|c| field(c)).collect::<Vec<_>>().join(",")
-                        );
-                    }
-                }
-            }
-            Ok(())
-        }
-        QueryResults::Graph(triples) => {
-            // CONSTRUCT and DESCRIBE: one N-Triples statement per line.
-            for triple in triples {
-                println!("{} .", triple.map_err(|e| e.to_string())?);
-            }
-            Ok(())
         }
     }
 }

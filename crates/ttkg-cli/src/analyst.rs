@@ -1,0 +1,387 @@
+//! The analyst's commands: `query`, `export` and `stats`, thin over `ttkg-query`.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ttkg_graph::oxigraph::model::Variable;
+use ttkg_graph::KnowledgeStore;
+use ttkg_query::{saved, Deadline, ExportFormat, OutputFormat, QueryError, SavedQuery};
+
+use crate::{exit, Failure};
+
+/// The file formats of `ttkg export --format`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TableFormat {
+    /// One workbook, one sheet per table, header frozen, cells typed.
+    Xlsx,
+    /// One UTF-8 CSV file per table (add --bom for Excel).
+    Csv,
+    /// One Parquet file per table (for pandas, Power BI, polars).
+    Parquet,
+}
+
+/// `--param NAME=VALUE`.
+pub fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!(
+            "`{text}`: write NAME=VALUE, for example country=VN"
+        )),
+    }
+}
+
+/// `--timeout SECONDS`.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!(
+            "`{text}`: give a number of seconds above 0, such as 30 or 2.5"
+        )),
+    }
+}
+
+/// Where the query text comes from.
+pub struct QuerySource {
+    pub sparql: Option<String>,
+    pub file: Option<PathBuf>,
+    pub saved: Option<String>,
+}
+
+pub struct QueryRequest {
+    pub source: QuerySource,
+    pub params: Vec<(String, String)>,
+    pub format: Option<OutputFormat>,
+    pub output: Option<PathBuf>,
+    pub timeout: Option<Duration>,
+}
+
+pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<(), Failure> {
+    let (text, bindings) = match request.source {
+        QuerySource {
+            saved: Some(name),
+            sparql: None,
+            file: None,
+        } => {
+            let saved = saved::find(queries_dir, &name).map_err(query_failure)?;
+            let bindings = saved.bindings(&request.params).map_err(query_failure)?;
+            (saved.text, bindings)
+        }
+        QuerySource {
+            saved: None,
+            sparql,
+            file,
+        } => {
+            let text = match (sparql, file) {
+                (Some(q), None) => q,
+                (None, Some(f)) => std::fs::read_to_string(&f)
+                    .map_err(|e| (exit::USAGE, format!("{}: {e}", f.display())))?,
+                (None, None) => {
+                    if std::io::stdin().is_terminal() {
+                        eprintln!("reading the query from standard input; end it with Ctrl-D");
+                    }
+                    let mut q = String::new();
+                    std::io::stdin().read_to_string(&mut q).map_err(|e| {
+                        (
+                            exit::USAGE,
+                            format!("cannot read the query from standard input: {e}"),
+                        )
+                    })?;
+                    q
+                }
+                (Some(_), Some(_)) => return Err(one_source()),
+            };
+            let bindings = request
+                .params
+                .iter()
+                .map(|(name, value)| {
+                    let variable = Variable::new(name.trim_start_matches(['?', '$']))
+                        .map_err(|e| (exit::USAGE, format!("--param {name}: {e}")))?;
+                    let term = saved::param_term(name, value).map_err(query_failure)?;
+                    Ok((variable, term))
+                })
+                .collect::<Result<Vec<_>, Failure>>()?;
+            (text, bindings)
+        }
+        _ => return Err(one_source()),
+    };
+    let store = open(store)?;
+    let deadline = deadline(request.timeout, request.output.as_deref().map(partial_path));
+    let results = ttkg_query::ask(&store, &text, &bindings, &deadline).map_err(query_failure)?;
+    let format = request.format;
+    match &request.output {
+        Some(path) => write_atomically(path, |out| {
+            ttkg_query::write_results(results, format, false, out)
+        }),
+        None => {
+            let terminal = std::io::stdout().is_terminal();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            ttkg_query::write_results(results, format, terminal, &mut out)
+                .map_err(query_failure)?;
+            out.flush()
+                .map_err(|e| (exit::FAILURE, format!("writing the results failed: {e}")))
+        }
+    }
+}
+
+fn one_source() -> Failure {
+    (
+        exit::USAGE,
+        "give one query: as an argument, with --file, with --saved, or on standard input".into(),
+    )
+}
+
+/// `ttkg query --list`: every saved question with what it answers.
+pub fn list(queries_dir: &Path) -> Result<(), Failure> {
+    let queries = saved::load_dir(queries_dir).map_err(query_failure)?;
+    if queries.is_empty() {
+        println!("no saved queries in {}", queries_dir.display());
+        return Ok(());
+    }
+    for q in &queries {
+        println!("{}\n    {}", q.name, q.title);
+        if !q.description.is_empty() {
+            for line in wrap(&q.description, 76) {
+                println!("    {line}");
+            }
+        }
+        for p in &q.params {
+            match &p.default {
+                Some(d) => println!("    --param {}=VALUE  {} (default {d})", p.name, p.help),
+                None => println!("    --param {}=VALUE  {} (required)", p.name, p.help),
+            }
+        }
+        println!();
+    }
+    println!(
+        "run one with: ttkg query --saved NAME; the export tables are in {}",
+        queries_dir.join("export").display()
+    );
+    Ok(())
+}
+
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("never empty");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_owned());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}
+
+pub struct ExportRequest {
+    /// Export tables (queries/export/NAME.rq) or saved queries (queries/NAME.rq).
+    pub tables: Vec<String>,
+    /// Ad-hoc SELECT queries from files, each a table named after its file.
+    pub files: Vec<PathBuf>,
+    pub params: Vec<(String, String)>,
+    pub format: TableFormat,
+    pub bom: bool,
+    pub output: PathBuf,
+    pub timeout: Option<Duration>,
+}
+
+pub fn export(store: &Path, queries_dir: &Path, request: ExportRequest) -> Result<(), Failure> {
+    let tables_dir = queries_dir.join("export");
+    let mut tables: Vec<SavedQuery> = Vec::new();
+    if request.tables.is_empty() && request.files.is_empty() {
+        tables = saved::load_dir(&tables_dir).map_err(query_failure)?;
+        if tables.is_empty() {
+            return Err((
+                exit::USAGE,
+                format!("no export tables in {}", tables_dir.display()),
+            ));
+        }
+    }
+    for name in &request.tables {
+        let table = match saved::find(&tables_dir, name) {
+            Ok(t) => t,
+            Err(QueryError::UnknownSaved { .. }) => {
+                saved::find(queries_dir, name).map_err(|_| unknown_table(name, queries_dir))?
+            }
+            Err(e) => return Err(query_failure(e)),
+        };
+        tables.push(table);
+    }
+    for file in &request.files {
+        tables.push(saved::load_file(file).map_err(query_failure)?);
+    }
+    if !request.params.is_empty() {
+        // Parameters go to the tables that declare them; one no table takes is a mistake.
+        for (name, _) in &request.params {
+            if !tables
+                .iter()
+                .any(|t| t.params.iter().any(|p| &p.name == name))
+            {
+                return Err((
+                    exit::USAGE,
+                    format!("--param {name}: none of the exported tables takes it"),
+                ));
+            }
+        }
+    }
+    let format = match request.format {
+        TableFormat::Xlsx => ExportFormat::Xlsx,
+        TableFormat::Csv => ExportFormat::Csv { bom: request.bom },
+        TableFormat::Parquet => ExportFormat::Parquet,
+    };
+    let store = open(store)?;
+    let deadline = deadline(request.timeout, None);
+    let written = ttkg_query::export_tables(
+        &store,
+        &tables,
+        &request.params,
+        format,
+        &request.output,
+        &deadline,
+    )
+    .map_err(query_failure)?;
+    for (path, rows) in written {
+        println!("wrote {} ({rows} rows)", path.display());
+    }
+    Ok(())
+}
+
+fn unknown_table(name: &str, queries_dir: &Path) -> Failure {
+    let names = |dir: &Path| {
+        saved::load_dir(dir)
+            .map(|qs| {
+                qs.into_iter()
+                    .map(|q| q.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    (
+        exit::USAGE,
+        format!(
+            "no export table or saved query is called `{name}`; the tables are: {}; the saved queries: {}",
+            names(&queries_dir.join("export")),
+            names(queries_dir)
+        ),
+    )
+}
+
+pub fn stats(store: &Path) -> Result<(), Failure> {
+    let store = open(store)?;
+    let tables = ttkg_query::stats(&store).map_err(query_failure)?;
+    for (i, table) in tables.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        println!("{}\n", table.title);
+        print!("{}", ttkg_query::render_table(&table.header, &table.rows));
+    }
+    Ok(())
+}
+
+/// `ttkg validate`: prints the violations (and writes them to `output`);
+/// true when the store conforms.
+pub fn validate(store: &Path, shapes: &Path, output: Option<&Path>) -> Result<bool, Failure> {
+    let shapes =
+        ttkg_validate::Shapes::load(shapes).map_err(|e| (exit::INVALID_SETUP, e.to_string()))?;
+    let store = open(store)?;
+    let violations = ttkg_validate::validate(&store, &shapes, &[])
+        .map_err(|e| (exit::FAILURE, format!("validation failed: {e}")))?;
+    let checks: usize = shapes
+        .shapes
+        .iter()
+        .flat_map(|s| &s.properties)
+        .map(|p| p.constraints.len())
+        .sum();
+    let of = format!(
+        "{} ({} shapes, {checks} constraints)",
+        shapes.file.display(),
+        shapes.shapes.len()
+    );
+    if violations.is_empty() {
+        println!("the store conforms to {of}");
+    } else {
+        print!("{}", crate::output::violations_table(&violations));
+        println!("\n{} violation(s) of {of}", violations.len());
+    }
+    if let Some(path) = output {
+        crate::output::write_violations(&violations, path)?;
+        println!("the violations are listed in {}", path.display());
+    }
+    Ok(violations.is_empty())
+}
+
+fn open(store: &Path) -> Result<KnowledgeStore, Failure> {
+    if !store.exists() {
+        return Err((
+            exit::STORE,
+            format!(
+                "there is no store at {}; run `ttkg import` first, or point --store at one",
+                store.display()
+            ),
+        ));
+    }
+    KnowledgeStore::open(store).map_err(|e| (exit::STORE, e.to_string()))
+}
+
+/// Where `--output FILE` is written until the answer is complete.
+fn partial_path(path: &Path) -> PathBuf {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    PathBuf::from(partial)
+}
+
+/// The query's time limit. Parts of a query that do not read the store do
+/// not notice cancellation; if the query is still running a second after
+/// its time is up, ttkg stops there, removing any half-written output.
+fn deadline(limit: Option<Duration>, partial: Option<PathBuf>) -> Deadline {
+    Deadline::with_overrun(limit, Duration::from_secs(1), move || {
+        if let Some(partial) = partial {
+            let _ = std::fs::remove_file(partial);
+        }
+        eprintln!("error: {}", QueryError::Timeout);
+        std::process::exit(i32::from(exit::TIMEOUT));
+    })
+}
+
+/// Writes `path` through a temporary file next to it, so a failed or
+/// stopped query never leaves half a result behind.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), QueryError>,
+) -> Result<(), Failure> {
+    let partial = partial_path(path);
+    let file = std::fs::File::create(&partial)
+        .map_err(|e| (exit::FAILURE, format!("{}: {e}", path.display())))?;
+    let mut out = std::io::BufWriter::new(file);
+    let result = write(&mut out)
+        .map_err(query_failure)
+        .and_then(|()| {
+            out.flush()
+                .map_err(|e| (exit::FAILURE, format!("{}: {e}", path.display())))
+        })
+        .and_then(|()| {
+            std::fs::rename(&partial, path)
+                .map_err(|e| (exit::FAILURE, format!("{}: {e}", path.display())))
+        });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
+
+pub fn query_failure(error: QueryError) -> Failure {
+    let code = match &error {
+        QueryError::Timeout => exit::TIMEOUT,
+        QueryError::Store(_) => exit::STORE,
+        e if e.is_usage() => exit::USAGE,
+        _ => exit::FAILURE,
+    };
+    (code, error.to_string())
+}

@@ -1,0 +1,822 @@
+//! The analyst's surface, end to end with the real binary on the demo import:
+//! every saved question and its answer, result formats, errors and exit
+//! codes, time limits, statistics, and exports read back with polars and
+//! calamine.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use common::{root, ttkg, Run};
+use polars::prelude::*;
+
+/// The demo import, done once. The store admits one process at a time, so
+/// the tests take turns through the lock.
+struct Demo {
+    _dir: tempfile::TempDir,
+    store: PathBuf,
+}
+
+fn demo() -> (MutexGuard<'static, ()>, &'static Path) {
+    static DEMO: OnceLock<Demo> = OnceLock::new();
+    static TURN: Mutex<()> = Mutex::new(());
+    let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let demo = DEMO.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = dir.path().join("store");
+        let run = common::import(&root(), &store, &[]);
+        assert_eq!(
+            run.code, 0,
+            "import failed:\n{}\n{}",
+            run.stdout, run.stderr
+        );
+        Demo { _dir: dir, store }
+    });
+    (turn, &demo.store)
+}
+
+/// `ttkg --store STORE ARGS...` on the demo store.
+fn on_demo(args: &[&str]) -> Run {
+    let (_turn, store) = demo();
+    let mut all = vec!["--store", store.to_str().expect("UTF-8")];
+    all.extend_from_slice(args);
+    ttkg(&root(), &all)
+}
+
+/// A SELECT's rows through `ttkg query ... --format csv`, read with polars.
+fn rows(args: &[&str]) -> Vec<Vec<String>> {
+    let mut all = vec!["query", "--format", "csv"];
+    all.extend_from_slice(args);
+    let run = on_demo(&all);
+    assert_eq!(run.code, 0, "ttkg {all:?} failed:\n{}", run.stderr);
+    let frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .into_reader_with_file_handle(std::io::Cursor::new(run.stdout.into_bytes()))
+        .finish()
+        .expect("SPARQL CSV results parse");
+    frame_rows(&frame)
+}
+
+/// Every cell as text, missing values as "".
+fn frame_rows(frame: &DataFrame) -> Vec<Vec<String>> {
+    (0..frame.height())
+        .map(|i| {
+            frame
+                .columns()
+                .iter()
+                .map(|c| match c.get(i).expect("in range") {
+                    AnyValue::Null => String::new(),
+                    AnyValue::String(s) => s.to_owned(),
+                    AnyValue::StringOwned(s) => s.to_string(),
+                    AnyValue::Float64(f) => f.to_string(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn saved(name: &str, params: &[&str]) -> Vec<Vec<String>> {
+    let mut args = vec!["--saved", name];
+    for p in params {
+        args.extend_from_slice(&["--param", p]);
+    }
+    rows(&args)
+}
+
+fn int(cell: &str) -> i64 {
+    cell.parse()
+        .unwrap_or_else(|_| panic!("`{cell}` is not an integer"))
+}
+
+fn float(cell: &str) -> f64 {
+    cell.parse()
+        .unwrap_or_else(|_| panic!("`{cell}` is not a number"))
+}
+
+/// The one value of an ad-hoc one-cell query.
+fn count(sparql: &str) -> i64 {
+    let r = rows(&[sparql]);
+    assert_eq!(r.len(), 1, "{sparql}: {r:?}");
+    int(&r[0][0])
+}
+
+#[test]
+fn every_saved_question_has_a_test_here() {
+    let tested: BTreeSet<&str> = [
+        "agreements-by-country",
+        "demonstration-area-by-country",
+        "events-by-agreements",
+        "fact-provenance",
+        "headline-figures",
+        "membership-growth",
+        "technologies-to-country",
+        "top-organisations",
+        "trainees-by-country",
+    ]
+    .into();
+    let found: BTreeSet<String> = std::fs::read_dir(root().join("queries"))
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            (p.extension()? == "rq").then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+        })
+        .collect();
+    assert_eq!(
+        found.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+        tested,
+        "each saved query needs a test of its answer in tests/analyst.rs"
+    );
+}
+
+#[test]
+fn headline_figures_are_the_articles() {
+    let figures = saved("headline-figures", &[]);
+    let get = |name: &str| -> f64 {
+        let row = figures
+            .iter()
+            .find(|r| r[0] == name)
+            .unwrap_or_else(|| panic!("no figure `{name}` in {figures:?}"));
+        float(&row[1])
+    };
+    assert_eq!(figures.len(), 11, "{figures:?}");
+    assert_eq!(get("network members"), 1763.0);
+    assert_eq!(get("network members in China"), 1282.0);
+    assert_eq!(get("network members in ASEAN countries"), 481.0);
+    assert_eq!(get("agreements signed"), 393.0);
+    assert!((5.8..=6.0).contains(&get("agreement value (亿元)")));
+    assert_eq!(get("demonstration bases"), 7.0);
+    assert_eq!(get("demonstration-base area (亩)"), 1300.0);
+    assert_eq!(get("training courses"), 10.0);
+    assert_eq!(get("trainees"), 163.0);
+    assert_eq!(get("transfer events"), 22.0);
+    assert_eq!(get("transfer events in ASEAN countries"), 16.0);
+}
+
+#[test]
+fn agreements_by_country_and_year_add_up_to_all_agreements() {
+    let table = saved("agreements-by-country", &[]);
+    assert_eq!(table.iter().map(|r| int(&r[3])).sum::<i64>(), 393);
+    let total: f64 = table.iter().map(|r| float(&r[4])).sum();
+    assert!((5.8e8..=6.0e8).contains(&total), "{total}");
+    // The Thai partner's report covers 2015 and 2016 only; Vietnam's, 2016.
+    let thai_years: BTreeSet<&str> = table
+        .iter()
+        .filter(|r| r[1] == "TH")
+        .map(|r| r[2].as_str())
+        .collect();
+    assert!(thai_years
+        .iter()
+        .all(|y| ["2014", "2015", "2016"].contains(y)));
+    let vietnam_2016 = table
+        .iter()
+        .find(|r| r[1] == "VN" && r[2] == "2016")
+        .expect("Vietnam in 2016");
+    assert_eq!(vietnam_2016[0], "Vietnam");
+    assert!(int(&vietnam_2016[3]) >= 50, "{vietnam_2016:?}");
+}
+
+#[test]
+fn top_organisations_are_ranked_by_agreements_counted_in_either_role() {
+    let table = saved("top-organisations", &[]);
+    assert_eq!(table.len(), 20);
+    let counts: Vec<i64> = table.iter().map(|r| int(&r[2])).collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    let top = &table[0][0];
+    let independent = count(&format!(
+        "SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{ ?o skos:prefLabel \"{top}\" .
+           {{ ?a ttkg:transferor ?o }} UNION {{ ?a ttkg:transferee ?o }} }}"
+    ));
+    assert_eq!(counts[0], independent, "{top}");
+    assert!(counts[0] > 1);
+}
+
+#[test]
+fn technologies_to_a_country_default_to_vietnam_and_take_a_parameter() {
+    for (country, params) in [("VN", vec![]), ("TH", vec!["country=TH"])] {
+        let table = saved("technologies-to-country", &params);
+        let agreements: i64 = table.iter().map(|r| int(&r[1])).sum();
+        let expected = count(&format!(
+            "SELECT (COUNT(?a) AS ?n) WHERE {{ ?a a ttkg:Agreement ; ttkg:partnerCountry/ttkg:isoCode \"{country}\" }}"
+        ));
+        assert!(expected > 0);
+        assert_eq!(agreements, expected, "{country}: {table:?}");
+        assert!(
+            table.iter().all(|r| !r[3].is_empty()),
+            "technology names listed"
+        );
+    }
+    let run = on_demo(&[
+        "query",
+        "--saved",
+        "technologies-to-country",
+        "--param",
+        "colour=red",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("takes country"), "{}", run.stderr);
+}
+
+#[test]
+fn events_are_ranked_by_the_agreements_signed_there() {
+    let table = saved("events-by-agreements", &[]);
+    assert_eq!(table.len(), 22);
+    let signed: i64 = table.iter().map(|r| int(&r[4])).sum();
+    assert_eq!(
+        signed,
+        count("SELECT (COUNT(?a) AS ?n) WHERE { ?a a ttkg:Agreement ; ttkg:signedAt ?e }")
+    );
+    assert!(int(&table[0][4]) >= int(&table[21][4]));
+    let hanoi = table
+        .iter()
+        .find(|r| r[2] == "河内" && r[1] == "2016-06-16")
+        .expect("the Hanoi matchmaking of 16 June 2016");
+    assert!(int(&hanoi[4]) > 0, "{hanoi:?}");
+    assert_eq!(hanoi[3], "VN");
+}
+
+#[test]
+fn membership_grows_to_1763_by_2016() {
+    let table = saved("membership-growth", &[]);
+    assert_eq!(table.iter().map(|r| int(&r[3])).sum::<i64>(), 1763);
+    let years: BTreeSet<&str> = table.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(years, ["2013", "2014", "2015", "2016"].into());
+    let totals: Vec<(i64, i64)> = table.iter().map(|r| (int(&r[0]), int(&r[4]))).collect();
+    assert!(totals
+        .windows(2)
+        .all(|w| w[0].0 > w[1].0 || w[0].1 <= w[1].1));
+    assert!(totals
+        .iter()
+        .filter(|(y, _)| *y == 2016)
+        .all(|(_, t)| *t == 1763));
+    let china_joined: i64 = table
+        .iter()
+        .filter(|r| r[2] == "CN")
+        .map(|r| int(&r[3]))
+        .sum();
+    assert_eq!(china_joined, 1282);
+}
+
+#[test]
+fn demonstration_bases_cover_1300_mu_in_four_countries() {
+    let table = saved("demonstration-area-by-country", &[]);
+    let countries: BTreeSet<&str> = table.iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(countries, ["ID", "KH", "LA", "VN"].into());
+    assert_eq!(table.iter().map(|r| int(&r[2])).sum::<i64>(), 7);
+    assert_eq!(table.iter().map(|r| float(&r[3])).sum::<f64>(), 1300.0);
+    let hectares: f64 = table.iter().map(|r| float(&r[4])).sum();
+    assert!((hectares - 1300.0 / 15.0).abs() < 1e-6, "{hectares}");
+}
+
+#[test]
+fn trainees_by_country_with_totals_counted_once() {
+    let table = saved("trainees-by-country", &[]);
+    let all = table.last().expect("a totals row");
+    assert_eq!(all[0], "all countries");
+    assert_eq!((int(&all[2]), int(&all[3])), (10, 163));
+    let codes: BTreeSet<&str> = table[..table.len() - 1]
+        .iter()
+        .map(|r| r[1].as_str())
+        .collect();
+    assert!(codes.contains("LA") && codes.contains("VN"), "{codes:?}");
+    assert!(!codes.contains("CN"));
+    for row in &table[..table.len() - 1] {
+        assert!(int(&row[3]) <= 163, "{row:?}");
+    }
+}
+
+#[test]
+fn a_fact_traces_back_to_its_file_sheet_and_row() {
+    let table = saved("fact-provenance", &[]);
+    assert!(table.len() >= 8, "{table:?}");
+    for row in &table {
+        assert_eq!(row[2], "reports/guangxi-agreements-2014-2016.xlsx");
+        assert_eq!(row[3], "协议汇总");
+        assert_eq!(row[4], "4");
+        assert_eq!(row[5].len(), 64, "SHA-256");
+        assert_eq!(row[6], "guangxi-agreements");
+        assert!(!row[7].is_empty(), "the run that loaded it");
+    }
+    let property = |name: &str| -> &str {
+        &table
+            .iter()
+            .find(|r| r[0] == name)
+            .unwrap_or_else(|| panic!("no {name} in {table:?}"))[1]
+    };
+    assert_eq!(property("agreementNumber"), "GX-2014-001");
+    assert!(
+        property("amount").ends_with(" CNY"),
+        "{}",
+        property("amount")
+    );
+    assert!(
+        !property("transferor").starts_with("http"),
+        "labels, not IRIs"
+    );
+
+    let vietnamese = rows(&[
+        "SELECT ?n WHERE { ?a ttkg:agreementNumber ?n ; ttkg:amount/schema:currency \"VND\" } ORDER BY ?n LIMIT 1",
+    ]);
+    let number = format!("agreement={}", vietnamese[0][0]);
+    let table = saved("fact-provenance", &[&number]);
+    assert!(!table.is_empty());
+    assert!(table
+        .iter()
+        .all(|r| r[2] == "reports/vietnam-agreements-2016.csv" && r[3].is_empty()));
+}
+
+#[test]
+fn saved_questions_are_listed_with_what_they_answer() {
+    let run = on_demo(&["query", "--list"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run
+        .stdout
+        .contains("headline-figures\n    The article's headline figures"));
+    assert!(
+        run.stdout.contains("--param country=VALUE"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("(default VN)"));
+    let run = on_demo(&["query", "--saved", "no-such-question"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("headline-figures"),
+        "names the saved queries: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn bad_sparql_gives_the_line_and_column_and_exit_code_2() {
+    let run = on_demo(&[
+        "query",
+        "SELECT ?s\nWHERE {\n  ?s a ttkg:Agreement .\n  FILTER(?s = ) }",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("SPARQL syntax error"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("4:"),
+        "points at line 4: {}",
+        run.stderr
+    );
+    let run = on_demo(&["query", "SELECT ?s WHERE { ?s a nope:Thing }"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("Prefix not found"), "{}", run.stderr);
+}
+
+#[test]
+fn a_query_past_its_timeout_stops_with_exit_code_6() {
+    let ten = "{ 1 2 3 4 5 6 7 8 9 10 }";
+    let sparql = format!(
+        "SELECT (COUNT(*) AS ?n) WHERE {{ {} }}",
+        ["?a", "?b", "?c", "?d", "?e", "?f", "?g", "?h", "?i"]
+            .map(|v| format!("VALUES {v} {ten}"))
+            .join(" ")
+    );
+    // Joining VALUES tables reads nothing from the store, which is where
+    // oxigraph notices cancellation: ttkg stops itself a second later.
+    let run = on_demo(&["query", "--timeout", "0.5", &sparql]);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.stderr.contains("time limit"), "{}", run.stderr);
+    // A query that keeps reading the store is cancelled where it stands.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("slow.csv");
+    let run = on_demo(&[
+        "query",
+        "--timeout",
+        "0.5",
+        "--output",
+        out.to_str().unwrap(),
+        "SELECT ?a WHERE { ?a ?p ?b . ?c ?q ?d . FILTER NOT EXISTS { ?e ?r ?f . FILTER(?f = ?b && ?e = ?c) } }",
+    ]);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "no partial output left"
+    );
+    let run = on_demo(&["query", "--timeout", "-1", "ASK {}"]);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn results_come_in_the_standard_formats() {
+    let q = "SELECT ?code WHERE { ?c ttkg:isoCode ?code } ORDER BY ?code LIMIT 2";
+    let json = on_demo(&["query", "--format", "json", q]);
+    assert!(
+        json.stdout.contains("\"head\":{\"vars\":[\"code\"]}"),
+        "{}",
+        json.stdout
+    );
+    assert!(json.stdout.contains("\"value\":\"BN\""), "{}", json.stdout);
+    let xml = on_demo(&["query", "--format", "xml", q]);
+    assert!(xml
+        .stdout
+        .contains("<sparql xmlns=\"http://www.w3.org/2005/sparql-results#\">"));
+    assert!(xml.stdout.contains("<literal>BN</literal>"));
+    let tsv = on_demo(&["query", "--format", "tsv", q]);
+    assert!(tsv.stdout.starts_with("?code\n\"BN\"\n"), "{}", tsv.stdout);
+    let table = on_demo(&["query", "--format", "table", q]);
+    assert_eq!(table.stdout, "code\n----\nBN\nBR\n");
+    // Piped without --format: CSV.
+    assert_eq!(on_demo(&["query", q]).stdout, "code\r\nBN\r\nBR\r\n");
+    assert_eq!(
+        on_demo(&["query", "ASK { ?a a ttkg:Agreement }"]).stdout,
+        "true\n"
+    );
+
+    let construct = "CONSTRUCT { ?c ttkg:isoCode ?code } WHERE { ?c ttkg:isoCode \"VN\" , ?code }";
+    let turtle = on_demo(&["query", construct]);
+    assert!(turtle.stdout.contains("@prefix ttkg:"), "{}", turtle.stdout);
+    assert!(
+        turtle.stdout.contains("ttkg:isoCode \"VN\""),
+        "{}",
+        turtle.stdout
+    );
+    let nt = on_demo(&["query", "--format", "ntriples", construct]);
+    assert_eq!(
+        nt.stdout,
+        "<https://w3id.org/ttkg/vocab/country/VN> <https://w3id.org/ttkg/ontology#isoCode> \"VN\" .\n"
+    );
+    let jsonld = on_demo(&["query", "--format", "jsonld", construct]);
+    assert!(jsonld.stdout.contains("\"@id\""), "{}", jsonld.stdout);
+    let wrong = on_demo(&["query", "--format", "turtle", q]);
+    assert_eq!(wrong.code, 2);
+    assert!(
+        wrong.stderr.contains("table, csv, tsv, json or xml"),
+        "{}",
+        wrong.stderr
+    );
+}
+
+#[test]
+fn queries_come_from_files_and_results_go_to_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let query = dir.path().join("q.rq");
+    std::fs::write(
+        &query,
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a a ttkg:Agreement }",
+    )
+    .unwrap();
+    let out = dir.path().join("out.json");
+    let run = on_demo(&[
+        "query",
+        "--file",
+        query.to_str().unwrap(),
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(std::fs::read_to_string(&out).unwrap().contains("\"393\""));
+    // A failing query leaves no file behind.
+    let failed = dir.path().join("failed.csv");
+    let run = on_demo(&[
+        "query",
+        "--output",
+        failed.to_str().unwrap(),
+        "SELECT ?x WHERE {",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(!failed.exists());
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().count() == 2,
+        "no .partial file left"
+    );
+}
+
+#[test]
+fn stats_count_classes_files_and_runs() {
+    let run = on_demo(&["stats"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = |start: &str| -> String {
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no line starting {start}:\n{}", run.stdout))
+            .to_owned()
+    };
+    assert!(
+        line("ttkg:Agreement ").ends_with(" 393"),
+        "{}",
+        line("ttkg:Agreement ")
+    );
+    assert!(line("ttkg:NetworkMembership ").ends_with(" 1763"));
+    assert!(line("reports/guangxi-agreements-2014-2016.xlsx ").contains("guangxi-agreements"));
+    assert!(run.stdout.contains("import runs"));
+    let missing = ttkg(&root(), &["--store", "/nonexistent/ttkg-store", "stats"]);
+    assert_eq!(missing.code, 5);
+    assert!(missing.stderr.contains("ttkg import"), "{}", missing.stderr);
+}
+
+/// Reads every file an export wrote back into frames, by table name.
+fn read_back(dir: &Path, ext: &str) -> Vec<(String, DataFrame)> {
+    let mut tables: Vec<(String, DataFrame)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            let frame = match ext {
+                "parquet" => ParquetReader::new(std::fs::File::open(&p).unwrap())
+                    .finish()
+                    .unwrap(),
+                _ => CsvReadOptions::default()
+                    .with_has_header(true)
+                    .with_infer_schema_length(Some(0))
+                    .try_into_reader_with_file_path(Some(p.clone()))
+                    .unwrap()
+                    .finish()
+                    .unwrap(),
+            };
+            (name, frame)
+        })
+        .collect();
+    tables.sort_by(|a, b| a.0.cmp(&b.0));
+    tables
+}
+
+/// Two cells agree when equal as text, or as numbers.
+fn same_cell(a: &str, b: &str) -> bool {
+    a == b
+        || matches!((a.parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if (x - y).abs() <= 1e-9 * x.abs().max(1.0))
+}
+
+fn assert_same_rows(what: &str, a: &[Vec<String>], b: &[Vec<String>]) {
+    assert_eq!(a.len(), b.len(), "{what}: row counts");
+    for (i, (ra, rb)) in a.iter().zip(b).enumerate() {
+        assert!(
+            ra.len() == rb.len() && ra.iter().zip(rb).all(|(x, y)| same_cell(x, y)),
+            "{what}, row {i}:\n  {ra:?}\n  {rb:?}"
+        );
+    }
+}
+
+#[test]
+fn exports_round_trip_through_parquet_csv_and_xlsx() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    for (format, target) in [
+        ("parquet", out("parquet")),
+        ("csv", out("csv")),
+        ("xlsx", out("all.xlsx")),
+    ] {
+        let run = on_demo(&["export", "--format", format, "--output", &target]);
+        assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+    }
+    let parquet = read_back(&dir.path().join("parquet"), "parquet");
+    let csv = read_back(&dir.path().join("csv"), "csv");
+    let names: Vec<&str> = parquet.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "agreements",
+            "events",
+            "memberships",
+            "organisations",
+            "projects",
+            "technologies"
+        ]
+    );
+    let mut workbook: Xlsx<_> = open_workbook(dir.path().join("all.xlsx")).unwrap();
+    for ((name, from_parquet), (_, from_csv)) in parquet.iter().zip(&csv) {
+        // The same rows as the query itself gives.
+        let query = root().join("queries/export").join(format!("{name}.rq"));
+        let expected = rows(&["--file", query.to_str().unwrap()]);
+        assert_same_rows(
+            &format!("{name}.parquet"),
+            &frame_rows(from_parquet),
+            &expected,
+        );
+        assert_same_rows(&format!("{name}.csv"), &frame_rows(from_csv), &expected);
+        let sheet = workbook.worksheet_range(name).unwrap();
+        let from_xlsx: Vec<Vec<String>> = sheet
+            .rows()
+            .skip(1)
+            .map(|r| {
+                r.iter()
+                    .map(|c| match c {
+                        Data::Empty => String::new(),
+                        Data::DateTime(d) => d.as_datetime().unwrap().date().to_string(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_same_rows(&format!("{name} sheet"), &from_xlsx, &expected);
+        assert_eq!(
+            sheet
+                .rows()
+                .next()
+                .unwrap()
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>(),
+            from_parquet
+                .get_column_names()
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+        );
+    }
+    let agreements = &parquet[0].1;
+    assert_eq!(agreements.height(), 393);
+    assert_eq!(
+        agreements.column("signed").unwrap().dtype(),
+        &DataType::Date
+    );
+    assert_eq!(
+        agreements.column("amountCny").unwrap().dtype(),
+        &DataType::Float64
+    );
+    assert_eq!(parquet[2].1.height(), 1763);
+    // Typed cells in the workbook: dates as dates, amounts as numbers.
+    let sheet = workbook.worksheet_range("agreements").unwrap();
+    let second = sheet.rows().nth(1).unwrap();
+    assert!(matches!(second[1], Data::DateTime(_)), "{:?}", second[1]);
+    assert!(matches!(second[9], Data::Float(_)), "{:?}", second[9]);
+}
+
+#[test]
+fn exports_of_saved_questions_and_ad_hoc_queries_with_a_bom() {
+    let dir = tempfile::tempdir().unwrap();
+    let adhoc = dir.path().join("risky.rq");
+    std::fs::write(
+        &adhoc,
+        "# Values a spreadsheet would run as formulas\nSELECT ?text ?n WHERE { VALUES (?text ?n) { (\"=HYPERLINK(\\\"http://x\\\")\" 1) (\"+1\" 2) (\"-2\" 3) (\"@SUM(A1)\" 4) (\"\\tTab\" 5) (\"plain\" -6) } } ORDER BY ?n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = on_demo(&[
+        "export",
+        "headline-figures",
+        "--file",
+        adhoc.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--bom",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let headline = std::fs::read(out.join("headline-figures.csv")).unwrap();
+    assert!(
+        headline.starts_with(b"\xEF\xBB\xBF"),
+        "UTF-8 byte-order mark"
+    );
+    assert!(String::from_utf8_lossy(&headline).contains("network members,1763"));
+    let risky = std::fs::read_to_string(out.join("risky.csv")).unwrap();
+    for neutralised in ["'=HYPERLINK", "'+1", "'-2", "'@SUM(A1)", "'\tTab"] {
+        assert!(risky.contains(neutralised), "{neutralised} in {risky}");
+    }
+    assert!(risky.contains("plain,-6"), "numbers stay numbers: {risky}");
+
+    let xlsx = dir.path().join("risky.xlsx");
+    let run = on_demo(&[
+        "export",
+        "--file",
+        adhoc.to_str().unwrap(),
+        "--output",
+        xlsx.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let mut workbook: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    let sheet = workbook.worksheet_range("risky").unwrap();
+    let hyperlink = sheet.rows().find(|r| r[1] == Data::Float(1.0)).unwrap();
+    assert_eq!(
+        hyperlink[0],
+        Data::String("=HYPERLINK(\"http://x\")".into()),
+        "text, not a formula"
+    );
+    assert!(workbook
+        .worksheet_formula("risky")
+        .unwrap()
+        .used_cells()
+        .next()
+        .is_none());
+
+    let run = on_demo(&["export", "no-such-table"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("agreements") && run.stderr.contains("headline-figures"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The repository's workspace plus a second Vietnamese report that gives
+/// agreement VN-CN/2016/01 another signing date: each report is fine on its
+/// own, together they break `sh:maxCount 1` on ttkg:signingDate.
+fn workspace_with_a_conflicting_report() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for part in ["ontology", "pipelines", "data", "queries"] {
+        common::copy_dir(&root().join(part), &dir.path().join(part));
+    }
+    std::fs::write(
+        dir.path().join("data/reports/vietnam-agreements-2016-corrections.csv"),
+        "STT,Số hợp đồng,Tên công nghệ,Đơn vị phía Trung Quốc,Đơn vị phía Việt Nam,Lĩnh vực,Loại hợp đồng,Giá trị hợp đồng (VND),Ngày ký,Sự kiện ký kết\n\
+         1,VN-CN/2016/01,Giống lúa lai năng suất cao,广州工业职业技术学院,Công ty Cổ phần Năng lượng Hải Phòng,Giống cây trồng,Hợp tác đầu tư,5.674.000.000,20/02/2016,\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn import_with_validate_leaves_out_sources_that_break_the_shapes() {
+    let dir = workspace_with_a_conflicting_report();
+    let store = dir.path().join("store");
+    let run = common::import(dir.path(), &store, &["--validate"]);
+    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("sources left out by --validate"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("ttkg:signingDate"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("reports/vietnam-agreements-2016-corrections.csv, row 2"),
+        "names the file and row: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("does not conform to ontology/shapes.ttl"),
+        "{}",
+        run.stderr
+    );
+    // Both Vietnamese reports state the conflicting agreement, so neither is
+    // published; every other report is.
+    let store_arg = store.to_str().unwrap();
+    let count = ttkg(
+        dir.path(),
+        &[
+            "--store",
+            store_arg,
+            "query",
+            "SELECT (COUNT(?a) AS ?n) WHERE { ?a a ttkg:Agreement }",
+        ],
+    );
+    assert_eq!(
+        count.stdout, "n\r\n343\r\n",
+        "393 less the 50 Vietnamese agreements"
+    );
+    let check = ttkg(dir.path(), &["--store", store_arg, "validate"]);
+    assert_eq!(
+        check.code, 0,
+        "what was published conforms: {}",
+        check.stdout
+    );
+}
+
+#[test]
+fn validate_reports_each_violation_with_its_source_rows() {
+    let dir = workspace_with_a_conflicting_report();
+    let store = dir.path().join("store");
+    let run = common::import(dir.path(), &store, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = dir.path().join("violations.xlsx");
+    let check = ttkg(
+        dir.path(),
+        &[
+            "--store",
+            store.to_str().unwrap(),
+            "validate",
+            "--output",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(check.code, 7, "{}\n{}", check.stdout, check.stderr);
+    assert!(check.stdout.contains("1 violation(s)"), "{}", check.stdout);
+    let line = check
+        .stdout
+        .lines()
+        .find(|l| l.contains("ttkg:signingDate"))
+        .unwrap_or_else(|| panic!("{}", check.stdout));
+    assert!(line.contains("shapes:Agreement"), "{line}");
+    assert!(
+        line.contains("vietnam-agreements-2016-corrections.csv, row 2"),
+        "{line}"
+    );
+    assert!(
+        line.contains("vietnam-agreements-2016.csv, row 2"),
+        "{line}"
+    );
+    assert!(line.contains("has 2"), "{line}");
+
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let mut workbook: Xlsx<_> = open_workbook(&report).unwrap();
+    let sheet = workbook.worksheet_range("violations").unwrap();
+    let rows: Vec<_> = sheet.rows().collect();
+    assert_eq!(rows.len(), 2, "header and one violation");
+    assert_eq!(rows[0][0], Data::String("file".into()));
+    assert_eq!(rows[1][6], Data::String("ttkg:signingDate".into()));
+    assert_eq!(rows[1][7], Data::String("sh:maxCount 1".into()));
+}
