@@ -285,7 +285,7 @@ fn an_agreement_traces_back_to_its_file_sheet_and_row() {
     let bytes = std::fs::read(common::root().join("data").join(file)).unwrap();
     assert_eq!(sha.len(), 64);
     assert_eq!(*sha, sha256_hex(&bytes));
-    let run = value(demo(), "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a ttkg:ImportRun ; prov:startedAtTime ?s ; prov:endedAtTime ?e ; prov:used ?f }");
+    let run = value(demo(), "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a ttkg:ImportRun , prov:Activity ; prov:startedAtTime ?s ; prov:endedAtTime ?e ; prov:used ?f . ?f a prov:Entity }");
     assert_eq!(run, "1");
 }
 

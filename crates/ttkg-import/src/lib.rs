@@ -586,6 +586,9 @@ fn file_facts(unit: &WorkUnit, sha: &str, version: &str, report: &FileReport) ->
             p(public::RDF_TYPE),
             Term::from(t(ttkg::iri(ttkg::SOURCE_FILE))),
         ),
+        // Stated as well as implied by the subclass axiom, so that plain
+        // PROV-O queries (`?f a prov:Entity`) find the files.
+        (p(public::RDF_TYPE), Term::from(p(public::PROV_ENTITY))),
         (t(ttkg::iri(ttkg::FILE_PATH)), string(&unit.relative)),
         (t(ttkg::iri(ttkg::BYTE_SIZE)), integer(size)),
         (t(ttkg::iri(ttkg::SHA256)), string(sha)),

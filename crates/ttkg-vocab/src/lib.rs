@@ -127,6 +127,7 @@ pub mod public {
     pub const SCHEMA_VALUE: &str = "https://schema.org/value";
     pub const SCHEMA_CURRENCY: &str = "https://schema.org/currency";
     pub const PROV_ACTIVITY: &str = "http://www.w3.org/ns/prov#Activity";
+    pub const PROV_ENTITY: &str = "http://www.w3.org/ns/prov#Entity";
     pub const PROV_STARTED: &str = "http://www.w3.org/ns/prov#startedAtTime";
     pub const PROV_ENDED: &str = "http://www.w3.org/ns/prov#endedAtTime";
     pub const PROV_USED: &str = "http://www.w3.org/ns/prov#used";
