@@ -30,6 +30,14 @@ pub(crate) fn read(
         });
     }
     let (text, encoding) = decode(path, &bytes, options.encoding.as_deref())?;
+    // Windows-1258 (and Mac exports) keep Vietnamese tone marks apart from
+    // their letters; compose them so they compare equal to typed text.
+    let text = if text.is_ascii() {
+        text
+    } else {
+        use unicode_normalization::UnicodeNormalization;
+        text.nfc().collect()
+    };
     if let Some(offset) = text.find('\0') {
         return Err(IngestError::Binary {
             path: path.to_owned(),
@@ -42,13 +50,7 @@ pub(crate) fn read(
         });
     }
     let location = path.display().to_string();
-    let head: Vec<(u32, Vec<Option<&str>>)> = text
-        .lines()
-        .take(options.header_search_rows)
-        .enumerate()
-        .map(|(i, line)| (i as u32 + 1, split_line(line, options.delimiter as char)))
-        .collect();
-    let found = header::find(&location, &head, expected)?;
+    let (delimiter, found) = find_header(&location, &text, options, expected)?;
     let header_index = found.row as usize - 1;
 
     let frame = CsvReadOptions::default()
@@ -56,7 +58,7 @@ pub(crate) fn read(
         .with_skip_rows(header_index)
         .with_infer_schema_length(Some(0))
         .with_raise_if_empty(false)
-        .map_parse_options(|o| o.with_separator(options.delimiter))
+        .map_parse_options(|o| o.with_separator(delimiter))
         .into_reader_with_file_handle(Cursor::new(text.into_bytes()))
         .finish()
         .map_err(|e| IngestError::Csv {
@@ -102,7 +104,57 @@ pub(crate) fn read(
     })
 }
 
-/// Decodes with the BOM's encoding, else the declared one, else UTF-8.
+/// The delimiters tried when the pipeline declares none, most common first.
+const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// The header row under the declared delimiter, or under whichever
+/// candidate finds it with the most expected columns.
+fn find_header(
+    location: &str,
+    text: &str,
+    options: &ReadOptions,
+    expected: &[ExpectedColumn],
+) -> Result<(u8, header::FoundHeader), IngestError> {
+    let attempt = |delimiter: u8| {
+        let head: Vec<(u32, Vec<Option<&str>>)> = text
+            .lines()
+            .take(options.header_search_rows)
+            .enumerate()
+            .map(|(i, line)| (i as u32 + 1, split_line(line, delimiter as char)))
+            .collect();
+        // polars reads the body under one header line, so CSV headers are one row.
+        header::find(location, &head, expected, false).map(|found| (delimiter, found))
+    };
+    if let Some(declared) = options.delimiter {
+        return attempt(declared);
+    }
+    let mut first_error = None;
+    let mut best: Option<(u8, header::FoundHeader)> = None;
+    for delimiter in DELIMITERS {
+        match attempt(delimiter) {
+            Ok((d, found)) => {
+                let matched = |f: &header::FoundHeader| f.indexes.iter().flatten().count();
+                if best
+                    .as_ref()
+                    .is_none_or(|(_, b)| matched(&found) > matched(b))
+                {
+                    best = Some((d, found));
+                }
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match (best, first_error) {
+        (Some(found), _) => Ok(found),
+        (None, Some(e)) => Err(e),
+        (None, None) => unreachable!("at least one delimiter is tried"),
+    }
+}
+
+/// Decodes with the BOM's encoding, else the declared one, else UTF-8 when
+/// the bytes are UTF-8, else chardetng's guess.
 fn decode(
     path: &Path,
     bytes: &[u8],
@@ -119,9 +171,15 @@ fn decode(
     let (encoding, body) = match Encoding::for_bom(bytes) {
         Some((encoding, bom)) => (encoding, &bytes[bom..]),
         None => {
-            let encoding = declared
-                .and_then(|l| Encoding::for_label(l.as_bytes()))
-                .unwrap_or(UTF_8);
+            let encoding = match declared.and_then(|l| Encoding::for_label(l.as_bytes())) {
+                Some(declared) => declared,
+                None if std::str::from_utf8(bytes).is_ok() => UTF_8,
+                None => {
+                    let mut detector = chardetng::EncodingDetector::new();
+                    detector.feed(bytes, true);
+                    detector.guess(None, true)
+                }
+            };
             (encoding, bytes)
         }
     };
@@ -190,8 +248,16 @@ mod tests {
         let gbk = encoding_rs::GB18030.encode("协议编号").0;
         let (t, e) = decode(p, &gbk, Some("gb18030")).unwrap();
         assert_eq!((t.as_str(), e.name()), ("协议编号", "gb18030"));
-        let err = decode(p, &gbk, None).unwrap_err().to_string();
-        assert!(err.contains("not valid UTF-8"), "{err}");
-        assert!(err.contains("gb18030"), "{err}");
+        // Without a BOM or a declaration, the encoding is guessed.
+        let (t, e) = decode(p, &gbk, None).unwrap();
+        assert_eq!((t.as_str(), e.name()), ("协议编号", "GBK"));
+        let thai = encoding_rs::WINDOWS_874.encode("วันที่ลงนาม,มูลค่า").0;
+        let (t, e) = decode(p, &thai, None).unwrap();
+        assert_eq!((t.as_str(), e.name()), ("วันที่ลงนาม,มูลค่า", "windows-874"));
+        // A declared encoding that does not fit is an error naming it.
+        let err = decode(p, b"a,\xC3\x28", Some("utf-8"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("UTF-8"), "{err}");
     }
 }

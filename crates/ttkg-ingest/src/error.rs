@@ -19,6 +19,8 @@ pub enum IngestError {
         format: &'static str,
         message: String,
     },
+    #[error("{}: this is a password-protected workbook (or an old .xls file renamed .xlsx); open it in Excel, remove the password (File > Info > Protect Workbook) or save it as .xlsx, and send it again", path.display())]
+    Protected { path: PathBuf },
     #[error("{}: no sheet matches {wanted}; the workbook's sheets are: {available}; change `sheet` in the pipeline's [source]", path.display())]
     NoSheet {
         path: PathBuf,

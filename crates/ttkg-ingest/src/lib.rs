@@ -47,9 +47,13 @@ pub enum SheetChoice {
 pub struct ReadOptions {
     pub format: SourceFormat,
     pub sheet: SheetChoice,
-    /// A WHATWG encoding label for CSV; `None` detects a BOM, else UTF-8.
+    /// A WHATWG encoding label for CSV; `None`: the byte-order mark's, else
+    /// UTF-8 when the bytes are valid UTF-8, else a guess (GB18030,
+    /// Windows-1258, Windows-874, ...).
     pub encoding: Option<String>,
-    pub delimiter: u8,
+    /// CSV field separator; `None` tries comma, semicolon, tab and bar and
+    /// keeps the one under which the header row is found.
+    pub delimiter: Option<u8>,
     /// Rows from the top in which to look for the header row.
     pub header_search_rows: usize,
 }
@@ -129,7 +133,7 @@ pub(crate) fn table_from_rows(
         .take(options.header_search_rows)
         .map(|(n, cells)| (*n, cells.iter().map(|c| c.as_deref()).collect()))
         .collect();
-    let found = header::find(&loc, &search, expected)?;
+    let found = header::find(&loc, &search, expected, true)?;
     let body: Vec<&(u32, Vec<Option<String>>)> =
         rows.iter().filter(|(n, _)| *n > found.row).collect();
     let mut columns = Vec::with_capacity(expected.len() + 1);

@@ -33,6 +33,12 @@ pub(crate) fn read(
             })
         }
     }
+    if format != "xls" && starts_with(path, &[0xD0, 0xCF, 0x11, 0xE0]) {
+        // Office saves password-protected workbooks as OLE compound files.
+        return Err(IngestError::Protected {
+            path: path.to_owned(),
+        });
+    }
     let mut workbook = open_workbook_auto(path).map_err(|e| IngestError::Workbook {
         path: path.to_owned(),
         format,
@@ -81,6 +87,15 @@ pub(crate) fn read(
     Ok(tables)
 }
 
+/// Whether the file begins with `magic`.
+fn starts_with(path: &Path, magic: &[u8]) -> bool {
+    use std::io::Read;
+    let mut head = vec![0; magic.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| head == magic)
+}
+
 fn choose_sheets(
     path: &Path,
     sheets: &[(String, bool)],
@@ -115,9 +130,24 @@ fn choose_sheets(
             let glob = globset::Glob::new(pattern)
                 .map_err(|e| no_sheet(format!("the pattern '{pattern}' ({e})")))?
                 .compile_matcher();
-            let names: Vec<String> = sheets
+            let matching: Vec<&(String, bool)> = sheets
                 .iter()
                 .filter(|(n, _)| glob.is_match(n) || n.trim() == pattern.trim())
+                .collect();
+            // Senders hide sheets of workings and old versions; a hidden
+            // sheet is read only when the pattern names it exactly.
+            let names: Vec<String> = matching
+                .iter()
+                .filter(|(n, visible)| {
+                    let wanted = *visible || n.trim() == pattern.trim();
+                    if !wanted {
+                        tracing::warn!(
+                            "{}: sheet '{n}' matches '{pattern}' but is hidden, so it is not read; name it exactly in the pipeline's `sheet` to read it",
+                            path.display()
+                        );
+                    }
+                    wanted
+                })
                 .map(|(n, _)| n.clone())
                 .collect();
             if names.is_empty() {
