@@ -1,15 +1,18 @@
 //! The normalisation rules, each a polars expression over a column of text.
 
 use polars::prelude::*;
-use ttkg_pipeline::{ColumnKind, ColumnSpec, DateOrder, NumberStyle, PipelineSpec};
+use ttkg_pipeline::{ColumnKind, ColumnSpec, DateOrder, DateSystem, NumberStyle, PipelineSpec};
 
 use crate::refs::References;
 use crate::{null_str, text_of, MULTI_SEPARATOR, ROW_COLUMN};
 
-/// Trims, folds full-width ASCII (digits, letters, brackets, punctuation) and
-/// the ideographic space to their half-width forms, collapses runs of
-/// whitespace to one space, and turns empty cells into nulls.
+/// Composes Unicode (NFC: Windows-1258 and Mac files write Vietnamese tone
+/// marks as separate characters), trims, folds full-width ASCII (digits,
+/// letters, brackets, punctuation) and the ideographic space to their
+/// half-width forms, collapses runs of whitespace to one space, and turns
+/// empty cells into nulls.
 pub fn clean_text(expr: Expr) -> Expr {
+    let expr = expr.str().normalize(UnicodeForm::NFC);
     let full: Vec<String> = (0xFF01u32..=0xFF5E)
         .filter_map(char::from_u32)
         .map(String::from)
@@ -66,8 +69,13 @@ const CURRENCY_MARKS: &str =
     r"(?i)US\$|S\$|RMB|CNY|VND|VNĐ|THB|USD|IDR|MYR|SGD|EUR|Rp\.?|RM|[¥￥$₫฿€]|đồng|đ|บาท|人民币|元";
 const VALUE_MULTIPLIERS: &str = "万|亿";
 
-/// Parses numbers written with thousands separators, currency marks and
-/// spaces. Anything else (two decimal points, letters) gives null.
+/// Units that follow counts (`12人`, `3项`) and say nothing the column does not.
+const COUNT_UNITS: &str = r"(人次|人|名|家|项|个|期|次|位|所|个月)$";
+
+/// Parses numbers written with thousands separators, currency marks,
+/// spaces, a trailing `%` (divided by 100), count units, or in Chinese
+/// numerals (三, 十二, 一百零五). Anything else (two decimal points,
+/// letters) gives null.
 pub fn parse_number(text: Expr, style: NumberStyle) -> Expr {
     let bare = text
         .str()
@@ -75,7 +83,11 @@ pub fn parse_number(text: Expr, style: NumberStyle) -> Expr {
         .str()
         .replace_all(lit(CURRENCY_MARKS), lit(""), false)
         .str()
-        .replace_all(lit(VALUE_MULTIPLIERS), lit(""), false);
+        .replace_all(lit(VALUE_MULTIPLIERS), lit(""), false)
+        .str()
+        .replace_all(lit(COUNT_UNITS), lit(""), false);
+    let percent = bare.clone().str().ends_with(lit("%"));
+    let bare = bare.str().replace_all(lit("%$"), lit(""), false);
     let (valid, plain) = match style {
         NumberStyle::Point => (
             r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$",
@@ -90,9 +102,69 @@ pub fn parse_number(text: Expr, style: NumberStyle) -> Expr {
                 .replace_all(lit(","), lit("."), true),
         ),
     };
-    when(bare.str().contains(lit(valid), false))
+    let digits = when(bare.clone().str().contains(lit(valid), false))
         .then(plain.cast(DataType::Float64))
-        .otherwise(lit(NULL).cast(DataType::Float64))
+        .otherwise(lit(NULL).cast(DataType::Float64));
+    let number = coalesce(&[digits, chinese_numeral_value(bare)]);
+    when(percent)
+        .then(number.clone() / lit(100.0))
+        .otherwise(number)
+}
+
+/// The value of a Chinese numeral from 零 to 九千九百九十九, by lookup in a
+/// table of their standard spellings; null for anything else.
+fn chinese_numeral_value(text: Expr) -> Expr {
+    static TABLE: std::sync::LazyLock<(Series, Series)> = std::sync::LazyLock::new(|| {
+        let numbers: Vec<u32> = (0..10_000).collect();
+        let spelt: Vec<String> = numbers.iter().map(|n| chinese_numeral(*n)).collect();
+        let values: Vec<f64> = numbers.iter().map(|n| f64::from(*n)).collect();
+        (
+            Series::new("spelt".into(), spelt),
+            Series::new("value".into(), values),
+        )
+    });
+    let (spelt, values) = &*TABLE;
+    text.replace_strict(
+        lit(spelt.clone()),
+        lit(values.clone()),
+        Some(lit(NULL).cast(DataType::Float64)),
+        Some(DataType::Float64),
+    )
+}
+
+/// 0 → 零, 12 → 十二, 105 → 一百零五, 1010 → 一千零一十.
+fn chinese_numeral(n: u32) -> String {
+    const DIGITS: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    if n == 0 {
+        return "零".into();
+    }
+    let mut spelt = String::new();
+    let mut rest = n;
+    let mut gap = false;
+    for (unit, name) in [(1000, '千'), (100, '百'), (10, '十')] {
+        let digit = rest / unit;
+        rest %= unit;
+        if digit > 0 {
+            if gap {
+                spelt.push('零');
+                gap = false;
+            }
+            // 十二, not 一十二, at the start.
+            if !(unit == 10 && digit == 1 && spelt.is_empty()) {
+                spelt.push(DIGITS[digit as usize]);
+            }
+            spelt.push(name);
+        } else if !spelt.is_empty() {
+            gap = true;
+        }
+    }
+    if rest > 0 {
+        if gap {
+            spelt.push('零');
+        }
+        spelt.push(DIGITS[rest as usize]);
+    }
+    spelt
 }
 
 /// 万 or 亿 written in the value itself overrides the column's multiplier.
@@ -117,8 +189,8 @@ pub(crate) fn number_hint(style: NumberStyle) -> &'static str {
 
 pub(crate) fn date_hint(order: DateOrder) -> &'static str {
     match order {
-        DateOrder::Ymd => "not a recognisable date (expected 2016-06-16, 2016年6月16日, 2016.6.16, 2016-06, 2016 or an Excel date; for 16/06/2016 set date_order = \"dmy\" in the pipeline)",
-        DateOrder::Dmy => "not a recognisable date (expected 16/06/2016, 2016-06-16, 2016年6月16日, 2016-06, 2016 or an Excel date)",
+        DateOrder::Ymd => "not a recognisable date (expected 2016-06-16, 2016年6月16日, 2016.6.16, ngày 16 tháng 6 năm 2016, 2016-06, 2016 or an Excel date; for 16/06/2016 set date_order = \"dmy\" in the pipeline)",
+        DateOrder::Dmy => "not a recognisable date (expected 16/06/2016, 2016-06-16, 2016年6月16日, ngày 16 tháng 6 năm 2016, 2016-06, 2016 or an Excel date)",
         DateOrder::Mdy => "not a recognisable date (expected 06/16/2016, 2016-06-16, 2016年6月16日, 2016-06, 2016 or an Excel date)",
     }
 }
@@ -127,15 +199,30 @@ const YMD: &str = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日
 const NUMERIC_YEAR_LAST: &str = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$";
 const YEAR_MONTH: &str = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$";
 const YEAR: &str = r"^(\d{4})\s*年?$";
+const VIETNAMESE: &str = r"(?i)^ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})$";
 const EXCEL_SERIAL: &str = r"^\d{5}(?:\.\d+)?$";
-/// Days from Excel's day 0 (1899-12-30, 1900 date system) to 1970-01-01.
-const EXCEL_EPOCH_OFFSET: i32 = 25569;
+/// Days from Excel's day 0 to 1970-01-01: 1899-12-30 in the 1900 date
+/// system, 1904-01-01 in the 1904 one.
+fn excel_epoch_offset(system: DateSystem) -> i32 {
+    match system {
+        DateSystem::Excel1900 => 25569,
+        DateSystem::Excel1904 => 24107,
+    }
+}
+/// Thai Buddhist-era years run 543 ahead (2559 BE = 2016 CE); no report of
+/// ours dates from after 2400 CE, so such years are Buddhist.
+const BUDDHIST_ERA_OFFSET: i32 = 543;
 
 /// Parses dates to ISO 8601 text: `2016-06-16`, or `2016-06` / `2016` when
 /// the report gives no more (kept at that precision, never padded with
 /// invented days). Impossible dates (2016-02-30) give null.
-pub fn parse_date(text: Expr, order: DateOrder) -> Expr {
+pub fn parse_date(text: Expr, order: DateOrder, system: DateSystem) -> Expr {
     let part = |re: &str, i: usize| text.clone().str().extract(lit(re), i);
+    let vietnamese = iso_date(
+        part(VIETNAMESE, 3),
+        part(VIETNAMESE, 2),
+        part(VIETNAMESE, 1),
+    );
     let full = iso_date(part(YMD, 1), part(YMD, 2), part(YMD, 3));
     let year_last = match order {
         DateOrder::Dmy => iso_date(
@@ -157,7 +244,7 @@ pub fn parse_date(text: Expr, order: DateOrder) -> Expr {
                 .cast(DataType::Float64)
                 .floor()
                 .cast(DataType::Int32)
-                - lit(EXCEL_EPOCH_OFFSET))
+                - lit(excel_epoch_offset(system)))
             .cast(DataType::Date)
             .dt()
             .to_string("%Y-%m-%d"),
@@ -167,15 +254,27 @@ pub fn parse_date(text: Expr, order: DateOrder) -> Expr {
     let month_ok = within(month.clone().cast(DataType::Int32), 1, 12);
     let year_month = when(month_ok)
         .then(concat_str(
-            [part(YEAR_MONTH, 1), lit("-"), month.str().zfill(lit(2))],
+            [
+                gregorian(part(YEAR_MONTH, 1)),
+                lit("-"),
+                month.str().zfill(lit(2)),
+            ],
             "",
             false,
         ))
         .otherwise(null_str());
-    let year = part(YEAR, 1);
+    let year = gregorian(part(YEAR, 1));
     let year_ok = within(year.clone().cast(DataType::Int32), 1900, 2100);
     let year = when(year_ok).then(year).otherwise(null_str());
-    coalesce(&[full, year_last, serial, year_month, year])
+    coalesce(&[full, year_last, vietnamese, serial, year_month, year])
+}
+
+/// A four-digit year, Buddhist-era years moved to the common era.
+fn gregorian(year: Expr) -> Expr {
+    let number = year.clone().cast(DataType::Int32);
+    when(within(number.clone(), 2400, 2700))
+        .then((number - lit(BUDDHIST_ERA_OFFSET)).cast(DataType::String))
+        .otherwise(year)
 }
 
 /// `low <= value <= high`, false for null.
@@ -190,7 +289,7 @@ fn within(value: Expr, low: i32, high: i32) -> Expr {
 fn iso_date(year: Expr, month: Expr, day: Expr) -> Expr {
     let text = concat_str(
         [
-            year,
+            gregorian(year),
             lit("-"),
             month.str().zfill(lit(2)),
             lit("-"),
@@ -249,7 +348,9 @@ pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References
                 n.alias(format!("{key}.source")),
             ]
         }
-        ColumnKind::Date => vec![parse_date(text, column.date_order).alias(key)],
+        ColumnKind::Date => {
+            vec![parse_date(text, column.date_order, column.date_system).alias(key)]
+        }
         ColumnKind::Concept => {
             let scheme = column.scheme.as_deref().unwrap_or("");
             vec![refs.concepts.lookup(scheme, concept_key(text)).alias(key)]
@@ -285,7 +386,7 @@ pub(crate) fn normalise_money(
                 .slice(lit(0), lit(4))
                 .cast(DataType::Int32)
         }
-        Some(date) => parse_date(col(text_of(date)), DateOrder::Ymd)
+        Some(date) => parse_date(col(text_of(date)), DateOrder::Ymd, DateSystem::Excel1900)
             .str()
             .slice(lit(0), lit(4))
             .cast(DataType::Int32),
@@ -440,6 +541,14 @@ mod tests {
     }
 
     #[test]
+    fn composes_decomposed_vietnamese() {
+        assert_eq!(
+            run(&[Some("Vi\u{ea}\u{323}t Nam")], clean_text(col("v"))),
+            vec![Some("Việt Nam".into())]
+        );
+    }
+
+    #[test]
     fn cleans_width_space_and_blanks() {
         let out = run(
             &[
@@ -506,7 +615,10 @@ mod tests {
             Some("2016-06-16T00:00:00"),
         ];
         assert_eq!(
-            run(&values, parse_date(col("v"), DateOrder::Dmy)),
+            run(
+                &values,
+                parse_date(col("v"), DateOrder::Dmy, DateSystem::Excel1900)
+            ),
             vec![
                 Some("2016-06-16".into()),
                 Some("2016-06-16".into()),
@@ -521,13 +633,82 @@ mod tests {
             ]
         );
         assert_eq!(
-            run(&[Some("16/06/2016")], parse_date(col("v"), DateOrder::Ymd)),
+            run(
+                &[Some("16/06/2016")],
+                parse_date(col("v"), DateOrder::Ymd, DateSystem::Excel1900)
+            ),
             vec![None]
         );
         assert_eq!(
-            run(&[Some("06/16/2016")], parse_date(col("v"), DateOrder::Mdy)),
+            run(
+                &[Some("06/16/2016")],
+                parse_date(col("v"), DateOrder::Mdy, DateSystem::Excel1900)
+            ),
             vec![Some("2016-06-16".into())]
         );
+        // Vietnamese words, Thai Buddhist-era years, Excel's 1904 date system.
+        assert_eq!(
+            run(
+                &[
+                    Some("ngày 16 tháng 6 năm 2016"),
+                    Some("16/6/2559"),
+                    Some("2559"),
+                    Some("2559-06"),
+                    Some("31/02/2559")
+                ],
+                parse_date(col("v"), DateOrder::Dmy, DateSystem::Excel1900)
+            ),
+            vec![
+                Some("2016-06-16".into()),
+                Some("2016-06-16".into()),
+                Some("2016".into()),
+                Some("2016-06".into()),
+                None
+            ]
+        );
+        assert_eq!(
+            run(
+                &[Some("41075")],
+                parse_date(col("v"), DateOrder::Ymd, DateSystem::Excel1904)
+            ),
+            vec![Some("2016-06-16".into())]
+        );
+    }
+
+    #[test]
+    fn chinese_numerals_count_units_and_percentages() {
+        assert_eq!(chinese_numeral(12), "十二");
+        assert_eq!(chinese_numeral(105), "一百零五");
+        assert_eq!(chinese_numeral(1010), "一千零一十");
+        assert_eq!(chinese_numeral(110), "一百一十");
+        let values = [
+            Some("三"),
+            Some("十二"),
+            Some("一百零五"),
+            Some("12人"),
+            Some("35人次"),
+            Some("12.5%"),
+            Some("三十x"),
+        ];
+        let parsed: Vec<Option<f64>> = run_f64(&values, parse_number(col("v"), NumberStyle::Point));
+        assert_eq!(
+            parsed,
+            vec![
+                Some(3.0),
+                Some(12.0),
+                Some(105.0),
+                Some(12.0),
+                Some(35.0),
+                Some(0.125),
+                None
+            ]
+        );
+    }
+
+    fn run_f64(values: &[Option<&str>], expr: Expr) -> Vec<Option<f64>> {
+        let frame = df!("v" => values).unwrap();
+        let out = frame.lazy().select([expr.alias("out")]).collect().unwrap();
+        out.column("out").unwrap().f64().unwrap().iter().collect()
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use exprs::{clean_text, concept_key, parse_date, parse_number};
 pub use refs::{ConceptTable, RateTable, References};
 
 use polars::prelude::*;
-use ttkg_pipeline::{ColumnKind, ColumnSpec, PipelineSpec};
+use ttkg_pipeline::{ColumnKind, ColumnSpec, DateOrder, PipelineSpec};
 
 /// Separator of the values of a multi-valued (`split`) column after normalisation.
 pub const MULTI_SEPARATOR: char = '\u{1F}';
@@ -77,6 +77,13 @@ pub enum NormaliseError {
     Reference { path: String, message: String },
 }
 
+/// What spreadsheets show when a formula fails.
+const SPREADSHEET_ERRORS: &str =
+    r"^#(DIV/0!|N/A|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)$";
+
+/// A cell that says a row is a total (合计, Total, Tổng cộng, รวม, Jumlah …).
+const TOTALS: &str = r"(?i)^(合计|合計|小计|小計|总计|總計|共计|总和|total|totals|subtotal|sub-total|grand total|tổng cộng|tổng số|tổng|cộng|รวม|รวมทั้งสิ้น|รวมทั้งหมด|jumlah|jumlah total|total keseluruhan|kabuuan|សរុប|စုစုပေါင်း|ລວມ)\s*[:：]?$";
+
 fn text_of(key: &str) -> String {
     format!("{key}.text")
 }
@@ -110,6 +117,7 @@ pub fn normalise(
                 (Some(seps), ColumnKind::Text) => exprs::canonical_separators(cleaned, seps),
                 _ => cleaned,
             };
+
             cleaned.alias(text_of(k.get_ref()))
         })
         .collect();
@@ -118,7 +126,25 @@ pub fn normalise(
             .map(|k| col(text_of(k)).is_null())
             .collect::<Vec<_>>(),
     )?;
-    let skip = spec.skips.iter().rev().fold(null_str(), |acc, s| {
+    // Totals and subtotals rows, in the senders' languages, are never data.
+    let totals_row = if spec.source.keep_totals {
+        lit(false)
+    } else {
+        any_horizontal(
+            keys.iter()
+                .map(|k| {
+                    col(text_of(k))
+                        .str()
+                        .contains(lit(TOTALS), false)
+                        .fill_null(lit(false))
+                })
+                .collect::<Vec<_>>(),
+        )?
+    };
+    let totals = when(totals_row)
+        .then(lit("totals row"))
+        .otherwise(null_str());
+    let skip = spec.skips.iter().rev().fold(totals, |acc, s| {
         when(
             col(text_of(s.column.get_ref()))
                 .str()
@@ -134,6 +160,23 @@ pub fn normalise(
         .lazy()
         .with_columns(texts)
         .with_columns([blank.alias("__blank"), skip.alias("__skip")]);
+    // Cells merged down over several rows: empty cells take the value above
+    // (after blank rows are known, so a blank row stays blank).
+    let filled: Vec<Expr> = spec
+        .columns
+        .iter()
+        .filter(|(_, c)| c.fill_down)
+        .map(|(k, _)| {
+            let t = text_of(k.get_ref());
+            when(col("__blank"))
+                .then(null_str())
+                .otherwise(col(t.as_str()).fill_null_with_strategy(FillNullStrategy::Forward(None)))
+                .alias(t)
+        })
+        .collect();
+    if !filled.is_empty() {
+        lf = lf.with_columns(filled);
+    }
     let mut stage1 = Vec::new();
     let mut problems = Vec::new();
     for (key, column) in &spec.columns {
@@ -234,6 +277,24 @@ fn column_problems(key: &str, column: &ColumnSpec) -> PolarsResult<Expr> {
     let text = col(text_of(key));
     let value = col(key);
     let mut checks: Vec<(Expr, Expr)> = Vec::new();
+    // A formula that failed in the sender's workbook (or its CSV export).
+    checks.push((
+        text.clone()
+            .str()
+            .contains(lit(SPREADSHEET_ERRORS), false)
+            .fill_null(lit(false)),
+        concat_str(
+            [
+                lit(format!(
+                    "error-cell{PROBLEM_SEPARATOR}the cell holds the spreadsheet error "
+                )),
+                text.clone(),
+                lit(" instead of a value; ask the sender to fix the formula"),
+            ],
+            "",
+            true,
+        ),
+    ));
     if column.required {
         checks.push((
             text.clone().is_null(),
@@ -273,6 +334,29 @@ fn column_problems(key: &str, column: &ColumnSpec) -> PolarsResult<Expr> {
             ))
         }
     };
+    if column.kind == ColumnKind::Date {
+        // Written like a date, but no such day: say so rather than "unrecognised".
+        // (16/06/2016 in a year-first column is a matter of date_order, not existence.)
+        let pattern = match column.date_order {
+            DateOrder::Ymd => r"^\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*$",
+            DateOrder::Dmy | DateOrder::Mdy => {
+                r"^\s*(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})\s*$"
+            }
+        };
+        let shaped = text.clone().str().contains(lit(pattern), false);
+        checks.push((
+            unparsed.clone().and(shaped).fill_null(lit(false)),
+            concat_str(
+                [
+                    lit(format!("date{PROBLEM_SEPARATOR}date ")),
+                    text.clone(),
+                    lit(" does not exist (there is no such day in that month); check the day and month"),
+                ],
+                "",
+                true,
+            ),
+        ));
+    }
     if let Some(reason) = reason {
         checks.push((unparsed, reason));
     }

@@ -45,13 +45,19 @@ pub struct SourceSpec {
     /// Which sheet(s) of a workbook: an index (0 = first) or a name pattern (`协议*`).
     pub sheet: Option<SheetSelector>,
     /// Text encoding of CSV files (a WHATWG label such as `gb18030`); default:
-    /// detected from a byte-order mark, else UTF-8.
+    /// the byte-order mark's, else UTF-8 if the bytes are UTF-8, else guessed
+    /// (the summary says which).
     pub encoding: Option<String>,
-    /// CSV field separator; default `,`.
+    /// CSV field separator; default: comma, semicolon, tab or bar, whichever
+    /// finds the header row.
     pub delimiter: Option<char>,
     /// How many rows from the top to search for the header row.
     #[serde(default = "default_header_search_rows")]
     pub header_search_rows: usize,
+    /// Keep rows that say they are totals (合计, Total, Tổng cộng, รวม …),
+    /// which are otherwise left out and counted in the summary.
+    #[serde(default)]
+    pub keep_totals: bool,
 }
 
 fn default_header_search_rows() -> usize {
@@ -108,10 +114,18 @@ pub struct ColumnSpec {
     /// `date`: the order of day, month and year in numeric dates like 16/06/2016.
     #[serde(default)]
     pub date_order: DateOrder,
+    /// `date`: the day Excel serial numbers count from, `"1900"` (Windows,
+    /// the default) or `"1904"` (old Mac workbooks), for serials in CSV files.
+    #[serde(default)]
+    pub date_system: DateSystem,
     /// Characters that separate several values in one cell (`、；;`).
     pub split: Option<String>,
     /// Smallest accepted value of a number (`money` defaults to 0).
     pub min: Option<f64>,
+    /// An empty cell takes the value of the cell above: for columns whose
+    /// cells the sender merged down over several rows.
+    #[serde(default)]
+    pub fill_down: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -173,6 +187,16 @@ pub enum DateOrder {
     Ymd,
     Dmy,
     Mdy,
+}
+
+/// The epoch of Excel serial dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum DateSystem {
+    #[default]
+    #[serde(rename = "1900")]
+    Excel1900,
+    #[serde(rename = "1904")]
+    Excel1904,
 }
 
 /// Leave out rows whose `column` matches the regular expression `matches`.
