@@ -31,3 +31,37 @@ fn regenerating_the_demo_reports_gives_identical_bytes() {
         assert!(a == b, "{name} differs from what `ttkg-demo` writes; run `cargo run -p ttkg-demo` and commit the result");
     }
 }
+
+#[test]
+fn regenerating_the_messy_corpus_gives_identical_bytes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_ttkg-demo"))
+        .arg("--messy")
+        .arg(out.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let committed = root.join("tests/fixtures/messy/data");
+    let files = |dir: &Path| -> BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flat_map(|sub| {
+                let sub = sub.unwrap();
+                std::fs::read_dir(sub.path()).unwrap().map(move |f| {
+                    format!(
+                        "{}/{}",
+                        sub.file_name().to_string_lossy(),
+                        f.unwrap().file_name().to_string_lossy()
+                    )
+                })
+            })
+            .collect()
+    };
+    assert_eq!(files(&committed), files(out.path()), "the same files");
+    for name in files(out.path()) {
+        let a = std::fs::read(committed.join(&name)).unwrap();
+        let b = std::fs::read(out.path().join(&name)).unwrap();
+        assert!(a == b, "{name} differs from what `ttkg-demo --messy` writes; run `cargo run -p ttkg-demo -- --messy tests/fixtures/messy/data` and commit the result");
+    }
+}

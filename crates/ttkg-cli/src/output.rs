@@ -94,6 +94,22 @@ pub fn write_violations(violations: &[Violation], path: &Path) -> Result<(), Fai
     written.map_err(|e| (exit::FAILURE, e.to_string()))
 }
 
+/// What a quarantine rule checks, for the summary.
+fn rule_in_words(rule: &str) -> String {
+    match rule {
+        "required" => "required value missing".into(),
+        "duplicate" => "value repeated where it must be unique".into(),
+        "number" => "not a number".into(),
+        "date" => "not a date, or a date that does not exist".into(),
+        "concept" => "unknown country, field or other listed value".into(),
+        "range" => "number out of range (negative amounts and the like)".into(),
+        "currency" => "unknown currency".into(),
+        "exchange-rate" => "no exchange rate for the currency and year".into(),
+        "error-cell" => "spreadsheet error in the cell (#DIV/0!, #N/A …)".into(),
+        other => other.to_owned(),
+    }
+}
+
 pub fn print_summary(report: &ImportReport) {
     let header: Vec<String> = [
         "pipeline",
@@ -151,6 +167,21 @@ pub fn print_summary(report: &ImportReport) {
         t.load.as_secs_f64(),
         t.total.as_secs_f64()
     );
+    for f in &report.files {
+        if let Some(encoding) = f.encoding.as_deref().filter(|e| *e != "UTF-8") {
+            println!("{}: read as {encoding}", f.file);
+        }
+    }
+    if !report.quarantine.is_empty() {
+        let mut by_rule: std::collections::BTreeMap<&str, usize> = Default::default();
+        for q in &report.quarantine {
+            *by_rule.entry(q.rule.as_str()).or_default() += 1;
+        }
+        println!("quarantined values by rule:");
+        for (rule, n) in by_rule {
+            println!("  {n:>6}  {}", rule_in_words(rule));
+        }
+    }
     if let Some((csv, xlsx)) = &report.quarantine_files {
         println!(
             "quarantined values are listed in {} and {} (file, sheet, row, column, value, reason)",

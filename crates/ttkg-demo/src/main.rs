@@ -7,6 +7,7 @@
 //! which 16 in ASEAN countries, five bilateral transfer centres and the named
 //! joint laboratories). Output is byte-identical on every run.
 
+mod messy;
 mod names;
 mod reports;
 mod rng;
@@ -31,6 +32,10 @@ struct Args {
     /// Where to read the exchange-rate table; default OUT/reference/exchange-rates.csv.
     #[arg(long)]
     rates: Option<PathBuf>,
+    /// Instead, write the corpus of messy reports the tests use into this folder
+    /// (tests/fixtures/messy/data).
+    #[arg(long, value_name = "DIR", conflicts_with = "scale")]
+    messy: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +52,9 @@ pub enum DemoError {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(dir) = &args.messy {
+        return report(messy::write_messy(dir));
+    }
     let rates_path = args
         .rates
         .clone()
@@ -55,6 +63,10 @@ fn main() -> ExitCode {
         None => reports::write_demo(&args.out, &rates),
         Some(n) => reports::write_synthetic(&args.out, &rates, n),
     });
+    report(result)
+}
+
+fn report(result: Result<Vec<PathBuf>, DemoError>) -> ExitCode {
     match result {
         Ok(written) => {
             for path in written {

@@ -432,7 +432,7 @@ const EVENTS: &[Event] = &[
 /// The article's total: 393 agreements worth close to 6 亿元.
 const AGREEMENT_TOTAL_CNY: f64 = 590_000_000.0;
 
-fn workbook(title: &str) -> Result<Workbook, DemoError> {
+pub(crate) fn workbook(title: &str) -> Result<Workbook, DemoError> {
     let mut workbook = Workbook::new();
     // A fixed creation time keeps the files byte-identical between runs.
     let properties = DocProperties::new()

@@ -413,7 +413,7 @@ fn read_options(pipeline: &Pipeline) -> ReadOptions {
             Some(SheetSelector::Name(n)) => SheetChoice::Pattern(n.clone()),
         },
         encoding: source.encoding.clone(),
-        delimiter: source.delimiter.map_or(b',', |c| c as u8),
+        delimiter: source.delimiter.map(|c| c as u8),
         header_search_rows: source.header_search_rows,
     }
 }
