@@ -17,6 +17,8 @@ struct Corpus {
     store: KnowledgeStore,
     /// The quarantine CSV: file, sheet, row, column, value, rule, reason, pipeline.
     quarantine: String,
+    /// The names CSV: file, sheet, row, column, written, resolved to, rule, pipeline.
+    names: String,
 }
 
 fn corpus() -> &'static Corpus {
@@ -32,6 +34,10 @@ fn corpus() -> &'static Corpus {
         );
         common::copy_dir(&fixture.join("pipelines"), &dir.path().join("pipelines"));
         common::copy_dir(&fixture.join("data"), &dir.path().join("data"));
+        common::copy_dir(
+            &fixture.join("reference"),
+            &dir.path().join("data/reference"),
+        );
         let store_path = dir.path().join("store");
         let run = common::import(dir.path(), &store_path, &[]);
         assert_eq!(
@@ -40,18 +46,25 @@ fn corpus() -> &'static Corpus {
             run.stdout, run.stderr
         );
         let quarantine_dir = store_path.with_extension("quarantine");
-        let csv = std::fs::read_dir(&quarantine_dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|x| x == "csv"))
-            .expect("a quarantine CSV");
-        let quarantine = std::fs::read_to_string(csv).unwrap();
+        let report = |prefix: &str| {
+            let csv = std::fs::read_dir(&quarantine_dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| {
+                    p.extension().is_some_and(|x| x == "csv")
+                        && p.file_name().unwrap().to_string_lossy().starts_with(prefix)
+                })
+                .unwrap_or_else(|| panic!("a {prefix} CSV"));
+            std::fs::read_to_string(csv).unwrap()
+        };
+        let (quarantine, names) = (report("quarantine-"), report("names-"));
         let store = KnowledgeStore::open(&store_path).unwrap();
         Corpus {
             _dir: dir,
             run,
             store,
             quarantine,
+            names,
         }
     })
 }
@@ -466,4 +479,72 @@ fn countries_and_provinces_in_any_language_and_form() {
     assert_eq!(province("P-1"), province("P-2"));
     assert_eq!(province("P-3"), province("P-4"));
     assert_ne!(province("P-1"), province("P-3"));
+}
+
+#[test]
+fn one_organisation_written_many_ways_becomes_one_entity_with_each_merge_explained() {
+    // organisations/one-body-many-spellings.csv
+    let org = |number: &str| {
+        select(
+            &corpus().store,
+            &format!(
+                "SELECT ?o WHERE {{ ?a ttkg:agreementNumber \"{number}\" ; ttkg:transferee ?o }}"
+            ),
+        )[0][0]
+            .clone()
+    };
+    assert_eq!(org("ORG-1"), org("ORG-2"), "有限责任公司 and 有限公司");
+    assert_eq!(
+        org("ORG-3"),
+        org("ORG-4"),
+        "English name through the alias table"
+    );
+    assert_eq!(
+        org("ORG-5"),
+        org("ORG-4"),
+        "case, spaces and punctuation ignored"
+    );
+    assert_eq!(
+        org("ORG-6"),
+        org("ORG-7"),
+        "abbreviation through the alias table"
+    );
+    assert!(org("ORG-4").ends_with("/org/广西大学"), "{}", org("ORG-4"));
+    assert!(
+        org("ORG-8").ends_with("/org/gxu"),
+        "ambiguous names are not merged: {}",
+        org("ORG-8")
+    );
+    let names = &corpus().names;
+    let line = |written: &str| {
+        names
+            .lines()
+            .find(|l| l.contains(&format!(",{written},")))
+            .unwrap_or_else(|| panic!("{written} not listed:\n{names}"))
+            .to_owned()
+    };
+    assert!(
+        line("Guangxi University").contains("广西大学,alias table"),
+        "{}",
+        line("Guangxi University")
+    );
+    assert!(
+        line("广西南南铝加工有限责任公司").contains("legal form"),
+        "{}",
+        line("广西南南铝加工有限责任公司")
+    );
+    assert!(
+        line("GXU").contains("ambiguous") && line("GXU").contains("广西大学 | 贵州大学"),
+        "{}",
+        line("GXU")
+    );
+    assert!(
+        !names.contains("Khon Kaen University"),
+        "names left as written are not listed"
+    );
+    assert!(
+        corpus().run.stdout.contains("organisation names resolved:"),
+        "{}",
+        corpus().run.stdout
+    );
 }

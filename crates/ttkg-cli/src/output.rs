@@ -182,6 +182,23 @@ pub fn print_summary(report: &ImportReport) {
             println!("  {n:>6}  {}", rule_in_words(rule));
         }
     }
+    if !report.resolutions.is_empty() {
+        let mut by_rule: std::collections::BTreeMap<&str, usize> = Default::default();
+        for r in &report.resolutions {
+            let rule = r.rule.split(':').next().unwrap_or(&r.rule);
+            *by_rule.entry(rule).or_default() += 1;
+        }
+        println!("organisation names resolved:");
+        for (rule, n) in by_rule {
+            println!("  {n:>6}  {rule}");
+        }
+    }
+    if let Some(names) = &report.resolutions_file {
+        println!(
+            "each resolved name is listed in {} (file, row, as written, resolved to, rule)",
+            names.display()
+        );
+    }
     if let Some((csv, xlsx)) = &report.quarantine_files {
         println!(
             "quarantined values are listed in {} and {} (file, sheet, row, column, value, reason)",

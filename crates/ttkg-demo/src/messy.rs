@@ -281,6 +281,25 @@ pub fn write_messy(out: &Path) -> Result<Vec<PathBuf>, DemoError> {
             .to_vec(),
     )?;
 
+    // One organisation written several ways; the alias table of
+    // tests/fixtures/messy/reference resolves English names and abbreviations.
+    csv(
+        "organisations",
+        "one-body-many-spellings.csv",
+        "Agreement No.,Organisation\n\
+         ORG-1,广西南南铝加工有限公司\n\
+         ORG-2,广西南南铝加工有限责任公司 \n\
+         ORG-3,Guangxi University\n\
+         ORG-4,广西大学\n\
+         ORG-5,GUANGXI  UNIVERSITY.\n\
+         ORG-6,CATTC\n\
+         ORG-7,中国—东盟技术转移中心\n\
+         ORG-8,GXU\n\
+         ORG-9,Khon Kaen University\n"
+            .as_bytes()
+            .to_vec(),
+    )?;
+
     write_workbooks(out, &mut written)?;
     Ok(written)
 }

@@ -11,7 +11,7 @@
 mod quarantine;
 mod sources;
 
-pub use quarantine::QuarantineRecord;
+pub use quarantine::{NameResolution, QuarantineRecord};
 pub use sources::{Selection, WorkUnit};
 
 use std::path::{Path, PathBuf};
@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use ttkg_graph::oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use ttkg_graph::{GraphError, KnowledgeStore, Ontology, RunRecord, SourceRef};
 use ttkg_ingest::{ExpectedColumn, ReadOptions, SheetChoice, SourceFormat};
-use ttkg_normalise::{ConceptTable, RateTable, References};
+use ttkg_normalise::{ConceptTable, OrganisationNames, RateTable, References};
 use ttkg_pipeline::{Format, Pipeline, PipelineErrors, SheetSelector};
 use ttkg_vocab::{public, ttkg};
 
@@ -39,6 +39,13 @@ impl Workspace {
     /// The exchange-rate table.
     pub fn rates_file(&self) -> PathBuf {
         self.data_dir.join("reference").join("exchange-rates.csv")
+    }
+
+    /// The alias table of organisation names (optional).
+    pub fn organisation_aliases_file(&self) -> PathBuf {
+        self.data_dir
+            .join("reference")
+            .join("organisation-aliases.csv")
     }
 }
 
@@ -137,6 +144,9 @@ pub struct ImportReport {
     pub quarantine_files: Option<(PathBuf, PathBuf)>,
     /// With `--validate`: the shape violations of the sources left out, by file.
     pub violations: Vec<(String, ttkg_validate::Violation)>,
+    /// Names that `resolve` rules changed or found ambiguous, and the file listing them.
+    pub resolutions: Vec<NameResolution>,
+    pub resolutions_file: Option<PathBuf>,
     pub timings: Timings,
 }
 
@@ -218,7 +228,24 @@ pub fn prepare(
     if !errors.is_empty() {
         return Err(ImportError::Pipelines(PipelineErrors(errors)));
     }
-    Ok((ontology, References { concepts, rates }, pipelines))
+    let aliases_file = workspace.organisation_aliases_file();
+    let organisations = if aliases_file.exists() {
+        OrganisationNames::from_csv(&aliases_file).map_err(|e| ImportError::Reference {
+            path: aliases_file.display().to_string(),
+            message: e.to_string(),
+        })?
+    } else {
+        OrganisationNames::default()
+    };
+    Ok((
+        ontology,
+        References {
+            concepts,
+            rates,
+            organisations,
+        },
+        pipelines,
+    ))
 }
 
 /// Runs an import.
@@ -258,6 +285,7 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
     let mut load_time = Duration::ZERO;
     let mut files = Vec::with_capacity(units.len());
     let mut quarantine = Vec::new();
+    let mut resolutions = Vec::new();
     let mut used = Vec::new();
     for chunk in units.chunks(batch) {
         let read_started = Instant::now();
@@ -283,6 +311,7 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
                         report.triples_added = stats.added;
                         report.triples_removed = stats.removed;
                         quarantine.extend(p.quarantine);
+                        resolutions.extend(p.resolutions);
                         used.push((p.file_node, p.graph));
                     }
                     Err(e) => {
@@ -311,6 +340,15 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
             &quarantine,
         )?)
     };
+    let resolutions_file = if resolutions.is_empty() {
+        None
+    } else {
+        Some(quarantine::write_resolutions(
+            &options.quarantine_dir,
+            &stamp,
+            &resolutions,
+        )?)
+    };
     let run_iri = NamedNode::new_unchecked(format!("{}run/{stamp}", ttkg_vocab::ID));
     store
         .record_run(&RunRecord {
@@ -328,6 +366,8 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
         quarantine,
         quarantine_files,
         violations,
+        resolutions,
+        resolutions_file,
         timings: Timings {
             prepare: prepare_time,
             read: read_time,
@@ -396,6 +436,7 @@ struct Prepared {
     file_node: NamedNode,
     triples: Vec<Triple>,
     quarantine: Vec<QuarantineRecord>,
+    resolutions: Vec<NameResolution>,
 }
 
 fn read_options(pipeline: &Pipeline) -> ReadOptions {
@@ -471,6 +512,7 @@ fn prepare_unit(
         file_node: unit.file_node.clone(),
         triples: Vec::new(),
         quarantine: Vec::new(),
+        resolutions: Vec::new(),
     };
     let failed = |mut report: FileReport, message: String| Prepared {
         report: {
@@ -481,6 +523,7 @@ fn prepare_unit(
         file_node: unit.file_node.clone(),
         triples: Vec::new(),
         quarantine: Vec::new(),
+        resolutions: Vec::new(),
     };
     let bytes = match std::fs::read(&unit.path) {
         Ok(b) => b,
@@ -523,6 +566,7 @@ fn prepare_unit(
     report.sheets = tables.len();
     let mut triples = Vec::new();
     let mut quarantine = Vec::new();
+    let mut resolutions = Vec::new();
     for table in tables {
         report.encoding = table.encoding.map(str::to_owned);
         let normalised = match ttkg_normalise::normalise(table.frame.clone(), &pipeline.spec, refs)
@@ -535,6 +579,20 @@ fn prepare_unit(
         report.rows_skipped += normalised.skipped.len();
         report.rows_quarantined += normalised.quarantined_rows().len();
         report.rows_loaded += normalised.frame.height();
+        for r in &normalised.resolutions {
+            resolutions.push(NameResolution {
+                pipeline: pipeline.name.clone(),
+                file: unit.relative.clone(),
+                sheet: table.sheet.clone(),
+                row: r.row,
+                column: table
+                    .header_of(&r.column)
+                    .map_or_else(|| r.column.clone(), str::to_owned),
+                written: r.written.clone(),
+                resolved: r.resolved.clone(),
+                rule: r.rule.clone(),
+            });
+        }
         for problem in &normalised.problems {
             quarantine.push(QuarantineRecord {
                 pipeline: pipeline.name.clone(),
@@ -563,6 +621,7 @@ fn prepare_unit(
     prepared.report = report;
     prepared.triples = triples;
     prepared.quarantine = quarantine;
+    prepared.resolutions = resolutions;
     prepared
 }
 

@@ -43,6 +43,53 @@ impl QuarantineRecord {
     }
 }
 
+/// A name a `resolve` rule changed (or found ambiguous), with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameResolution {
+    pub pipeline: String,
+    pub file: String,
+    pub sheet: Option<String>,
+    pub row: u32,
+    /// The column's header as the sender wrote it.
+    pub column: String,
+    pub written: String,
+    pub resolved: String,
+    pub rule: String,
+}
+
+/// Writes `names-STAMP.csv` into `dir`: every name resolved to another
+/// spelling, so each merge can be checked.
+pub(crate) fn write_resolutions(
+    dir: &Path,
+    stamp: &str,
+    records: &[NameResolution],
+) -> Result<PathBuf, ImportError> {
+    let failed = |path: &Path, message: String| ImportError::Quarantine {
+        path: path.to_owned(),
+        message,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| failed(dir, e.to_string()))?;
+    let text = |f: fn(&NameResolution) -> &str| -> Vec<&str> { records.iter().map(f).collect() };
+    let table = df!(
+        "file" => text(|r| &r.file),
+        "sheet" => records.iter().map(|r| r.sheet.as_deref()).collect::<Vec<_>>(),
+        "row" => records.iter().map(|r| r.row).collect::<Vec<u32>>(),
+        "column" => text(|r| &r.column),
+        "written" => text(|r| &r.written),
+        "resolved to" => text(|r| &r.resolved),
+        "rule" => text(|r| &r.rule),
+        "pipeline" => text(|r| &r.pipeline),
+    )
+    .map_err(|e| failed(dir, e.to_string()))?;
+    let path = dir.join(format!("names-{stamp}.csv"));
+    let options = CsvOptions {
+        bom: true,
+        ..CsvOptions::default()
+    };
+    ttkg_tables::write_csv(&table, &path, options).map_err(|e| failed(&path, e.to_string()))?;
+    Ok(path)
+}
+
 /// Writes `quarantine-STAMP.csv` (UTF-8 with BOM, so Excel shows Chinese and
 /// Thai correctly) and `quarantine-STAMP.xlsx` into `dir`.
 pub(crate) fn write(

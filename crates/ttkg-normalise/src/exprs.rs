@@ -1,7 +1,9 @@
 //! The normalisation rules, each a polars expression over a column of text.
 
 use polars::prelude::*;
-use ttkg_pipeline::{ColumnKind, ColumnSpec, DateOrder, DateSystem, NumberStyle, PipelineSpec};
+use ttkg_pipeline::{
+    ColumnKind, ColumnSpec, DateOrder, DateSystem, NumberStyle, PipelineSpec, Resolve,
+};
 
 use crate::refs::References;
 use crate::{null_str, text_of, MULTI_SEPARATOR, ROW_COLUMN};
@@ -312,11 +314,46 @@ fn iso_date(year: Expr, month: Expr, day: Expr) -> Expr {
 }
 
 /// Expressions for one non-money column whose cells hold one value each.
+/// An organisation name: the alias table's name for it, else the name with
+/// its legal form written 有限公司; `key.rule` says which rule changed it.
+/// A name the table gives several organisations for is kept as written.
+fn resolve_organisation(key: &str, text: Expr, refs: &References) -> Vec<Expr> {
+    let name_key = crate::refs::organisation_key(text.clone());
+    let listed = refs.organisations.lookup(name_key.clone());
+    let ambiguous = refs.organisations.ambiguity(name_key);
+    let unified = text
+        .clone()
+        .str()
+        .replace_all(lit("有限责任公司"), lit("有限公司"), true);
+    let value = when(ambiguous.clone().is_not_null())
+        .then(text.clone())
+        .otherwise(coalesce(&[listed.clone(), unified.clone()]));
+    let rule = when(ambiguous.clone().is_not_null())
+        .then(concat_str(
+            [
+                lit("ambiguous, kept as written: the alias table gives several organisations for this name ("),
+                ambiguous,
+                lit("); add a row that tells them apart"),
+            ],
+            "",
+            true,
+        ))
+        .when(listed.clone().is_not_null().and(listed.neq(text.clone())))
+        .then(lit("alias table (data/reference/organisation-aliases.csv)"))
+        .when(unified.neq(text))
+        .then(lit("legal form 有限责任公司 written as 有限公司"))
+        .otherwise(null_str());
+    vec![value.alias(key), rule.alias(format!("{key}.rule"))]
+}
+
 pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References) -> Vec<Expr> {
     let text = col(text_of(key));
     let multiplier = column.multiplier.unwrap_or(1.0);
     match column.kind {
-        ColumnKind::Text => vec![text.alias(key)],
+        ColumnKind::Text => match column.resolve {
+            None => vec![text.alias(key)],
+            Some(Resolve::Organisation) => resolve_organisation(key, text, refs),
+        },
         ColumnKind::Integer => {
             let n = parse_number(text.clone(), column.number_style);
             let value = n.clone() * value_multiplier(text, multiplier);

@@ -13,7 +13,7 @@ mod exprs;
 mod refs;
 
 pub use exprs::{clean_text, concept_key, parse_date, parse_number};
-pub use refs::{ConceptTable, RateTable, References};
+pub use refs::{organisation_key, ConceptTable, OrganisationNames, RateTable, References};
 
 use polars::prelude::*;
 use ttkg_pipeline::{ColumnKind, ColumnSpec, DateOrder, PipelineSpec};
@@ -47,6 +47,19 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// A name resolved to another spelling (see `resolve` in the pipeline).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolution {
+    pub row: u32,
+    pub column: String,
+    /// As the report wrote it.
+    pub written: String,
+    /// What it became.
+    pub resolved: String,
+    /// The rule that applied, in words.
+    pub rule: String,
+}
+
 /// The outcome of normalising one table.
 #[derive(Debug)]
 pub struct Normalised {
@@ -60,6 +73,8 @@ pub struct Normalised {
     pub blank_rows: usize,
     /// Rows in, before anything was left out.
     pub rows_read: usize,
+    /// Names of loaded rows that `resolve` rules changed or found ambiguous.
+    pub resolutions: Vec<Resolution>,
 }
 
 impl Normalised {
@@ -263,9 +278,37 @@ pub fn normalise(
         .drop(by_name(drop, true, false))
         .sort([ROW_COLUMN], SortMultipleOptions::default())
         .collect()?;
+    let mut resolutions = Vec::new();
+    for (key, _) in spec.columns.iter().filter(|(_, c)| c.resolve.is_some()) {
+        let key = key.get_ref().as_str();
+        let rows = frame.column(ROW_COLUMN)?.u32()?;
+        let written = frame.column(&text_of(key))?.str()?;
+        let resolved = frame.column(key)?.str()?;
+        let rules = frame.column(&format!("{key}.rule"))?.str()?;
+        for (((row, written), resolved), rule) in rows
+            .iter()
+            .zip(written.iter())
+            .zip(resolved.iter())
+            .zip(rules.iter())
+        {
+            if let (Some(row), Some(written), Some(resolved), Some(rule)) =
+                (row, written, resolved, rule)
+            {
+                resolutions.push(Resolution {
+                    row,
+                    column: key.to_owned(),
+                    written: written.to_owned(),
+                    resolved: resolved.to_owned(),
+                    rule: rule.to_owned(),
+                });
+            }
+        }
+    }
+    resolutions.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
     Ok(Normalised {
         frame,
         problems: found,
+        resolutions,
         skipped,
         blank_rows,
         rows_read,

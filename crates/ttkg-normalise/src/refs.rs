@@ -14,6 +14,150 @@ use crate::{null_str, NormaliseError};
 pub struct References {
     pub concepts: ConceptTable,
     pub rates: RateTable,
+    pub organisations: OrganisationNames,
+}
+
+/// The alias table of organisation names: `name,alias` rows saying that
+/// `alias` (an English name, an abbreviation, an old name) is written for
+/// the organisation called `name`. Lookups go by [`organisation_key`], so
+/// case, spaces, punctuation and legal-form spellings do not matter.
+#[derive(Debug, Clone)]
+pub struct OrganisationNames {
+    keys: Series,
+    names: Series,
+    /// Keys the table gives several organisations for, with their names.
+    ambiguous_keys: Series,
+    ambiguous_names: Series,
+}
+
+impl Default for OrganisationNames {
+    fn default() -> Self {
+        let empty = |name: &str| Series::new_empty(name.into(), &DataType::String);
+        OrganisationNames {
+            keys: empty("key"),
+            names: empty("name"),
+            ambiguous_keys: empty("key"),
+            ambiguous_names: empty("names"),
+        }
+    }
+}
+
+impl OrganisationNames {
+    /// Reads `name,alias[,note]`; each name is also an alias of itself.
+    pub fn from_csv(path: &Path) -> Result<Self, NormaliseError> {
+        let reference = |message: String| NormaliseError::Reference {
+            path: path.display().to_string(),
+            message,
+        };
+        let frame = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .map_parse_options(|o| o.with_comment_prefix(Some("#")))
+            .try_into_reader_with_file_path(Some(path.to_owned()))
+            .and_then(|r| r.finish())
+            .map_err(|e| reference(e.to_string()))?;
+        for needed in ["name", "alias"] {
+            if frame.column(needed).is_err() {
+                return Err(reference(format!(
+                    "the table has no `{needed}` column; expected the header name,alias,note"
+                )));
+            }
+        }
+        // Keys are computed by the same expression as the data's, so they match.
+        let keyed = frame
+            .lazy()
+            .select([
+                crate::exprs::clean_text(col("name")).alias("name"),
+                organisation_key(crate::exprs::clean_text(col("alias"))).alias("alias_key"),
+                organisation_key(crate::exprs::clean_text(col("name"))).alias("name_key"),
+            ])
+            .collect()?;
+        let mut by_key: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let names = keyed.column("name")?.str()?;
+        let alias_keys = keyed.column("alias_key")?.str()?;
+        let name_keys = keyed.column("name_key")?.str()?;
+        for ((name, alias_key), name_key) in
+            names.iter().zip(alias_keys.iter()).zip(name_keys.iter())
+        {
+            let Some(name) = name else { continue };
+            for key in [alias_key, name_key].into_iter().flatten() {
+                by_key
+                    .entry(key.to_owned())
+                    .or_default()
+                    .insert(name.to_owned());
+            }
+        }
+        let (single, several): (Vec<_>, Vec<_>) =
+            by_key.into_iter().partition(|(_, n)| n.len() == 1);
+        let column = |name: &str, values: Vec<String>| Series::new(name.into(), values);
+        Ok(OrganisationNames {
+            keys: column("key", single.iter().map(|(k, _)| k.clone()).collect()),
+            names: column(
+                "name",
+                single
+                    .iter()
+                    .map(|(_, n)| n.iter().next().cloned().unwrap_or_default())
+                    .collect(),
+            ),
+            ambiguous_keys: column("key", several.iter().map(|(k, _)| k.clone()).collect()),
+            ambiguous_names: column(
+                "names",
+                several
+                    .iter()
+                    .map(|(_, n)| n.iter().cloned().collect::<Vec<_>>().join(" | "))
+                    .collect(),
+            ),
+        })
+    }
+
+    /// The organisation's name for each key, or null.
+    pub fn lookup(&self, key: Expr) -> Expr {
+        key.replace_strict(
+            lit(self.keys.clone()),
+            lit(self.names.clone()),
+            Some(lit(NULL).cast(DataType::String)),
+            Some(DataType::String),
+        )
+    }
+
+    /// For keys the table gives several organisations for: their names.
+    pub fn ambiguity(&self, key: Expr) -> Expr {
+        key.replace_strict(
+            lit(self.ambiguous_keys.clone()),
+            lit(self.ambiguous_names.clone()),
+            Some(lit(NULL).cast(DataType::String)),
+            Some(DataType::String),
+        )
+    }
+
+    /// Pairs of names the table merges.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+/// The key organisation names are compared on: lower case, one legal-form
+/// spelling (有限责任公司 → 有限公司, Company Limited → co ltd, TNHH …),
+/// without spaces or punctuation.
+pub fn organisation_key(name: Expr) -> Expr {
+    const LEGAL_FORMS: &[(&str, &str)] = &[
+        ("有限责任公司", "有限公司"),
+        (r"\bcompany\s+limited\b", "co ltd"),
+        (r"\blimited\b", "ltd"),
+        (r"\bcompany\b", "co"),
+        (r"\bcorporation\b", "corp"),
+        (r"\btrách nhiệm hữu hạn\b", "tnhh"),
+        (r"\bperseroan terbatas\b", "pt"),
+    ];
+    let lower = name.str().to_lowercase();
+    let unified = LEGAL_FORMS.iter().fold(lower, |e, (from, to)| {
+        e.str().replace_all(lit(*from), lit(*to), false)
+    });
+    crate::exprs::concept_key(unified)
 }
 
 /// Concept labels by scheme, keyed by [`concept_key`].

@@ -126,6 +126,11 @@ pub struct ColumnSpec {
     /// cells the sender merged down over several rows.
     #[serde(default)]
     pub fill_down: bool,
+    /// `text`: resolve names to one spelling per real-world entity
+    /// (`"organisation"`: the alias table data/reference/organisation-aliases.csv,
+    /// then 有限责任公司 written as 有限公司), so differently written names of
+    /// one body become one entity. Each merge is listed with its rule.
+    pub resolve: Option<Resolve>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -187,6 +192,13 @@ pub enum DateOrder {
     Ymd,
     Dmy,
     Mdy,
+}
+
+/// What a `resolve` column's names are resolved as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resolve {
+    Organisation,
 }
 
 /// The epoch of Excel serial dates.
