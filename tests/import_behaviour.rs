@@ -36,7 +36,11 @@ fn bad_values_are_quarantined_with_file_row_column_and_reason() {
     let ws = workspace_from(&fixture("quarantine"));
     let store = ws.path().join("store");
     let run = import(ws.path(), &store, &[]);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 8,
+        "quarantined rows give exit code 8: {}\n{}",
+        run.stdout, run.stderr
+    );
     assert!(run.stdout.contains("2 loaded"), "{}", run.stdout);
     assert!(run.stdout.contains("6 quarantined"), "{}", run.stdout);
 

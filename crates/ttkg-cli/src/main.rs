@@ -27,6 +27,8 @@ mod exit {
     pub const STORE: u8 = 5;
     pub const TIMEOUT: u8 = 6;
     pub const VIOLATIONS: u8 = 7;
+    pub const QUARANTINED: u8 = 8;
+    pub const LOCKED: u8 = 9;
 }
 
 #[derive(Parser)]
@@ -39,7 +41,9 @@ mod exit {
 4 some files failed to import (the others were loaded; failed files keep their previous data); \
 5 the store cannot be opened; \
 6 a query ran past its --timeout; \
-7 ttkg validate found violations of the shapes."
+7 ttkg validate found violations of the shapes; \
+8 the import succeeded but some rows were quarantined; \
+9 another import is running on the store (see --wait)."
 )]
 struct Cli {
     /// The workspace folder holding data/, pipelines/ and ontology/.
@@ -70,6 +74,15 @@ enum Command {
         /// Check each source against ontology/shapes.ttl first; sources that do not conform are not loaded.
         #[arg(long)]
         validate: bool,
+        /// Keep the data of files that are gone from the data folder (default: retract it).
+        #[arg(long)]
+        keep_missing: bool,
+        /// Report what would be imported, replaced and retracted; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// If another import is running on the store, wait for it instead of exiting (code 9).
+        #[arg(long)]
+        wait: bool,
     },
     /// Check the pipelines against the ontology without importing anything.
     Check,
@@ -232,6 +245,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             data,
             quarantine,
             validate,
+            keep_missing,
+            dry_run,
+            wait,
         } => {
             let workspace = workspace(&cli.root, data);
             let selection = selection(&targets);
@@ -242,12 +258,22 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 selection,
                 force,
                 validate,
+                keep_missing,
+                dry_run,
+                wait: if wait {
+                    ttkg_import::LockWait::Wait
+                } else {
+                    ttkg_import::LockWait::FailFast
+                },
             };
             let progress = progress::for_terminal(std::io::stderr().is_terminal());
             let report = ttkg_import::run(&options, progress.as_ref()).map_err(import_failure)?;
             output::print_summary(&report);
             if report.failed().next().is_some() {
                 return Ok(ExitCode::from(exit::SOME_FILES_FAILED));
+            }
+            if report.files.iter().any(|f| f.rows_quarantined > 0) {
+                return Ok(ExitCode::from(exit::QUARANTINED));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -407,6 +433,7 @@ fn import_failure(error: ImportError) -> Failure {
         ImportError::Selection(_) => exit::USAGE,
         ImportError::Store(_) => exit::STORE,
         ImportError::Quarantine { .. } => exit::FAILURE,
+        ImportError::Lock { .. } => exit::LOCKED,
     };
     (code, error.to_string())
 }

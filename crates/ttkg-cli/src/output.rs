@@ -130,8 +130,13 @@ pub fn print_summary(report: &ImportReport) {
         .iter()
         .map(|f| {
             let status = match &f.status {
+                FileStatus::Loaded if report.dry_run && f.replaced => "would replace".to_owned(),
+                FileStatus::Loaded if report.dry_run => "would load".to_owned(),
+                FileStatus::Loaded if f.replaced => "replaced".to_owned(),
                 FileStatus::Loaded => "loaded".to_owned(),
                 FileStatus::Unchanged => "unchanged".to_owned(),
+                FileStatus::Retracted if report.dry_run => "would retract".to_owned(),
+                FileStatus::Retracted => "retracted".to_owned(),
                 FileStatus::Failed(_) => "FAILED".to_owned(),
             };
             vec![
@@ -159,6 +164,9 @@ pub fn print_summary(report: &ImportReport) {
         sum(|f| f.triples_added),
         sum(|f| f.triples_removed),
     );
+    if report.dry_run {
+        println!("dry run: nothing was changed; the rows above are what an import would read");
+    }
     let t = report.timings;
     println!(
         "time: prepare {:.2}s, read + normalise {:.2}s, load {:.2}s, total {:.2}s",

@@ -106,6 +106,32 @@ impl KnowledgeStore {
         Ok(stats)
     }
 
+    /// Removes `graph` and what only it stated, in one transaction.
+    pub fn retract_graph(&self, graph: &NamedNode) -> Result<ReplaceStats, GraphError> {
+        let mut transaction = self.store.start_transaction()?;
+        let stats = stage_replacement(&mut transaction, graph, &[])?;
+        transaction.remove_named_graph(graph.as_ref())?;
+        transaction.commit()?;
+        Ok(stats)
+    }
+
+    /// Every source the store holds: (pipeline, file path relative to the
+    /// data folder, its graph).
+    pub fn sources(&self) -> Result<Vec<(String, String, NamedNode)>, GraphError> {
+        let rows = self.select_terms(
+            "SELECT ?pipeline ?path ?g WHERE { GRAPH ?g { ?f a ttkg:SourceFile ; ttkg:pipeline ?pipeline ; ttkg:filePath ?path } } ORDER BY ?pipeline ?path",
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| match (&row[0], &row[1], &row[2]) {
+                (Some(Term::Literal(p)), Some(Term::Literal(f)), Some(Term::NamedNode(g))) => {
+                    Some((p.value().to_owned(), f.value().to_owned(), g.clone()))
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Runs `check` on the store as it would be with `graphs` replaced, then
     /// forgets the changes: nothing is written, and other readers never see
     /// them. Used to validate sources before publishing them.

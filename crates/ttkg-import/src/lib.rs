@@ -8,9 +8,11 @@
 //! file that failed anywhere leaves its previous graph untouched and a file
 //! that succeeded is visible whole.
 
+mod lock;
 mod quarantine;
 mod sources;
 
+pub use lock::{ImportLock, LockWait, LOCK_FILE};
 pub use quarantine::{NameResolution, QuarantineRecord};
 pub use sources::{Selection, WorkUnit};
 
@@ -62,6 +64,13 @@ pub struct ImportOptions {
     /// Check each source against `ontology/shapes.ttl` before publishing
     /// it; a source that does not conform is not loaded.
     pub validate: bool,
+    /// Keep the data of files that are no longer in the data folder (by
+    /// default it is retracted when every pipeline, or the file's, runs).
+    pub keep_missing: bool,
+    /// Say what would be imported, replaced and retracted; change nothing.
+    pub dry_run: bool,
+    /// When another import holds the store: wait for it, or fail at once.
+    pub wait: LockWait,
 }
 
 /// The stages progress is reported for.
@@ -102,6 +111,8 @@ pub enum FileStatus {
     Loaded,
     /// Same content and pipeline as the loaded version; not read again.
     Unchanged,
+    /// The file is gone from the data folder; its data was taken out of the graph.
+    Retracted,
     /// Nothing of this file was loaded; its previous graph (if any) stays.
     Failed(String),
 }
@@ -122,6 +133,8 @@ pub struct FileReport {
     pub triples_added: usize,
     pub triples_removed: usize,
     pub encoding: Option<String>,
+    /// The store held a version of this file before the run.
+    pub replaced: bool,
     pub status: FileStatus,
 }
 
@@ -147,6 +160,8 @@ pub struct ImportReport {
     /// Names that `resolve` rules changed or found ambiguous, and the file listing them.
     pub resolutions: Vec<NameResolution>,
     pub resolutions_file: Option<PathBuf>,
+    /// Nothing was changed: the report says what an import would do.
+    pub dry_run: bool,
     pub timings: Timings,
 }
 
@@ -175,6 +190,8 @@ pub enum ImportError {
     Quarantine { path: PathBuf, message: String },
     #[error("the shapes cannot be used for --validate: {0}")]
     Shapes(ttkg_validate::ValidateError),
+    #[error("another import is running on this store ({holder}; lock file {}); try again when it has finished, or pass --wait", path.display())]
+    Lock { path: PathBuf, holder: String },
 }
 
 /// Loads the ontology, reference tables and pipelines, checking everything.
@@ -254,11 +271,17 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
     let started_at = chrono::Utc::now();
     let (ontology, refs, pipelines) = prepare(&options.workspace)?;
     let units = sources::select(&pipelines, &options.workspace.data_dir, &options.selection)?;
+    let _lock = ImportLock::acquire(&options.store, options.wait, |holder| {
+        tracing::warn!("waiting for the import already running on this store ({holder}) to finish");
+    })?;
     let store = KnowledgeStore::open(&options.store).map_err(ImportError::Store)?;
     let ontology_graph = NamedNode::new_unchecked(ttkg_vocab::ONTOLOGY_GRAPH);
-    store
-        .replace_graph(&ontology_graph, &ontology.triples)
-        .map_err(ImportError::Store)?;
+    if !options.dry_run {
+        store
+            .replace_graph(&ontology_graph, &ontology.triples)
+            .map_err(ImportError::Store)?;
+    }
+    let missing = missing_sources(&store, options, &units)?;
     let prepare_time = started.elapsed();
 
     let shapes = if options.validate {
@@ -300,6 +323,13 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
         read_time += read_started.elapsed();
         let load_started = Instant::now();
         let mut prepared = prepared;
+        if options.dry_run {
+            for p in prepared {
+                progress.advance(Stage::Load, &p.report.file);
+                files.push(p.report);
+            }
+            continue;
+        }
         if let Some(shapes) = &shapes {
             violations.extend(hold_back_nonconforming(&store, shapes, &mut prepared)?);
         }
@@ -329,6 +359,53 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
     }
     progress.finish(Stage::Read);
     progress.finish(Stage::Load);
+    for (pipeline, file, graph) in missing {
+        let mut report = FileReport {
+            pipeline,
+            file,
+            graph: graph.as_str().to_owned(),
+            sheets: 0,
+            rows_read: 0,
+            rows_loaded: 0,
+            rows_quarantined: 0,
+            rows_skipped: 0,
+            blank_rows: 0,
+            triples_added: 0,
+            triples_removed: 0,
+            encoding: None,
+            replaced: true,
+            status: FileStatus::Retracted,
+        };
+        if !options.dry_run {
+            match store.retract_graph(&graph) {
+                Ok(stats) => report.triples_removed = stats.removed,
+                Err(e) => {
+                    report.status = FileStatus::Failed(format!(
+                        "the file is gone, but retracting its data failed: {e}; it stays until the next run"
+                    ))
+                }
+            }
+        }
+        files.push(report);
+    }
+    if options.dry_run {
+        return Ok(ImportReport {
+            run: String::new(),
+            files,
+            quarantine,
+            quarantine_files: None,
+            violations: Vec::new(),
+            resolutions,
+            resolutions_file: None,
+            dry_run: true,
+            timings: Timings {
+                prepare: prepare_time,
+                read: read_time,
+                load: load_time,
+                total: started.elapsed(),
+            },
+        });
+    }
 
     let stamp = started_at.format("%Y%m%dT%H%M%S%.3fZ").to_string();
     let quarantine_files = if quarantine.is_empty() {
@@ -368,6 +445,7 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
         violations,
         resolutions,
         resolutions_file,
+        dry_run: false,
         timings: Timings {
             prepare: prepare_time,
             read: read_time,
@@ -375,6 +453,33 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
             total: started.elapsed(),
         },
     })
+}
+
+/// The sources in the store whose file is gone from what the run covers:
+/// with every pipeline, any source not selected; with some pipelines, their
+/// sources not selected; with named files, none.
+fn missing_sources(
+    store: &KnowledgeStore,
+    options: &ImportOptions,
+    units: &[WorkUnit],
+) -> Result<Vec<(String, String, NamedNode)>, ImportError> {
+    let covers = |pipeline: &str| match &options.selection {
+        _ if options.keep_missing => false,
+        Selection::All => true,
+        Selection::Pipelines(names) => names.iter().any(|n| n == pipeline),
+        Selection::Files(_) => false,
+    };
+    Ok(store
+        .sources()
+        .map_err(ImportError::Store)?
+        .into_iter()
+        .filter(|(pipeline, file, _)| {
+            covers(pipeline)
+                && !units
+                    .iter()
+                    .any(|u| &u.pipeline.name == pipeline && &u.relative == file)
+        })
+        .collect())
 }
 
 /// Checks the run's sources against the shapes, on a preview of the store
@@ -504,8 +609,11 @@ fn prepare_unit(
         triples_added: 0,
         triples_removed: 0,
         encoding: None,
+        replaced: false,
         status: FileStatus::Loaded,
     };
+    let recorded = store.recorded_source(&unit.file_node).ok().flatten();
+    report.replaced = recorded.is_some();
     let mut prepared = Prepared {
         report: report.clone(),
         graph: unit.graph.clone(),
@@ -537,7 +645,7 @@ fn prepare_unit(
     let sha = hex(&Sha256::digest(&bytes));
     let version = pipeline_version(pipeline);
     if !force {
-        if let Ok(Some((old_sha, old_version))) = store.recorded_source(&unit.file_node) {
+        if let Some((old_sha, old_version)) = recorded {
             if old_sha == sha && old_version == version {
                 prepared.report.status = FileStatus::Unchanged;
                 return prepared;
