@@ -112,6 +112,7 @@ fn every_saved_question_has_a_test_here() {
         "events-by-agreements",
         "fact-provenance",
         "headline-figures",
+        "last-run",
         "membership-growth",
         "technologies-to-country",
         "top-organisations",
@@ -326,6 +327,18 @@ fn a_fact_traces_back_to_its_file_sheet_and_row() {
     assert!(table
         .iter()
         .all(|r| r[2] == "reports/vietnam-agreements-2016.csv" && r[3].is_empty()));
+}
+
+#[test]
+fn the_last_run_loaded_every_demo_report() {
+    let table = saved("last-run", &[]);
+    assert_eq!(table.len(), 9, "nine (pipeline, file) pairs: {table:?}");
+    assert!(table.iter().all(|r| r[2] == "loaded"), "{table:?}");
+    let rows: i64 = table.iter().map(|r| int(&r[3])).sum();
+    assert_eq!(rows, 2206, "every data row of the demo reports");
+    assert!(table
+        .iter()
+        .all(|r| r[8].starts_with("https://w3id.org/ttkg/id/run/")));
 }
 
 #[test]

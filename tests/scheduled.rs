@@ -15,10 +15,15 @@ fn count(store: &Path, class: &str) -> String {
     )
 }
 
+/// The summary line of `file` (its second column, or its first in `runs show`).
 fn status_of<'a>(stdout: &'a str, file: &str) -> &'a str {
     stdout
         .lines()
-        .find(|l| l.split_whitespace().nth(1) == Some(file))
+        .find(|l| {
+            let mut words = l.split_whitespace();
+            let (first, second) = (words.next(), words.next());
+            second == Some(file) || first.is_some_and(|w| w.contains(file))
+        })
         .unwrap_or_else(|| panic!("{file} not in\n{stdout}"))
 }
 
@@ -106,10 +111,56 @@ fn unchanged_files_are_skipped_changed_ones_replaced_and_missing_ones_retracted(
     assert!(status_of(&run.stdout, "reports/training-courses-2013-2016.csv").contains("unchanged"));
     // The other reports' data stays.
     assert_eq!(count(&store, "ttkg:NetworkMembership"), "1763");
+    // The history: three runs (the dry run changed nothing and is not one).
+    let runs = ttkg(ws.path(), &["--store", store.to_str().unwrap(), "runs"]);
+    assert_eq!(runs.code, 0, "{}", runs.stderr);
+    let lines: Vec<&str> = runs
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("run/"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", runs.stdout);
+    assert!(lines[0].contains("succeeded"), "{}", lines[0]);
+    let last = ttkg(
+        ws.path(),
+        &["--store", store.to_str().unwrap(), "runs", "show", "last"],
+    );
+    assert_eq!(last.code, 0, "{}", last.stderr);
+    assert!(
+        status_of(&last.stdout, "transfer-events").contains("retracted"),
+        "{}",
+        last.stdout
+    );
+    let id = lines[2].split_whitespace().next().unwrap();
+    let first = ttkg(
+        ws.path(),
+        &["--store", store.to_str().unwrap(), "runs", "show", id],
+    );
+    assert_eq!(
+        first
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("reports/") && l.contains(" loaded "))
+            .count(),
+        9,
+        "{}",
+        first.stdout
+    );
+    let unknown = ttkg(
+        ws.path(),
+        &[
+            "--store",
+            store.to_str().unwrap(),
+            "runs",
+            "show",
+            "run/nope",
+        ],
+    );
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
     // Nothing left of the file, its provenance included.
     let store = KnowledgeStore::open(&store).unwrap();
     assert_eq!(
-        value(&store, "SELECT (COUNT(*) AS ?n) WHERE { ?f ttkg:filePath \"reports/transfer-events-2014-2016.csv\" }"),
+        value(&store, "SELECT (COUNT(*) AS ?n) WHERE { ?f a ttkg:SourceFile ; ttkg:filePath \"reports/transfer-events-2014-2016.csv\" }"),
         "0"
     );
 }
@@ -134,4 +185,57 @@ fn the_lock_file_of_a_finished_import_does_not_block_the_next() {
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn json_logs_give_one_object_per_event() {
+    let ws = common::scratch_workspace();
+    let store = ws.path().join("store");
+    let file = ws.path().join("data/reports/transfer-events-2014-2016.csv");
+    let run = import(
+        ws.path(),
+        &store,
+        &["--log-format", "json", file.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let events: Vec<serde_json::Value> = run
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"stage_start") && kinds.contains(&"file"),
+        "{kinds:?}"
+    );
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "run");
+    assert_eq!(last["outcome"], "succeeded");
+    assert_eq!(last["exit_code"], 0);
+    assert_eq!(last["files_loaded"], 1);
+    assert!(events
+        .iter()
+        .all(|e| e["time"].as_str().is_some_and(|t| t.ends_with('Z'))));
+    let file_event = events.iter().find(|e| e["event"] == "file").unwrap();
+    assert_eq!(file_event["rows_loaded"], 22);
+    // Errors too.
+    let bad = ttkg(
+        ws.path(),
+        &[
+            "--log-format",
+            "json",
+            "--store",
+            store.to_str().unwrap(),
+            "import",
+            "no-such-pipeline",
+        ],
+    );
+    assert_eq!(bad.code, 2);
+    let error: serde_json::Value =
+        serde_json::from_str(bad.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(error["event"], "error");
+    assert_eq!(error["exit_code"], 2);
 }

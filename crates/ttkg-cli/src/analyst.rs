@@ -272,6 +272,22 @@ fn unknown_table(name: &str, queries_dir: &Path) -> Failure {
     )
 }
 
+/// `ttkg runs` and `ttkg runs show ID`.
+pub fn runs(store: &Path, id: Option<&str>) -> Result<(), Failure> {
+    let store = open(store)?;
+    let table = match id {
+        None => ttkg_query::runs(&store),
+        Some(id) => ttkg_query::run_detail(&store, id),
+    }
+    .map_err(query_failure)?;
+    if table.rows.is_empty() {
+        println!("{}: none", table.title);
+    } else {
+        print!("{}", ttkg_query::render_table(&table.header, &table.rows));
+    }
+    Ok(())
+}
+
 pub fn stats(store: &Path) -> Result<(), Failure> {
     let store = open(store)?;
     let tables = ttkg_query::stats(&store).map_err(query_failure)?;

@@ -5,6 +5,7 @@
 //! the README and in `ttkg --help`.
 
 mod analyst;
+mod events;
 mod output;
 mod progress;
 
@@ -52,6 +53,9 @@ struct Cli {
     /// The store folder (RocksDB). Default: ROOT/store.
     #[arg(long, global = true, env = "TTKG_STORE")]
     store: Option<PathBuf>,
+    /// `json` writes one JSON object per event (progress, file, run, error) to standard error.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -151,6 +155,11 @@ ttkg query 'SELECT ?name WHERE { ?o a ttkg:University ; skos:prefLabel ?name }'"
     },
     /// Count what the store holds: entities per class, facts per source file, import runs.
     Stats,
+    /// List the import runs, newest first, or show what one run changed.
+    Runs {
+        #[command(subcommand)]
+        show: Option<RunsCommand>,
+    },
     /// Check the store against the SHACL shapes of ontology/shapes.ttl.
     ///
     /// Lists each violation with the node, the shape, the property, what is
@@ -181,6 +190,15 @@ ttkg query 'SELECT ?name WHERE { ?o a ttkg:University ; skos:prefLabel ?name }'"
     },
 }
 
+#[derive(Subcommand)]
+enum RunsCommand {
+    /// What one run did with each file it changed: `ttkg runs show last`.
+    Show {
+        /// The run's id as `ttkg runs` lists it (run/20261124T…), or `last`.
+        id: String,
+    },
+}
+
 /// The RDF syntaxes of `dump` and `load`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum RdfSyntax {
@@ -202,22 +220,46 @@ impl RdfSyntax {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TTKG_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .without_time()
-        .init();
     let cli = Cli::parse();
+    let json = cli.log_format == LogFormat::Json;
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("TTKG_LOG").unwrap_or_else(|_| "warn".into())
+    };
+    if json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .without_time()
+            .init();
+    }
     match run(cli) {
         Ok(code) => code,
         Err((code, message)) => {
-            eprintln!("error: {message}");
+            if json {
+                events::emit(serde_json::json!({
+                    "event": "error", "message": message, "exit_code": code,
+                }));
+            } else {
+                eprintln!("error: {message}");
+            }
             ExitCode::from(code)
         }
     }
+}
+
+/// How diagnostics go to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per event, for schedulers and log collectors.
+    Json,
 }
 
 type Failure = (u8, String);
@@ -266,16 +308,25 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     ttkg_import::LockWait::FailFast
                 },
             };
-            let progress = progress::for_terminal(std::io::stderr().is_terminal());
+            let json = cli.log_format == LogFormat::Json;
+            let progress: Box<dyn ttkg_import::Progress> = if json {
+                Box::new(events::JsonProgress)
+            } else {
+                progress::for_terminal(std::io::stderr().is_terminal())
+            };
             let report = ttkg_import::run(&options, progress.as_ref()).map_err(import_failure)?;
-            output::print_summary(&report);
-            if report.failed().next().is_some() {
-                return Ok(ExitCode::from(exit::SOME_FILES_FAILED));
+            output::print_summary(&report, !json);
+            let code = if report.failed().next().is_some() {
+                exit::SOME_FILES_FAILED
+            } else if report.files.iter().any(|f| f.rows_quarantined > 0) {
+                exit::QUARANTINED
+            } else {
+                0
+            };
+            if json {
+                events::report(&report, code);
             }
-            if report.files.iter().any(|f| f.rows_quarantined > 0) {
-                return Ok(ExitCode::from(exit::QUARANTINED));
-            }
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitCode::from(code))
         }
         Command::Check => {
             let workspace = workspace(&cli.root, None);
@@ -337,6 +388,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Stats => {
             analyst::stats(&store)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Runs { show } => {
+            analyst::runs(&store, show.map(|RunsCommand::Show { id }| id).as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { output } => {

@@ -110,7 +110,9 @@ fn rule_in_words(rule: &str) -> String {
     }
 }
 
-pub fn print_summary(report: &ImportReport) {
+/// The summary on standard output; with `errors_to_stderr`, failed files are
+/// also repeated on standard error (the JSON log reports them itself).
+pub fn print_summary(report: &ImportReport, errors_to_stderr: bool) {
     let header: Vec<String> = [
         "pipeline",
         "file",
@@ -232,7 +234,7 @@ pub fn print_summary(report: &ImportReport) {
         );
         eprint!("{}", violations_table(&shown));
     }
-    for failed in report.failed() {
+    for failed in report.failed().filter(|_| errors_to_stderr) {
         if let FileStatus::Failed(message) = &failed.status {
             eprintln!("error: {} ({}): {message}", failed.file, failed.pipeline);
         }

@@ -13,6 +13,6 @@ pub mod store;
 pub use error::GraphError;
 pub use mapper::{map_rows, MapStats, SourceRef};
 pub use ontology::{parse_turtle, Ontology};
-pub use store::{KnowledgeStore, Preview, Queryable, ReplaceStats, RunRecord};
+pub use store::{FileChange, KnowledgeStore, Preview, Queryable, ReplaceStats, RunRecord};
 
 pub use oxigraph;

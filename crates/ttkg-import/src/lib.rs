@@ -267,21 +267,32 @@ pub fn prepare(
 
 /// Runs an import.
 pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportReport, ImportError> {
-    let started = Instant::now();
-    let started_at = chrono::Utc::now();
-    let (ontology, refs, pipelines) = prepare(&options.workspace)?;
-    let units = sources::select(&pipelines, &options.workspace.data_dir, &options.selection)?;
     let _lock = ImportLock::acquire(&options.store, options.wait, |holder| {
         tracing::warn!("waiting for the import already running on this store ({holder}) to finish");
     })?;
     let store = KnowledgeStore::open(&options.store).map_err(ImportError::Store)?;
+    run_on(&store, options, progress)
+}
+
+/// [`run`] on a store already open (and locked by the caller), so that the
+/// same process can query it while the import runs: each query sees every
+/// source either before or after its load, never half of it.
+pub fn run_on(
+    store: &KnowledgeStore,
+    options: &ImportOptions,
+    progress: &dyn Progress,
+) -> Result<ImportReport, ImportError> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    let (ontology, refs, pipelines) = prepare(&options.workspace)?;
+    let units = sources::select(&pipelines, &options.workspace.data_dir, &options.selection)?;
     let ontology_graph = NamedNode::new_unchecked(ttkg_vocab::ONTOLOGY_GRAPH);
     if !options.dry_run {
         store
             .replace_graph(&ontology_graph, &ontology.triples)
             .map_err(ImportError::Store)?;
     }
-    let missing = missing_sources(&store, options, &units)?;
+    let missing = missing_sources(store, options, &units)?;
     let prepare_time = started.elapsed();
 
     let shapes = if options.validate {
@@ -315,7 +326,7 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
         let prepared: Vec<Prepared> = chunk
             .par_iter()
             .map(|unit| {
-                let outcome = prepare_unit(unit, &ontology, &refs, &store, options.force);
+                let outcome = prepare_unit(unit, &ontology, &refs, store, options.force);
                 progress.advance(Stage::Read, &unit.relative);
                 outcome
             })
@@ -331,7 +342,7 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
             continue;
         }
         if let Some(shapes) = &shapes {
-            violations.extend(hold_back_nonconforming(&store, shapes, &mut prepared)?);
+            violations.extend(hold_back_nonconforming(store, shapes, &mut prepared)?);
         }
         for p in prepared {
             let mut report = p.report;
@@ -434,6 +445,9 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
             ended: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             used,
+            outcome: outcome(&files).to_owned(),
+            totals: totals(&files),
+            changes: files.iter().filter_map(change_of).collect(),
         })
         .map_err(ImportError::Store)?;
     store.flush().map_err(ImportError::Store)?;
@@ -452,6 +466,66 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
             load: load_time,
             total: started.elapsed(),
         },
+    })
+}
+
+/// How a run ended, in the words the runs graph records.
+pub fn outcome(files: &[FileReport]) -> &'static str {
+    if files
+        .iter()
+        .any(|f| matches!(f.status, FileStatus::Failed(_)))
+    {
+        "some sources failed"
+    } else if files.iter().any(|f| f.rows_quarantined > 0) {
+        "succeeded with quarantined rows"
+    } else {
+        "succeeded"
+    }
+}
+
+fn totals(files: &[FileReport]) -> Vec<(&'static str, usize)> {
+    let count = |f: &dyn Fn(&FileReport) -> bool| files.iter().filter(|r| f(r)).count();
+    let sum = |f: fn(&FileReport) -> usize| files.iter().map(f).sum();
+    let loaded = |r: &FileReport| r.status == FileStatus::Loaded;
+    vec![
+        (ttkg::FILES_IMPORTED, count(&|r| loaded(r) && !r.replaced)),
+        (ttkg::FILES_REPLACED, count(&|r| loaded(r) && r.replaced)),
+        (
+            ttkg::FILES_SKIPPED,
+            count(&|r| r.status == FileStatus::Unchanged),
+        ),
+        (
+            ttkg::FILES_RETRACTED,
+            count(&|r| r.status == FileStatus::Retracted),
+        ),
+        (
+            ttkg::FILES_FAILED,
+            count(&|r| matches!(r.status, FileStatus::Failed(_))),
+        ),
+        (ttkg::ROWS_LOADED, sum(|r| r.rows_loaded)),
+        (ttkg::ROWS_QUARANTINED, sum(|r| r.rows_quarantined)),
+        (ttkg::TRIPLES_ADDED, sum(|r| r.triples_added)),
+        (ttkg::TRIPLES_REMOVED, sum(|r| r.triples_removed)),
+    ]
+}
+
+fn change_of(report: &FileReport) -> Option<ttkg_graph::FileChange> {
+    let (kind, message) = match &report.status {
+        FileStatus::Unchanged => return None,
+        FileStatus::Loaded if report.replaced => ("replaced", None),
+        FileStatus::Loaded => ("loaded", None),
+        FileStatus::Retracted => ("retracted", None),
+        FileStatus::Failed(m) => ("failed", Some(m.clone())),
+    };
+    Some(ttkg_graph::FileChange {
+        pipeline: report.pipeline.clone(),
+        file: report.file.clone(),
+        kind,
+        rows_loaded: report.rows_loaded,
+        rows_quarantined: report.rows_quarantined,
+        triples_added: report.triples_added,
+        triples_removed: report.triples_removed,
+        message,
     })
 }
 

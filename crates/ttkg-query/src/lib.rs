@@ -5,6 +5,7 @@
 mod export;
 mod frame;
 mod output;
+mod runs;
 pub mod saved;
 mod stats;
 
@@ -19,6 +20,7 @@ use ttkg_graph::{GraphError, KnowledgeStore};
 pub use export::{export_tables, ExportFormat};
 pub use frame::solutions_to_frame;
 pub use output::{render_table, write_results, OutputFormat};
+pub use runs::{run_detail, runs};
 pub use saved::{Param, SavedQuery};
 pub use stats::{stats, StatsTable};
 
@@ -54,6 +56,8 @@ pub enum QueryError {
     },
     #[error("this needs a SELECT query")]
     NotSelect,
+    #[error("no import run is called `{id}`; the latest are: {available} (or say `last`)")]
+    UnknownRun { id: String, available: String },
     #[error("writing the results failed: {0}")]
     Write(String),
     #[error(transparent)]
@@ -72,6 +76,7 @@ impl QueryError {
                 | QueryError::BadParam { .. }
                 | QueryError::WrongFormat { .. }
                 | QueryError::NotSelect
+                | QueryError::UnknownRun { .. }
                 | QueryError::SavedFile { .. }
         )
     }

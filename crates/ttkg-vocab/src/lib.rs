@@ -110,6 +110,19 @@ pub mod ttkg {
         ROW_NUMBER = "rowNumber",
         ROWS_READ = "rowsRead",
         ROWS_QUARANTINED = "rowsQuarantined",
+        OUTCOME = "outcome",
+        FILE_CHANGE = "FileChange",
+        CHANGE = "change",
+        CHANGE_KIND = "changeKind",
+        MESSAGE = "message",
+        FILES_IMPORTED = "filesImported",
+        FILES_REPLACED = "filesReplaced",
+        FILES_SKIPPED = "filesSkipped",
+        FILES_RETRACTED = "filesRetracted",
+        FILES_FAILED = "filesFailed",
+        ROWS_LOADED = "rowsLoaded",
+        TRIPLES_ADDED = "triplesAdded",
+        TRIPLES_REMOVED = "triplesRemoved",
     );
     /// Full IRI of a term of this namespace.
     pub fn iri(local: &str) -> String {

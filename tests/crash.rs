@@ -1,0 +1,129 @@
+//! Crash safety: an import killed with SIGKILL at any moment leaves a store
+//! that opens, holds every source either wholly or not at all, and that a
+//! re-run brings to exactly the contents of an uninterrupted import.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ttkg_graph::oxigraph::model::GraphName;
+use ttkg_graph::KnowledgeStore;
+
+/// How many moments the import is killed at.
+const KILL_POINTS: u32 = 20;
+
+/// The store's facts by graph, as sorted N-Triples lines; the runs graph and
+/// the run records in the default graph are left out (they differ by time).
+fn contents(store: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let store = KnowledgeStore::open(store).expect("the store opens");
+    let run = format!("<{}run/", ttkg_vocab::ID);
+    let mut graphs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for quad in store.store().iter() {
+        let quad = quad.expect("readable");
+        let graph = match &quad.graph_name {
+            GraphName::DefaultGraph => "default".to_owned(),
+            other => other.to_string(),
+        };
+        if graph == format!("<{}>", ttkg_vocab::RUNS_GRAPH) {
+            continue;
+        }
+        let triple = format!("{} {} {} .", quad.subject, quad.predicate, quad.object);
+        if triple.starts_with(&run) {
+            continue;
+        }
+        graphs.entry(graph).or_default().insert(triple);
+    }
+    graphs
+}
+
+fn import_command(root: &Path, store: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ttkg"));
+    command
+        .arg("--root")
+        .arg(root)
+        .args(["import", "--store"])
+        .arg(store)
+        .arg("--quarantine")
+        .arg(store.with_extension("quarantine"))
+        .env_remove("TTKG_STORE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+#[test]
+fn an_import_killed_at_20_moments_leaves_whole_sources_and_converges() {
+    let ws = common::scratch_workspace();
+    // The membership list is two thirds of the demo's facts and adds nothing
+    // to what is tested here; without it each kill point costs half as much.
+    std::fs::remove_file(ws.path().join("data/reports/network-members.xlsx")).unwrap();
+    let reference = ws.path().join("reference");
+    let started = Instant::now();
+    let status = import_command(ws.path(), &reference).status().unwrap();
+    let full = started.elapsed();
+    assert!(status.success());
+    let expected = contents(&reference);
+    assert!(expected.len() > 5, "several graphs: {:?}", expected.keys());
+
+    // Two kill points at a time: the machine has two cores.
+    std::thread::scope(|scope| {
+        for lane in 0..2 {
+            let (root, expected) = (ws.path(), &expected);
+            scope.spawn(move || {
+                for point in (lane..KILL_POINTS).step_by(2) {
+                    kill_and_rerun(root, expected, full, point);
+                }
+            });
+        }
+    });
+}
+
+/// Kills an import of `root` into a fresh store at `point`/20 of `full`,
+/// checks what is left, re-runs it and compares with `expected`.
+fn kill_and_rerun(
+    root: &Path,
+    expected: &BTreeMap<String, BTreeSet<String>>,
+    full: Duration,
+    point: u32,
+) {
+    let store = root.join(format!("killed-{point}"));
+    // Spread the kills over the whole import, from its first moments on.
+    let delay = full.mul_f64(f64::from(point) / f64::from(KILL_POINTS)) + Duration::from_millis(20);
+    let mut child = import_command(root, &store).spawn().unwrap();
+    std::thread::sleep(delay);
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+
+    if store.exists() {
+        // Each source graph there is complete: exactly the uninterrupted import's.
+        let after_kill = contents(&store);
+        let mut union = BTreeSet::new();
+        for (graph, triples) in after_kill.iter().filter(|(g, _)| *g != "default") {
+            assert_eq!(
+                Some(triples),
+                expected.get(graph),
+                "kill point {point} ({delay:?}): graph {graph} is partial"
+            );
+            union.extend(triples.iter().cloned());
+        }
+        // And the default graph is the union of what is there: no half-done merge.
+        let default = after_kill.get("default").cloned().unwrap_or_default();
+        assert!(
+            default == union,
+            "kill point {point} ({delay:?}): the default graph differs from the union of the loaded graphs ({} vs {} facts)",
+            default.len(),
+            union.len()
+        );
+    }
+    // A re-run converges to the uninterrupted import's contents.
+    let status = import_command(root, &store).status().unwrap();
+    assert!(status.success(), "kill point {point}: the re-run failed");
+    assert!(
+        contents(&store) == *expected,
+        "kill point {point} ({delay:?}): the re-run did not converge"
+    );
+    std::fs::remove_dir_all(&store).unwrap();
+}
