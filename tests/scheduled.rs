@@ -239,3 +239,35 @@ fn json_logs_give_one_object_per_event() {
     assert_eq!(error["event"], "error");
     assert_eq!(error["exit_code"], 2);
 }
+
+#[test]
+fn a_changed_reference_table_or_pipeline_re_imports_what_depends_on_it() {
+    let ws = common::scratch_workspace();
+    let store = ws.path().join("store");
+    assert_eq!(import(ws.path(), &store, &[]).code, 0);
+    // A new exchange rate can change any amount: every file is read again.
+    let rates = ws.path().join("data/reference/exchange-rates.csv");
+    let mut table = std::fs::read_to_string(&rates).unwrap();
+    table.push_str("2018,THB,32.31\n");
+    std::fs::write(&rates, table).unwrap();
+    let run = import(ws.path(), &store, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.matches(" replaced ").count(),
+        9,
+        "{}",
+        run.stdout
+    );
+    // A changed pipeline re-imports its own files only.
+    let pipeline = ws.path().join("pipelines/transfer-events.toml");
+    let text = std::fs::read_to_string(&pipeline).unwrap();
+    std::fs::write(&pipeline, format!("{text}\n# a comment is a change too\n")).unwrap();
+    let run = import(ws.path(), &store, &[]);
+    assert_eq!(
+        run.stdout.matches(" replaced ").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    assert!(status_of(&run.stdout, "reports/transfer-events-2014-2016.csv").contains("replaced"));
+}

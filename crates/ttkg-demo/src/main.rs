@@ -29,6 +29,9 @@ struct Args {
     /// Instead of the demo set, write about N synthetic agreement rows across CSV and XLSX files.
     #[arg(long)]
     scale: Option<usize>,
+    /// With --scale: rows per file (files alternate between XLSX and CSV).
+    #[arg(long, default_value_t = 100_000, requires = "scale")]
+    rows_per_file: usize,
     /// Where to read the exchange-rate table; default OUT/reference/exchange-rates.csv.
     #[arg(long)]
     rates: Option<PathBuf>,
@@ -61,7 +64,7 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| args.out.join("reference").join("exchange-rates.csv"));
     let result = reports::Rates::load(&rates_path).and_then(|rates| match args.scale {
         None => reports::write_demo(&args.out, &rates),
-        Some(n) => reports::write_synthetic(&args.out, &rates, n),
+        Some(n) => reports::write_synthetic(&args.out, &rates, n, args.rows_per_file),
     });
     report(result)
 }

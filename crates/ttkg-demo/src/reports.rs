@@ -1203,8 +1203,14 @@ fn platforms(dir: &Path, written: &mut Vec<PathBuf>) -> Result<(), DemoError> {
 
 /// About `rows` synthetic agreements for benchmarks: half in Guangxi-style
 /// workbooks, half in Vietnamese-style CSV files, 100,000 rows per file.
-pub fn write_synthetic(out: &Path, rates: &Rates, rows: usize) -> Result<Vec<PathBuf>, DemoError> {
-    const PER_FILE: usize = 100_000;
+pub fn write_synthetic(
+    out: &Path,
+    rates: &Rates,
+    rows: usize,
+    per_file: usize,
+) -> Result<Vec<PathBuf>, DemoError> {
+    // Zero rows per file would never finish.
+    let per_file = per_file.max(1);
     let dir = out.join("reports");
     std::fs::create_dir_all(&dir).map_err(|e| DemoError::Io(dir.clone(), e))?;
     let mut rng = Rng::new(rows as u64);
@@ -1212,9 +1218,9 @@ pub fn write_synthetic(out: &Path, rates: &Rates, rows: usize) -> Result<Vec<Pat
     let asean = asean_members(&mut rng);
     let vietnamese: Vec<&Org> = asean.iter().filter(|o| o.code == "VN").collect();
     let mut written = Vec::new();
-    let files = rows.div_ceil(PER_FILE);
+    let files = rows.div_ceil(per_file);
     for f in 0..files {
-        let n = PER_FILE.min(rows - f * PER_FILE);
+        let n = per_file.min(rows - f * per_file);
         let batch: Vec<Agreement> = (0..n)
             .map(|_| {
                 let partner = if f % 2 == 0 {

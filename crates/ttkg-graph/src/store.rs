@@ -429,14 +429,16 @@ fn stage_replacement(
         .map(|q| q.map(Triple::from))
         .collect::<Result<_, _>>()?;
     let new: HashSet<&Triple> = triples.iter().collect();
-    transaction.clear_graph(name)?;
+    // Only the difference is written, so a re-sent file with the same
+    // facts costs next to nothing.
     transaction.insert_named_graph(graph.as_ref());
-    for triple in &new {
+    for triple in new.iter().filter(|t| !old.contains(**t)) {
         transaction.insert(triple.as_ref().in_graph(name));
         transaction.insert(triple.as_ref().in_graph(GraphNameRef::DefaultGraph));
     }
     for triple in old.iter().filter(|t| !new.contains(t)) {
         let t = triple.as_ref();
+        transaction.remove(t.in_graph(name));
         let elsewhere = transaction
             .quads_for_pattern(Some(t.subject), Some(t.predicate), Some(t.object), None)
             .filter_map(Result::ok)

@@ -293,6 +293,7 @@ pub fn run_on(
             .map_err(ImportError::Store)?;
     }
     let missing = missing_sources(store, options, &units)?;
+    let inputs = reference_digest(&options.workspace, &ontology)?;
     let prepare_time = started.elapsed();
 
     let shapes = if options.validate {
@@ -326,7 +327,7 @@ pub fn run_on(
         let prepared: Vec<Prepared> = chunk
             .par_iter()
             .map(|unit| {
-                let outcome = prepare_unit(unit, &ontology, &refs, store, options.force);
+                let outcome = prepare_unit(unit, &ontology, &refs, &inputs, store, options.force);
                 progress.advance(Stage::Read, &unit.relative);
                 outcome
             })
@@ -653,9 +654,34 @@ fn expected_columns(pipeline: &Pipeline) -> Vec<ExpectedColumn> {
 
 /// The pipeline's version as recorded: its declared version and a digest of
 /// its file, so that editing a pipeline makes its files load again.
-fn pipeline_version(pipeline: &Pipeline) -> String {
-    let digest = hex(&Sha256::digest(pipeline.text.as_bytes()));
+/// What a file's facts depend on besides the file: its pipeline's text and
+/// `inputs` (the ontology, vocabularies and reference tables), so that a
+/// changed pipeline, exchange rate or country label re-imports the files.
+fn pipeline_version(pipeline: &Pipeline, inputs: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(pipeline.text.as_bytes());
+    hasher.update(inputs.as_bytes());
+    let digest = hex(&hasher.finalize());
     format!("{}+{}", pipeline.version(), &digest[..12])
+}
+
+/// The SHA-256 of the ontology files and the reference tables, in order.
+fn reference_digest(workspace: &Workspace, ontology: &Ontology) -> Result<String, ImportError> {
+    let mut hasher = Sha256::new();
+    let mut files = ontology.files.clone();
+    files.push(workspace.rates_file());
+    files.push(workspace.organisation_aliases_file());
+    for path in files.iter().filter(|p| p.exists()) {
+        let bytes = std::fs::read(path).map_err(|e| ImportError::Reference {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        // Names, not paths: moving the workspace changes nothing.
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        hasher.update(name.as_bytes());
+        hasher.update(Sha256::digest(&bytes));
+    }
+    Ok(hex(&hasher.finalize()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -666,6 +692,7 @@ fn prepare_unit(
     unit: &WorkUnit,
     ontology: &Ontology,
     refs: &References,
+    inputs: &str,
     store: &KnowledgeStore,
     force: bool,
 ) -> Prepared {
@@ -717,7 +744,7 @@ fn prepare_unit(
         }
     };
     let sha = hex(&Sha256::digest(&bytes));
-    let version = pipeline_version(pipeline);
+    let version = pipeline_version(pipeline, inputs);
     if !force {
         if let Some((old_sha, old_version)) = recorded {
             if old_sha == sha && old_version == version {

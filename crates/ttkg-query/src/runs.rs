@@ -3,6 +3,7 @@
 use ttkg_graph::KnowledgeStore;
 use ttkg_vocab::{ID, RUNS_GRAPH};
 
+use crate::stats::select_table as table;
 use crate::{QueryError, StatsTable};
 
 /// Every run, newest first: id, times, outcome and totals.
@@ -83,30 +84,4 @@ fn run_iri(store: &KnowledgeStore, id: &str) -> Result<String, QueryError> {
             id: id.to_owned(),
             available: ids.iter().take(10).copied().collect::<Vec<_>>().join(", "),
         })
-}
-
-fn table(
-    store: &KnowledgeStore,
-    title: &'static str,
-    header: &[&str],
-    sparql: &str,
-) -> Result<StatsTable, QueryError> {
-    let rows = store
-        .select(sparql)?
-        .into_iter()
-        .map(|row| {
-            row.into_iter()
-                .map(|v| {
-                    let v = v.unwrap_or_default();
-                    // Runs are named by what follows the instance base.
-                    v.strip_prefix(ID).map(str::to_owned).unwrap_or(v)
-                })
-                .collect()
-        })
-        .collect();
-    Ok(StatsTable {
-        title,
-        header: header.iter().map(|h| (*h).to_owned()).collect(),
-        rows,
-    })
 }

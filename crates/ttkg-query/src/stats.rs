@@ -2,7 +2,7 @@
 //! import runs.
 
 use ttkg_graph::KnowledgeStore;
-use ttkg_vocab::{ONTOLOGY_GRAPH, RUNS_GRAPH, TTKG};
+use ttkg_vocab::{ID, ONTOLOGY_GRAPH, RUNS_GRAPH, TTKG};
 
 use crate::QueryError;
 
@@ -37,29 +37,9 @@ pub fn stats(store: &KnowledgeStore) -> Result<Vec<StatsTable>, QueryError> {
            }}
          }} GROUP BY ?run ?started ?ended ORDER BY DESC(?started)"
     );
-    let table =
-        |title: &'static str, header: &[&str], sparql: &str| -> Result<StatsTable, QueryError> {
-            let rows = store
-                .select(sparql)?
-                .into_iter()
-                .map(|row| {
-                    row.into_iter()
-                        .map(|v| {
-                            let v = v.unwrap_or_default();
-                            match v.strip_prefix(TTKG) {
-                                Some(local) => format!("ttkg:{local}"),
-                                None => v,
-                            }
-                        })
-                        .collect()
-                })
-                .collect();
-            Ok(StatsTable {
-                title,
-                header: header.iter().map(|h| (*h).to_owned()).collect(),
-                rows,
-            })
-        };
+    let table = |title: &'static str, header: &[&str], sparql: &str| {
+        select_table(store, title, header, sparql)
+    };
     Ok(vec![
         table("entities per class", &["class", "entities"], &classes)?,
         table(
@@ -75,4 +55,37 @@ pub fn stats(store: &KnowledgeStore) -> Result<Vec<StatsTable>, QueryError> {
         )?,
         table("import runs", &["run", "started", "ended", "files"], &runs)?,
     ])
+}
+
+/// The rows of `sparql` as a titled table of text, IRIs shortened: ttkg
+/// terms as `ttkg:Local`, instances without the instance base (`run/…`).
+pub(crate) fn select_table(
+    store: &KnowledgeStore,
+    title: &'static str,
+    header: &[&str],
+    sparql: &str,
+) -> Result<StatsTable, QueryError> {
+    let rows = store
+        .select(sparql)?
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|v| {
+                    let v = v.unwrap_or_default();
+                    if let Some(local) = v.strip_prefix(TTKG) {
+                        format!("ttkg:{local}")
+                    } else if let Some(instance) = v.strip_prefix(ID) {
+                        instance.to_owned()
+                    } else {
+                        v
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Ok(StatsTable {
+        title,
+        header: header.iter().map(|h| (*h).to_owned()).collect(),
+        rows,
+    })
 }
