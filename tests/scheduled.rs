@@ -198,6 +198,7 @@ fn json_logs_give_one_object_per_event() {
         &["--log-format", "json", file.to_str().unwrap()],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "", "everything is in the JSON events");
     let events: Vec<serde_json::Value> = run
         .stderr
         .lines()

@@ -315,7 +315,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 progress::for_terminal(std::io::stderr().is_terminal())
             };
             let report = ttkg_import::run(&options, progress.as_ref()).map_err(import_failure)?;
-            output::print_summary(&report, !json);
+            // With JSON logs the `file` and `run` events say it all.
+            if !json {
+                output::print_summary(&report);
+            }
             let code = if report.failed().next().is_some() {
                 exit::SOME_FILES_FAILED
             } else if report.files.iter().any(|f| f.rows_quarantined > 0) {

@@ -110,9 +110,8 @@ fn rule_in_words(rule: &str) -> String {
     }
 }
 
-/// The summary on standard output; with `errors_to_stderr`, failed files are
-/// also repeated on standard error (the JSON log reports them itself).
-pub fn print_summary(report: &ImportReport, errors_to_stderr: bool) {
+/// The summary on standard output; failed files are repeated on standard error.
+pub fn print_summary(report: &ImportReport) {
     let header: Vec<String> = [
         "pipeline",
         "file",
@@ -234,7 +233,7 @@ pub fn print_summary(report: &ImportReport, errors_to_stderr: bool) {
         );
         eprint!("{}", violations_table(&shown));
     }
-    for failed in report.failed().filter(|_| errors_to_stderr) {
+    for failed in report.failed() {
         if let FileStatus::Failed(message) = &failed.status {
             eprintln!("error: {} ({}): {message}", failed.file, failed.pipeline);
         }
