@@ -86,11 +86,26 @@ pub fn validate(
     shapes: &Shapes,
     scope: &[NamedNode],
 ) -> Result<Vec<Violation>, ValidateError> {
+    let hierarchy = class_hierarchy(data)?;
+    let subclasses = |class: &str| -> Vec<String> {
+        let mut all = vec![class.to_owned()];
+        let mut i = 0;
+        while i < all.len() {
+            for (sub, sup) in &hierarchy {
+                if *sup == all[i] && !all.contains(sub) {
+                    all.push(sub.clone());
+                }
+            }
+            i += 1;
+        }
+        all
+    };
     let mut violations = Vec::new();
     for shape in &shapes.shapes {
         for property in &shape.properties {
             for constraint in &property.constraints {
-                let sparql = constraint.query(&shape.target_class, &property.path, scope);
+                let sparql =
+                    constraint.query(&shape.target_class, &property.path, scope, &subclasses);
                 for row in data.select_terms(&sparql)? {
                     let focus = match row.first() {
                         Some(Some(Term::NamedNode(n))) => n.as_str().to_owned(),
@@ -118,6 +133,20 @@ pub fn validate(
         (&a.sources, &a.shape, &a.focus, &a.path).cmp(&(&b.sources, &b.shape, &b.focus, &b.path))
     });
     Ok(violations)
+}
+
+/// Every (subclass, class) pair the data states with rdfs:subClassOf.
+fn class_hierarchy(data: &dyn Queryable) -> Result<Vec<(String, String)>, ValidateError> {
+    Ok(data
+        .select_terms("SELECT DISTINCT ?sub ?sup WHERE { ?sub rdfs:subClassOf ?sup }")?
+        .into_iter()
+        .filter_map(|row| match (row.first(), row.get(1)) {
+            (Some(Some(Term::NamedNode(sub))), Some(Some(Term::NamedNode(sup)))) => {
+                Some((sub.as_str().to_owned(), sup.as_str().to_owned()))
+            }
+            _ => None,
+        })
+        .collect())
 }
 
 /// Which of `graphs` state something about each violation's node: the

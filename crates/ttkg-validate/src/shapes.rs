@@ -214,7 +214,23 @@ impl Constraint {
     /// A SELECT listing `?focus` (and, for value constraints, the offending
     /// `?value`) for each instance of `class` that violates this constraint
     /// on `path`; with `scope`, only nodes stated in those graphs.
-    pub fn query(&self, class: &str, path: &str, scope: &[NamedNode]) -> String {
+    ///
+    /// `subclasses` gives each class with its subclasses (from the data's
+    /// rdfs:subClassOf), so the queries match types by lookup instead of
+    /// following property paths.
+    pub fn query(
+        &self,
+        class: &str,
+        path: &str,
+        scope: &[NamedNode],
+        subclasses: &dyn Fn(&str) -> Vec<String>,
+    ) -> String {
+        let any_of = |class: &str| -> String {
+            subclasses(class)
+                .iter()
+                .map(|c| format!("<{c}> "))
+                .collect()
+        };
         let scope = if scope.is_empty() {
             String::new()
         } else {
@@ -224,7 +240,8 @@ impl Constraint {
             )
         };
         let targets = format!(
-            "{{ SELECT DISTINCT ?focus WHERE {{ ?focus rdf:type/rdfs:subClassOf* <{class}> . {scope} }} }}"
+            "{{ SELECT DISTINCT ?focus WHERE {{ VALUES ?class {{ {} }} ?focus rdf:type ?class . {scope} }} }}",
+            any_of(class)
         );
         let p = format!("<{path}>");
         let values = |condition: String| {
@@ -248,7 +265,8 @@ impl Constraint {
                 values(format!("!isLiteral(?value) || DATATYPE(?value) NOT IN ({})", list.join(", ")))
             }
             Constraint::Class(class) => values(format!(
-                "NOT EXISTS {{ ?value rdf:type/rdfs:subClassOf* <{class}> }}"
+                "NOT EXISTS {{ VALUES ?kind {{ {} }} ?value rdf:type ?kind }}",
+                any_of(class)
             )),
             Constraint::MinInclusive(b) => compare(">=", b),
             Constraint::MinExclusive(b) => compare(">", b),
