@@ -36,18 +36,15 @@ impl Progress for JsonProgress {
 /// One `file` event per (pipeline, file), then the `run` event.
 pub fn report(report: &ImportReport, exit_code: u8) {
     for f in &report.files {
-        let (status, message) = match &f.status {
-            FileStatus::Loaded if f.replaced => ("replaced", None),
-            FileStatus::Loaded => ("loaded", None),
-            FileStatus::Unchanged => ("unchanged", None),
-            FileStatus::Retracted => ("retracted", None),
-            FileStatus::Failed(m) => ("failed", Some(m.as_str())),
+        let message = match &f.status {
+            FileStatus::Failed(m) => Some(m.as_str()),
+            _ => None,
         };
         emit(json!({
             "event": "file",
             "pipeline": f.pipeline,
             "file": f.file,
-            "status": status,
+            "status": f.change(),
             "dry_run": report.dry_run,
             "rows_read": f.rows_read,
             "rows_loaded": f.rows_loaded,
@@ -59,18 +56,7 @@ pub fn report(report: &ImportReport, exit_code: u8) {
             "message": message,
         }));
     }
-    let count = |s: &str| {
-        report
-            .files
-            .iter()
-            .filter(|f| match &f.status {
-                FileStatus::Loaded => (if f.replaced { "replaced" } else { "loaded" }) == s,
-                FileStatus::Unchanged => s == "unchanged",
-                FileStatus::Retracted => s == "retracted",
-                FileStatus::Failed(_) => s == "failed",
-            })
-            .count()
-    };
+    let count = |change: &str| report.files.iter().filter(|f| f.change() == change).count();
     let sum = |f: fn(&ttkg_import::FileReport) -> usize| report.files.iter().map(f).sum::<usize>();
     emit(json!({
         "event": "run",

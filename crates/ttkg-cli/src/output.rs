@@ -130,16 +130,14 @@ pub fn print_summary(report: &ImportReport) {
         .files
         .iter()
         .map(|f| {
-            let status = match &f.status {
-                FileStatus::Loaded if report.dry_run && f.replaced => "would replace".to_owned(),
-                FileStatus::Loaded if report.dry_run => "would load".to_owned(),
-                FileStatus::Loaded if f.replaced => "replaced".to_owned(),
-                FileStatus::Loaded => "loaded".to_owned(),
-                FileStatus::Unchanged => "unchanged".to_owned(),
-                FileStatus::Retracted if report.dry_run => "would retract".to_owned(),
-                FileStatus::Retracted => "retracted".to_owned(),
-                FileStatus::Failed(_) => "FAILED".to_owned(),
-            };
+            let status = match (report.dry_run, f.change()) {
+                (_, "failed") => "FAILED",
+                (true, "loaded") => "would load",
+                (true, "replaced") => "would replace",
+                (true, "retracted") => "would retract",
+                (_, change) => change,
+            }
+            .to_owned();
             vec![
                 f.pipeline.clone(),
                 f.file.clone(),

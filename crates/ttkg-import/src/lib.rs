@@ -165,6 +165,41 @@ pub struct ImportReport {
     pub timings: Timings,
 }
 
+impl FileReport {
+    /// A report with nothing counted yet, for `file` read by `pipeline` into `graph`.
+    pub fn new(pipeline: String, file: String, graph: &NamedNode, status: FileStatus) -> Self {
+        FileReport {
+            pipeline,
+            file,
+            graph: graph.as_str().to_owned(),
+            sheets: 0,
+            rows_read: 0,
+            rows_loaded: 0,
+            rows_quarantined: 0,
+            rows_skipped: 0,
+            blank_rows: 0,
+            triples_added: 0,
+            triples_removed: 0,
+            encoding: None,
+            replaced: false,
+            status,
+        }
+    }
+
+    /// What the run did with the file, in the words the runs graph, the
+    /// JSON log and the summary use: loaded, replaced, unchanged,
+    /// retracted or failed.
+    pub fn change(&self) -> &'static str {
+        match &self.status {
+            FileStatus::Loaded if self.replaced => "replaced",
+            FileStatus::Loaded => "loaded",
+            FileStatus::Unchanged => "unchanged",
+            FileStatus::Retracted => "retracted",
+            FileStatus::Failed(_) => "failed",
+        }
+    }
+}
+
 impl ImportReport {
     pub fn failed(&self) -> impl Iterator<Item = &FileReport> {
         self.files
@@ -372,22 +407,8 @@ pub fn run_on(
     progress.finish(Stage::Read);
     progress.finish(Stage::Load);
     for (pipeline, file, graph) in missing {
-        let mut report = FileReport {
-            pipeline,
-            file,
-            graph: graph.as_str().to_owned(),
-            sheets: 0,
-            rows_read: 0,
-            rows_loaded: 0,
-            rows_quarantined: 0,
-            rows_skipped: 0,
-            blank_rows: 0,
-            triples_added: 0,
-            triples_removed: 0,
-            encoding: None,
-            replaced: true,
-            status: FileStatus::Retracted,
-        };
+        let mut report = FileReport::new(pipeline, file, &graph, FileStatus::Retracted);
+        report.replaced = true;
         if !options.dry_run {
             match store.retract_graph(&graph) {
                 Ok(stats) => report.triples_removed = stats.removed,
@@ -485,24 +506,14 @@ pub fn outcome(files: &[FileReport]) -> &'static str {
 }
 
 fn totals(files: &[FileReport]) -> Vec<(&'static str, usize)> {
-    let count = |f: &dyn Fn(&FileReport) -> bool| files.iter().filter(|r| f(r)).count();
+    let count = |change: &str| files.iter().filter(|r| r.change() == change).count();
     let sum = |f: fn(&FileReport) -> usize| files.iter().map(f).sum();
-    let loaded = |r: &FileReport| r.status == FileStatus::Loaded;
     vec![
-        (ttkg::FILES_IMPORTED, count(&|r| loaded(r) && !r.replaced)),
-        (ttkg::FILES_REPLACED, count(&|r| loaded(r) && r.replaced)),
-        (
-            ttkg::FILES_SKIPPED,
-            count(&|r| r.status == FileStatus::Unchanged),
-        ),
-        (
-            ttkg::FILES_RETRACTED,
-            count(&|r| r.status == FileStatus::Retracted),
-        ),
-        (
-            ttkg::FILES_FAILED,
-            count(&|r| matches!(r.status, FileStatus::Failed(_))),
-        ),
+        (ttkg::FILES_IMPORTED, count("loaded")),
+        (ttkg::FILES_REPLACED, count("replaced")),
+        (ttkg::FILES_SKIPPED, count("unchanged")),
+        (ttkg::FILES_RETRACTED, count("retracted")),
+        (ttkg::FILES_FAILED, count("failed")),
         (ttkg::ROWS_LOADED, sum(|r| r.rows_loaded)),
         (ttkg::ROWS_QUARANTINED, sum(|r| r.rows_quarantined)),
         (ttkg::TRIPLES_ADDED, sum(|r| r.triples_added)),
@@ -511,17 +522,15 @@ fn totals(files: &[FileReport]) -> Vec<(&'static str, usize)> {
 }
 
 fn change_of(report: &FileReport) -> Option<ttkg_graph::FileChange> {
-    let (kind, message) = match &report.status {
+    let message = match &report.status {
         FileStatus::Unchanged => return None,
-        FileStatus::Loaded if report.replaced => ("replaced", None),
-        FileStatus::Loaded => ("loaded", None),
-        FileStatus::Retracted => ("retracted", None),
-        FileStatus::Failed(m) => ("failed", Some(m.clone())),
+        FileStatus::Failed(m) => Some(m.clone()),
+        _ => None,
     };
     Some(ttkg_graph::FileChange {
         pipeline: report.pipeline.clone(),
         file: report.file.clone(),
-        kind,
+        kind: report.change(),
         rows_loaded: report.rows_loaded,
         rows_quarantined: report.rows_quarantined,
         triples_added: report.triples_added,
@@ -619,6 +628,20 @@ struct Prepared {
     resolutions: Vec<NameResolution>,
 }
 
+impl Prepared {
+    /// `report` for `unit`, with nothing read yet.
+    fn nothing(unit: &WorkUnit, report: FileReport) -> Self {
+        Prepared {
+            report,
+            graph: unit.graph.clone(),
+            file_node: unit.file_node.clone(),
+            triples: Vec::new(),
+            quarantine: Vec::new(),
+            resolutions: Vec::new(),
+        }
+    }
+}
+
 fn read_options(pipeline: &Pipeline) -> ReadOptions {
     let source = &pipeline.spec.source;
     ReadOptions {
@@ -697,42 +720,18 @@ fn prepare_unit(
     force: bool,
 ) -> Prepared {
     let pipeline = &unit.pipeline;
-    let mut report = FileReport {
-        pipeline: pipeline.name.clone(),
-        file: unit.relative.clone(),
-        graph: unit.graph.as_str().to_owned(),
-        sheets: 0,
-        rows_read: 0,
-        rows_loaded: 0,
-        rows_quarantined: 0,
-        rows_skipped: 0,
-        blank_rows: 0,
-        triples_added: 0,
-        triples_removed: 0,
-        encoding: None,
-        replaced: false,
-        status: FileStatus::Loaded,
-    };
+    let mut report = FileReport::new(
+        pipeline.name.clone(),
+        unit.relative.clone(),
+        &unit.graph,
+        FileStatus::Loaded,
+    );
     let recorded = store.recorded_source(&unit.file_node).ok().flatten();
     report.replaced = recorded.is_some();
-    let mut prepared = Prepared {
-        report: report.clone(),
-        graph: unit.graph.clone(),
-        file_node: unit.file_node.clone(),
-        triples: Vec::new(),
-        quarantine: Vec::new(),
-        resolutions: Vec::new(),
-    };
-    let failed = |mut report: FileReport, message: String| Prepared {
-        report: {
-            report.status = FileStatus::Failed(message);
-            report
-        },
-        graph: unit.graph.clone(),
-        file_node: unit.file_node.clone(),
-        triples: Vec::new(),
-        quarantine: Vec::new(),
-        resolutions: Vec::new(),
+    let mut prepared = Prepared::nothing(unit, report.clone());
+    let failed = |mut report: FileReport, message: String| {
+        report.status = FileStatus::Failed(message);
+        Prepared::nothing(unit, report)
     };
     let bytes = match std::fs::read(&unit.path) {
         Ok(b) => b,

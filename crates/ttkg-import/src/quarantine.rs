@@ -64,11 +64,6 @@ pub(crate) fn write_resolutions(
     stamp: &str,
     records: &[NameResolution],
 ) -> Result<PathBuf, ImportError> {
-    let failed = |path: &Path, message: String| ImportError::Quarantine {
-        path: path.to_owned(),
-        message,
-    };
-    std::fs::create_dir_all(dir).map_err(|e| failed(dir, e.to_string()))?;
     let text = |f: fn(&NameResolution) -> &str| -> Vec<&str> { records.iter().map(f).collect() };
     let table = df!(
         "file" => text(|r| &r.file),
@@ -81,13 +76,27 @@ pub(crate) fn write_resolutions(
         "pipeline" => text(|r| &r.pipeline),
     )
     .map_err(|e| failed(dir, e.to_string()))?;
-    let path = dir.join(format!("names-{stamp}.csv"));
+    csv_for_excel(dir, &format!("names-{stamp}.csv"), &table)
+}
+
+/// Writes `table` as `dir/name`, UTF-8 with a BOM so that Excel shows
+/// Chinese and Thai text, creating `dir` if needed.
+fn csv_for_excel(dir: &Path, name: &str, table: &DataFrame) -> Result<PathBuf, ImportError> {
+    std::fs::create_dir_all(dir).map_err(|e| failed(dir, e.to_string()))?;
+    let path = dir.join(name);
     let options = CsvOptions {
         bom: true,
         ..CsvOptions::default()
     };
-    ttkg_tables::write_csv(&table, &path, options).map_err(|e| failed(&path, e.to_string()))?;
+    ttkg_tables::write_csv(table, &path, options).map_err(|e| failed(&path, e.to_string()))?;
     Ok(path)
+}
+
+fn failed(path: &Path, message: String) -> ImportError {
+    ImportError::Quarantine {
+        path: path.to_owned(),
+        message,
+    }
 }
 
 /// Writes `quarantine-STAMP.csv` (UTF-8 with BOM, so Excel shows Chinese and
@@ -97,19 +106,8 @@ pub(crate) fn write(
     stamp: &str,
     records: &[QuarantineRecord],
 ) -> Result<(PathBuf, PathBuf), ImportError> {
-    let failed = |path: &Path, message: String| ImportError::Quarantine {
-        path: path.to_owned(),
-        message,
-    };
-    std::fs::create_dir_all(dir).map_err(|e| failed(dir, e.to_string()))?;
     let table = QuarantineRecord::table(records).map_err(|e| failed(dir, e.to_string()))?;
-    let csv_path = dir.join(format!("quarantine-{stamp}.csv"));
-    let options = CsvOptions {
-        bom: true,
-        ..CsvOptions::default()
-    };
-    ttkg_tables::write_csv(&table, &csv_path, options)
-        .map_err(|e| failed(&csv_path, e.to_string()))?;
+    let csv_path = csv_for_excel(dir, &format!("quarantine-{stamp}.csv"), &table)?;
     let xlsx_path = dir.join(format!("quarantine-{stamp}.xlsx"));
     ttkg_tables::write_xlsx(&[("quarantine", &table)], &xlsx_path)
         .map_err(|e| failed(&xlsx_path, e.to_string()))?;
