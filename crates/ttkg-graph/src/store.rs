@@ -431,12 +431,14 @@ fn stage_replacement(
     let new: HashSet<&Triple> = triples.iter().collect();
     // Only the difference is written, so a re-sent file with the same
     // facts costs next to nothing.
+    let added: Vec<&Triple> = new.iter().copied().filter(|t| !old.contains(*t)).collect();
+    let removed: Vec<&Triple> = old.iter().filter(|t| !new.contains(t)).collect();
     transaction.insert_named_graph(graph.as_ref());
-    for triple in new.iter().filter(|t| !old.contains(**t)) {
+    for triple in &added {
         transaction.insert(triple.as_ref().in_graph(name));
         transaction.insert(triple.as_ref().in_graph(GraphNameRef::DefaultGraph));
     }
-    for triple in old.iter().filter(|t| !new.contains(t)) {
+    for triple in &removed {
         let t = triple.as_ref();
         transaction.remove(t.in_graph(name));
         let elsewhere = transaction
@@ -452,8 +454,8 @@ fn stage_replacement(
         }
     }
     Ok(ReplaceStats {
-        added: new.iter().filter(|t| !old.contains(**t)).count(),
-        removed: old.iter().filter(|t| !new.contains(t)).count(),
+        added: added.len(),
+        removed: removed.len(),
     })
 }
 

@@ -126,12 +126,7 @@ fn chinese_numeral_value(text: Expr) -> Expr {
         )
     });
     let (spelt, values) = &*TABLE;
-    text.replace_strict(
-        lit(spelt.clone()),
-        lit(values.clone()),
-        Some(lit(NULL).cast(DataType::Float64)),
-        Some(DataType::Float64),
-    )
+    crate::refs::lookup(text, spelt, values)
 }
 
 /// 0 → 零, 12 → 十二, 105 → 一百零五, 1010 → 一千零一十.
@@ -496,11 +491,12 @@ fn currency_code(text: Expr) -> Expr {
         "new".into(),
         TABLE.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
     );
-    text.str()
+    let key = text
+        .str()
         .to_uppercase()
         .str()
-        .replace_all(lit(r"\s"), lit(""), false)
-        .replace_strict(lit(old), lit(new), Some(null_str()), Some(DataType::String))
+        .replace_all(lit(r"\s"), lit(""), false);
+    crate::refs::lookup(key, &old, &new)
 }
 
 /// A concept column whose cells may hold several values (`越南、老挝`): each

@@ -9,6 +9,17 @@ use polars::prelude::*;
 use crate::exprs::concept_key;
 use crate::{null_str, NormaliseError};
 
+/// Each value of `key` found in `from` becomes the value at the same place
+/// in `to`; anything else becomes null. One hash lookup per value, in polars.
+pub(crate) fn lookup(key: Expr, from: &Series, to: &Series) -> Expr {
+    key.replace_strict(
+        lit(from.clone()),
+        lit(to.clone()),
+        Some(lit(NULL).cast(to.dtype().clone())),
+        Some(to.dtype().clone()),
+    )
+}
+
 /// Everything the rules look up.
 #[derive(Debug, Clone, Default)]
 pub struct References {
@@ -112,22 +123,12 @@ impl OrganisationNames {
 
     /// The organisation's name for each key, or null.
     pub fn lookup(&self, key: Expr) -> Expr {
-        key.replace_strict(
-            lit(self.keys.clone()),
-            lit(self.names.clone()),
-            Some(lit(NULL).cast(DataType::String)),
-            Some(DataType::String),
-        )
+        lookup(key, &self.keys, &self.names)
     }
 
     /// For keys the table gives several organisations for: their names.
     pub fn ambiguity(&self, key: Expr) -> Expr {
-        key.replace_strict(
-            lit(self.ambiguous_keys.clone()),
-            lit(self.ambiguous_names.clone()),
-            Some(lit(NULL).cast(DataType::String)),
-            Some(DataType::String),
-        )
+        lookup(key, &self.ambiguous_keys, &self.ambiguous_names)
     }
 
     /// Pairs of names the table merges.
@@ -226,12 +227,7 @@ impl ConceptTable {
     /// The concept IRI for each key, or null.
     pub fn lookup(&self, scheme: &str, key: Expr) -> Expr {
         match self.schemes.get(scheme) {
-            Some((keys, iris)) => key.replace_strict(
-                lit(keys.clone()),
-                lit(iris.clone()),
-                Some(null_str()),
-                Some(DataType::String),
-            ),
+            Some((keys, iris)) => lookup(key, keys, iris),
             None => null_str(),
         }
     }
@@ -324,12 +320,7 @@ impl RateTable {
 
     /// Yuan per unit for each `CUR|YEAR` key, or null.
     pub fn lookup(&self, key: Expr) -> Expr {
-        key.replace_strict(
-            lit(self.keys.clone()),
-            lit(self.cny_per_unit.clone()),
-            Some(lit(NULL).cast(DataType::Float64)),
-            Some(DataType::Float64),
-        )
+        lookup(key, &self.keys, &self.cny_per_unit)
     }
 
     pub fn len(&self) -> usize {
