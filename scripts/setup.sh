@@ -18,12 +18,16 @@ if command -v dpkg >/dev/null 2>&1; then
     # A C++ compiler: RocksDB is compiled from source.
     command -v c++ >/dev/null 2>&1 || missing+=(g++)
 fi
-if ((${#missing[@]})); then
-    say "installing ${missing[*]} (needed to compile RocksDB for the embedded store)"
-    sudo=""
+# Installs Debian packages (as root, or through sudo).
+install_packages() {
+    local sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+if ((${#missing[@]})); then
+    say "installing ${missing[*]} (needed to compile RocksDB for the embedded store)"
+    install_packages "${missing[@]}"
 fi
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ttkg/target}"

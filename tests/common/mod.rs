@@ -2,6 +2,8 @@
 //! workspace and query the store it wrote.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -6,10 +6,11 @@
 
 mod analyst;
 mod events;
+mod import;
 mod output;
 mod progress;
+mod serve;
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -17,7 +18,7 @@ use clap::{Parser, Subcommand};
 use ttkg_graph::oxigraph::io::RdfFormat;
 use ttkg_graph::oxigraph::model::NamedNode;
 use ttkg_graph::KnowledgeStore;
-use ttkg_import::{ImportError, ImportOptions, Selection, Workspace};
+use ttkg_import::Workspace;
 
 /// Exit codes, as documented in the README.
 mod exit {
@@ -181,6 +182,43 @@ ttkg query 'SELECT ?name WHERE { ?o a ttkg:University ; skos:prefLabel ?name }'"
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Serve the store over HTTP: a SPARQL 1.1 endpoint (/sparql), the Graph
+    /// Store Protocol (/store) and a query page (/).
+    ///
+    /// Read-only unless started with --allow-writes and a token. While it
+    /// runs, `ttkg import` on the same store runs inside it, so scheduled
+    /// imports keep working and queries keep answering.
+    #[command(after_help = "Examples:\n  \
+ttkg serve\n  \
+ttkg serve --bind 0.0.0.0:7878 --cors-origin https://yasgui.example.org\n  \
+TTKG_SERVE_TOKEN=$(cat token) ttkg serve --allow-writes\n  \
+curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 5' http://127.0.0.1:7878/sparql")]
+    Serve {
+        /// Address and port to listen on; 127.0.0.1 keeps it to this machine, 0.0.0.0 opens it to the network.
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        bind: std::net::SocketAddr,
+        /// Stop a query after this many seconds (504).
+        #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = analyst::parse_timeout)]
+        timeout: std::time::Duration,
+        /// Refuse answers with more rows or triples than this (422).
+        #[arg(long, default_value_t = 100_000)]
+        max_rows: usize,
+        /// Queries evaluated at once; more get 503 and should retry.
+        #[arg(long, default_value_t = 4)]
+        max_concurrent: usize,
+        /// Largest request body in bytes (413 beyond).
+        #[arg(long, value_name = "BYTES", default_value_t = 1_048_576)]
+        max_body: usize,
+        /// Let pages from this origin call the endpoint from a browser (repeatable; * for any).
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
+        /// Accept SPARQL Update and Graph Store PUT, POST and DELETE from requests carrying the token.
+        #[arg(long, requires = "token")]
+        allow_writes: bool,
+        /// The bearer token writes must carry (prefer the environment variable to the command line).
+        #[arg(long, env = "TTKG_SERVE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
     /// Load an RDF file into the store with oxigraph's bulk loader (all or nothing).
     Load {
         file: PathBuf,
@@ -264,7 +302,7 @@ enum LogFormat {
 
 type Failure = (u8, String);
 
-fn workspace(root: &Path, data: Option<PathBuf>) -> Workspace {
+pub(crate) fn workspace(root: &Path, data: Option<PathBuf>) -> Workspace {
     Workspace {
         data_dir: data.unwrap_or_else(|| root.join("data")),
         pipelines_dir: root.join("pipelines"),
@@ -291,49 +329,52 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             dry_run,
             wait,
         } => {
-            let workspace = workspace(&cli.root, data);
-            let selection = selection(&targets);
-            let options = ImportOptions {
-                workspace,
-                store,
-                quarantine_dir: quarantine.unwrap_or_else(|| cli.root.join("quarantine")),
-                selection,
+            let request = import::ImportRequest {
+                root: cli.root.clone(),
+                targets,
                 force,
+                data,
+                quarantine,
                 validate,
                 keep_missing,
                 dry_run,
-                wait: if wait {
-                    ttkg_import::LockWait::Wait
-                } else {
-                    ttkg_import::LockWait::FailFast
-                },
+                json_logs: cli.log_format == LogFormat::Json,
             };
-            let json = cli.log_format == LogFormat::Json;
-            let progress: Box<dyn ttkg_import::Progress> = if json {
-                Box::new(events::JsonProgress)
-            } else {
-                progress::for_terminal(std::io::stderr().is_terminal())
+            import::import(request.anchored(), store, wait)
+        }
+        Command::Serve {
+            bind,
+            timeout,
+            max_rows,
+            max_concurrent,
+            max_body,
+            cors_origins,
+            allow_writes,
+            token,
+        } => {
+            let write_token = match (allow_writes, token) {
+                (true, Some(token)) if token.trim().len() >= 16 => Some(token.trim().to_owned()),
+                (true, _) => {
+                    return Err((
+                        exit::USAGE,
+                        "--allow-writes needs a token of at least 16 characters (--token or TTKG_SERVE_TOKEN)".into(),
+                    ))
+                }
+                (false, _) => None,
             };
-            let report = ttkg_import::run(&options, progress.as_ref()).map_err(import_failure)?;
-            // With JSON logs the `file` and `run` events say it all.
-            if !json {
-                output::print_summary(&report);
-            }
-            let code = if report.failed().next().is_some() {
-                exit::SOME_FILES_FAILED
-            } else if report.files.iter().any(|f| f.rows_quarantined > 0) {
-                exit::QUARANTINED
-            } else {
-                0
-            };
-            if json {
-                events::report(&report, code);
-            }
-            Ok(ExitCode::from(code))
+            let mut options = ttkg_serve::ServeOptions::new(cli.root.join("queries"));
+            options.timeout = timeout;
+            options.max_rows = max_rows;
+            options.max_concurrent = max_concurrent;
+            options.max_body = max_body;
+            options.cors_origins = cors_origins;
+            options.write_token = write_token;
+            serve::serve(&store, serve::ServeRequest { bind, options })
         }
         Command::Check => {
             let workspace = workspace(&cli.root, None);
-            let (_, _, pipelines) = ttkg_import::prepare(&workspace).map_err(import_failure)?;
+            let (_, _, pipelines) =
+                ttkg_import::prepare(&workspace).map_err(import::import_failure)?;
             for p in &pipelines {
                 println!("ok  {}  ({})", p.name, p.path.display());
             }
@@ -468,30 +509,4 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// Existing paths are files to import; anything else names a pipeline.
-fn selection(targets: &[String]) -> Selection {
-    if targets.is_empty() {
-        return Selection::All;
-    }
-    if targets.iter().all(|t| Path::new(t).is_file()) {
-        Selection::Files(targets.iter().map(PathBuf::from).collect())
-    } else {
-        Selection::Pipelines(targets.to_vec())
-    }
-}
-
-fn import_failure(error: ImportError) -> Failure {
-    let code = match &error {
-        ImportError::Pipelines(_)
-        | ImportError::Ontology(_)
-        | ImportError::Reference { .. }
-        | ImportError::Shapes(_) => exit::INVALID_SETUP,
-        ImportError::Selection(_) => exit::USAGE,
-        ImportError::Store(_) => exit::STORE,
-        ImportError::Quarantine { .. } => exit::FAILURE,
-        ImportError::Lock { .. } => exit::LOCKED,
-    };
-    (code, error.to_string())
 }

@@ -1,5 +1,6 @@
 //! The import's summary table and validation reports.
 
+use std::io::Write;
 use std::path::Path;
 
 use polars::prelude::{Column, DataFrame};
@@ -110,8 +111,17 @@ fn rule_in_words(rule: &str) -> String {
     }
 }
 
-/// The summary on standard output; failed files are repeated on standard error.
-pub fn print_summary(report: &ImportReport) {
+/// Lines of the summary; a closed pipe or a full disk is not worth failing an import for.
+macro_rules! w {
+    ($to:expr, $($arg:tt)*) => { let _ = writeln!($to, $($arg)*); };
+}
+macro_rules! wr {
+    ($to:expr, $($arg:tt)*) => { let _ = write!($to, $($arg)*); };
+}
+
+/// The summary for `out` (standard output); failed files and violations
+/// are repeated for `err` (standard error).
+pub fn write_summary(report: &ImportReport, out: &mut dyn Write, err: &mut dyn Write) {
     let header: Vec<String> = [
         "pipeline",
         "file",
@@ -151,9 +161,9 @@ pub fn print_summary(report: &ImportReport) {
             ]
         })
         .collect();
-    print!("{}", ttkg_query::render_table(&header, &rows));
+    wr!(out, "{}", ttkg_query::render_table(&header, &rows));
     let sum = |f: fn(&ttkg_import::FileReport) -> usize| report.files.iter().map(f).sum::<usize>();
-    println!(
+    w!(out,
         "\n{} file(s): {} rows read, {} loaded, {} quarantined, {} skipped; {} triples added, {} removed",
         report.files.len(),
         sum(|f| f.rows_read),
@@ -164,10 +174,14 @@ pub fn print_summary(report: &ImportReport) {
         sum(|f| f.triples_removed),
     );
     if report.dry_run {
-        println!("dry run: nothing was changed; the rows above are what an import would read");
+        w!(
+            out,
+            "dry run: nothing was changed; the rows above are what an import would read"
+        );
     }
     let t = report.timings;
-    println!(
+    w!(
+        out,
         "time: prepare {:.2}s, read + normalise {:.2}s, load {:.2}s, total {:.2}s",
         t.prepare.as_secs_f64(),
         t.read.as_secs_f64(),
@@ -176,7 +190,7 @@ pub fn print_summary(report: &ImportReport) {
     );
     for f in &report.files {
         if let Some(encoding) = f.encoding.as_deref().filter(|e| *e != "UTF-8") {
-            println!("{}: read as {encoding}", f.file);
+            w!(out, "{}: read as {encoding}", f.file);
         }
     }
     if !report.quarantine.is_empty() {
@@ -184,9 +198,9 @@ pub fn print_summary(report: &ImportReport) {
         for q in &report.quarantine {
             *by_rule.entry(q.rule.as_str()).or_default() += 1;
         }
-        println!("quarantined values by rule:");
+        w!(out, "quarantined values by rule:");
         for (rule, n) in by_rule {
-            println!("  {n:>6}  {}", rule_in_words(rule));
+            w!(out, "  {n:>6}  {}", rule_in_words(rule));
         }
     }
     if !report.resolutions.is_empty() {
@@ -195,19 +209,21 @@ pub fn print_summary(report: &ImportReport) {
             let rule = r.rule.split(':').next().unwrap_or(&r.rule);
             *by_rule.entry(rule).or_default() += 1;
         }
-        println!("organisation names resolved:");
+        w!(out, "organisation names resolved:");
         for (rule, n) in by_rule {
-            println!("  {n:>6}  {rule}");
+            w!(out, "  {n:>6}  {rule}");
         }
     }
     if let Some(names) = &report.resolutions_file {
-        println!(
+        w!(
+            out,
             "each resolved name is listed in {} (file, row, as written, resolved to, rule)",
             names.display()
         );
     }
     if let Some((csv, xlsx)) = &report.quarantine_files {
-        println!(
+        w!(
+            out,
             "quarantined values are listed in {} and {} (file, sheet, row, column, value, reason)",
             csv.display(),
             xlsx.display()
@@ -225,15 +241,21 @@ pub fn print_summary(report: &ImportReport) {
         } else {
             ""
         };
-        eprintln!(
+        w!(
+            err,
             "\nsources left out by --validate: {} violation(s) of ontology/shapes.ttl{more}",
             report.violations.len()
         );
-        eprint!("{}", violations_table(&shown));
+        wr!(err, "{}", violations_table(&shown));
     }
     for failed in report.failed() {
         if let FileStatus::Failed(message) = &failed.status {
-            eprintln!("error: {} ({}): {message}", failed.file, failed.pipeline);
+            w!(
+                err,
+                "error: {} ({}): {message}",
+                failed.file,
+                failed.pipeline
+            );
         }
     }
 }

@@ -24,6 +24,13 @@ pub enum GraphError {
         entity: String,
         message: String,
     },
+    /// A write the store does not take (it would break the union default graph, say).
+    #[error("{0}")]
+    WriteRefused(String),
+    #[error("the update failed: {0}")]
+    Update(String),
+    #[error("the answer has more than {limit} rows or triples, the server's limit; narrow the question (LIMIT, FILTER) or ask for a larger limit")]
+    TooLarge { limit: usize },
     #[error("reading or writing RDF failed: {0}")]
     Io(String),
     #[error("reading the normalised table failed: {0}")]

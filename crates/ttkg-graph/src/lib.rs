@@ -9,10 +9,14 @@ mod error;
 mod mapper;
 mod ontology;
 pub mod store;
+mod writes;
 
 pub use error::GraphError;
 pub use mapper::{map_rows, MapStats, SourceRef};
 pub use ontology::{parse_turtle, Ontology};
-pub use store::{FileChange, KnowledgeStore, Preview, Queryable, ReplaceStats, RunRecord};
+pub use store::{
+    FileChange, GraphSelection, KnowledgeStore, Preview, Queryable, ReplaceStats, RunRecord,
+};
+pub use writes::parse_triples;
 
 pub use oxigraph;

@@ -21,6 +21,22 @@ pub struct KnowledgeStore {
     path: Option<PathBuf>,
 }
 
+/// The graphs a query runs over when a request names them: the SPARQL
+/// protocol's `default-graph-uri` (merged into the default graph) and
+/// `named-graph-uri` (the graphs `GRAPH` may match). Empty: the store's own
+/// dataset, where the default graph holds every fact once.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct GraphSelection {
+    pub default_graphs: Vec<NamedNode>,
+    pub named_graphs: Vec<NamedNode>,
+}
+
+impl GraphSelection {
+    pub fn is_empty(&self) -> bool {
+        self.default_graphs.is_empty() && self.named_graphs.is_empty()
+    }
+}
+
 /// What replacing one graph changed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ReplaceStats {
@@ -364,9 +380,39 @@ impl KnowledgeStore {
         bindings: &[(Variable, Term)],
         cancel: Option<CancellationToken>,
     ) -> Result<QueryResults<'static>, GraphError> {
+        self.query_in(sparql, bindings, cancel, &GraphSelection::default())
+    }
+
+    /// [`Self::query_with`] over the graphs `selection` names (the SPARQL
+    /// protocol's `default-graph-uri` and `named-graph-uri`), which replace
+    /// the query's own FROM and FROM NAMED when given.
+    pub fn query_in(
+        &self,
+        sparql: &str,
+        bindings: &[(Variable, Term)],
+        cancel: Option<CancellationToken>,
+        selection: &GraphSelection,
+    ) -> Result<QueryResults<'static>, GraphError> {
         let mut prepared = evaluator(cancel).parse_query(sparql)?;
         for (variable, value) in bindings {
             prepared = prepared.substitute_variable(variable.clone(), value.clone());
+        }
+        if !selection.is_empty() {
+            let dataset = prepared.dataset_mut();
+            dataset.set_default_graph(
+                selection
+                    .default_graphs
+                    .iter()
+                    .map(|g| GraphName::NamedNode(g.clone()))
+                    .collect(),
+            );
+            dataset.set_available_named_graphs(
+                selection
+                    .named_graphs
+                    .iter()
+                    .map(|g| NamedOrBlankNode::NamedNode(g.clone()))
+                    .collect(),
+            );
         }
         Ok(prepared.on_store(&self.store).execute()?)
     }
@@ -418,16 +464,13 @@ impl KnowledgeStore {
 
 /// Replaces `graph` with `triples` inside `transaction`, keeping the default
 /// graph the union of the named graphs.
-fn stage_replacement(
+pub(crate) fn stage_replacement(
     transaction: &mut oxigraph::store::Transaction<'_>,
     graph: &NamedNode,
     triples: &[Triple],
 ) -> Result<ReplaceStats, GraphError> {
     let name = GraphNameRef::NamedNode(graph.as_ref());
-    let old: HashSet<Triple> = transaction
-        .quads_for_pattern(None, None, None, Some(name))
-        .map(|q| q.map(Triple::from))
-        .collect::<Result<_, _>>()?;
+    let old = graph_content(transaction, graph)?;
     let new: HashSet<&Triple> = triples.iter().collect();
     // Only the difference is written, so a re-sent file with the same
     // facts costs next to nothing.
@@ -436,27 +479,55 @@ fn stage_replacement(
     transaction.insert_named_graph(graph.as_ref());
     for triple in &added {
         transaction.insert(triple.as_ref().in_graph(name));
-        transaction.insert(triple.as_ref().in_graph(GraphNameRef::DefaultGraph));
     }
     for triple in &removed {
-        let t = triple.as_ref();
-        transaction.remove(t.in_graph(name));
-        let elsewhere = transaction
-            .quads_for_pattern(Some(t.subject), Some(t.predicate), Some(t.object), None)
-            .filter_map(Result::ok)
-            .any(|q| match q.graph_name {
-                GraphName::NamedNode(g) => g != *graph,
-                GraphName::BlankNode(_) => true,
-                GraphName::DefaultGraph => false,
-            });
-        if !elsewhere {
-            transaction.remove(t.in_graph(GraphNameRef::DefaultGraph));
-        }
+        transaction.remove(triple.as_ref().in_graph(name));
     }
+    mirror_in_default_graph(transaction, &added, &removed)?;
     Ok(ReplaceStats {
         added: added.len(),
         removed: removed.len(),
     })
+}
+
+/// The triples of one named graph as the transaction sees it.
+pub(crate) fn graph_content(
+    transaction: &oxigraph::store::Transaction<'_>,
+    graph: &NamedNode,
+) -> Result<HashSet<Triple>, GraphError> {
+    Ok(transaction
+        .quads_for_pattern(None, None, None, Some(graph.as_ref().into()))
+        .map(|q| q.map(Triple::from))
+        .collect::<Result<_, _>>()?)
+}
+
+/// Keeps the default graph the union of the named graphs after `added`
+/// were stated in some named graph and `removed` taken out of one: a removed
+/// triple leaves the default graph only when no named graph states it.
+pub(crate) fn mirror_in_default_graph(
+    transaction: &mut oxigraph::store::Transaction<'_>,
+    added: &[&Triple],
+    removed: &[&Triple],
+) -> Result<(), GraphError> {
+    for triple in added {
+        transaction.insert(triple.as_ref().in_graph(GraphNameRef::DefaultGraph));
+    }
+    for triple in removed {
+        let t = triple.as_ref();
+        let mut stated = false;
+        for quad in
+            transaction.quads_for_pattern(Some(t.subject), Some(t.predicate), Some(t.object), None)
+        {
+            if !quad?.graph_name.is_default_graph() {
+                stated = true;
+                break;
+            }
+        }
+        if !stated {
+            transaction.remove(t.in_graph(GraphNameRef::DefaultGraph));
+        }
+    }
+    Ok(())
 }
 
 /// The store with some graphs replaced, visible only to [`Queryable`] checks.
@@ -500,7 +571,7 @@ fn solution_rows(results: QueryResults<'_>) -> Result<Vec<Vec<Option<Term>>>, Gr
 }
 
 /// A SPARQL evaluator with the ontology's prefixes declared.
-fn evaluator(cancel: Option<CancellationToken>) -> SparqlEvaluator {
+pub(crate) fn evaluator(cancel: Option<CancellationToken>) -> SparqlEvaluator {
     let mut evaluator = SparqlEvaluator::new();
     for (prefix, namespace) in ttkg_vocab::PREFIXES {
         evaluator = evaluator

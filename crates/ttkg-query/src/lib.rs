@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use ttkg_graph::oxigraph::model::{Term, Variable};
 use ttkg_graph::oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults};
-use ttkg_graph::{GraphError, KnowledgeStore};
+use ttkg_graph::{GraphError, GraphSelection, KnowledgeStore};
 
 pub use export::{export_tables, ExportFormat};
 pub use frame::solutions_to_frame;
@@ -165,8 +165,26 @@ pub fn ask(
     bindings: &[(Variable, Term)],
     deadline: &Deadline,
 ) -> Result<QueryResults<'static>, QueryError> {
+    ask_in(
+        store,
+        sparql,
+        bindings,
+        &GraphSelection::default(),
+        deadline,
+    )
+}
+
+/// [`ask`] over the graphs `selection` names (the SPARQL protocol's
+/// `default-graph-uri` and `named-graph-uri`).
+pub fn ask_in(
+    store: &KnowledgeStore,
+    sparql: &str,
+    bindings: &[(Variable, Term)],
+    selection: &GraphSelection,
+    deadline: &Deadline,
+) -> Result<QueryResults<'static>, QueryError> {
     store
-        .query_with(sparql, bindings, deadline.token.clone())
+        .query_in(sparql, bindings, deadline.token.clone(), selection)
         .map_err(|e| match e {
             // oxigraph binds only variables the query returns.
             GraphError::Query(QueryEvaluationError::NotExistingSubstitutedVariable(v)) => {

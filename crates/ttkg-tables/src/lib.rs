@@ -121,6 +121,24 @@ pub fn write_parquet(frame: &DataFrame, path: &Path) -> Result<(), TableError> {
 /// bold and frozen, numbers as numbers, dates as dates, text as text cells
 /// (never formulas), columns sized to their content.
 pub fn write_xlsx(tables: &[(&str, &DataFrame)], path: &Path) -> Result<(), TableError> {
+    let mut workbook = workbook(tables, path)?;
+    workbook.save(path).map_err(|e| TableError::Write {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// [`write_xlsx`] into memory (a workbook to send over HTTP).
+pub fn xlsx_bytes(tables: &[(&str, &DataFrame)]) -> Result<Vec<u8>, TableError> {
+    let path = Path::new("(download)");
+    let mut workbook = workbook(tables, path)?;
+    workbook.save_to_buffer().map_err(|e| TableError::Write {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn workbook(tables: &[(&str, &DataFrame)], path: &Path) -> Result<Workbook, TableError> {
     let failed = |message: String| TableError::Write {
         path: path.to_owned(),
         message,
@@ -156,7 +174,7 @@ pub fn write_xlsx(tables: &[(&str, &DataFrame)], path: &Path) -> Result<(), Tabl
     if tables.is_empty() {
         workbook.add_worksheet();
     }
-    workbook.save(path).map_err(xlsx)
+    Ok(workbook)
 }
 
 /// Writes one column's values below its header, each as its type's cell.

@@ -1,0 +1,205 @@
+//! `ttkg import`: run here, or — when `ttkg serve` holds the store — in
+//! the server, which prints nothing itself and sends back what this command
+//! would have printed and its exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde::{Deserialize, Serialize};
+use ttkg_graph::KnowledgeStore;
+use ttkg_import::{ImportError, ImportLock, ImportOptions, ImportReport, LockWait, Selection};
+use ttkg_serve::{ForwardError, Forwarded, ServeFile};
+
+use crate::{events, exit, output, progress, Failure};
+
+/// What `ttkg import` was asked, with every path absolute so that a server
+/// started elsewhere reads the same files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportRequest {
+    pub root: PathBuf,
+    pub targets: Vec<String>,
+    pub force: bool,
+    pub data: Option<PathBuf>,
+    pub quarantine: Option<PathBuf>,
+    pub validate: bool,
+    pub keep_missing: bool,
+    pub dry_run: bool,
+    pub json_logs: bool,
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+impl ImportRequest {
+    /// Makes the paths absolute (existing report files among the targets too).
+    pub fn anchored(mut self) -> Self {
+        self.root = absolute(&self.root);
+        self.data = self.data.as_deref().map(absolute);
+        self.quarantine = self.quarantine.as_deref().map(absolute);
+        for target in &mut self.targets {
+            if Path::new(target).is_file() {
+                *target = absolute(Path::new(target)).display().to_string();
+            }
+        }
+        self
+    }
+
+    fn options(&self, store: PathBuf, wait: LockWait) -> ImportOptions {
+        ImportOptions {
+            workspace: crate::workspace(&self.root, self.data.clone()),
+            store,
+            quarantine_dir: self
+                .quarantine
+                .clone()
+                .unwrap_or_else(|| self.root.join("quarantine")),
+            selection: selection(&self.targets),
+            force: self.force,
+            validate: self.validate,
+            keep_missing: self.keep_missing,
+            dry_run: self.dry_run,
+            wait,
+        }
+    }
+}
+
+/// Existing paths are files to import; anything else names a pipeline.
+fn selection(targets: &[String]) -> Selection {
+    if targets.is_empty() {
+        return Selection::All;
+    }
+    if targets.iter().all(|t| Path::new(t).is_file()) {
+        Selection::Files(targets.iter().map(PathBuf::from).collect())
+    } else {
+        Selection::Pipelines(targets.to_vec())
+    }
+}
+
+pub fn import_failure(error: ImportError) -> Failure {
+    let code = match &error {
+        ImportError::Pipelines(_)
+        | ImportError::Ontology(_)
+        | ImportError::Reference { .. }
+        | ImportError::Shapes(_) => exit::INVALID_SETUP,
+        ImportError::Selection(_) => exit::USAGE,
+        ImportError::Store(_) => exit::STORE,
+        ImportError::Quarantine { .. } => exit::FAILURE,
+        ImportError::Lock { .. } => exit::LOCKED,
+    };
+    (code, error.to_string())
+}
+
+fn exit_code(report: &ImportReport) -> u8 {
+    if report.failed().next().is_some() {
+        exit::SOME_FILES_FAILED
+    } else if report.files.iter().any(|f| f.rows_quarantined > 0) {
+        exit::QUARANTINED
+    } else {
+        0
+    }
+}
+
+/// The summary (text) or the `file` and `run` events (JSON) of a finished run.
+fn tell(report: &ImportReport, json: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let code = exit_code(report);
+    if json {
+        events::report(report, code, err);
+    } else {
+        output::write_summary(report, out, err);
+    }
+    code
+}
+
+pub fn import(request: ImportRequest, store: PathBuf, wait: bool) -> Result<ExitCode, Failure> {
+    let wait = if wait {
+        LockWait::Wait
+    } else {
+        LockWait::FailFast
+    };
+    let waiting = |holder: &str| {
+        tracing::warn!("waiting for the import already running on this store ({holder}) to finish");
+    };
+    if let Some(server) = ServeFile::read(&store) {
+        // The lock keeps scheduled imports one at a time, served or not.
+        let _lock = ImportLock::acquire(&store, wait, waiting).map_err(import_failure)?;
+        let body = serde_json::to_value(&request).expect("an import request is plain data");
+        match ttkg_serve::forward_import(&server, &body) {
+            Ok(Forwarded {
+                exit_code,
+                stdout,
+                stderr,
+            }) => {
+                print!("{stdout}");
+                eprint!("{stderr}");
+                return Ok(ExitCode::from(exit_code));
+            }
+            Err(ForwardError::Unreachable(url)) => {
+                tracing::warn!(
+                    "{} names a server at {url} that does not answer (it was stopped without cleaning up); importing directly",
+                    store.join(ServeFile::NAME).display()
+                );
+            }
+            Err(e) => return Err((exit::STORE, e.to_string())),
+        }
+    }
+    let options = request.options(store, wait);
+    let progress: Box<dyn ttkg_import::Progress> = if request.json_logs {
+        Box::new(events::JsonProgress)
+    } else {
+        progress::for_terminal(std::io::stderr().is_terminal())
+    };
+    let report = ttkg_import::run(&options, progress.as_ref()).map_err(import_failure)?;
+    let code = tell(
+        &report,
+        request.json_logs,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    Ok(ExitCode::from(code))
+}
+
+/// Runs an import handed over by `ttkg import` on the server's store.
+pub fn run_forwarded(store: &KnowledgeStore, body: serde_json::Value) -> Forwarded {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let (code, json) = match serde_json::from_value::<ImportRequest>(body) {
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "error: the import request is not one this version of ttkg understands ({e}); run the same ttkg version as the server"
+            );
+            (exit::USAGE, false)
+        }
+        Ok(request) => {
+            let json = request.json_logs;
+            let store_path = store.path().map(Path::to_owned).unwrap_or_default();
+            let options = request.options(store_path, LockWait::FailFast);
+            let code = match ttkg_import::run_on(store, &options, &ttkg_import::NoProgress) {
+                Ok(report) => tell(&report, json, &mut out, &mut err),
+                Err(e) => {
+                    let (code, message) = import_failure(e);
+                    if json {
+                        events::emit_to(
+                            &mut err,
+                            serde_json::json!({
+                                "event": "error", "message": message, "exit_code": code,
+                            }),
+                        );
+                    } else {
+                        let _ = writeln!(err, "error: {message}");
+                    }
+                    code
+                }
+            };
+            (code, json)
+        }
+    };
+    if !json {
+        tracing::info!("ran an import handed over by `ttkg import` (exit code {code})");
+    }
+    Forwarded {
+        exit_code: code,
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
+    }
+}

@@ -1,0 +1,492 @@
+//! `ttkg serve`: the knowledge graph on the network the standard way, for
+//! YASGUI, SPARQLWrapper, R, Power BI, curl and the browser.
+//!
+//! - `/sparql`: the SPARQL 1.1 Protocol (queries by GET and POST; updates
+//!   by POST when writes are on), with content negotiation.
+//! - `/store`: the SPARQL 1.1 Graph Store Protocol (GET; PUT, POST and
+//!   DELETE when writes are on).
+//! - `/`: the query page; `/api/saved`: the saved questions of `queries/`.
+//!
+//! Safe by default: writes off unless a bearer token is configured, every
+//! query under a time limit and a result-size limit, a bounded number of
+//! queries at once (503 beyond), a bounded request body. Queries run on
+//! oxigraph snapshots, so while an import runs each source is seen whole
+//! before or whole after.
+
+mod answer;
+mod forward;
+mod negotiate;
+mod page;
+mod protocol;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use tokio::sync::Semaphore;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use ttkg_graph::oxigraph::model::NamedNode;
+use ttkg_graph::{GraphError, KnowledgeStore};
+
+pub use forward::{forward_import, local_address, ForwardError, Forwarded, ImportHook, ServeFile};
+
+/// How the server behaves; every limit has a safe default.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The saved questions offered on the query page.
+    pub queries_dir: PathBuf,
+    /// The longest a query may run.
+    pub timeout: Duration,
+    /// The most rows (or triples) one answer may have.
+    pub max_rows: usize,
+    /// Queries evaluated at once; more get 503 at once.
+    pub max_concurrent: usize,
+    /// The largest request body, in bytes.
+    pub max_body: usize,
+    /// Origins allowed to call from a browser page elsewhere (`*`: any);
+    /// empty: no CORS headers.
+    pub cors_origins: Vec<String>,
+    /// With a token, SPARQL Update and Graph Store writes are accepted from
+    /// requests that carry it (`Authorization: Bearer …`).
+    pub write_token: Option<String>,
+}
+
+impl ServeOptions {
+    pub fn new(queries_dir: PathBuf) -> Self {
+        ServeOptions {
+            queries_dir,
+            timeout: Duration::from_secs(30),
+            max_rows: 100_000,
+            max_concurrent: 4,
+            max_body: 1 << 20,
+            cors_origins: Vec::new(),
+            write_token: None,
+        }
+    }
+}
+
+/// What went wrong starting the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("--cors-origin {0}: not a valid origin (write it as https://host:port, or * for any)")]
+    Origin(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A failed request: its status and what to tell the client, as text.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+}
+
+impl From<GraphError> for ApiError {
+    fn from(e: GraphError) -> Self {
+        let status = match &e {
+            GraphError::Syntax(_) | GraphError::WriteRefused(_) | GraphError::Io(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            GraphError::Update(_) | GraphError::Query(_) => StatusCode::BAD_REQUEST,
+            GraphError::TooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{}\n", self.message),
+        )
+            .into_response();
+        match self.status {
+            StatusCode::SERVICE_UNAVAILABLE => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            StatusCode::UNAUTHORIZED => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+struct Shared {
+    store: Arc<KnowledgeStore>,
+    options: ServeOptions,
+    slots: Arc<Semaphore>,
+    import: Option<forward::Importer>,
+}
+
+type App = Arc<Shared>;
+
+/// The routes, for [`serve`] and for tests that call them in process.
+/// `import` lets `ttkg import` hand its run to this server (see
+/// [`forward_import`]): the secret it must present and the hook that runs it.
+pub fn router(
+    store: Arc<KnowledgeStore>,
+    options: ServeOptions,
+    import: Option<(String, ImportHook)>,
+) -> Result<Router, ServeError> {
+    let cors = cors(&options.cors_origins)?;
+    let max_body = options.max_body;
+    let app: App = Arc::new(Shared {
+        slots: Arc::new(Semaphore::new(options.max_concurrent.max(1))),
+        store,
+        options,
+        import: import.map(|(secret, hook)| forward::Importer::new(secret, hook)),
+    });
+    let mut router = Router::new()
+        .route("/", get(page::index))
+        .route("/assets/{file}", get(page::asset))
+        .route("/sparql", any(sparql))
+        .route("/store", any(graph_store))
+        .route("/api/saved", get(saved_list))
+        .route("/api/saved/{name}", get(saved_answer))
+        .route("/ttkg/import", post(forward::import))
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not found: the SPARQL endpoint is /sparql, the graph store /store, the query page /",
+            )
+        })
+        .with_state(app)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the server failed on this request (a bug: please report it with the request)",
+            )
+            .into_response()
+        }));
+    if let Some(cors) = cors {
+        router = router.layer(cors);
+    }
+    Ok(router)
+}
+
+fn cors(origins: &[String]) -> Result<Option<CorsLayer>, ServeError> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .map(|o| {
+                    let valid = (o.starts_with("http://") || o.starts_with("https://"))
+                        && !o.trim_end_matches('/').contains(['?', '#', ' '])
+                        && o.split("://").nth(1).is_some_and(|host| !host.is_empty());
+                    valid
+                        .then(|| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+                        .flatten()
+                        .ok_or_else(|| ServeError::Origin(o.clone()))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        )
+    };
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::HEAD,
+                Method::POST,
+                Method::PUT,
+                Method::DELETE,
+            ])
+            .allow_headers([header::ACCEPT, header::CONTENT_TYPE, header::AUTHORIZATION])
+            .max_age(Duration::from_secs(3600)),
+    ))
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then finishes
+/// the requests under way.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+async fn sparql(
+    State(app): State<App>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(query_string): RawQuery,
+    body: Bytes,
+) -> Response {
+    let request = match protocol::sparql_request(&method, &headers, query_string.as_deref(), &body)
+    {
+        Ok(request) => request,
+        Err(e) => return e.into_response(),
+    };
+    match request {
+        protocol::SparqlRequest::Query { query, graphs } => {
+            let negotiation = answer::Negotiation::of(&headers, query_string.as_deref());
+            answer::query(app, query, Vec::new(), graphs, negotiation).await
+        }
+        protocol::SparqlRequest::Update { update } => {
+            write(&app, &headers, move |store| {
+                store.update(&update)?;
+                Ok(StatusCode::NO_CONTENT)
+            })
+            .await
+        }
+    }
+}
+
+async fn graph_store(
+    State(app): State<App>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(query_string): RawQuery,
+    body: Bytes,
+) -> Response {
+    let target = match protocol::graph_target(query_string.as_deref()) {
+        Ok(target) => target,
+        Err(e) => return e.into_response(),
+    };
+    let graph = match target {
+        protocol::GraphTarget::Named(g) => Some(g),
+        protocol::GraphTarget::Default => None,
+    };
+    if method == Method::GET || method == Method::HEAD {
+        let negotiation = answer::Negotiation::of(&headers, query_string.as_deref());
+        return answer::graph(app, graph, negotiation).await;
+    }
+    if !matches!(method, Method::PUT | Method::POST | Method::DELETE) {
+        return ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "/store takes GET, and PUT, POST and DELETE when writes are on",
+        )
+        .into_response();
+    }
+    let Some(graph) = graph else {
+        return ApiError::bad_request(
+            "the default graph is the union of the named graphs and cannot be written directly; write a named graph (?graph=IRI)",
+        )
+        .into_response();
+    };
+    let content_type = protocol::content_type(&headers);
+    write(&app, &headers, move |store| {
+        gsp_write(store, &method, &graph, content_type.as_deref(), &body)
+    })
+    .await
+}
+
+fn gsp_write(
+    store: &KnowledgeStore,
+    method: &Method,
+    graph: &NamedNode,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<StatusCode, ApiError> {
+    let existed = store.has_graph(graph)?;
+    if *method == Method::DELETE {
+        if !existed {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("the store has no graph {graph}"),
+            ));
+        }
+        store.retract_graph(graph)?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    let format = content_type
+        .and_then(ttkg_graph::oxigraph::io::RdfFormat::from_media_type)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "send the graph as text/turtle, application/n-triples or application/rdf+xml, not {}",
+                    content_type.unwrap_or("(no Content-Type)")
+                ),
+            )
+        })?;
+    let triples = ttkg_graph::parse_triples(body, format)?;
+    if *method == Method::PUT {
+        store.replace_graph(graph, &triples)?;
+    } else {
+        store.add_to_graph(graph, &triples)?;
+    }
+    Ok(if existed {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::CREATED
+    })
+}
+
+/// Runs a write, if writes are on and the request carries the token.
+async fn write(
+    app: &App,
+    headers: &HeaderMap,
+    change: impl FnOnce(&KnowledgeStore) -> Result<StatusCode, ApiError> + Send + 'static,
+) -> Response {
+    if let Err(e) = authorize(app, headers) {
+        return e.into_response();
+    }
+    let Ok(permit) = app.slots.clone().try_acquire_owned() else {
+        return answer::busy().into_response();
+    };
+    let store = app.store.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        change(&store)
+    })
+    .await;
+    match done {
+        Ok(Ok(status)) => status.into_response(),
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the write failed").into_response()
+        }
+    }
+}
+
+fn authorize(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(token) = &app.options.write_token else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "writes are off on this server; start it with --allow-writes and a token (TTKG_SERVE_TOKEN) to accept them",
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match given {
+        Some(given) if same_secret(given.trim(), token) => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "this write needs the server's token: send Authorization: Bearer TOKEN",
+        )),
+    }
+}
+
+/// Compares secrets in time independent of where they differ.
+fn same_secret(given: &str, expected: &str) -> bool {
+    given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
+async fn saved_list(State(app): State<App>) -> Response {
+    match ttkg_query::saved::load_dir(&app.options.queries_dir) {
+        Ok(queries) => {
+            let list: Vec<serde_json::Value> = queries
+                .iter()
+                .map(|q| {
+                    serde_json::json!({
+                        "name": q.name,
+                        "title": q.title,
+                        "description": q.description,
+                        "text": q.text,
+                        "params": q.params.iter().map(|p| serde_json::json!({
+                            "name": p.name, "default": p.default, "help": p.help,
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            axum::Json(list).into_response()
+        }
+        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// A saved question's answer, its parameters given in the query string
+/// (`/api/saved/technologies-to-country?country=TH`).
+async fn saved_answer(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query_string): RawQuery,
+) -> Response {
+    let saved = match ttkg_query::saved::find(&app.options.queries_dir, &name) {
+        Ok(saved) => saved,
+        Err(e) => return ApiError::new(StatusCode::NOT_FOUND, e.to_string()).into_response(),
+    };
+    let given: Vec<(String, String)> =
+        protocol::pairs(query_string.as_deref().unwrap_or("").as_bytes())
+            .into_iter()
+            .filter(|(n, _)| n != "format")
+            .collect();
+    let bindings = match saved.bindings(&given) {
+        Ok(b) => b,
+        Err(e) => return ApiError::bad_request(e.to_string()).into_response(),
+    };
+    let negotiation = answer::Negotiation::of(&headers, query_string.as_deref());
+    answer::query(
+        app,
+        saved.text,
+        bindings,
+        ttkg_graph::GraphSelection::default(),
+        negotiation,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abd", "abc"));
+        assert!(!same_secret("ab", "abc"));
+        assert!(!same_secret("", "abc"));
+    }
+
+    #[test]
+    fn cors_origins_are_checked_at_start_up() {
+        assert!(cors(&[]).unwrap().is_none());
+        assert!(cors(&["*".into()]).unwrap().is_some());
+        assert!(cors(&["https://analysts.example.org".into()])
+            .unwrap()
+            .is_some());
+        assert!(matches!(
+            cors(&["analysts.example.org".into()]),
+            Err(ServeError::Origin(_))
+        ));
+    }
+}

@@ -1,0 +1,32 @@
+//! The query page: one HTML file, its script and its style, compiled into
+//! the binary so the page works with no network beyond this server.
+
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::ApiError;
+
+const INDEX: &str = include_str!("page/index.html");
+const SCRIPT: &str = include_str!("page/app.js");
+const STYLE: &str = include_str!("page/app.css");
+
+pub async fn index() -> Html<&'static str> {
+    Html(INDEX)
+}
+
+pub async fn asset(Path(file): Path<String>) -> Response {
+    let (media_type, body) = match file.as_str() {
+        "app.js" => ("text/javascript; charset=utf-8", SCRIPT),
+        "app.css" => ("text/css; charset=utf-8", STYLE),
+        _ => return ApiError::new(StatusCode::NOT_FOUND, "no such asset").into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, media_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,529 @@
+//! `ttkg serve` end to end: the SPARQL 1.1 Protocol and Graph Store
+//! Protocol with curl and Python's SPARQLWrapper, writes behind a token,
+//! limits, the query page in headless Chromium, and imports handed to the
+//! server while queries keep answering.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use common::server::{curl, Server};
+use common::{root, ttkg};
+
+/// The demo import, done once; one server at a time may hold it.
+fn demo() -> (MutexGuard<'static, ()>, &'static Path) {
+    static DEMO: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    static TURN: Mutex<()> = Mutex::new(());
+    let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (_, store) = DEMO.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = dir.path().join("store");
+        let run = common::import(&root(), &store, &[]);
+        assert_eq!(run.code, 0, "import failed:\n{}", run.stderr);
+        (dir, store)
+    });
+    (turn, store)
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+const AGREEMENTS: &str = "SELECT (COUNT(?a) AS ?n) WHERE { ?a a ttkg:Agreement }";
+
+#[test]
+fn the_sparql_protocol_answers_curl_in_every_format() {
+    let (_turn, store) = demo();
+    let server = Server::start(&root(), store, &[], &[]);
+    let sparql = format!("{}/sparql", server.url);
+    let get = |query: &str, accept: &str| {
+        curl(
+            &format!("{sparql}?query={}", encode(query)),
+            &["-H", &format!("Accept: {accept}")],
+        )
+    };
+
+    // GET, each result format by content negotiation.
+    let csv = get(AGREEMENTS, "text/csv");
+    assert_eq!((csv.status, csv.body.as_str()), (200, "n\r\n393\r\n"));
+    assert!(
+        csv.content_type.starts_with("text/csv"),
+        "{}",
+        csv.content_type
+    );
+    let json = get(AGREEMENTS, "application/sparql-results+json");
+    assert_eq!(json.content_type, "application/sparql-results+json");
+    let parsed: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert_eq!(parsed["results"]["bindings"][0]["n"]["value"], "393");
+    let xml = get(AGREEMENTS, "application/sparql-results+xml");
+    assert!(
+        xml.body.contains(
+            "<literal datatype=\"http://www.w3.org/2001/XMLSchema#integer\">393</literal>"
+        ),
+        "{}",
+        xml.body
+    );
+    let tsv = get(AGREEMENTS, "text/tab-separated-values");
+    assert!(tsv.body.starts_with("?n\n393"), "{}", tsv.body);
+    assert_eq!(
+        get(AGREEMENTS, "*/*").content_type,
+        "application/sparql-results+json"
+    );
+    let ask = get("ASK { ?a a ttkg:Agreement }", "text/csv");
+    assert_eq!(ask.body.trim(), "true");
+
+    // POST of the query itself and of a form; format= wins over Accept.
+    let posted = curl(
+        &sparql,
+        &[
+            "-H",
+            "Content-Type: application/sparql-query",
+            "-H",
+            "Accept: text/csv",
+            "--data-binary",
+            AGREEMENTS,
+        ],
+    );
+    assert_eq!(posted.body, "n\r\n393\r\n");
+    let form = curl(
+        &format!("{sparql}?format=csv"),
+        &["--data-urlencode", &format!("query={AGREEMENTS}")],
+    );
+    assert_eq!(form.body, "n\r\n393\r\n");
+
+    // The dataset named by the request: one report's graph.
+    let graph =
+        "https://w3id.org/ttkg/graph/vietnam-agreements/reports/vietnam-agreements-2016.csv";
+    let only_vietnam = curl(
+        &format!(
+            "{sparql}?query={}&default-graph-uri={}",
+            encode(AGREEMENTS),
+            encode(graph)
+        ),
+        &["-H", "Accept: text/csv"],
+    );
+    assert_eq!(
+        only_vietnam.body, "n\r\n50\r\n",
+        "the Vietnamese report states 50 agreements"
+    );
+    let named = curl(
+        &format!(
+            "{sparql}?query={}&named-graph-uri={}",
+            encode("SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"),
+            encode(graph)
+        ),
+        &["-H", "Accept: text/csv"],
+    );
+    assert_eq!(named.body, "n\r\n1\r\n");
+
+    // CONSTRUCT in RDF syntaxes.
+    let construct = "CONSTRUCT { ?a ttkg:signingDate ?d } WHERE { ?a ttkg:agreementNumber \"GX-2014-001\" ; ttkg:signingDate ?d }";
+    let turtle = get(construct, "text/turtle");
+    assert_eq!(turtle.content_type, "text/turtle");
+    assert!(turtle.body.contains("ttkg:signingDate"), "{}", turtle.body);
+    let ntriples = get(construct, "application/n-triples");
+    assert_eq!(ntriples.body.lines().count(), 1, "{}", ntriples.body);
+
+    // Graph Store Protocol reads.
+    let source = curl(
+        &format!("{}/store?graph={}", server.url, encode(graph)),
+        &["-H", "Accept: application/n-triples"],
+    );
+    assert_eq!(source.status, 200);
+    assert!(source.body.lines().count() > 500, "the report's triples");
+    let missing = curl(&format!("{}/store?graph=urn%3Anone", server.url), &[]);
+    assert_eq!(missing.status, 404);
+
+    // Mistakes are told, with the status tools expect.
+    let bad = get(
+        "SELECT ?x WHERE {\n  ?x a ttkg:Agreement\n  FILTER( }",
+        "text/csv",
+    );
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("3:"), "points at line 3: {}", bad.body);
+    assert_eq!(get(AGREEMENTS, "image/png").status, 406);
+    assert_eq!(curl(&sparql, &[]).status, 400);
+    assert_eq!(
+        curl(
+            &sparql,
+            &["-X", "POST", "-H", "Content-Type: text/plain", "-d", "x"]
+        )
+        .status,
+        415
+    );
+    // Writes are off by default.
+    let update = curl(
+        &sparql,
+        &[
+            "-H",
+            "Content-Type: application/sparql-update",
+            "--data-binary",
+            "DROP GRAPH <urn:x>",
+        ],
+    );
+    assert_eq!(update.status, 403);
+    assert!(update.body.contains("--allow-writes"), "{}", update.body);
+    assert_eq!(
+        curl(
+            &format!("{}/store?graph=urn%3Ax", server.url),
+            &["-X", "DELETE"]
+        )
+        .status,
+        403
+    );
+    // Saved questions by name, with parameters.
+    let saved = curl(
+        &format!(
+            "{}/api/saved/technologies-to-country?country=TH&format=csv",
+            server.url
+        ),
+        &[],
+    );
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(
+        saved.body.lines().skip(1).all(|l| l.ends_with(",TH")),
+        "{}",
+        saved.body
+    );
+    assert_eq!(
+        curl(&format!("{}/api/saved/nothing", server.url), &[]).status,
+        404
+    );
+    let list = curl(&format!("{}/api/saved", server.url), &[]);
+    let list: serde_json::Value = serde_json::from_str(&list.body).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 10);
+
+    let status = server.stop();
+    assert!(status.success(), "a clean stop on SIGTERM: {status}");
+    assert!(
+        !store.join("ttkg-serve.json").exists(),
+        "the server's address file goes with it"
+    );
+}
+
+#[test]
+fn limits_bound_time_size_concurrency_and_bodies() {
+    let (_turn, store) = demo();
+    let server = Server::start(
+        &root(),
+        store,
+        &[
+            "--timeout",
+            "1",
+            "--max-rows",
+            "50",
+            "--max-concurrent",
+            "1",
+            "--max-body",
+            "2000",
+        ],
+        &[],
+    );
+    let sparql = format!("{}/sparql", server.url);
+    let everything = curl(
+        &format!("{sparql}?query={}", encode("SELECT * WHERE { ?s ?p ?o }")),
+        &[],
+    );
+    assert_eq!(everything.status, 422);
+    assert!(everything.body.contains("50"), "{}", everything.body);
+    assert_eq!(
+        curl(&format!("{}/store?default", server.url), &[]).status,
+        422
+    );
+    let small = curl(
+        &format!(
+            "{sparql}?query={}",
+            encode("SELECT * WHERE { ?s ?p ?o } LIMIT 50")
+        ),
+        &[],
+    );
+    assert_eq!(small.status, 200);
+
+    let big_body = format!("# {}\n{AGREEMENTS}", "x".repeat(3000));
+    let too_big = curl(
+        &sparql,
+        &[
+            "-H",
+            "Content-Type: application/sparql-query",
+            "--data-binary",
+            &big_body,
+        ],
+    );
+    assert_eq!(too_big.status, 413);
+
+    // A query that keeps reading the store: stopped at the time limit, and
+    // while it holds the one slot, others are told to come back.
+    let slow_url = format!(
+        "{sparql}?query={}",
+        encode("SELECT (COUNT(*) AS ?n) WHERE { ?a !<urn:nothing>* ?b }")
+    );
+    let started = Instant::now();
+    let slow = std::thread::spawn(move || curl(&slow_url, &[]));
+    std::thread::sleep(Duration::from_millis(300));
+    let refused = curl(
+        &format!("{sparql}?query={}", encode(AGREEMENTS)),
+        &["-D", "-"],
+    );
+    assert_eq!(refused.status, 503);
+    assert!(
+        refused.body.to_lowercase().contains("retry-after: 1"),
+        "{}",
+        refused.body
+    );
+    let slow = slow.join().unwrap();
+    assert_eq!(slow.status, 504, "{}", slow.body);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The slot comes back once the query has stopped.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let again = curl(&format!("{sparql}?query={}", encode(AGREEMENTS)), &[]);
+        if again.status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the slot never came back");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn writes_need_the_token_and_keep_the_default_graph_the_union() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let token = "a-long-test-token-1234";
+    let refused = ttkg(
+        &root(),
+        &[
+            "--store",
+            store.to_str().unwrap(),
+            "serve",
+            "--allow-writes",
+            "--token",
+            "short",
+        ],
+    );
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    let server = Server::start(
+        &root(),
+        &store,
+        &["--allow-writes"],
+        &[("TTKG_SERVE_TOKEN", token)],
+    );
+    let graph = format!(
+        "{}/store?graph={}",
+        server.url,
+        encode("urn:ttkg-test:notes")
+    );
+    let bearer = format!("Authorization: Bearer {token}");
+    let turtle = "<urn:a> <urn:p> 1, 2 .";
+    let put = |auth: &str| {
+        curl(
+            &graph,
+            &[
+                "-X",
+                "PUT",
+                "-H",
+                "Content-Type: text/turtle",
+                "-H",
+                auth,
+                "--data-binary",
+                turtle,
+            ],
+        )
+    };
+    assert_eq!(
+        put("Authorization: Bearer wrong-token-wrong-token").status,
+        401
+    );
+    assert_eq!(put(&bearer).status, 201);
+    assert_eq!(put(&bearer).status, 204, "replacing an existing graph");
+    let count = |server: &Server| {
+        curl(
+            &format!(
+                "{}/sparql?query={}",
+                server.url,
+                encode("SELECT (COUNT(*) AS ?n) WHERE { <urn:a> <urn:p> ?o }")
+            ),
+            &["-H", "Accept: text/csv"],
+        )
+        .body
+    };
+    assert_eq!(
+        count(&server),
+        "n\r\n2\r\n",
+        "the default graph is the union"
+    );
+    let update = |text: &str| {
+        curl(
+            &format!("{}/sparql", server.url),
+            &[
+                "-H",
+                "Content-Type: application/sparql-update",
+                "-H",
+                &bearer,
+                "--data-binary",
+                text,
+            ],
+        )
+    };
+    assert_eq!(
+        update("INSERT DATA { GRAPH <urn:ttkg-test:notes> { <urn:a> <urn:p> 3 } }").status,
+        204
+    );
+    assert_eq!(count(&server), "n\r\n3\r\n");
+    let into_default = update("INSERT DATA { <urn:a> <urn:p> 4 }");
+    assert_eq!(into_default.status, 400);
+    assert!(into_default.body.contains("union"), "{}", into_default.body);
+    assert_eq!(
+        curl(
+            &graph,
+            &[
+                "-X",
+                "POST",
+                "-H",
+                "Content-Type: text/turtle",
+                "-H",
+                &bearer,
+                "--data-binary",
+                "<urn:a> <urn:p> 5 ."
+            ]
+        )
+        .status,
+        204
+    );
+    assert_eq!(count(&server), "n\r\n4\r\n");
+    assert_eq!(curl(&graph, &["-X", "DELETE", "-H", &bearer]).status, 204);
+    assert_eq!(
+        count(&server),
+        "n\r\n0\r\n",
+        "gone from the default graph too"
+    );
+    assert_eq!(curl(&graph, &["-X", "DELETE", "-H", &bearer]).status, 404);
+}
+
+/// The Python interpreter with SPARQLWrapper and Selenium (scripts/test
+/// makes a virtual environment and sets TTKG_PYTHON).
+fn python(script: &str, args: &[&str]) -> std::process::Output {
+    let python = std::env::var("TTKG_PYTHON").unwrap_or_else(|_| "python3".into());
+    let output = Command::new(&python)
+        .arg(root().join("tests/serve").join(script))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{python} runs ({e}); scripts/test installs it"));
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[test]
+fn python_sparqlwrapper_reads_the_endpoint() {
+    let (_turn, store) = demo();
+    let server = Server::start(&root(), store, &[], &[]);
+    let output = python(
+        "sparqlwrapper_client.py",
+        &[&format!("{}/sparql", server.url)],
+    );
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.contains("agreements 393"), "{said}");
+    assert!(said.contains("members 1763"), "{said}");
+}
+
+#[test]
+fn the_query_page_runs_a_saved_question_in_chromium() {
+    let (_turn, store) = demo();
+    let server = Server::start(&root(), store, &[], &[]);
+    let shots = tempfile::tempdir().unwrap();
+    let screenshot = shots.path().join("query-page.png");
+    let output = python(
+        "query_page.py",
+        &[&format!("{}/", server.url), screenshot.to_str().unwrap()],
+    );
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.contains("headline figures: 1763 members"), "{said}");
+    let bars: usize = said
+        .lines()
+        .find_map(|l| l.strip_prefix("chart bars: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(bars >= 5, "a bar per partner country: {said}");
+    let png = std::fs::read(&screenshot).expect("a screenshot");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // Keep it for people to look at.
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("query-page.png");
+    std::fs::copy(&screenshot, &keep).unwrap();
+}
+
+#[test]
+fn imports_run_through_the_server_while_queries_keep_answering() {
+    let dir = common::scratch_workspace();
+    let store = dir.path().join("store");
+    let vietnam = "reports/vietnam-agreements-2016.csv";
+    let held = dir.path().join("vietnam.csv");
+    std::fs::rename(dir.path().join("data").join(vietnam), &held).unwrap();
+    assert_eq!(common::import(dir.path(), &store, &[]).code, 0);
+    let server = Server::start(dir.path(), &store, &[], &[]);
+
+    // A reader asking the same question all through the import.
+    let url = format!("{}/sparql?query={}", server.url, encode(AGREEMENTS));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut seen = std::collections::BTreeSet::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let reply = curl(&url, &["-H", "Accept: text/csv"]);
+                assert_eq!(reply.status, 200, "{}", reply.body);
+                seen.insert(reply.body);
+            }
+            seen
+        })
+    };
+    std::fs::rename(&held, dir.path().join("data").join(vietnam)).unwrap();
+    let run = common::import(dir.path(), &store, &[]);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = reader.join().unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(vietnam),
+        "the summary comes back: {}",
+        run.stdout
+    );
+    let expected: std::collections::BTreeSet<String> =
+        ["n\r\n343\r\n".to_owned(), "n\r\n393\r\n".to_owned()].into();
+    assert!(
+        seen.is_subset(&expected),
+        "before or after, never between: {seen:?}"
+    );
+    let after = curl(
+        &format!("{}/sparql?query={}", server.url, encode(AGREEMENTS)),
+        &["-H", "Accept: text/csv"],
+    );
+    assert_eq!(after.body, "n\r\n393\r\n");
+
+    // JSON logs come back too; a second import with nothing new changes nothing.
+    let json = common::import(dir.path(), &store, &["--log-format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let last = json.stderr.lines().last().expect("the run event");
+    let event: serde_json::Value = serde_json::from_str(last).unwrap();
+    assert_eq!(event["event"], "run");
+    assert_eq!(event["files_loaded"], 0);
+
+    // Stopped, the store is the importer's again.
+    assert!(server.stop().success());
+    let direct = common::import(dir.path(), &store, &[]);
+    assert_eq!(direct.code, 0, "{}", direct.stderr);
+    assert!(direct.stdout.contains("unchanged"), "{}", direct.stdout);
+}
