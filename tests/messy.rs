@@ -34,6 +34,13 @@ fn corpus() -> &'static Corpus {
         );
         common::copy_dir(&fixture.join("pipelines"), &dir.path().join("pipelines"));
         common::copy_dir(&fixture.join("data"), &dir.path().join("data"));
+        // A workbook really encrypted by Excel's method (see its README).
+        std::fs::copy(
+            root.join("tests/fixtures/encrypted/two-row-header-password-ttkg-test.xlsx"),
+            dir.path()
+                .join("data/workbooks/two-row-header-password-ttkg-test.xlsx"),
+        )
+        .unwrap();
         common::copy_dir(
             &fixture.join("reference"),
             &dir.path().join("data/reference"),
@@ -255,6 +262,10 @@ fn broken_and_empty_files_fail_with_a_message_naming_them() {
             "password-protected workbook",
         ),
         (
+            "workbooks/two-row-header-password-ttkg-test.xlsx",
+            "password-protected workbook",
+        ),
+        (
             "workbooks/truncated.xlsx",
             "cannot open it as a xlsx workbook",
         ),
@@ -444,6 +455,25 @@ fn areas_in_mu_hectares_and_rai_become_hectares() {
         let ha: f64 = rows[0][0].parse().unwrap();
         assert!((ha - hectares).abs() < 1e-9, "{name}: {ha}");
     }
+}
+
+#[test]
+fn percentages_become_fractions() {
+    // percentages/yield-increase.csv
+    for (name, fraction) in [("P-1", 0.15), ("P-2", 0.125), ("P-3", 0.08)] {
+        let rows = select(
+            &corpus().store,
+            &format!("SELECT ?y WHERE {{ ?b skos:prefLabel \"{name}\" ; ttkg:yieldIncrease ?y }}"),
+        );
+        let y: f64 = rows[0][0].parse().unwrap();
+        assert!((y - fraction).abs() < 1e-9, "{name}: {y}");
+    }
+    let line = corpus()
+        .quarantine
+        .lines()
+        .find(|l| l.starts_with("percentages/yield-increase.csv,") && l.contains("15%%"))
+        .unwrap_or_else(|| panic!("15%% is quarantined:\n{}", corpus().quarantine));
+    assert!(line.contains("增产率"), "{line}");
 }
 
 #[test]

@@ -242,6 +242,15 @@ pub fn write_messy(out: &Path) -> Result<Vec<PathBuf>, DemoError> {
         areas("พื้นที่ (ไร่)", &[("A-RAI-1", "625")]),
     )?;
 
+    // Percentages, half- and full-width, and one that is not a number.
+    csv(
+        "percentages",
+        "yield-increase.csv",
+        "基地名称,面积（亩）,增产率\nP-1,150,15%\nP-2,150,12.5 %\nP-3,150,８％\nP-4,150,15%%\n"
+            .as_bytes()
+            .to_vec(),
+    )?;
+
     // Country names in Chinese, English and the countries' own languages.
     let countries = [
         ("越南", "VN"),
