@@ -153,6 +153,22 @@ fn the_sparql_protocol_answers_curl_in_every_format() {
     assert!(bad.body.contains("3:"), "points at line 3: {}", bad.body);
     assert_eq!(get(AGREEMENTS, "image/png").status, 406);
     assert_eq!(curl(&sparql, &[]).status, 400);
+    // A browser opening the endpoint is sent to the query page.
+    let browser = curl(
+        &sparql,
+        &[
+            "-H",
+            "Accept: text/html,application/xhtml+xml,*/*;q=0.8",
+            "-D",
+            "-",
+        ],
+    );
+    assert_eq!(browser.status, 303);
+    assert!(
+        browser.body.to_lowercase().contains("location: /"),
+        "{}",
+        browser.body
+    );
     assert_eq!(
         curl(
             &sparql,
@@ -181,6 +197,39 @@ fn the_sparql_protocol_answers_curl_in_every_format() {
         .status,
         403
     );
+    // A workbook for Excel, the query page's XLSX download.
+    let workbook = store.with_extension("agreements.xlsx");
+    let status = Command::new("curl")
+        .args(["-sS", "-f", "-o"])
+        .arg(&workbook)
+        .args([
+            "-H",
+            "Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ])
+        .arg(format!(
+            "{sparql}?query={}",
+            encode("SELECT ?country (COUNT(?a) AS ?agreements) WHERE { ?a a ttkg:Agreement ; ttkg:partnerCountry/ttkg:isoCode ?country } GROUP BY ?country ORDER BY ?country")
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    {
+        use calamine::{open_workbook, Data, Reader, Xlsx};
+        let mut book: Xlsx<_> = open_workbook(&workbook).unwrap();
+        let sheet = book.worksheet_range("results").unwrap();
+        let total: f64 = sheet
+            .rows()
+            .skip(1)
+            .map(|r| match &r[1] {
+                Data::Float(f) => *f,
+                Data::Int(i) => *i as f64,
+                other => panic!("a number cell, not {other:?}"),
+            })
+            .sum();
+        assert_eq!(total, 393.0);
+    }
+    std::fs::remove_file(&workbook).unwrap();
+
     // Saved questions by name, with parameters.
     let saved = curl(
         &format!(
@@ -512,6 +561,20 @@ fn imports_run_through_the_server_while_queries_keep_answering() {
         &["-H", "Accept: text/csv"],
     );
     assert_eq!(after.body, "n\r\n393\r\n");
+
+    // Other commands are told where to ask instead.
+    let query = ttkg(
+        dir.path(),
+        &["--store", store.to_str().unwrap(), "query", AGREEMENTS],
+    );
+    assert_eq!(query.code, 5);
+    assert!(
+        query
+            .stderr
+            .contains(&format!("ask it at {}/sparql", server.url)),
+        "{}",
+        query.stderr
+    );
 
     // JSON logs come back too; a second import with nothing new changes nothing.
     let json = common::import(dir.path(), &store, &["--log-format", "json"]);

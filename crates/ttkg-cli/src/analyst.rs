@@ -343,7 +343,25 @@ fn open(store: &Path) -> Result<KnowledgeStore, Failure> {
             ),
         ));
     }
-    KnowledgeStore::open(store).map_err(|e| (exit::STORE, e.to_string()))
+    open_store(store)
+}
+
+/// Opens the store, saying so when `ttkg serve` holds it and where to ask
+/// it instead.
+pub fn open_store(store: &Path) -> Result<KnowledgeStore, Failure> {
+    KnowledgeStore::open(store).map_err(|e| match ttkg_serve::ServeFile::read(store) {
+        Some(server) => (
+            exit::STORE,
+            format!(
+                "`ttkg serve` (process {}) holds the store {}: ask it at {}/sparql or on its query page {}/, or stop it first",
+                server.pid,
+                store.display(),
+                server.url,
+                server.url
+            ),
+        ),
+        None => (exit::STORE, e.to_string()),
+    })
 }
 
 /// Where `--output FILE` is written until the answer is complete.

@@ -17,7 +17,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use ttkg_graph::oxigraph::io::RdfFormat;
 use ttkg_graph::oxigraph::model::NamedNode;
-use ttkg_graph::KnowledgeStore;
 use ttkg_import::Workspace;
 
 /// Exit codes, as documented in the README.
@@ -458,7 +457,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                         .map_err(|e| (exit::USAGE, format!("--graph {g}: not an IRI ({e})")))
                 })
                 .transpose()?;
-            let store = KnowledgeStore::open(&store).map_err(|e| (exit::STORE, e.to_string()))?;
+            let store = analyst::open_store(&store)?;
             let result = match &output {
                 Some(path) => {
                     let file = std::fs::File::create(path)
@@ -492,7 +491,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             };
             let reader = std::fs::File::open(&file)
                 .map_err(|e| (exit::USAGE, format!("{}: {e}", file.display())))?;
-            let store = KnowledgeStore::open(&store).map_err(|e| (exit::STORE, e.to_string()))?;
+            let store = analyst::open_store(&store)?;
             store
                 .bulk_load(std::io::BufReader::new(reader), format)
                 .map_err(|e| {

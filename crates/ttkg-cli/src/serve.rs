@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use ttkg_graph::KnowledgeStore;
 use ttkg_serve::{ServeFile, ServeOptions};
 
 use crate::{exit, import, Failure};
@@ -17,8 +16,7 @@ pub struct ServeRequest {
 }
 
 pub fn serve(store_path: &Path, request: ServeRequest) -> Result<ExitCode, Failure> {
-    let store =
-        Arc::new(KnowledgeStore::open(store_path).map_err(|e| (exit::STORE, e.to_string()))?);
+    let store = Arc::new(crate::analyst::open_store(store_path)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

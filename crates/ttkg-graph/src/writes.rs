@@ -13,7 +13,7 @@ use spargebra::{GraphUpdateOperation, SparqlParser};
 use crate::error::GraphError;
 use crate::store::{
     evaluator, graph_content, mirror_in_default_graph, stage_replacement, KnowledgeStore,
-    ReplaceStats,
+    OtherGraphs, ReplaceStats,
 };
 
 /// Why a write was refused before touching the store.
@@ -58,7 +58,12 @@ impl KnowledgeStore {
         let mut transaction = self.store().start_transaction()?;
         let mut all: Vec<Triple> = graph_content(&transaction, graph)?.into_iter().collect();
         all.extend_from_slice(triples);
-        let stats = stage_replacement(&mut transaction, graph, &all)?;
+        let stats = stage_replacement(
+            &mut transaction,
+            graph,
+            &all,
+            OtherGraphs::Store(self.store()),
+        )?;
         transaction.commit()?;
         Ok(stats)
     }

@@ -35,17 +35,11 @@ pub struct Forwarded {
 pub(crate) struct Importer {
     secret: String,
     hook: ImportHook,
-    /// One import at a time, as the import lock ensures across processes.
-    turn: Arc<std::sync::Mutex<()>>,
 }
 
 impl Importer {
     pub fn new(secret: String, hook: ImportHook) -> Self {
-        Importer {
-            secret,
-            hook,
-            turn: Arc::new(std::sync::Mutex::new(())),
-        }
+        Importer { secret, hook }
     }
 }
 
@@ -174,15 +168,11 @@ pub(crate) async fn import(
     if !given.is_some_and(|g| same_secret(g, &importer.secret)) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
-            "imports are taken only from `ttkg import` on this machine",
+            "imports are taken only from `ttkg import` run by the owner of the store",
         )
         .into_response();
     }
-    let (hook, turn, store) = (
-        importer.hook.clone(),
-        importer.turn.clone(),
-        app.store.clone(),
-    );
+    let (hook, turn, store) = (importer.hook.clone(), app.writes.clone(), app.store.clone());
     let done = tokio::task::spawn_blocking(move || {
         let _turn = turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         hook(&store, request)

@@ -146,6 +146,11 @@ struct Shared {
     options: ServeOptions,
     slots: Arc<Semaphore>,
     import: Option<forward::Importer>,
+    /// One write at a time — an import, an update, a graph store write —
+    /// as the import lock ensures across processes: each keeps the default
+    /// graph the union of the named graphs by reading what the others
+    /// committed.
+    writes: Arc<std::sync::Mutex<()>>,
 }
 
 type App = Arc<Shared>;
@@ -165,6 +170,7 @@ pub fn router(
         store,
         options,
         import: import.map(|(secret, hook)| forward::Importer::new(secret, hook)),
+        writes: Arc::new(std::sync::Mutex::new(())),
     });
     let mut router = Router::new()
         .route("/", get(page::index))
@@ -252,6 +258,14 @@ async fn sparql(
     RawQuery(query_string): RawQuery,
     body: Bytes,
 ) -> Response {
+    let no_query = query_string.as_deref().is_none_or(str::is_empty) && method == Method::GET;
+    let from_browser = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if no_query && from_browser {
+        return axum::response::Redirect::to("/").into_response();
+    }
     let request = match protocol::sparql_request(&method, &headers, query_string.as_deref(), &body)
     {
         Ok(request) => request,
@@ -365,9 +379,10 @@ async fn write(
     let Ok(permit) = app.slots.clone().try_acquire_owned() else {
         return answer::busy().into_response();
     };
-    let store = app.store.clone();
+    let (store, turn) = (app.store.clone(), app.writes.clone());
     let done = tokio::task::spawn_blocking(move || {
         let _permit = permit;
+        let _turn = turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         change(&store)
     })
     .await;
