@@ -508,6 +508,10 @@ fn the_query_page_runs_a_saved_question_in_chromium() {
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0);
     assert!(bars >= 5, "a bar per partner country: {said}");
+    assert!(
+        said.contains("downloads: ttkg-results.xlsx, ttkg-results.csv"),
+        "{said}"
+    );
     let png = std::fs::read(&screenshot).expect("a screenshot");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     // Keep it for people to look at.

@@ -4,8 +4,11 @@ Usage: query_page.py PAGE_URL SCREENSHOT.png
 Clicks through saved questions, sorts a column, checks the chart, and
 saves a screenshot; exits non-zero when something is not as expected.
 """
+import os
 import struct
 import sys
+import tempfile
+import time
 import zlib
 
 from selenium import webdriver
@@ -20,6 +23,15 @@ options = webdriver.ChromeOptions()
 options.binary_location = "/usr/bin/chromium"
 for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000"):
     options.add_argument(flag)
+downloads = tempfile.mkdtemp()
+options.add_experimental_option(
+    "prefs",
+    {
+        "download.default_directory": downloads,
+        "download.prompt_for_download": False,
+        "profile.default_content_setting_values.automatic_downloads": 1,
+    },
+)
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 wait = WebDriverWait(driver, 30)
 
@@ -101,6 +113,20 @@ try:
     header, rows = run_saved("headline-figures")
     assert header == ["figure", "value"], header
     driver.save_screenshot(screenshot)
+
+    # The downloads: a workbook and a CSV file of the same answer.
+    for button, name in (("download-xlsx", "ttkg-results.xlsx"), ("download-csv", "ttkg-results.csv")):
+        driver.find_element(By.ID, button).click()
+        deadline = time.time() + 30
+        while name not in os.listdir(downloads) and time.time() < deadline:
+            time.sleep(0.2)
+        assert name in os.listdir(downloads), os.listdir(downloads)
+    with open(os.path.join(downloads, "ttkg-results.xlsx"), "rb") as f:
+        assert f.read(2) == b"PK", "an XLSX file is a zip"
+    with open(os.path.join(downloads, "ttkg-results.csv"), encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    assert lines[0] == "figure,value" and len(lines) == len(rows) + 1, lines
+    print("downloads: ttkg-results.xlsx, ttkg-results.csv")
 finally:
     driver.quit()
 
