@@ -13,19 +13,42 @@ use ttkg_serve::{ForwardError, Forwarded, ServeFile};
 
 use crate::{events, exit, output, progress, Failure};
 
+/// The arguments of `ttkg import`.
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct ImportArgs {
+    /// Pipeline names or report files; none means every pipeline over every file.
+    pub targets: Vec<String>,
+    /// Re-read files even when their content and pipeline have not changed.
+    #[arg(long)]
+    pub force: bool,
+    /// Folder of report files. Default: ROOT/data.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Folder for the quarantine files of each run. Default: ROOT/quarantine.
+    #[arg(long)]
+    pub quarantine: Option<PathBuf>,
+    /// Check each source against ontology/shapes.ttl first; sources that do not conform are not loaded.
+    #[arg(long)]
+    pub validate: bool,
+    /// Keep the data of files that are gone from the data folder (default: retract it).
+    #[arg(long)]
+    pub keep_missing: bool,
+    /// Report what would be imported, replaced and retracted; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// If another import is running on the store, wait for it instead of exiting (code 9).
+    #[arg(long)]
+    pub wait: bool,
+}
+
 /// What `ttkg import` was asked, with every path absolute so that a server
 /// started elsewhere reads the same files.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImportRequest {
     pub root: PathBuf,
-    pub targets: Vec<String>,
-    pub force: bool,
-    pub data: Option<PathBuf>,
-    pub quarantine: Option<PathBuf>,
-    pub validate: bool,
-    pub keep_missing: bool,
-    pub dry_run: bool,
     pub json_logs: bool,
+    #[serde(flatten)]
+    pub args: ImportArgs,
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -36,9 +59,10 @@ impl ImportRequest {
     /// Makes the paths absolute (existing report files among the targets too).
     pub fn anchored(mut self) -> Self {
         self.root = absolute(&self.root);
-        self.data = self.data.as_deref().map(absolute);
-        self.quarantine = self.quarantine.as_deref().map(absolute);
-        for target in &mut self.targets {
+        let args = &mut self.args;
+        args.data = args.data.as_deref().map(absolute);
+        args.quarantine = args.quarantine.as_deref().map(absolute);
+        for target in &mut args.targets {
             if Path::new(target).is_file() {
                 *target = absolute(Path::new(target)).display().to_string();
             }
@@ -47,18 +71,19 @@ impl ImportRequest {
     }
 
     fn options(&self, store: PathBuf, wait: LockWait) -> ImportOptions {
+        let args = &self.args;
         ImportOptions {
-            workspace: crate::workspace(&self.root, self.data.clone()),
+            workspace: crate::workspace(&self.root, args.data.clone()),
             store,
-            quarantine_dir: self
+            quarantine_dir: args
                 .quarantine
                 .clone()
                 .unwrap_or_else(|| self.root.join("quarantine")),
-            selection: selection(&self.targets),
-            force: self.force,
-            validate: self.validate,
-            keep_missing: self.keep_missing,
-            dry_run: self.dry_run,
+            selection: selection(&args.targets),
+            force: args.force,
+            validate: args.validate,
+            keep_missing: args.keep_missing,
+            dry_run: args.dry_run,
             wait,
         }
     }
@@ -111,8 +136,8 @@ fn tell(report: &ImportReport, json: bool, out: &mut dyn Write, err: &mut dyn Wr
     code
 }
 
-pub fn import(request: ImportRequest, store: PathBuf, wait: bool) -> Result<ExitCode, Failure> {
-    let wait = if wait {
+pub fn import(request: ImportRequest, store: PathBuf) -> Result<ExitCode, Failure> {
+    let wait = if request.args.wait {
         LockWait::Wait
     } else {
         LockWait::FailFast

@@ -63,31 +63,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Import reports: all of them, those of some pipelines, or some files.
-    Import {
-        /// Pipeline names or report files; none means every pipeline over every file.
-        targets: Vec<String>,
-        /// Re-read files even when their content and pipeline have not changed.
-        #[arg(long)]
-        force: bool,
-        /// Folder of report files. Default: ROOT/data.
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Folder for the quarantine files of each run. Default: ROOT/quarantine.
-        #[arg(long)]
-        quarantine: Option<PathBuf>,
-        /// Check each source against ontology/shapes.ttl first; sources that do not conform are not loaded.
-        #[arg(long)]
-        validate: bool,
-        /// Keep the data of files that are gone from the data folder (default: retract it).
-        #[arg(long)]
-        keep_missing: bool,
-        /// Report what would be imported, replaced and retracted; change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// If another import is running on the store, wait for it instead of exiting (code 9).
-        #[arg(long)]
-        wait: bool,
-    },
+    Import(import::ImportArgs),
     /// Check the pipelines against the ontology without importing anything.
     Check,
     /// Ask a SPARQL question: typed, from a file, from standard input, or saved.
@@ -318,28 +294,13 @@ fn store_path(cli_root: &Path, store: &Option<PathBuf>) -> PathBuf {
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let store = store_path(&cli.root, &cli.store);
     match cli.command {
-        Command::Import {
-            targets,
-            force,
-            data,
-            quarantine,
-            validate,
-            keep_missing,
-            dry_run,
-            wait,
-        } => {
+        Command::Import(args) => {
             let request = import::ImportRequest {
                 root: cli.root.clone(),
-                targets,
-                force,
-                data,
-                quarantine,
-                validate,
-                keep_missing,
-                dry_run,
                 json_logs: cli.log_format == LogFormat::Json,
+                args,
             };
-            import::import(request.anchored(), store, wait)
+            import::import(request.anchored(), store)
         }
         Command::Serve {
             bind,

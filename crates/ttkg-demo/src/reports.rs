@@ -667,6 +667,22 @@ fn agreements(chinese: &[Org], asean: &[Org], rng: &mut Rng) -> Vec<Agreement> {
         .collect()
 }
 
+/// The columns of the Guangxi provincial agreements workbook (the demo's and
+/// the benchmark's synthetic ones).
+const GUANGXI_HEADERS: [&str; 11] = [
+    "序号",
+    "协议编号",
+    "技术名称",
+    "中方单位",
+    "外方单位",
+    "合作国家",
+    "技术领域",
+    "协议类型",
+    "协议金额（万元）",
+    "签约日期",
+    "签约活动",
+];
+
 fn guangxi_agreements(
     dir: &Path,
     rows: &[Agreement],
@@ -675,19 +691,7 @@ fn guangxi_agreements(
     let mut book = workbook("2014—2016年中国—东盟技术转移合作协议汇总表")?;
     let sheet = book.add_worksheet();
     sheet.set_name("协议汇总")?;
-    let headers = [
-        "序号",
-        "协议编号",
-        "技术名称",
-        "中方单位",
-        "外方单位",
-        "合作国家",
-        "技术领域",
-        "协议类型",
-        "协议金额（万元）",
-        "签约日期",
-        "签约活动",
-    ];
+    let headers = GUANGXI_HEADERS;
     title_rows(
         sheet,
         "2014—2016年广西中国—东盟技术转移合作协议汇总表",
@@ -1269,19 +1273,7 @@ fn synthetic_workbook(dir: &Path, index: usize, rows: &[Agreement]) -> Result<Pa
     let mut book = workbook("synthetic agreements")?;
     let sheet = book.add_worksheet();
     sheet.set_name("协议汇总")?;
-    let headers = [
-        "序号",
-        "协议编号",
-        "技术名称",
-        "中方单位",
-        "外方单位",
-        "合作国家",
-        "技术领域",
-        "协议类型",
-        "协议金额（万元）",
-        "签约日期",
-        "签约活动",
-    ];
+    let headers = GUANGXI_HEADERS;
     for (c, h) in headers.iter().enumerate() {
         sheet.write_string(0, c as u16, *h)?;
     }
