@@ -21,7 +21,7 @@ url, screenshot = sys.argv[1], sys.argv[2]
 
 options = webdriver.ChromeOptions()
 options.binary_location = "/usr/bin/chromium"
-for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000"):
+for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"):
     options.add_argument(flag)
 downloads = tempfile.mkdtemp()
 options.add_experimental_option(
