@@ -9,9 +9,18 @@ use std::process::Command;
 
 use ttkg_graph::KnowledgeStore;
 
+/// The folder of ttkg-cli's Cargo.toml, read when the test runs: a test
+/// binary built in another clone that shares the build folder (CI) must not
+/// look at that clone's files.
+pub fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// The repository's root folder.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    manifest_dir()
         .join("../..")
         .canonicalize()
         .expect("the repository root exists")

@@ -168,7 +168,11 @@ mod tests {
     use super::*;
 
     fn ontology() -> Ontology {
-        Ontology::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ontology")).unwrap()
+        // Read when the test runs, not when it was built: CI clones share a build folder.
+        let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+        Ontology::load(&crate_dir.join("../../ontology")).unwrap()
     }
 
     #[test]
