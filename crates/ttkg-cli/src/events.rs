@@ -37,8 +37,19 @@ impl Progress for JsonProgress {
     }
 }
 
-/// One `file` event per (pipeline, file), then the `run` event.
+/// `warning` events, one `file` event per (pipeline, file), then the `run` event.
 pub fn report(report: &ImportReport, exit_code: u8, out: &mut dyn Write) {
+    for warning in &report.warnings {
+        emit_to(out, json!({ "event": "warning", "message": warning }));
+    }
+    for f in &report.files {
+        for note in &f.notes {
+            emit_to(
+                out,
+                json!({ "event": "warning", "pipeline": f.pipeline, "file": f.file, "message": note }),
+            );
+        }
+    }
     for f in &report.files {
         let message = match &f.status {
             FileStatus::Failed(m) => Some(m.as_str()),

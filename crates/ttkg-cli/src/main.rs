@@ -333,8 +333,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Check => {
             let workspace = workspace(&cli.root, None);
-            let (_, _, pipelines) =
+            let (_, refs, pipelines) =
                 ttkg_import::prepare(&workspace).map_err(import::import_failure)?;
+            for warning in ttkg_import::reference_warnings(&refs) {
+                eprintln!("warning: {warning}");
+            }
             for p in &pipelines {
                 println!("ok  {}  ({})", p.name, p.path.display());
             }

@@ -248,6 +248,12 @@ pub fn write_summary(report: &ImportReport, out: &mut dyn Write, err: &mut dyn W
         );
         wr!(err, "{}", violations_table(&shown));
     }
+    for note in report.files.iter().flat_map(|f| &f.notes) {
+        w!(err, "warning: {note}");
+    }
+    for warning in &report.warnings {
+        w!(err, "warning: {warning}");
+    }
     for failed in report.failed() {
         if let FileStatus::Failed(message) = &failed.status {
             w!(

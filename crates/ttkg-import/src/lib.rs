@@ -135,6 +135,8 @@ pub struct FileReport {
     pub encoding: Option<String>,
     /// The store held a version of this file before the run.
     pub replaced: bool,
+    /// What the reader passed over and why (a hidden sheet, say).
+    pub notes: Vec<String>,
     pub status: FileStatus,
 }
 
@@ -162,6 +164,8 @@ pub struct ImportReport {
     pub resolutions_file: Option<PathBuf>,
     /// Nothing was changed: the report says what an import would do.
     pub dry_run: bool,
+    /// About the reference data, for the whole run (see [`reference_warnings`]).
+    pub warnings: Vec<String>,
     pub timings: Timings,
 }
 
@@ -182,6 +186,7 @@ impl FileReport {
             triples_removed: 0,
             encoding: None,
             replaced: false,
+            notes: Vec::new(),
             status,
         }
     }
@@ -229,6 +234,21 @@ pub enum ImportError {
     Lock { path: PathBuf, holder: String },
 }
 
+/// What the analyst should know about the reference data: labels that
+/// name several concepts, whose values are quarantined.
+pub fn reference_warnings(refs: &References) -> Vec<String> {
+    refs.concepts
+        .ambiguous
+        .iter()
+        .map(|(scheme, key, concepts)| {
+            format!(
+                "label `{key}` names several {scheme} concepts ({}); values spelt so are quarantined",
+                concepts.join(", ")
+            )
+        })
+        .collect()
+}
+
 /// Loads the ontology, reference tables and pipelines, checking everything.
 pub fn prepare(
     workspace: &Workspace,
@@ -240,12 +260,6 @@ pub fn prepare(
             message: e.to_string(),
         }
     })?;
-    for (scheme, key, concepts) in &concepts.ambiguous {
-        tracing::warn!(
-            "label `{key}` names several {scheme} concepts ({}); values spelt so are quarantined",
-            concepts.join(", ")
-        );
-    }
     let rates_file = workspace.rates_file();
     let rates = if rates_file.exists() {
         RateTable::from_csv(&rates_file).map_err(|e| ImportError::Reference {
@@ -431,6 +445,7 @@ pub fn run_on(
             resolutions,
             resolutions_file: None,
             dry_run: true,
+            warnings: reference_warnings(&refs),
             timings: Timings {
                 prepare: prepare_time,
                 read: read_time,
@@ -482,6 +497,7 @@ pub fn run_on(
         resolutions,
         resolutions_file,
         dry_run: false,
+        warnings: reference_warnings(&refs),
         timings: Timings {
             prepare: prepare_time,
             read: read_time,
@@ -758,7 +774,10 @@ fn prepare_unit(
         &read_options(pipeline),
         &expected_columns(pipeline),
     ) {
-        Ok(t) => t,
+        Ok(read) => {
+            report.notes = read.notes;
+            read.tables
+        }
         Err(e) => {
             let mut message = e.to_string();
             if let ttkg_ingest::IngestError::MissingColumns { keys, .. } = &e {

@@ -97,14 +97,25 @@ pub(crate) fn location(file: &Path, sheet: Option<&str>) -> String {
     }
 }
 
+/// What was read from one file.
+#[derive(Debug)]
+pub struct Read {
+    pub tables: Vec<Table>,
+    /// What was passed over and why (hidden sheets), for the run's report.
+    pub notes: Vec<String>,
+}
+
 /// Reads the sheets of `path` that `options` selects.
 pub fn read(
     path: &Path,
     options: &ReadOptions,
     expected: &[ExpectedColumn],
-) -> Result<Vec<Table>, IngestError> {
+) -> Result<Read, IngestError> {
     match options.format {
-        SourceFormat::Csv => csv::read(path, options, expected).map(|t| vec![t]),
+        SourceFormat::Csv => csv::read(path, options, expected).map(|t| Read {
+            tables: vec![t],
+            notes: Vec::new(),
+        }),
         SourceFormat::Xlsx | SourceFormat::Xls | SourceFormat::Ods => {
             workbook::read(path, options, expected)
         }

@@ -6,13 +6,13 @@ use calamine::{open_workbook_auto, Data, Reader, SheetVisible};
 
 use crate::error::IngestError;
 use crate::header::ExpectedColumn;
-use crate::{table_from_rows, ReadOptions, SheetChoice, SourceFormat, Table};
+use crate::{table_from_rows, Read, ReadOptions, SheetChoice, SourceFormat};
 
 pub(crate) fn read(
     path: &Path,
     options: &ReadOptions,
     expected: &[ExpectedColumn],
-) -> Result<Vec<Table>, IngestError> {
+) -> Result<Read, IngestError> {
     let format = match options.format {
         SourceFormat::Xlsx => "xlsx",
         SourceFormat::Xls => "xls",
@@ -49,7 +49,7 @@ pub(crate) fn read(
         .iter()
         .map(|s| (s.name.clone(), s.visible == SheetVisible::Visible))
         .collect();
-    let chosen = choose_sheets(path, &sheets, &options.sheet)?;
+    let (chosen, notes) = choose_sheets(path, &sheets, &options.sheet)?;
     let mut tables = Vec::with_capacity(chosen.len());
     for name in chosen {
         let range = workbook
@@ -84,7 +84,7 @@ pub(crate) fn read(
             expected,
         )?);
     }
-    Ok(tables)
+    Ok(Read { tables, notes })
 }
 
 /// Whether the file begins with `magic`.
@@ -100,7 +100,7 @@ fn choose_sheets(
     path: &Path,
     sheets: &[(String, bool)],
     choice: &SheetChoice,
-) -> Result<Vec<String>, IngestError> {
+) -> Result<(Vec<String>, Vec<String>), IngestError> {
     let no_sheet = |wanted: String| IngestError::NoSheet {
         path: path.to_owned(),
         wanted,
@@ -120,11 +120,11 @@ fn choose_sheets(
         SheetChoice::First => sheets
             .iter()
             .find(|(_, visible)| *visible)
-            .map(|(n, _)| vec![n.clone()])
+            .map(|(n, _)| (vec![n.clone()], Vec::new()))
             .ok_or_else(|| no_sheet("a visible sheet".into())),
         SheetChoice::Index(i) => sheets
             .get(*i)
-            .map(|(n, _)| vec![n.clone()])
+            .map(|(n, _)| (vec![n.clone()], Vec::new()))
             .ok_or_else(|| no_sheet(format!("sheet number {} (counting from 0)", i))),
         SheetChoice::Pattern(pattern) => {
             let glob = globset::Glob::new(pattern)
@@ -136,15 +136,16 @@ fn choose_sheets(
                 .collect();
             // Senders hide sheets of workings and old versions; a hidden
             // sheet is read only when the pattern names it exactly.
+            let mut notes = Vec::new();
             let names: Vec<String> = matching
                 .iter()
                 .filter(|(n, visible)| {
                     let wanted = *visible || n.trim() == pattern.trim();
                     if !wanted {
-                        tracing::warn!(
+                        notes.push(format!(
                             "{}: sheet '{n}' matches '{pattern}' but is hidden, so it is not read; name it exactly in the pipeline's `sheet` to read it",
                             path.display()
-                        );
+                        ));
                     }
                     wanted
                 })
@@ -153,7 +154,7 @@ fn choose_sheets(
             if names.is_empty() {
                 Err(no_sheet(format!("the pattern '{pattern}'")))
             } else {
-                Ok(names)
+                Ok((names, notes))
             }
         }
     }
@@ -210,16 +211,24 @@ mod tests {
         ];
         let p = Path::new("x.xlsx");
         assert_eq!(
-            choose_sheets(p, &sheets, &SheetChoice::Pattern("协议*".into())).unwrap(),
+            choose_sheets(p, &sheets, &SheetChoice::Pattern("协议*".into()))
+                .unwrap()
+                .0,
             ["协议2016"]
         );
         assert_eq!(
-            choose_sheets(p, &sheets, &SheetChoice::First).unwrap(),
+            choose_sheets(p, &sheets, &SheetChoice::First).unwrap().0,
             ["说明"]
         );
         let e = choose_sheets(p, &sheets, &SheetChoice::Pattern("Agreements".into()))
             .unwrap_err()
             .to_string();
         assert!(e.contains("'旧' (hidden)"), "{e}");
+        let (names, notes) = choose_sheets(p, &sheets, &SheetChoice::Pattern("*".into())).unwrap();
+        assert_eq!(names, ["说明", "协议2016"]);
+        assert!(
+            notes[0].contains("sheet '旧' matches '*' but is hidden"),
+            "{notes:?}"
+        );
     }
 }
