@@ -138,12 +138,7 @@ impl KnowledgeStore {
             return self.load_new_graph(graph, triples);
         }
         let mut transaction = self.store.start_transaction()?;
-        let stats = stage_replacement(
-            &mut transaction,
-            graph,
-            triples,
-            OtherGraphs::Store(&self.store),
-        )?;
+        let stats = stage_replacement(&mut transaction, graph, triples)?;
         transaction.commit()?;
         Ok(stats)
     }
@@ -151,12 +146,7 @@ impl KnowledgeStore {
     /// Removes `graph` and what only it stated, in one transaction.
     pub fn retract_graph(&self, graph: &NamedNode) -> Result<ReplaceStats, GraphError> {
         let mut transaction = self.store.start_transaction()?;
-        let stats = stage_replacement(
-            &mut transaction,
-            graph,
-            &[],
-            OtherGraphs::Store(&self.store),
-        )?;
+        let stats = stage_replacement(&mut transaction, graph, &[])?;
         transaction.remove_named_graph(graph.as_ref())?;
         transaction.commit()?;
         Ok(stats)
@@ -189,7 +179,7 @@ impl KnowledgeStore {
     ) -> Result<R, E> {
         let mut transaction = self.store.start_transaction().map_err(GraphError::from)?;
         for (graph, triples) in graphs {
-            stage_replacement(&mut transaction, graph, triples, OtherGraphs::Transaction)?;
+            stage_replacement(&mut transaction, graph, triples)?;
         }
         let preview = Preview { transaction };
         // Dropping the transaction without committing discards it.
@@ -472,68 +462,39 @@ impl KnowledgeStore {
     }
 }
 
-/// Where to look for the other named graphs that state a removed triple.
-pub(crate) enum OtherGraphs<'a> {
-    /// In the transaction: right whatever else it changes.
-    Transaction,
-    /// In the store as committed: right when the transaction changes one
-    /// named graph only, and several times faster than reading through the
-    /// transaction's pending writes.
-    Store(&'a Store),
-}
-
 /// Replaces `graph` with `triples` inside `transaction`, keeping the default
 /// graph the union of the named graphs.
-pub(crate) fn stage_replacement(
+fn stage_replacement(
     transaction: &mut oxigraph::store::Transaction<'_>,
     graph: &NamedNode,
     triples: &[Triple],
-    others: OtherGraphs<'_>,
 ) -> Result<ReplaceStats, GraphError> {
-    let name = GraphNameRef::NamedNode(graph.as_ref());
     let old = graph_content(transaction, graph)?;
     let new: HashSet<&Triple> = triples.iter().collect();
     // Only the difference is written, so a re-sent file with the same
     // facts costs next to nothing.
     let added: Vec<&Triple> = new.iter().copied().filter(|t| !old.contains(*t)).collect();
     let removed: Vec<&Triple> = old.iter().filter(|t| !new.contains(t)).collect();
+    stage_changes(transaction, graph, &added, &removed)
+}
+
+/// States `added` in `graph` (creating it) and takes `removed` out of it,
+/// inside `transaction`, keeping the default graph the union of the named graphs.
+pub(crate) fn stage_changes(
+    transaction: &mut oxigraph::store::Transaction<'_>,
+    graph: &NamedNode,
+    added: &[&Triple],
+    removed: &[&Triple],
+) -> Result<ReplaceStats, GraphError> {
+    let name = GraphNameRef::NamedNode(graph.as_ref());
     transaction.insert_named_graph(graph.as_ref());
-    for triple in &added {
+    for triple in added {
         transaction.insert(triple.as_ref().in_graph(name));
     }
-    for triple in &removed {
+    for triple in removed {
         transaction.remove(triple.as_ref().in_graph(name));
     }
-    match others {
-        OtherGraphs::Transaction => mirror_in_default_graph(transaction, &added, &removed)?,
-        OtherGraphs::Store(store) => {
-            for triple in &added {
-                transaction.insert(triple.as_ref().in_graph(GraphNameRef::DefaultGraph));
-            }
-            for triple in &removed {
-                let t = triple.as_ref();
-                let mut stated = false;
-                for quad in store.quads_for_pattern(
-                    Some(t.subject),
-                    Some(t.predicate),
-                    Some(t.object),
-                    None,
-                ) {
-                    match quad?.graph_name {
-                        GraphName::NamedNode(g) if g == *graph => {}
-                        GraphName::DefaultGraph => {}
-                        _ => {
-                            stated = true;
-                            break;
-                        }
-                    }
-                }
-                if !stated {
-                    transaction.remove(t.in_graph(GraphNameRef::DefaultGraph));
-                }
-            }
-        }
-    }
+    mirror_in_default_graph(transaction, added, removed)?;
     Ok(ReplaceStats {
         added: added.len(),
         removed: removed.len(),

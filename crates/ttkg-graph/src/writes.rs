@@ -2,6 +2,7 @@
 //! Store Protocol of `ttkg serve`. They change named graphs only, and keep
 //! the default graph the union of the named graphs exactly as imports do.
 
+use std::collections::HashSet;
 use std::io::Read;
 
 use oxigraph::io::{RdfFormat, RdfParser};
@@ -12,8 +13,7 @@ use spargebra::{GraphUpdateOperation, SparqlParser};
 
 use crate::error::GraphError;
 use crate::store::{
-    evaluator, graph_content, mirror_in_default_graph, stage_replacement, KnowledgeStore,
-    OtherGraphs, ReplaceStats,
+    evaluator, graph_content, mirror_in_default_graph, stage_changes, KnowledgeStore, ReplaceStats,
 };
 
 /// Why a write was refused before touching the store.
@@ -56,14 +56,10 @@ impl KnowledgeStore {
         triples: &[Triple],
     ) -> Result<ReplaceStats, GraphError> {
         let mut transaction = self.store().start_transaction()?;
-        let mut all: Vec<Triple> = graph_content(&transaction, graph)?.into_iter().collect();
-        all.extend_from_slice(triples);
-        let stats = stage_replacement(
-            &mut transaction,
-            graph,
-            &all,
-            OtherGraphs::Store(self.store()),
-        )?;
+        let old = graph_content(&transaction, graph)?;
+        let new: HashSet<&Triple> = triples.iter().filter(|t| !old.contains(*t)).collect();
+        let added: Vec<&Triple> = new.into_iter().collect();
+        let stats = stage_changes(&mut transaction, graph, &added, &[])?;
         transaction.commit()?;
         Ok(stats)
     }
