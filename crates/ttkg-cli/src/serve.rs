@@ -29,31 +29,22 @@ pub fn serve(store_path: &Path, request: ServeRequest) -> Result<ExitCode, Failu
             .local_addr()
             .map_err(|e| (exit::FAILURE, e.to_string()))?;
         let file = ServeFile::new(address).map_err(|e| (exit::FAILURE, e.to_string()))?;
-        file.write(store_path).map_err(|e| {
-            (
-                exit::STORE,
-                format!("cannot write {} in the store folder: {e}", ServeFile::NAME),
-            )
-        })?;
         let writes = if request.options.write_token.is_some() {
             "writes on (bearer token)"
         } else {
             "read-only"
         };
         let hook: ttkg_serve::ImportHook = Arc::new(import::run_forwarded);
-        let router = ttkg_serve::router(
-            store.clone(),
-            request.options,
-            Some((file.secret.clone(), hook)),
-        )
-        .map_err(|e| (exit::USAGE, e.to_string()));
-        let router = match router {
-            Ok(router) => router,
-            Err(e) => {
-                file.remove(store_path);
-                return Err(e);
-            }
-        };
+        let router = ttkg_serve::router(store, request.options, Some((file.secret.clone(), hook)))
+            .map_err(|e| (exit::USAGE, e.to_string()))?;
+        // Written once nothing else can fail before serving, so that an
+        // address file always names a server that answers.
+        file.write(store_path).map_err(|e| {
+            (
+                exit::STORE,
+                format!("cannot write {} in the store folder: {e}", ServeFile::NAME),
+            )
+        })?;
         eprintln!(
             "ttkg: serving {} at http://{}/ ({writes}): the query page at /, the SPARQL endpoint at /sparql, the graph store at /store; `ttkg import` runs through this server while it runs; Ctrl+C stops it",
             store_path.display(),

@@ -812,9 +812,7 @@ fn prepare_unit(
                 file: unit.relative.clone(),
                 sheet: table.sheet.clone(),
                 row: r.row,
-                column: table
-                    .header_of(&r.column)
-                    .map_or_else(|| r.column.clone(), str::to_owned),
+                column: table.column_name(&r.column),
                 written: r.written.clone(),
                 resolved: r.resolved.clone(),
                 rule: r.rule.clone(),
@@ -826,9 +824,7 @@ fn prepare_unit(
                 file: unit.relative.clone(),
                 sheet: table.sheet.clone(),
                 row: problem.row,
-                column: table
-                    .header_of(&problem.column)
-                    .map_or_else(|| problem.column.clone(), str::to_owned),
+                column: table.column_name(&problem.column),
                 value: problem.value.clone(),
                 rule: problem.rule.clone(),
                 reason: problem.reason.clone(),

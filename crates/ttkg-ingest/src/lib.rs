@@ -81,12 +81,14 @@ impl Table {
         location(&self.file, self.sheet.as_deref())
     }
 
-    /// The header text the sender used for a column key.
-    pub fn header_of(&self, key: &str) -> Option<&str> {
+    /// The header text the sender used for a column key, for reports; the
+    /// key itself when the file has no such column.
+    pub fn column_name(&self, key: &str) -> String {
         self.headers
             .iter()
             .find(|(k, _)| k == key)
-            .and_then(|(_, h)| h.as_deref())
+            .and_then(|(_, h)| h.clone())
+            .unwrap_or_else(|| key.to_owned())
     }
 }
 

@@ -153,7 +153,7 @@ pub async fn query(
     negotiation: Negotiation,
 ) -> Response {
     let max_rows = app.options.max_rows;
-    limited(&app.clone(), move |store, deadline| {
+    limited(&app, move |store, deadline| {
         let results = ttkg_query::ask_in(store, &sparql, &bindings, &graphs, deadline)
             .map_err(query_error)?;
         write_results(results, &negotiation, max_rows)
@@ -169,7 +169,7 @@ pub async fn graph(app: App, graph: Option<NamedNode>, negotiation: Negotiation)
         Err(e) => return e.into_response(),
     };
     let max_rows = app.options.max_rows;
-    limited(&app.clone(), move |store, _| {
+    limited(&app, move |store, _| {
         let triples = store.graph_triples(graph.as_ref(), max_rows)?.ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,

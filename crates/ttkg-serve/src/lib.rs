@@ -105,10 +105,11 @@ impl ApiError {
 impl From<GraphError> for ApiError {
     fn from(e: GraphError) -> Self {
         let status = match &e {
-            GraphError::Syntax(_) | GraphError::WriteRefused(_) | GraphError::Io(_) => {
-                StatusCode::BAD_REQUEST
-            }
-            GraphError::Update(_) | GraphError::Query(_) => StatusCode::BAD_REQUEST,
+            GraphError::Syntax(_)
+            | GraphError::WriteRefused(_)
+            | GraphError::Io(_)
+            | GraphError::Update(_)
+            | GraphError::Query(_) => StatusCode::BAD_REQUEST,
             GraphError::TooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -258,10 +259,11 @@ async fn sparql(
     RawQuery(query_string): RawQuery,
     body: Bytes,
 ) -> Response {
+    let negotiation = answer::Negotiation::of(&headers, query_string.as_deref());
     let no_query = query_string.as_deref().is_none_or(str::is_empty) && method == Method::GET;
-    let from_browser = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
+    let from_browser = negotiation
+        .accept
+        .as_deref()
         .is_some_and(|a| a.contains("text/html"));
     if no_query && from_browser {
         return axum::response::Redirect::to("/").into_response();
@@ -273,7 +275,6 @@ async fn sparql(
     };
     match request {
         protocol::SparqlRequest::Query { query, graphs } => {
-            let negotiation = answer::Negotiation::of(&headers, query_string.as_deref());
             answer::query(app, query, Vec::new(), graphs, negotiation).await
         }
         protocol::SparqlRequest::Update { update } => {
