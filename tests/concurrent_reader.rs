@@ -3,7 +3,7 @@
 //! snapshot, that every source graph is absent or complete and that the
 //! default graph agrees with the graphs loaded so far.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,6 +28,7 @@ fn options(root: &std::path::Path, store: &std::path::Path) -> ImportOptions {
         keep_missing: false,
         dry_run: false,
         wait: LockWait::FailFast,
+        max_quarantined: None,
     }
 }
 

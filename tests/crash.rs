@@ -2,7 +2,7 @@
 //! that opens, holds every source either wholly or not at all, and that a
 //! re-run brings to exactly the contents of an uninterrupted import.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -1,35 +1,12 @@
 //! How the import behaves: quarantine of bad values, atomic per-source
 //! loading, idempotent re-imports, and refusal of invalid pipelines.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::{import, select, value};
+use common::{fixture, import, select, value, workspace_from};
 use ttkg_graph::KnowledgeStore;
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    common::root().join("tests/fixtures").join(name)
-}
-
-/// A workspace with the repository's ontology and reference data and the given pipelines and reports.
-fn workspace_from(fixture_dir: &Path) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    common::copy_dir(
-        &common::root().join("ontology"),
-        &dir.path().join("ontology"),
-    );
-    common::copy_dir(
-        &common::root().join("data/reference"),
-        &dir.path().join("data/reference"),
-    );
-    common::copy_dir(
-        &fixture_dir.join("pipelines"),
-        &dir.path().join("pipelines"),
-    );
-    common::copy_dir(&fixture_dir.join("data"), &dir.path().join("data"));
-    dir
-}
 
 #[test]
 fn bad_values_are_quarantined_with_file_row_column_and_reason() {
@@ -48,7 +25,9 @@ fn bad_values_are_quarantined_with_file_row_column_and_reason() {
     let csv_path = std::fs::read_dir(&quarantine_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "csv"))
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "csv") && p.to_string_lossy().contains("quarantine-")
+        })
         .expect("a quarantine CSV");
     let csv = std::fs::read_to_string(&csv_path).unwrap();
     assert!(
@@ -286,7 +265,7 @@ fn a_report_without_a_required_column_names_the_file_the_column_and_the_pipeline
         run.stderr
     );
     assert!(
-        run.stderr.contains("`partner` at ") && run.stderr.contains("agreements.toml:12"),
+        run.stderr.contains("`partner` at ") && run.stderr.contains("agreements.toml:14"),
         "{}",
         run.stderr
     );

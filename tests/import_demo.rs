@@ -1,7 +1,7 @@
 //! Imports the demo reports of data/ with the real binary and checks, with
 //! SPARQL, every figure of the seed article that they reproduce.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

@@ -2,7 +2,7 @@
 //! every term is labelled in English and Chinese, and everything the
 //! pipelines and the code use is declared.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;

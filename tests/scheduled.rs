@@ -1,7 +1,7 @@
 //! Imports as a scheduler runs them: one at a time, incremental, retracting
 //! files that disappeared, with a dry run that changes nothing.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

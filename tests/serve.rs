@@ -3,7 +3,7 @@
 //! limits, the query page in headless Chromium, and imports handed to the
 //! server while queries keep answering.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -115,3 +115,27 @@ pub fn scratch_workspace() -> tempfile::TempDir {
     }
     dir
 }
+
+/// A fixture folder of `tests/fixtures`.
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+/// A workspace with the repository's ontology and reference data and the
+/// fixture's `pipelines/` and `data/`.
+pub fn workspace_from(fixture_dir: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("ontology"), &dir.path().join("ontology"));
+    copy_dir(
+        &root().join("data/reference"),
+        &dir.path().join("data/reference"),
+    );
+    copy_dir(
+        &fixture_dir.join("pipelines"),
+        &dir.path().join("pipelines"),
+    );
+    if fixture_dir.join("data").exists() {
+        copy_dir(&fixture_dir.join("data"), &dir.path().join("data"));
+    }
+    dir
+}

@@ -43,10 +43,10 @@ pub fn report(report: &ImportReport, exit_code: u8, out: &mut dyn Write) {
         emit_to(out, json!({ "event": "warning", "message": warning }));
     }
     for f in &report.files {
-        for note in &f.notes {
+        for warning in &f.warnings {
             emit_to(
                 out,
-                json!({ "event": "warning", "pipeline": f.pipeline, "file": f.file, "message": note }),
+                json!({ "event": "warning", "pipeline": f.pipeline, "file": f.file, "message": warning }),
             );
         }
     }
@@ -67,6 +67,8 @@ pub fn report(report: &ImportReport, exit_code: u8, out: &mut dyn Write) {
                 "rows_loaded": f.rows_loaded,
                 "rows_quarantined": f.rows_quarantined,
                 "rows_skipped": f.rows_skipped + f.blank_rows,
+                "rows_duplicate": f.rows_duplicate,
+                "warnings": f.warnings,
                 "triples_added": f.triples_added,
                 "triples_removed": f.triples_removed,
                 "encoding": f.encoding,
@@ -94,6 +96,8 @@ pub fn report(report: &ImportReport, exit_code: u8, out: &mut dyn Write) {
             "triples_added": sum(|f| f.triples_added),
             "triples_removed": sum(|f| f.triples_removed),
             "quarantine_file": report.quarantine_files.as_ref().map(|(csv, _)| csv.display().to_string()),
+            "skipped_file": report.skipped_file.as_ref().map(|p| p.display().to_string()),
+            "names_file": report.resolutions_file.as_ref().map(|p| p.display().to_string()),
             "seconds": report.timings.total.as_secs_f64(),
         }),
     );

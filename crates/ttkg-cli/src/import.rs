@@ -39,6 +39,25 @@ pub struct ImportArgs {
     /// If another import is running on the store, wait for it instead of exiting (code 9).
     #[arg(long)]
     pub wait: bool,
+    /// The share of a file's rows (0 to 1) that may be quarantined before the
+    /// whole file fails and keeps its previous version; overrides every
+    /// pipeline's `max_quarantined` (default 0.5).
+    #[arg(long, value_name = "SHARE", value_parser = parse_share)]
+    pub max_quarantined: Option<f64>,
+}
+
+/// A share between 0 and 1 (`0.2`, or `20%`).
+pub fn parse_share(text: &str) -> Result<f64, String> {
+    let (number, scale) = match text.trim().strip_suffix('%') {
+        Some(percent) => (percent, 100.0),
+        None => (text.trim(), 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&(v / scale)) => Ok(v / scale),
+        _ => Err(format!(
+            "`{text}` is not a share between 0 and 1 (such as 0.2 or 20%)"
+        )),
+    }
 }
 
 /// What `ttkg import` was asked, with every path absolute so that a server
@@ -85,6 +104,7 @@ impl ImportRequest {
             keep_missing: args.keep_missing,
             dry_run: args.dry_run,
             wait,
+            max_quarantined: args.max_quarantined,
         }
     }
 }
@@ -115,10 +135,10 @@ pub fn import_failure(error: ImportError) -> Failure {
     (code, error.to_string())
 }
 
-fn exit_code(report: &ImportReport) -> u8 {
+pub fn exit_code(report: &ImportReport) -> u8 {
     if report.failed().next().is_some() {
         exit::SOME_FILES_FAILED
-    } else if report.files.iter().any(|f| f.rows_quarantined > 0) {
+    } else if report.needs_attention() {
         exit::QUARANTINED
     } else {
         0

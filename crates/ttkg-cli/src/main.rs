@@ -43,7 +43,7 @@ mod exit {
 5 the store cannot be opened; \
 6 a query ran past its --timeout; \
 7 ttkg validate found violations of the shapes; \
-8 the import succeeded but some rows were quarantined; \
+8 the import succeeded, but some rows were quarantined or something needs a look (a declared column missing from a file, a hidden sheet passed over); \
 9 another import is running on the store (see --wait)."
 )]
 struct Cli {
@@ -64,8 +64,19 @@ struct Cli {
 enum Command {
     /// Import reports: all of them, those of some pipelines, or some files.
     Import(import::ImportArgs),
-    /// Check the pipelines against the ontology without importing anything.
-    Check,
+    /// Check the pipelines against the ontology, and with FILES, read those
+    /// reports as an import would, without importing anything.
+    ///
+    /// For each file: the pipeline that takes it, the columns found and
+    /// missing (with the closest header), rows that would load, be
+    /// quarantined (and why) or be left out, and whether the file would load.
+    Check {
+        /// Report files to read (each with every pipeline that takes it).
+        files: Vec<PathBuf>,
+        /// As `ttkg import --max-quarantined`.
+        #[arg(long, value_name = "SHARE", value_parser = import::parse_share)]
+        max_quarantined: Option<f64>,
+    },
     /// Ask a SPARQL question: typed, from a file, from standard input, or saved.
     ///
     /// The ontology's prefixes (ttkg:, org:, prov:, schema:, skos:, dcterms:,
@@ -331,17 +342,30 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             options.write_token = write_token;
             serve::serve(&store, serve::ServeRequest { bind, options })
         }
-        Command::Check => {
+        Command::Check {
+            files,
+            max_quarantined,
+        } => {
             let workspace = workspace(&cli.root, None);
             let (_, refs, pipelines) =
                 ttkg_import::prepare(&workspace).map_err(import::import_failure)?;
-            for warning in ttkg_import::reference_warnings(&refs) {
-                eprintln!("warning: {warning}");
+            if files.is_empty() {
+                for warning in ttkg_import::reference_warnings(&refs) {
+                    eprintln!("warning: {warning}");
+                }
+                for p in &pipelines {
+                    println!("ok  {}  ({})", p.name, p.path.display());
+                }
+                return Ok(ExitCode::SUCCESS);
             }
-            for p in &pipelines {
-                println!("ok  {}  ({})", p.name, p.path.display());
-            }
-            Ok(ExitCode::SUCCESS)
+            let report = ttkg_import::check_files(&workspace, &files, max_quarantined)
+                .map_err(import::import_failure)?;
+            output::write_check(
+                &report,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+            );
+            Ok(ExitCode::from(import::exit_code(&report)))
         }
         Command::Query {
             sparql,

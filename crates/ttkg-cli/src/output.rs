@@ -99,14 +99,19 @@ pub fn write_violations(violations: &[Violation], path: &Path) -> Result<(), Fai
 fn rule_in_words(rule: &str) -> String {
     match rule {
         "required" => "required value missing".into(),
-        "duplicate" => "value repeated where it must be unique".into(),
-        "number" => "not a number".into(),
-        "date" => "not a date, or a date that does not exist".into(),
+        "not-unique" => "value repeated with different facts where it must be unique".into(),
+        "number" => "not a number, or more precise than ttkg keeps".into(),
+        "date" => "not a date, a date that does not exist, or a time a date would drop".into(),
         "concept" => "unknown country, field or other listed value".into(),
         "range" => "number out of range (negative amounts and the like)".into(),
         "currency" => "unknown currency".into(),
+        "no-currency" => "no currency given (or its column missing)".into(),
+        "no-date" => "no date to choose the exchange rate by (or its column missing)".into(),
         "exchange-rate" => "no exchange rate for the currency and year".into(),
         "error-cell" => "spreadsheet error in the cell (#DIV/0!, #N/A …)".into(),
+        "columns" => "row not split into the header's columns (an unquoted comma?)".into(),
+        "conflict" => "a second value for something that has one (another source or row)".into(),
+        "no-entity" => "row gives no entity (the columns of its IRIs are empty)".into(),
         other => other.to_owned(),
     }
 }
@@ -130,6 +135,7 @@ pub fn write_summary(report: &ImportReport, out: &mut dyn Write, err: &mut dyn W
         "loaded",
         "quarantined",
         "skipped",
+        "duplicates",
         "+triples",
         "-triples",
     ]
@@ -156,6 +162,7 @@ pub fn write_summary(report: &ImportReport, out: &mut dyn Write, err: &mut dyn W
                 f.rows_loaded.to_string(),
                 f.rows_quarantined.to_string(),
                 (f.rows_skipped + f.blank_rows).to_string(),
+                f.rows_duplicate.to_string(),
                 f.triples_added.to_string(),
                 f.triples_removed.to_string(),
             ]
@@ -164,12 +171,13 @@ pub fn write_summary(report: &ImportReport, out: &mut dyn Write, err: &mut dyn W
     wr!(out, "{}", ttkg_query::render_table(&header, &rows));
     let sum = |f: fn(&ttkg_import::FileReport) -> usize| report.files.iter().map(f).sum::<usize>();
     w!(out,
-        "\n{} file(s): {} rows read, {} loaded, {} quarantined, {} skipped; {} triples added, {} removed",
+        "\n{} file(s): {} rows read, {} loaded, {} quarantined, {} skipped, {} duplicates; {} triples added, {} removed",
         report.files.len(),
         sum(|f| f.rows_read),
         sum(|f| f.rows_loaded),
         sum(|f| f.rows_quarantined),
         sum(|f| f.rows_skipped + f.blank_rows),
+        sum(|f| f.rows_duplicate),
         sum(|f| f.triples_added),
         sum(|f| f.triples_removed),
     );
@@ -206,8 +214,10 @@ pub fn write_summary(report: &ImportReport, out: &mut dyn Write, err: &mut dyn W
     if !report.resolutions.is_empty() {
         let mut by_rule: std::collections::BTreeMap<&str, usize> = Default::default();
         for r in &report.resolutions {
-            let rule = r.rule.split(':').next().unwrap_or(&r.rule);
-            *by_rule.entry(rule).or_default() += 1;
+            for rule in r.rule.split("; ") {
+                let rule = rule.split(':').next().unwrap_or(rule);
+                *by_rule.entry(rule).or_default() += 1;
+            }
         }
         w!(out, "organisation names resolved:");
         for (rule, n) in by_rule {
@@ -219,6 +229,13 @@ pub fn write_summary(report: &ImportReport, out: &mut dyn Write, err: &mut dyn W
             out,
             "each resolved name is listed in {} (file, row, as written, resolved to, rule)",
             names.display()
+        );
+    }
+    if let Some(skipped) = &report.skipped_file {
+        w!(
+            out,
+            "rows left out on purpose (blank, totals, skip rules, duplicates of earlier rows) are listed in {} (file, sheet, row, rule, reason)",
+            skipped.display()
         );
     }
     if let Some((csv, xlsx)) = &report.quarantine_files {
@@ -248,8 +265,10 @@ pub fn write_summary(report: &ImportReport, out: &mut dyn Write, err: &mut dyn W
         );
         wr!(err, "{}", violations_table(&shown));
     }
-    for note in report.files.iter().flat_map(|f| &f.notes) {
-        w!(err, "warning: {note}");
+    for f in &report.files {
+        for warning in &f.warnings {
+            w!(err, "warning: {} ({}): {warning}", f.file, f.pipeline);
+        }
     }
     for warning in &report.warnings {
         w!(err, "warning: {warning}");
@@ -263,5 +282,77 @@ pub fn write_summary(report: &ImportReport, out: &mut dyn Write, err: &mut dyn W
                 failed.pipeline
             );
         }
+    }
+}
+
+/// What `ttkg check FILE…` found, file by file: whether each would load,
+/// its rows, its warnings, and the first quarantined values.
+pub fn write_check(report: &ImportReport, out: &mut dyn Write, err: &mut dyn Write) {
+    for f in &report.files {
+        let verdict = match &f.status {
+            FileStatus::Failed(message) => format!("would FAIL: {message}"),
+            _ if f.rows_quarantined > 0 || !f.warnings.is_empty() => {
+                "would load, with the problems below".to_owned()
+            }
+            _ => "would load".to_owned(),
+        };
+        w!(out, "{} (pipeline {}): {verdict}", f.file, f.pipeline);
+        w!(
+            out,
+            "  rows: {} read, {} would load, {} quarantined, {} skipped, {} blank, {} duplicates",
+            f.rows_read,
+            f.rows_loaded,
+            f.rows_quarantined,
+            f.rows_skipped,
+            f.blank_rows,
+            f.rows_duplicate
+        );
+        for warning in &f.warnings {
+            w!(out, "  warning: {warning}");
+        }
+        // One line per distinct problem, with the rows that have it.
+        let mut problems: Vec<(String, &str, Vec<String>)> = Vec::new();
+        for q in report
+            .quarantine
+            .iter()
+            .filter(|q| q.file == f.file && q.pipeline == f.pipeline)
+        {
+            let sheet = q
+                .sheet
+                .as_deref()
+                .map(|s| format!("sheet '{s}', "))
+                .unwrap_or_default();
+            let place = format!("{sheet}column '{}'", q.column);
+            let row = q.row.to_string();
+            match problems
+                .iter_mut()
+                .find(|(p, reason, _)| *p == place && *reason == q.reason)
+            {
+                Some((_, _, rows)) => rows.push(row),
+                None => problems.push((place, &q.reason, vec![row])),
+            }
+        }
+        for (place, reason, rows) in problems.iter().take(10) {
+            let shown: Vec<&str> = rows.iter().take(12).map(String::as_str).collect();
+            let more = if rows.len() > shown.len() { " …" } else { "" };
+            w!(
+                out,
+                "  quarantined: {place}, row{} {}{more}: {reason}",
+                if rows.len() == 1 { "" } else { "s" },
+                shown.join(", ")
+            );
+        }
+        if problems.len() > 10 {
+            w!(out, "  … and {} more kinds of problem", problems.len() - 10);
+        }
+    }
+    if report.files.is_empty() {
+        w!(
+            err,
+            "no pipeline takes these files; check the pipelines' `files` patterns"
+        );
+    }
+    for warning in &report.warnings {
+        w!(err, "warning: {warning}");
     }
 }

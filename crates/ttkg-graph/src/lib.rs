@@ -5,14 +5,16 @@
 //! that graph in a single store transaction, so a query sees either the old
 //! version of a file's facts or the new one, never a mix or a half.
 
+pub mod consistency;
 mod error;
 mod mapper;
 mod ontology;
 pub mod store;
 mod writes;
 
+pub use consistency::{Conflict, Duplicate, Origin, SingleValued};
 pub use error::GraphError;
-pub use mapper::{map_rows, MapStats, SourceRef};
+pub use mapper::{decimal_text, map_rows, MappedRow, MappedTable, SourceRef, NO_COLUMN};
 pub use ontology::{parse_turtle, Ontology};
 pub use store::{
     FileChange, GraphSelection, KnowledgeStore, Preview, Queryable, ReplaceStats, RunRecord,

@@ -75,6 +75,8 @@ pub struct FileChange {
     pub triples_removed: usize,
     /// Why it failed.
     pub message: Option<String>,
+    /// What needs a look although it loaded (a declared column it lacks).
+    pub warnings: Vec<String>,
 }
 
 impl KnowledgeStore {
@@ -184,6 +186,19 @@ impl KnowledgeStore {
         let preview = Preview { transaction };
         // Dropping the transaction without committing discards it.
         check(&preview)
+    }
+
+    /// Runs `work` on a view of the store in which it may stage graph
+    /// replacements one at a time ([`Preview::stage`]), reading what it
+    /// staged so far; then forgets them. Nothing is written, and other
+    /// readers never see the staged graphs.
+    pub fn preview_staged<R, E: From<GraphError>>(
+        &self,
+        work: impl FnOnce(&mut Preview<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let transaction = self.store.start_transaction().map_err(GraphError::from)?;
+        let mut preview = Preview { transaction };
+        work(&mut preview)
     }
 
     /// A graph the store does not have yet goes in through oxigraph's bulk
@@ -353,6 +368,9 @@ impl KnowledgeStore {
             ];
             if let Some(message) = &change.message {
                 facts.push((p(&ttkg::iri(ttkg::MESSAGE)), text(message)));
+            }
+            for warning in &change.warnings {
+                facts.push((p(&ttkg::iri(ttkg::WARNING)), text(warning)));
             }
             for (predicate, object) in facts {
                 add(&c, predicate, object);
@@ -544,6 +562,18 @@ pub(crate) fn mirror_in_default_graph(
 /// The store with some graphs replaced, visible only to [`Queryable`] checks.
 pub struct Preview<'a> {
     transaction: oxigraph::store::Transaction<'a>,
+}
+
+impl<'a> Preview<'a> {
+    /// Replaces `graph` with `triples` in the preview.
+    pub fn stage(&mut self, graph: &NamedNode, triples: &[Triple]) -> Result<(), GraphError> {
+        stage_replacement(&mut self.transaction, graph, triples).map(|_| ())
+    }
+
+    /// The preview's quads, for reading.
+    pub fn transaction(&self) -> &oxigraph::store::Transaction<'a> {
+        &self.transaction
+    }
 }
 
 /// What SPARQL SELECT checks run on: the store, or a [`Preview`] of it.

@@ -3,30 +3,38 @@
 //! Work happens in three stages. *Prepare* loads the ontology, reference
 //! tables and pipelines and refuses to start if any pipeline is invalid.
 //! *Read* takes every (pipeline, file) pair in parallel (rayon): hash, read,
-//! normalise, map to quads, entirely in memory. *Load* then replaces each
-//! source's named graph in its own transaction, one source at a time, so a
-//! file that failed anywhere leaves its previous graph untouched and a file
-//! that succeeded is visible whole.
+//! normalise, map to triples and check the rows against each other, in
+//! memory ([`prepare`](crate::prepare)). *Publish* then takes each source in
+//! turn: its rows are checked against the other sources, a file that lost
+//! too many rows to quarantine fails, and the rest replaces the source's
+//! named graph in one step ([`publish`](crate::publish)). A file that failed
+//! anywhere leaves its previous graph untouched; a file that succeeded is
+//! visible whole.
 
+mod fingerprint;
+mod gate;
 mod lock;
+mod prepare;
+mod publish;
 mod quarantine;
+mod report;
 mod sources;
 
 pub use lock::{ImportLock, LockWait, LOCK_FILE};
-pub use quarantine::{NameResolution, QuarantineRecord};
+pub use quarantine::{NameResolution, QuarantineRecord, SkippedRow};
+pub use report::{outcome, FileReport, FileStatus, ImportReport, Timings};
 pub use sources::{Selection, WorkUnit};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
-use ttkg_graph::oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
-use ttkg_graph::{GraphError, KnowledgeStore, Ontology, RunRecord, SourceRef};
-use ttkg_ingest::{ExpectedColumn, ReadOptions, SheetChoice, SourceFormat};
+use ttkg_graph::oxigraph::model::{NamedNode, Triple};
+use ttkg_graph::{GraphError, KnowledgeStore, Ontology, RunRecord, SingleValued};
 use ttkg_normalise::{ConceptTable, OrganisationNames, RateTable, References};
-use ttkg_pipeline::{Format, Pipeline, PipelineErrors, SheetSelector};
-use ttkg_vocab::{public, ttkg};
+use ttkg_pipeline::{Pipeline, PipelineErrors};
+
+use crate::prepare::{Context, Prepared};
 
 /// Where things are.
 #[derive(Debug, Clone)]
@@ -71,6 +79,9 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// When another import holds the store: wait for it, or fail at once.
     pub wait: LockWait,
+    /// The share of a file's rows that may be quarantined before the file
+    /// fails, for every pipeline (each pipeline's `max_quarantined` otherwise).
+    pub max_quarantined: Option<f64>,
 }
 
 /// The stages progress is reported for.
@@ -103,114 +114,6 @@ impl Progress for NoProgress {
     fn start(&self, _: Stage, _: u64) {}
     fn advance(&self, _: Stage, _: &str) {}
     fn finish(&self, _: Stage) {}
-}
-
-/// What happened to one (pipeline, file) pair.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FileStatus {
-    Loaded,
-    /// Same content and pipeline as the loaded version; not read again.
-    Unchanged,
-    /// The file is gone from the data folder; its data was taken out of the graph.
-    Retracted,
-    /// Nothing of this file was loaded; its previous graph (if any) stays.
-    Failed(String),
-}
-
-#[derive(Debug, Clone)]
-pub struct FileReport {
-    pub pipeline: String,
-    /// Path relative to the data folder.
-    pub file: String,
-    pub graph: String,
-    pub sheets: usize,
-    pub rows_read: usize,
-    pub rows_loaded: usize,
-    pub rows_quarantined: usize,
-    /// Rows left out by skip rules (totals and the like).
-    pub rows_skipped: usize,
-    pub blank_rows: usize,
-    pub triples_added: usize,
-    pub triples_removed: usize,
-    pub encoding: Option<String>,
-    /// The store held a version of this file before the run.
-    pub replaced: bool,
-    /// What the reader passed over and why (a hidden sheet, say).
-    pub notes: Vec<String>,
-    pub status: FileStatus,
-}
-
-/// Time spent per stage.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Timings {
-    pub prepare: Duration,
-    pub read: Duration,
-    pub load: Duration,
-    pub total: Duration,
-}
-
-/// The outcome of a run.
-#[derive(Debug, Clone)]
-pub struct ImportReport {
-    pub run: String,
-    pub files: Vec<FileReport>,
-    pub quarantine: Vec<QuarantineRecord>,
-    /// The CSV and XLSX quarantine files, when rows were quarantined.
-    pub quarantine_files: Option<(PathBuf, PathBuf)>,
-    /// With `--validate`: the shape violations of the sources left out, by file.
-    pub violations: Vec<(String, ttkg_validate::Violation)>,
-    /// Names that `resolve` rules changed or found ambiguous, and the file listing them.
-    pub resolutions: Vec<NameResolution>,
-    pub resolutions_file: Option<PathBuf>,
-    /// Nothing was changed: the report says what an import would do.
-    pub dry_run: bool,
-    /// About the reference data, for the whole run (see [`reference_warnings`]).
-    pub warnings: Vec<String>,
-    pub timings: Timings,
-}
-
-impl FileReport {
-    /// A report with nothing counted yet, for `file` read by `pipeline` into `graph`.
-    pub fn new(pipeline: String, file: String, graph: &NamedNode, status: FileStatus) -> Self {
-        FileReport {
-            pipeline,
-            file,
-            graph: graph.as_str().to_owned(),
-            sheets: 0,
-            rows_read: 0,
-            rows_loaded: 0,
-            rows_quarantined: 0,
-            rows_skipped: 0,
-            blank_rows: 0,
-            triples_added: 0,
-            triples_removed: 0,
-            encoding: None,
-            replaced: false,
-            notes: Vec::new(),
-            status,
-        }
-    }
-
-    /// What the run did with the file, in the words the runs graph, the
-    /// JSON log and the summary use: loaded, replaced, unchanged,
-    /// retracted or failed.
-    pub fn change(&self) -> &'static str {
-        match &self.status {
-            FileStatus::Loaded if self.replaced => "replaced",
-            FileStatus::Loaded => "loaded",
-            FileStatus::Unchanged => "unchanged",
-            FileStatus::Retracted => "retracted",
-            FileStatus::Failed(_) => "failed",
-        }
-    }
-}
-
-impl ImportReport {
-    pub fn failed(&self) -> impl Iterator<Item = &FileReport> {
-        self.files
-            .iter()
-            .filter(|f| matches!(f.status, FileStatus::Failed(_)))
-    }
 }
 
 /// Reasons the import as a whole cannot run.
@@ -323,6 +226,51 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
     run_on(&store, options, progress)
 }
 
+/// What a run keeps while it goes through the batches.
+#[derive(Default)]
+struct Outcome {
+    files: Vec<FileReport>,
+    quarantine: Vec<QuarantineRecord>,
+    resolutions: Vec<NameResolution>,
+    skipped: Vec<SkippedRow>,
+    violations: Vec<(String, ttkg_validate::Violation)>,
+    /// Source-file nodes the run read, with the graph each produced.
+    used: Vec<(NamedNode, NamedNode)>,
+}
+
+impl Outcome {
+    /// Takes in a source's report and lists, once it is published or failed.
+    fn record(&mut self, p: Prepared) {
+        self.quarantine.extend(p.quarantine);
+        if p.report.status == FileStatus::Loaded {
+            self.resolutions.extend(p.resolutions);
+            self.skipped.extend(p.skipped);
+        }
+        if matches!(p.report.status, FileStatus::Loaded | FileStatus::Unchanged) {
+            self.used.push((p.unit.file_node, p.unit.graph));
+        }
+        self.files.push(p.report);
+    }
+
+    /// The report of a run that changed nothing: what it would do.
+    fn into_dry_report(self, refs: &References, timings: Timings) -> ImportReport {
+        ImportReport {
+            run: String::new(),
+            files: self.files,
+            quarantine: self.quarantine,
+            quarantine_files: None,
+            violations: self.violations,
+            resolutions: self.resolutions,
+            resolutions_file: None,
+            skipped: self.skipped,
+            skipped_file: None,
+            dry_run: true,
+            warnings: reference_warnings(refs),
+            timings,
+        }
+    }
+}
+
 /// [`run`] on a store already open (and locked by the caller), so that the
 /// same process can query it while the import runs: each query sees every
 /// source either before or after its load, never half of it.
@@ -342,79 +290,77 @@ pub fn run_on(
             .map_err(ImportError::Store)?;
     }
     let missing = missing_sources(store, options, &units)?;
-    let inputs = reference_digest(&options.workspace, &ontology)?;
+    let inputs = fingerprint::reference_digest(&options.workspace, &ontology)?;
+    let single = single_valued(&options.workspace, &ontology)?;
     let prepare_time = started.elapsed();
-
     let shapes = if options.validate {
         let path = options.workspace.ontology_dir.join("shapes.ttl");
         Some(ttkg_validate::Shapes::load(&path).map_err(ImportError::Shapes)?)
     } else {
         None
     };
+    let context = Context {
+        ontology: &ontology,
+        refs: &refs,
+        single: &single,
+        inputs: &inputs,
+        store: Some(store),
+        force: options.force,
+    };
 
     // Files are prepared in parallel a few at a time and each batch is
-    // loaded before the next is read, so memory holds a handful of files'
-    // quads rather than the whole run's. Validation needs every source of
-    // the run at once (an agreement's event may come from another report),
-    // so it takes them in one batch.
+    // published before the next is read, so memory holds a handful of
+    // files' triples rather than the whole run's. Validation needs every
+    // source of the run at once (an agreement's event may come from another
+    // report), so it takes them in one batch.
     let batch = if shapes.is_some() {
         units.len().max(1)
     } else {
         rayon::current_num_threads().max(1)
     };
-    let mut violations = Vec::new();
     progress.start(Stage::Read, units.len() as u64);
     progress.start(Stage::Load, units.len() as u64);
-    let mut read_time = Duration::ZERO;
-    let mut load_time = Duration::ZERO;
-    let mut files = Vec::with_capacity(units.len());
-    let mut quarantine = Vec::new();
-    let mut resolutions = Vec::new();
-    let mut used = Vec::new();
+    let (mut read_time, mut load_time) = (Duration::ZERO, Duration::ZERO);
+    let mut outcome = Outcome::default();
     for chunk in units.chunks(batch) {
         let read_started = Instant::now();
         let prepared: Vec<Prepared> = chunk
             .par_iter()
             .map(|unit| {
-                let outcome = prepare_unit(unit, &ontology, &refs, &inputs, store, options.force);
+                let prepared = prepare::prepare_unit(unit, &context);
                 progress.advance(Stage::Read, &unit.relative);
-                outcome
+                prepared
             })
             .collect();
         read_time += read_started.elapsed();
         let load_started = Instant::now();
-        let mut prepared = prepared;
-        if options.dry_run {
-            for p in prepared {
-                progress.advance(Stage::Load, &p.report.file);
-                files.push(p.report);
-            }
-            continue;
-        }
-        if let Some(shapes) = &shapes {
-            violations.extend(hold_back_nonconforming(store, shapes, &mut prepared)?);
-        }
-        for p in prepared {
-            let mut report = p.report;
-            if report.status == FileStatus::Loaded {
-                match store.replace_graph(&p.graph, &p.triples) {
-                    Ok(stats) => {
-                        report.triples_added = stats.added;
-                        report.triples_removed = stats.removed;
-                        quarantine.extend(p.quarantine);
-                        resolutions.extend(p.resolutions);
-                        used.push((p.file_node, p.graph));
-                    }
-                    Err(e) => {
-                        report.status =
-                            FileStatus::Failed(format!("loading into the store failed: {e}"))
-                    }
+        match &shapes {
+            _ if options.dry_run => {
+                for mut p in prepared {
+                    let limit = max_quarantined(options, &p.unit.pipeline);
+                    publish::finalize(&mut p, Some(store.store()), &single, limit)
+                        .map_err(ImportError::Store)?;
+                    progress.advance(Stage::Load, &p.report.file);
+                    outcome.record(p);
                 }
-            } else if report.status == FileStatus::Unchanged {
-                used.push((p.file_node, p.graph));
             }
-            progress.advance(Stage::Load, &report.file);
-            files.push(report);
+            Some(shapes) => {
+                let gated = gate::finalize_and_validate(store, shapes, &single, options, prepared)?;
+                for (p, triples) in gated.sources {
+                    publish_one(store, p, triples, &mut outcome);
+                    progress.advance(Stage::Load, &outcome.files[outcome.files.len() - 1].file);
+                }
+                outcome.violations.extend(gated.violations);
+            }
+            None => {
+                for mut p in prepared {
+                    let limit = max_quarantined(options, &p.unit.pipeline);
+                    let triples = publish::finalize(&mut p, Some(store.store()), &single, limit)
+                        .map_err(ImportError::Store)?;
+                    progress.advance(Stage::Load, &p.report.file);
+                    publish_one(store, p, triples, &mut outcome);
+                }
+            }
         }
         load_time += load_started.elapsed();
     }
@@ -433,47 +379,28 @@ pub fn run_on(
                 }
             }
         }
-        files.push(report);
+        outcome.files.push(report);
     }
+    let timings = |total: Duration| Timings {
+        prepare: prepare_time,
+        read: read_time,
+        load: load_time,
+        total,
+    };
     if options.dry_run {
-        return Ok(ImportReport {
-            run: String::new(),
-            files,
-            quarantine,
-            quarantine_files: None,
-            violations: Vec::new(),
-            resolutions,
-            resolutions_file: None,
-            dry_run: true,
-            warnings: reference_warnings(&refs),
-            timings: Timings {
-                prepare: prepare_time,
-                read: read_time,
-                load: load_time,
-                total: started.elapsed(),
-            },
-        });
+        return Ok(outcome.into_dry_report(&refs, timings(started.elapsed())));
     }
-
     let stamp = started_at.format("%Y%m%dT%H%M%S%.3fZ").to_string();
-    let quarantine_files = if quarantine.is_empty() {
-        None
-    } else {
-        Some(quarantine::write(
-            &options.quarantine_dir,
-            &stamp,
-            &quarantine,
-        )?)
-    };
-    let resolutions_file = if resolutions.is_empty() {
-        None
-    } else {
-        Some(quarantine::write_resolutions(
-            &options.quarantine_dir,
-            &stamp,
-            &resolutions,
-        )?)
-    };
+    let dir = &options.quarantine_dir;
+    let quarantine_files = (!outcome.quarantine.is_empty())
+        .then(|| quarantine::write(dir, &stamp, &outcome.quarantine))
+        .transpose()?;
+    let resolutions_file = (!outcome.resolutions.is_empty())
+        .then(|| quarantine::write_resolutions(dir, &stamp, &outcome.resolutions))
+        .transpose()?;
+    let skipped_file = (!outcome.skipped.is_empty())
+        .then(|| quarantine::write_skipped(dir, &stamp, &outcome.skipped))
+        .transpose()?;
     let run_iri = NamedNode::new_unchecked(format!("{}run/{stamp}", ttkg_vocab::ID));
     store
         .record_run(&RunRecord {
@@ -481,78 +408,114 @@ pub fn run_on(
             started: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             ended: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-            used,
-            outcome: outcome(&files).to_owned(),
-            totals: totals(&files),
-            changes: files.iter().filter_map(change_of).collect(),
+            used: outcome.used,
+            outcome: report::outcome(&outcome.files).to_owned(),
+            totals: report::totals(&outcome.files),
+            changes: outcome.files.iter().filter_map(report::change_of).collect(),
         })
         .map_err(ImportError::Store)?;
     store.flush().map_err(ImportError::Store)?;
     Ok(ImportReport {
         run: run_iri.as_str().to_owned(),
-        files,
-        quarantine,
+        files: outcome.files,
+        quarantine: outcome.quarantine,
         quarantine_files,
-        violations,
-        resolutions,
+        violations: outcome.violations,
+        resolutions: outcome.resolutions,
         resolutions_file,
+        skipped: outcome.skipped,
+        skipped_file,
         dry_run: false,
         warnings: reference_warnings(&refs),
-        timings: Timings {
-            prepare: prepare_time,
-            read: read_time,
-            load: load_time,
-            total: started.elapsed(),
-        },
+        timings: timings(started.elapsed()),
     })
 }
 
-/// How a run ended, in the words the runs graph records.
-pub fn outcome(files: &[FileReport]) -> &'static str {
-    if files
-        .iter()
-        .any(|f| matches!(f.status, FileStatus::Failed(_)))
-    {
-        "some sources failed"
-    } else if files.iter().any(|f| f.rows_quarantined > 0) {
-        "succeeded with quarantined rows"
-    } else {
-        "succeeded"
+/// Replaces the source's graph with `triples` (when it loads) and records it.
+fn publish_one(
+    store: &KnowledgeStore,
+    mut p: Prepared,
+    triples: Option<Vec<Triple>>,
+    outcome: &mut Outcome,
+) {
+    if let Some(triples) = triples {
+        match store.replace_graph(&p.unit.graph, &triples) {
+            Ok(stats) => {
+                p.report.triples_added = stats.added;
+                p.report.triples_removed = stats.removed;
+            }
+            Err(e) => {
+                p.report.rows_loaded = 0;
+                p.report.status = FileStatus::Failed(format!(
+                    "loading into the store failed: {e}; its previous version stays"
+                ))
+            }
+        }
     }
+    outcome.record(p);
 }
 
-fn totals(files: &[FileReport]) -> Vec<(&'static str, usize)> {
-    let count = |change: &str| files.iter().filter(|r| r.change() == change).count();
-    let sum = |f: fn(&FileReport) -> usize| files.iter().map(f).sum();
-    vec![
-        (ttkg::FILES_IMPORTED, count("loaded")),
-        (ttkg::FILES_REPLACED, count("replaced")),
-        (ttkg::FILES_SKIPPED, count("unchanged")),
-        (ttkg::FILES_RETRACTED, count("retracted")),
-        (ttkg::FILES_FAILED, count("failed")),
-        (ttkg::ROWS_LOADED, sum(|r| r.rows_loaded)),
-        (ttkg::ROWS_QUARANTINED, sum(|r| r.rows_quarantined)),
-        (ttkg::TRIPLES_ADDED, sum(|r| r.triples_added)),
-        (ttkg::TRIPLES_REMOVED, sum(|r| r.triples_removed)),
-    ]
+/// The share of quarantined rows past which a file of `pipeline` fails.
+fn max_quarantined(options: &ImportOptions, pipeline: &Pipeline) -> f64 {
+    options
+        .max_quarantined
+        .unwrap_or_else(|| pipeline.spec.max_quarantined())
 }
 
-fn change_of(report: &FileReport) -> Option<ttkg_graph::FileChange> {
-    let message = match &report.status {
-        FileStatus::Unchanged => return None,
-        FileStatus::Failed(m) => Some(m.clone()),
-        _ => None,
-    };
-    Some(ttkg_graph::FileChange {
-        pipeline: report.pipeline.clone(),
-        file: report.file.clone(),
-        kind: report.change(),
-        rows_loaded: report.rows_loaded,
-        rows_quarantined: report.rows_quarantined,
-        triples_added: report.triples_added,
-        triples_removed: report.triples_removed,
-        message,
+/// The single-valued properties of `ontology/shapes.ttl` and the ontology.
+fn single_valued(workspace: &Workspace, ontology: &Ontology) -> Result<SingleValued, ImportError> {
+    let shapes = workspace.ontology_dir.join("shapes.ttl");
+    SingleValued::load(&shapes, ontology).map_err(|e| ImportError::Reference {
+        path: shapes.display().to_string(),
+        message: e.to_string(),
     })
+}
+
+/// What `ttkg check FILE…` reports: each (pipeline, file) pair the files
+/// select, read and checked as an import would (missing columns,
+/// quarantined rows, duplicates, conflicts within the file, whether it would
+/// load), without a store.
+pub fn check_files(
+    workspace: &Workspace,
+    files: &[PathBuf],
+    max_quarantined_override: Option<f64>,
+) -> Result<ImportReport, ImportError> {
+    let started = Instant::now();
+    let (ontology, refs, pipelines) = prepare(workspace)?;
+    let units = sources::select(
+        &pipelines,
+        &workspace.data_dir,
+        &Selection::Files(files.to_vec()),
+    )?;
+    let inputs = fingerprint::reference_digest(workspace, &ontology)?;
+    let single = single_valued(workspace, &ontology)?;
+    let context = Context {
+        ontology: &ontology,
+        refs: &refs,
+        single: &single,
+        inputs: &inputs,
+        store: None,
+        force: true,
+    };
+    let mut outcome = Outcome::default();
+    let prepared: Vec<Prepared> = units
+        .par_iter()
+        .map(|unit| prepare::prepare_unit(unit, &context))
+        .collect();
+    for mut p in prepared {
+        let limit =
+            max_quarantined_override.unwrap_or_else(|| p.unit.pipeline.spec.max_quarantined());
+        publish::finalize::<ttkg_graph::oxigraph::store::Store>(&mut p, None, &single, limit)
+            .map_err(ImportError::Store)?;
+        outcome.record(p);
+    }
+    Ok(outcome.into_dry_report(
+        &refs,
+        Timings {
+            total: started.elapsed(),
+            ..Timings::default()
+        },
+    ))
 }
 
 /// The sources in the store whose file is gone from what the run covers:
@@ -580,315 +543,6 @@ fn missing_sources(
                     .any(|u| &u.pipeline.name == pipeline && &u.relative == file)
         })
         .collect())
-}
-
-/// Checks the run's sources against the shapes, on a preview of the store
-/// with all of them in place, and marks those that do not conform as failed
-/// so they are not loaded. Returns their violations.
-fn hold_back_nonconforming(
-    store: &KnowledgeStore,
-    shapes: &ttkg_validate::Shapes,
-    prepared: &mut [Prepared],
-) -> Result<Vec<(String, ttkg_validate::Violation)>, ImportError> {
-    let loading: Vec<usize> = (0..prepared.len())
-        .filter(|i| prepared[*i].report.status == FileStatus::Loaded)
-        .collect();
-    let graphs: Vec<(&NamedNode, &[Triple])> = loading
-        .iter()
-        .map(|i| (&prepared[*i].graph, prepared[*i].triples.as_slice()))
-        .collect();
-    let scope: Vec<NamedNode> = loading.iter().map(|i| prepared[*i].graph.clone()).collect();
-    // One pass over all of them, then each violation is held against every
-    // source that states something about its node.
-    let (violations, stating) = store
-        .preview(&graphs, |view| {
-            let violations = ttkg_validate::validate(view, shapes, &scope)?;
-            let stating = ttkg_validate::graphs_stating(view, &violations, &scope)?;
-            Ok((violations, stating))
-        })
-        .map_err(|e| match e {
-            ttkg_validate::ValidateError::Graph(g) => ImportError::Store(g),
-            other => ImportError::Shapes(other),
-        })?;
-    let mut held_back = Vec::new();
-    for i in loading {
-        let graph = &prepared[i].graph;
-        let own: Vec<&ttkg_validate::Violation> = stating
-            .iter()
-            .filter(|(_, g)| g == graph)
-            .map(|(v, _)| &violations[*v])
-            .collect();
-        let Some(first) = own.first() else {
-            continue;
-        };
-        let report = &mut prepared[i].report;
-        report.status = FileStatus::Failed(format!(
-            "does not conform to ontology/shapes.ttl ({} violation{}, first: {} {}: {}); not loaded, its previous data stays",
-            own.len(),
-            if own.len() == 1 { "" } else { "s" },
-            first.shape,
-            first.focus,
-            first.message
-        ));
-        held_back.extend(own.into_iter().map(|v| (report.file.clone(), v.clone())));
-    }
-    Ok(held_back)
-}
-
-struct Prepared {
-    report: FileReport,
-    graph: NamedNode,
-    file_node: NamedNode,
-    triples: Vec<Triple>,
-    quarantine: Vec<QuarantineRecord>,
-    resolutions: Vec<NameResolution>,
-}
-
-impl Prepared {
-    /// `report` for `unit`, with nothing read yet.
-    fn nothing(unit: &WorkUnit, report: FileReport) -> Self {
-        Prepared {
-            report,
-            graph: unit.graph.clone(),
-            file_node: unit.file_node.clone(),
-            triples: Vec::new(),
-            quarantine: Vec::new(),
-            resolutions: Vec::new(),
-        }
-    }
-}
-
-fn read_options(pipeline: &Pipeline) -> ReadOptions {
-    let source = &pipeline.spec.source;
-    ReadOptions {
-        format: match source.format {
-            Format::Csv => SourceFormat::Csv,
-            Format::Xlsx => SourceFormat::Xlsx,
-            Format::Xls => SourceFormat::Xls,
-            Format::Ods => SourceFormat::Ods,
-        },
-        sheet: match &source.sheet {
-            None => SheetChoice::First,
-            Some(SheetSelector::Index(i)) => SheetChoice::Index(*i),
-            Some(SheetSelector::Name(n)) => SheetChoice::Pattern(n.clone()),
-        },
-        encoding: source.encoding.clone(),
-        delimiter: source.delimiter.map(|c| c as u8),
-        header_search_rows: source.header_search_rows,
-    }
-}
-
-fn expected_columns(pipeline: &Pipeline) -> Vec<ExpectedColumn> {
-    pipeline
-        .spec
-        .columns
-        .iter()
-        .map(|(k, c)| ExpectedColumn {
-            key: k.get_ref().clone(),
-            headers: c.headers.clone(),
-            required: c.required,
-        })
-        .collect()
-}
-
-/// The pipeline's version as recorded: its declared version and a digest of
-/// its file, so that editing a pipeline makes its files load again.
-/// What a file's facts depend on besides the file: its pipeline's text and
-/// `inputs` (the ontology, vocabularies and reference tables), so that a
-/// changed pipeline, exchange rate or country label re-imports the files.
-fn pipeline_version(pipeline: &Pipeline, inputs: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(pipeline.text.as_bytes());
-    hasher.update(inputs.as_bytes());
-    let digest = hex(&hasher.finalize());
-    format!("{}+{}", pipeline.version(), &digest[..12])
-}
-
-/// The SHA-256 of the ontology files and the reference tables, in order.
-fn reference_digest(workspace: &Workspace, ontology: &Ontology) -> Result<String, ImportError> {
-    let mut hasher = Sha256::new();
-    let mut files = ontology.files.clone();
-    files.push(workspace.rates_file());
-    files.push(workspace.organisation_aliases_file());
-    for path in files.iter().filter(|p| p.exists()) {
-        let bytes = std::fs::read(path).map_err(|e| ImportError::Reference {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        // Names, not paths: moving the workspace changes nothing.
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        hasher.update(name.as_bytes());
-        hasher.update(Sha256::digest(&bytes));
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn prepare_unit(
-    unit: &WorkUnit,
-    ontology: &Ontology,
-    refs: &References,
-    inputs: &str,
-    store: &KnowledgeStore,
-    force: bool,
-) -> Prepared {
-    let pipeline = &unit.pipeline;
-    let mut report = FileReport::new(
-        pipeline.name.clone(),
-        unit.relative.clone(),
-        &unit.graph,
-        FileStatus::Loaded,
-    );
-    let recorded = store.recorded_source(&unit.file_node).ok().flatten();
-    report.replaced = recorded.is_some();
-    let mut prepared = Prepared::nothing(unit, report.clone());
-    let failed = |mut report: FileReport, message: String| {
-        report.status = FileStatus::Failed(message);
-        Prepared::nothing(unit, report)
-    };
-    let bytes = match std::fs::read(&unit.path) {
-        Ok(b) => b,
-        Err(e) => {
-            return failed(
-                report,
-                format!("{}: cannot read the file: {e}", unit.relative),
-            )
-        }
-    };
-    let sha = hex(&Sha256::digest(&bytes));
-    let version = pipeline_version(pipeline, inputs);
-    if !force {
-        if let Some((old_sha, old_version)) = recorded {
-            if old_sha == sha && old_version == version {
-                prepared.report.status = FileStatus::Unchanged;
-                return prepared;
-            }
-        }
-    }
-    drop(bytes);
-    let tables = match ttkg_ingest::read(
-        &unit.path,
-        &read_options(pipeline),
-        &expected_columns(pipeline),
-    ) {
-        Ok(read) => {
-            report.notes = read.notes;
-            read.tables
-        }
-        Err(e) => {
-            let mut message = e.to_string();
-            if let ttkg_ingest::IngestError::MissingColumns { keys, .. } = &e {
-                let places: Vec<String> = keys
-                    .iter()
-                    .map(|k| format!("`{k}` at {}", pipeline.column_place(k)))
-                    .collect();
-                message.push_str(&format!(" (the pipeline declares {})", places.join(", ")));
-            }
-            return failed(report, message);
-        }
-    };
-    report.sheets = tables.len();
-    let mut triples = Vec::new();
-    let mut quarantine = Vec::new();
-    let mut resolutions = Vec::new();
-    for table in tables {
-        report.encoding = table.encoding.map(str::to_owned);
-        let normalised = match ttkg_normalise::normalise(table.frame.clone(), &pipeline.spec, refs)
-        {
-            Ok(n) => n,
-            Err(e) => return failed(report, format!("{}: {e}", table.location())),
-        };
-        report.rows_read += normalised.rows_read;
-        report.blank_rows += normalised.blank_rows;
-        report.rows_skipped += normalised.skipped.len();
-        report.rows_quarantined += normalised.quarantined_rows().len();
-        report.rows_loaded += normalised.frame.height();
-        for r in &normalised.resolutions {
-            resolutions.push(NameResolution {
-                pipeline: pipeline.name.clone(),
-                file: unit.relative.clone(),
-                sheet: table.sheet.clone(),
-                row: r.row,
-                column: table.column_name(&r.column),
-                written: r.written.clone(),
-                resolved: r.resolved.clone(),
-                rule: r.rule.clone(),
-            });
-        }
-        for problem in &normalised.problems {
-            quarantine.push(QuarantineRecord {
-                pipeline: pipeline.name.clone(),
-                file: unit.relative.clone(),
-                sheet: table.sheet.clone(),
-                row: problem.row,
-                column: table.column_name(&problem.column),
-                value: problem.value.clone(),
-                rule: problem.rule.clone(),
-                reason: problem.reason.clone(),
-            });
-        }
-        let source = SourceRef {
-            file_node: unit.file_node.clone(),
-            sheet: table.sheet.clone(),
-        };
-        if let Err(e) =
-            ttkg_graph::map_rows(pipeline, &normalised.frame, ontology, &source, &mut triples)
-        {
-            return failed(report, format!("{}: {e}", table.location()));
-        }
-    }
-    triples.extend(file_facts(unit, &sha, &version, &report));
-    prepared.report = report;
-    prepared.triples = triples;
-    prepared.quarantine = quarantine;
-    prepared.resolutions = resolutions;
-    prepared
-}
-
-/// The source file's provenance, stored in its own graph so it is replaced with it.
-fn file_facts(unit: &WorkUnit, sha: &str, version: &str, report: &FileReport) -> Vec<Triple> {
-    let s = NamedOrBlankNode::NamedNode(unit.file_node.clone());
-    let p = |iri: &str| NamedNode::new_unchecked(iri);
-    let t = |iri: String| p(&iri);
-    let string = |v: &str| Term::Literal(Literal::new_simple_literal(v));
-    let integer = |v: usize| {
-        Term::Literal(Literal::new_typed_literal(
-            v.to_string(),
-            p(public::XSD_INTEGER),
-        ))
-    };
-    let size = std::fs::metadata(&unit.path)
-        .map(|m| m.len() as usize)
-        .unwrap_or(0);
-    [
-        (
-            p(public::RDF_TYPE),
-            Term::from(t(ttkg::iri(ttkg::SOURCE_FILE))),
-        ),
-        // Stated as well as implied by the subclass axiom, so that plain
-        // PROV-O queries (`?f a prov:Entity`) find the files.
-        (p(public::RDF_TYPE), Term::from(p(public::PROV_ENTITY))),
-        (t(ttkg::iri(ttkg::FILE_PATH)), string(&unit.relative)),
-        (t(ttkg::iri(ttkg::BYTE_SIZE)), integer(size)),
-        (t(ttkg::iri(ttkg::SHA256)), string(sha)),
-        (t(ttkg::iri(ttkg::PIPELINE)), string(&unit.pipeline.name)),
-        (t(ttkg::iri(ttkg::PIPELINE_VERSION)), string(version)),
-        (
-            t(ttkg::iri(ttkg::PRODUCED_GRAPH)),
-            Term::from(unit.graph.clone()),
-        ),
-        (t(ttkg::iri(ttkg::ROWS_READ)), integer(report.rows_read)),
-        (
-            t(ttkg::iri(ttkg::ROWS_QUARANTINED)),
-            integer(report.rows_quarantined),
-        ),
-    ]
-    .into_iter()
-    .map(|(predicate, object)| Triple::new(s.clone(), predicate, object))
-    .collect()
 }
 
 /// The default store folder of a workspace, unless `--store` or `TTKG_STORE` say otherwise.

@@ -113,3 +113,39 @@ pub(crate) fn write(
         .map_err(|e| failed(&xlsx_path, e.to_string()))?;
     Ok((csv_path, xlsx_path))
 }
+
+/// A row left out on purpose: blank, a totals row or another skip rule, or
+/// a duplicate of an earlier row (whose facts are loaded once).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SkippedRow {
+    pub pipeline: String,
+    pub file: String,
+    pub sheet: Option<String>,
+    pub row: u32,
+    /// blank, skip, duplicate.
+    pub rule: String,
+    pub reason: String,
+    /// For a duplicate: the row it repeats.
+    pub same_as: Option<u32>,
+}
+
+/// Writes `skipped-STAMP.csv` into `dir`: every row left out on purpose, so
+/// that each row of every file is accounted for.
+pub(crate) fn write_skipped(
+    dir: &Path,
+    stamp: &str,
+    records: &[SkippedRow],
+) -> Result<PathBuf, ImportError> {
+    let text = |f: fn(&SkippedRow) -> &str| -> Vec<&str> { records.iter().map(f).collect() };
+    let table = df!(
+        "file" => text(|r| &r.file),
+        "sheet" => records.iter().map(|r| r.sheet.as_deref()).collect::<Vec<_>>(),
+        "row" => records.iter().map(|r| r.row).collect::<Vec<u32>>(),
+        "rule" => text(|r| &r.rule),
+        "reason" => text(|r| &r.reason),
+        "same as row" => records.iter().map(|r| r.same_as).collect::<Vec<Option<u32>>>(),
+        "pipeline" => text(|r| &r.pipeline),
+    )
+    .map_err(|e| failed(dir, e.to_string()))?;
+    csv_for_excel(dir, &format!("skipped-{stamp}.csv"), &table)
+}

@@ -13,7 +13,7 @@ use polars::prelude::*;
 
 use crate::error::IngestError;
 use crate::header::{self, ExpectedColumn};
-use crate::{ReadOptions, Table, ROW_COLUMN};
+use crate::{ReadOptions, RejectedRow, Table, ROW_COLUMN};
 
 pub(crate) fn read(
     path: &Path,
@@ -44,6 +44,13 @@ pub(crate) fn read(
             offset,
         });
     }
+    // One line ending, so that line numbers and records agree with what an
+    // editor shows (Excel on Windows writes CR LF, old Mac exports CR).
+    let text = if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text
+    };
     if text.trim().is_empty() {
         return Err(IngestError::Empty {
             path: path.to_owned(),
@@ -51,27 +58,32 @@ pub(crate) fn read(
     }
     let location = path.display().to_string();
     let (delimiter, found) = find_header(&location, &text, options, expected)?;
-    let header_index = found.row as usize - 1;
-
+    let body = Body::split(&text, delimiter, found.row);
+    let height = body.rows.len();
     let frame = CsvReadOptions::default()
         .with_has_header(true)
-        .with_skip_rows(header_index)
         .with_infer_schema_length(Some(0))
         .with_raise_if_empty(false)
         .map_parse_options(|o| o.with_separator(delimiter))
-        .into_reader_with_file_handle(Cursor::new(text.into_bytes()))
+        .into_reader_with_file_handle(Cursor::new(body.text.into_bytes()))
         .finish()
         .map_err(|e| IngestError::Csv {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
-    let height = frame.height();
-    let first_data_row = found.row + 1;
+    if frame.height() != height {
+        // The records were split once here and once by polars; if the two
+        // disagree, no row number can be trusted, so nothing is loaded.
+        return Err(IngestError::Csv {
+            path: path.to_owned(),
+            message: format!(
+                "{height} records were found but {} could be read; check the file's quoting",
+                frame.height()
+            ),
+        });
+    }
     let mut columns = Vec::with_capacity(expected.len() + 1);
-    columns.push(Column::new(
-        ROW_COLUMN.into(),
-        (first_data_row..first_data_row + height as u32).collect::<Vec<u32>>(),
-    ));
+    columns.push(Column::new(ROW_COLUMN.into(), body.rows));
     let source_columns = frame.columns();
     for (column, index) in expected.iter().zip(&found.indexes) {
         let values = match index.and_then(|i| source_columns.get(i)) {
@@ -94,6 +106,7 @@ pub(crate) fn read(
         file: path.to_owned(),
         sheet: None,
         header_row: found.row as usize,
+        missing: found.missing(expected),
         headers: expected
             .iter()
             .zip(found.texts)
@@ -101,7 +114,208 @@ pub(crate) fn read(
             .collect(),
         frame,
         encoding: Some(encoding.name()),
+        rejected: body.rejected,
     })
+}
+
+/// The data records below the header line, split as RFC 4180 reads them:
+/// a field that starts with a double quote may hold separators, line breaks
+/// and doubled quotes. Records with another number of fields than the
+/// header, or with broken quoting, are rejected one by one, with their line,
+/// so that one sender's unquoted comma costs one row and not the file.
+struct Body {
+    /// The header line and the good records, one per line, for polars.
+    text: String,
+    /// The line each good record starts on, in order.
+    rows: Vec<u32>,
+    rejected: Vec<RejectedRow>,
+}
+
+/// One record of a CSV text.
+#[derive(Debug, PartialEq)]
+struct Record<'a> {
+    /// 1-based line the record starts on.
+    line: u32,
+    /// Lines it spans (more than one when a quoted value holds a line break).
+    lines: u32,
+    text: &'a str,
+    fields: usize,
+    /// Quoting the record breaks, in words.
+    broken: Option<String>,
+}
+
+impl Body {
+    fn split(text: &str, delimiter: u8, header_line: u32) -> Body {
+        let records = records(text, delimiter);
+        let header = records
+            .iter()
+            .position(|r| r.line >= header_line)
+            .unwrap_or(records.len());
+        let Some(head) = records.get(header) else {
+            return Body {
+                text: String::new(),
+                rows: Vec::new(),
+                rejected: Vec::new(),
+            };
+        };
+        let expected = head.fields;
+        let mut body = Body {
+            text: format!("{}\n", head.text),
+            rows: Vec::new(),
+            rejected: Vec::new(),
+        };
+        let blank = String::from(delimiter as char).repeat(expected.saturating_sub(1));
+        for record in &records[header + 1..] {
+            let trailing_empty = record.fields > expected
+                && record
+                    .text
+                    .as_bytes()
+                    .ends_with(&vec![delimiter; record.fields - expected]);
+            let reason = if let Some(broken) = &record.broken {
+                Some(broken.clone())
+            } else if record.text.trim().is_empty() {
+                // An empty line: a blank row, counted as such.
+                body.text.push_str(&blank);
+                body.text.push('\n');
+                body.rows.push(record.line);
+                continue;
+            } else if record.fields == expected || trailing_empty {
+                None
+            } else {
+                Some(ragged_reason(record, expected, delimiter))
+            };
+            match reason {
+                Some(reason) => body.rejected.push(RejectedRow {
+                    row: record.line,
+                    reason,
+                    text: record.text.chars().take(200).collect(),
+                }),
+                None => {
+                    let kept = if trailing_empty {
+                        &record.text[..record.text.len() - (record.fields - expected)]
+                    } else {
+                        record.text
+                    };
+                    body.text.push_str(kept);
+                    body.text.push('\n');
+                    body.rows.push(record.line);
+                }
+            }
+        }
+        body
+    }
+}
+
+fn ragged_reason(record: &Record<'_>, expected: usize, delimiter: u8) -> String {
+    let separator = match delimiter {
+        b',' => "comma".to_owned(),
+        b';' => "semicolon".to_owned(),
+        b'\t' => "tab".to_owned(),
+        other => format!("'{}'", other as char),
+    };
+    let place = if record.lines > 1 {
+        format!("lines {}-{}", record.line, record.line + record.lines - 1)
+    } else {
+        format!("line {}", record.line)
+    };
+    let hint = if record.fields > expected {
+        format!("a value with an unquoted {separator}? Put that value in double quotes, or remove the {separator}")
+    } else {
+        format!("a missing {separator}, or a value broken over two lines without quotes?")
+    };
+    format!(
+        "{place} has {} fields, the header {expected}: {hint} The row was not loaded.",
+        record.fields
+    )
+}
+
+/// Splits `text` into records, honouring double quotes at the start of a
+/// field the way polars' CSV reader does.
+fn records(text: &str, delimiter: u8) -> Vec<Record<'_>> {
+    let bytes = text.as_bytes();
+    let mut records = Vec::new();
+    let mut line = 1u32;
+    let mut start = 0;
+    let mut start_line = 1u32;
+    let mut fields = 1;
+    let mut broken: Option<String> = None;
+    let mut i = 0;
+    let mut field_start = true;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if field_start && b == b'"' {
+            // A quoted field: up to the quote that is not doubled.
+            let opened = line;
+            i += 1;
+            loop {
+                match bytes.get(i) {
+                    None => {
+                        broken.get_or_insert(format!(
+                            "a quoted value starting on line {opened} never ends (a double quote is missing); everything after it was not loaded"
+                        ));
+                        break;
+                    }
+                    Some(b'"') if bytes.get(i + 1) == Some(&b'"') => i += 2,
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(b'\n') => {
+                        line += 1;
+                        i += 1;
+                    }
+                    Some(_) => i += 1,
+                }
+            }
+            field_start = false;
+            if let Some(&next) = bytes.get(i) {
+                if next != delimiter && next != b'\n' {
+                    broken.get_or_insert(format!(
+                        "line {line} has text after the closing double quote of a value; quote the whole value (doubling the quotes inside it) and send it again"
+                    ));
+                }
+            }
+            continue;
+        }
+        match b {
+            b'\n' => {
+                records.push(Record {
+                    line: start_line,
+                    lines: line - start_line + 1,
+                    text: &text[start..i],
+                    fields,
+                    broken: broken.take(),
+                });
+                line += 1;
+                start = i + 1;
+                start_line = line;
+                fields = 1;
+                field_start = true;
+            }
+            b if b == delimiter => {
+                fields += 1;
+                field_start = true;
+            }
+            b'"' => {
+                broken.get_or_insert(format!(
+                    "line {line} has a double quote inside a value that does not start with one (such as 5\" screen); quote the whole value, doubling the quote inside it, or remove it"
+                ));
+                field_start = false;
+            }
+            _ => field_start = false,
+        }
+        i += 1;
+    }
+    if start < bytes.len() {
+        records.push(Record {
+            line: start_line,
+            lines: line - start_line + 1,
+            text: &text[start..],
+            fields,
+            broken,
+        });
+    }
+    records
 }
 
 /// The delimiters tried when the pipeline declares none, most common first.
@@ -237,6 +451,62 @@ mod tests {
         assert_eq!(
             split_line("a,\"b,c\",,d", ','),
             vec![Some("a"), Some("b,c"), None, Some("d")]
+        );
+    }
+
+    fn shape(text: &str) -> Vec<(u32, u32, usize, bool)> {
+        records(text, b',')
+            .iter()
+            .map(|r| (r.line, r.lines, r.fields, r.broken.is_some()))
+            .collect()
+    }
+
+    #[test]
+    fn records_follow_quotes_and_lines() {
+        assert_eq!(
+            shape("a,b,c\n1,\"x, y\",3\n2,\"two\nlines\",4\n3,\"say \"\"hi\"\"\",5"),
+            vec![
+                (1, 1, 3, false),
+                (2, 1, 3, false),
+                (3, 2, 3, false),
+                (5, 1, 3, false)
+            ]
+        );
+        // A stray quote, text after a closing quote, and a quote never closed.
+        assert_eq!(
+            shape("a,b\n5\" screen,1\n\"x\"y,2\n\"open,3\n4,5"),
+            vec![
+                (1, 1, 2, false),
+                (2, 1, 2, true),
+                (3, 1, 2, true),
+                (4, 2, 1, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn ragged_records_are_rejected_with_their_line() {
+        let body = Body::split("t\nh1,h2,h3\n1,2,3\n4,5,6,7\n8,9\n\n10,11,12,,\n", b',', 2);
+        assert_eq!(body.rows, vec![3, 6, 7]);
+        assert_eq!(body.text, "h1,h2,h3\n1,2,3\n,,\n10,11,12\n");
+        let reasons: Vec<(u32, &str)> = body
+            .rejected
+            .iter()
+            .map(|r| (r.row, r.reason.as_str()))
+            .collect();
+        assert_eq!(reasons[0].0, 4);
+        assert!(
+            reasons[0]
+                .1
+                .starts_with("line 4 has 4 fields, the header 3: a value with an unquoted comma?"),
+            "{}",
+            reasons[0].1
+        );
+        assert_eq!(reasons[1].0, 5);
+        assert!(
+            reasons[1].1.contains("has 2 fields, the header 3"),
+            "{}",
+            reasons[1].1
         );
     }
 

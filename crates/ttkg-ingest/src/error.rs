@@ -54,6 +54,15 @@ pub enum IngestError {
         /// The pipeline's keys of the missing columns.
         keys: Vec<String>,
     },
+    #[error("{location}: the header (row {row}) names '{parent}' for column `{key}`, but '{parent}' spans {} columns: write {} in the pipeline's `headers` (the row below it is a second header row, not data)", children.len(), children.iter().map(|c| format!("'{parent}/{c}'")).collect::<Vec<_>>().join(" or "))]
+    MergedParent {
+        location: String,
+        row: u32,
+        /// The pipeline's key of the column that named the parent.
+        key: String,
+        parent: String,
+        children: Vec<String>,
+    },
     #[error("{location}: internal error while building the table: {message}")]
     Internal { location: String, message: String },
 }

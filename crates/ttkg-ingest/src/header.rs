@@ -11,6 +11,7 @@
 //! its own name.
 
 use crate::error::IngestError;
+use crate::MissingColumn;
 
 /// A column the pipeline expects, with the header texts that name it.
 #[derive(Debug, Clone)]
@@ -28,6 +29,107 @@ pub(crate) struct FoundHeader {
     pub indexes: Vec<Option<usize>>,
     /// For each expected column, the header text as written.
     pub texts: Vec<Option<String>>,
+    /// Every cell of the header row (`parent/child` under merged parents).
+    pub cells: Vec<Option<String>>,
+}
+
+impl FoundHeader {
+    /// The expected columns this header lacks, each with the unclaimed
+    /// header that looks most like it.
+    pub fn missing(&self, expected: &[ExpectedColumn]) -> Vec<MissingColumn> {
+        let claimed: Vec<usize> = self.indexes.iter().flatten().copied().collect();
+        let unclaimed: Vec<&str> = self
+            .cells
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !claimed.contains(i))
+            .filter_map(|(_, c)| c.as_deref())
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        let found: Vec<String> = self
+            .cells
+            .iter()
+            .flatten()
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .collect();
+        expected
+            .iter()
+            .zip(&self.indexes)
+            .filter(|(_, i)| i.is_none())
+            .map(|(column, _)| MissingColumn {
+                key: column.key.clone(),
+                wanted: column.headers.clone(),
+                closest: closest(&column.headers, &unclaimed).map(str::to_owned),
+                found: found.clone(),
+            })
+            .collect()
+    }
+}
+
+/// The header among `candidates` most like one of `wanted`, if any is close:
+/// one contains the other (`Ngày ký` / `Ngày ký hợp đồng`), or they differ
+/// in a few characters (`(VND)` / `(VNĐ)`).
+fn closest<'a>(wanted: &[String], candidates: &[&'a str]) -> Option<&'a str> {
+    let score = |w: &str, c: &str| {
+        let (w, c) = (header_key(w), header_key(c));
+        if w.is_empty() || c.is_empty() {
+            0.0
+        } else if w.contains(&c) || c.contains(&w) {
+            0.9
+        } else {
+            strsim::normalized_levenshtein(&w, &c)
+        }
+    };
+    candidates
+        .iter()
+        .map(|c| {
+            let best = wanted.iter().map(|w| score(w, c)).fold(0.0, f64::max);
+            (best, *c)
+        })
+        .filter(|(s, _)| *s >= 0.6)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// With the header taken from `cells` alone, a matched header that is the
+/// parent of a merged two-row group (协议金额 over 金额 | 币种): its
+/// neighbours in the header row are empty while the row below names a
+/// sub-column under each. Naming the parent alone would read the second
+/// header row as data and leave the column ambiguous.
+fn merged_parent(
+    cells: &[Option<&str>],
+    below: &[Option<&str>],
+    indexes: &[Option<usize>],
+    expected: &[ExpectedColumn],
+) -> Option<(String, String, Vec<String>)> {
+    let is_label = |c: Option<&str>| {
+        c.map(str::trim).is_some_and(|t| {
+            !t.is_empty()
+                && !t
+                    .chars()
+                    .all(|ch| ch.is_ascii_digit() || ".,-/ ".contains(ch))
+        })
+    };
+    for (column, index) in expected.iter().zip(indexes) {
+        let Some(i) = *index else { continue };
+        if !is_label(below.get(i).copied().flatten()) {
+            continue;
+        }
+        let mut children = vec![below[i].unwrap_or_default().trim().to_owned()];
+        let mut j = i + 1;
+        while cells.get(j).copied().flatten().is_none() && is_label(below.get(j).copied().flatten())
+        {
+            children.push(below[j].unwrap_or_default().trim().to_owned());
+            j += 1;
+        }
+        if children.len() > 1 {
+            let parent = cells[i].unwrap_or_default().trim().to_owned();
+            return Some((column.key.clone(), parent, children));
+        }
+    }
+    None
 }
 
 /// The comparison key of a header text: Unicode composed (NFC), full-width
@@ -136,15 +238,34 @@ pub(crate) fn find(
             .iter()
             .filter(|c| c.4 && c.3 > 0)
             .max_by(|a, b| a.3.cmp(&b.3).then(b.0.cmp(&a.0)));
-        if let Some((row, cells, indexes, _, _)) = chosen {
+        if let Some((chosen_row, chosen_cells, indexes, _, _)) = chosen {
+            if let Some((_, below)) = rows
+                .get(i + 1)
+                .filter(|(n, _)| two_row_headers && *n == row + 1)
+            {
+                if *chosen_row == *row {
+                    if let Some((key, parent, children)) =
+                        merged_parent(cells, below, indexes, expected)
+                    {
+                        return Err(IngestError::MergedParent {
+                            location: location.to_owned(),
+                            row: *row,
+                            key,
+                            parent,
+                            children,
+                        });
+                    }
+                }
+            }
             let texts = indexes
                 .iter()
-                .map(|i| i.and_then(|i| cells[i].clone()))
+                .map(|i| i.and_then(|i| chosen_cells[i].clone()))
                 .collect();
             return Ok(FoundHeader {
-                row: *row,
+                row: *chosen_row,
                 indexes: indexes.clone(),
                 texts,
+                cells: chosen_cells.clone(),
             });
         }
         let (matched, indexes) = (scored[0].3, scored[0].2.clone());
@@ -247,6 +368,81 @@ mod tests {
         assert!(err.contains("row 1"), "{err}");
         assert!(err.contains("amount (one of: 协议金额（万元）)"), "{err}");
         assert!(err.contains("'项目名称'"), "{err}");
+    }
+
+    #[test]
+    fn a_merged_parent_named_alone_is_an_error_naming_its_children() {
+        let rows = vec![
+            (
+                1,
+                vec![Some("协议编号"), Some("协议金额"), None, Some("签约日期")],
+            ),
+            (2, vec![None, Some("金额"), Some("币种"), None]),
+            (
+                3,
+                vec![Some("A-1"), Some("500"), Some("USD"), Some("2016-06-16")],
+            ),
+        ];
+        let expected = [
+            col("number", &["协议编号"], true),
+            col("amount", &["协议金额"], true),
+            col("currency", &["币种"], false),
+        ];
+        let err = find("f.xlsx", &rows, &expected, true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("'协议金额' spans 2 columns: write '协议金额/金额' or '协议金额/币种'"),
+            "{err}"
+        );
+        // A data row under a one-row header is not a sub-header.
+        let flat = vec![
+            (1, vec![Some("协议编号"), Some("协议金额"), None]),
+            (2, vec![Some("A-1"), Some("500"), Some("12.5")]),
+        ];
+        assert_eq!(find("f.xlsx", &flat, &expected[..2], true).unwrap().row, 1);
+    }
+
+    #[test]
+    fn missing_columns_name_the_closest_header() {
+        let rows = vec![(
+            1,
+            vec![
+                Some("Số hợp đồng"),
+                Some("Giá trị hợp đồng (VNĐ)"),
+                Some("Ngày ký hợp đồng"),
+                Some("Ghi chú"),
+            ],
+        )];
+        let expected = [
+            col("number", &["Số hợp đồng"], true),
+            col("amount", &["Giá trị hợp đồng (VND)"], false),
+            col("signed", &["Ngày ký"], false),
+            col("event", &["Sự kiện ký kết"], false),
+        ];
+        let found = find("f.csv", &rows, &expected, false).unwrap();
+        let missing = found.missing(&expected);
+        let closest: Vec<(&str, Option<&str>)> = missing
+            .iter()
+            .map(|m| (m.key.as_str(), m.closest.as_deref()))
+            .collect();
+        assert_eq!(
+            closest,
+            vec![
+                ("amount", Some("Giá trị hợp đồng (VNĐ)")),
+                ("signed", Some("Ngày ký hợp đồng")),
+                ("event", None)
+            ]
+        );
+        assert_eq!(
+            missing[0].describe(),
+            "'Giá trị hợp đồng (VND)' not found; closest header: 'Giá trị hợp đồng (VNĐ)'"
+        );
+        assert!(
+            missing[2].describe().contains("'Ghi chú'"),
+            "{}",
+            missing[2].describe()
+        );
     }
 
     #[test]

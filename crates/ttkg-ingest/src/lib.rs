@@ -73,6 +73,54 @@ pub struct Table {
     pub frame: DataFrame,
     /// The encoding a CSV file was decoded from (`UTF-8`, `GB18030`, …).
     pub encoding: Option<&'static str>,
+    /// Declared columns whose header the file does not have.
+    pub missing: Vec<MissingColumn>,
+    /// Rows that could not be split into the header's columns (CSV records
+    /// with too many or too few fields, broken quoting): not in `frame`.
+    pub rejected: Vec<RejectedRow>,
+}
+
+/// A declared column the file lacks, and the header that looks most like it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissingColumn {
+    /// The pipeline's key.
+    pub key: String,
+    /// The header texts the pipeline looks for.
+    pub wanted: Vec<String>,
+    /// The file's unclaimed header most like one of them, if any is close.
+    pub closest: Option<String>,
+    /// Every header of the file's header row, as written.
+    pub found: Vec<String>,
+}
+
+impl MissingColumn {
+    /// `'Giá trị hợp đồng (VND)' not found; closest header: 'Giá trị hợp đồng (VNĐ)'`.
+    pub fn describe(&self) -> String {
+        let wanted: Vec<String> = self.wanted.iter().map(|h| format!("'{h}'")).collect();
+        match &self.closest {
+            Some(c) => format!("{} not found; closest header: '{c}'", wanted.join(" / ")),
+            None => format!(
+                "{} not found; the headers are: {}",
+                wanted.join(" / "),
+                self.found
+                    .iter()
+                    .map(|h| format!("'{h}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+/// A row the reader could not split into the header's columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedRow {
+    /// The line (CSV) it starts on, as an editor numbers them.
+    pub row: u32,
+    /// What is wrong and what to do, in words.
+    pub reason: String,
+    /// The row's text, cut to 200 characters, for the quarantine file.
+    pub text: String,
 }
 
 impl Table {
@@ -172,6 +220,8 @@ pub(crate) fn table_from_rows(
         file: file.to_owned(),
         sheet: sheet.map(str::to_owned),
         header_row: found.row as usize,
+        missing: found.missing(expected),
+        rejected: Vec::new(),
         headers: expected
             .iter()
             .zip(found.texts)

@@ -74,11 +74,28 @@ const VALUE_MULTIPLIERS: &str = "万|亿";
 /// Units that follow counts (`12人`, `3项`) and say nothing the column does not.
 const COUNT_UNITS: &str = r"(人次|人|名|家|项|个|期|次|位|所|个月)$";
 
-/// Parses numbers written with thousands separators, currency marks,
-/// spaces, a trailing `%` (divided by 100), count units, or in Chinese
-/// numerals (三, 十二, 一百零五). Anything else (two decimal points,
-/// letters) gives null.
-pub fn parse_number(text: Expr, style: NumberStyle) -> Expr {
+/// The decimal type numbers are kept in: 38 digits, 12 of them after the
+/// point. Amounts, areas and counts are parsed and scaled in it, never
+/// through binary floating point, so 78.82 万元 is exactly 788200.
+pub const DECIMAL: DataType = DataType::Decimal(38, 12);
+
+/// Decimal places a reported number may have: it is scaled (万, %) within
+/// [`DECIMAL`]'s 12 without rounding.
+pub const MAX_DECIMAL_PLACES: usize = 10;
+
+/// Digits before the point a reported number may have (10^18 đồng is more
+/// than any agreement; the bound keeps conversions to yuan exact in [`DECIMAL`]).
+pub const MAX_INTEGER_DIGITS: usize = 18;
+
+/// A decimal literal, exactly as written.
+pub fn decimal(text: &str) -> Expr {
+    lit(text.to_owned()).cast(DECIMAL)
+}
+
+/// The number in `text` as plain decimal text (`-1500000.50`): separators,
+/// currency marks, 万/亿, count units and a trailing `%` removed; null when
+/// it is not written as a number in `style`.
+fn plain_number(text: Expr, style: NumberStyle) -> (Expr, Expr) {
     let bare = text
         .str()
         .replace_all(lit(r"\s"), lit(""), false)
@@ -104,12 +121,44 @@ pub fn parse_number(text: Expr, style: NumberStyle) -> Expr {
                 .replace_all(lit(","), lit("."), true),
         ),
     };
-    let digits = when(bare.clone().str().contains(lit(valid), false))
-        .then(plain.cast(DataType::Float64))
-        .otherwise(lit(NULL).cast(DataType::Float64));
+    let plain = when(bare.str().contains(lit(valid), false))
+        .then(plain)
+        .otherwise(null_str());
+    (plain, percent)
+}
+
+/// Whether `text` is written as a number in `style` but with more decimal
+/// places ([`MAX_DECIMAL_PLACES`]) or digits ([`MAX_INTEGER_DIGITS`]) than
+/// ttkg keeps without rounding.
+pub fn too_precise(text: Expr, style: NumberStyle) -> Expr {
+    let (plain, _) = plain_number(text, style);
+    plain
+        .str()
+        .contains(
+            lit(format!(
+                r"(\.\d{{{}}}|^[+-]?\d{{{}}})",
+                MAX_DECIMAL_PLACES + 1,
+                MAX_INTEGER_DIGITS + 1
+            )),
+            false,
+        )
+        .fill_null(lit(false))
+}
+
+/// Parses numbers written with thousands separators, currency marks,
+/// spaces, a trailing `%` (divided by 100), count units, or in Chinese
+/// numerals (三, 十二, 一百零五), to [`DECIMAL`]. Anything else (two decimal
+/// points, letters, more precision than [`too_precise`] allows) gives null:
+/// a number is never rounded to fit.
+pub fn parse_number(text: Expr, style: NumberStyle) -> Expr {
+    let (plain, percent) = plain_number(text.clone(), style);
+    let digits = when(too_precise(text.clone(), style).not())
+        .then(plain.cast(DECIMAL))
+        .otherwise(lit(NULL).cast(DECIMAL));
+    let bare = text.str().replace_all(lit(r"\s"), lit(""), false);
     let number = coalesce(&[digits, chinese_numeral_value(bare)]);
     when(percent)
-        .then(number.clone() / lit(100.0))
+        .then(number.clone() / decimal("100"))
         .otherwise(number)
 }
 
@@ -119,14 +168,14 @@ fn chinese_numeral_value(text: Expr) -> Expr {
     static TABLE: std::sync::LazyLock<(Series, Series)> = std::sync::LazyLock::new(|| {
         let numbers: Vec<u32> = (0..10_000).collect();
         let spelt: Vec<String> = numbers.iter().map(|n| chinese_numeral(*n)).collect();
-        let values: Vec<f64> = numbers.iter().map(|n| f64::from(*n)).collect();
+        let values: Vec<String> = numbers.iter().map(u32::to_string).collect();
         (
             Series::new("spelt".into(), spelt),
             Series::new("value".into(), values),
         )
     });
     let (spelt, values) = &*TABLE;
-    crate::refs::lookup(text, spelt, values)
+    crate::refs::lookup(text, spelt, values).cast(DECIMAL)
 }
 
 /// 0 → 零, 12 → 十二, 105 → 一百零五, 1010 → 一千零一十.
@@ -165,12 +214,12 @@ fn chinese_numeral(n: u32) -> String {
 }
 
 /// 万 or 亿 written in the value itself overrides the column's multiplier.
-fn value_multiplier(text: Expr, column_multiplier: f64) -> Expr {
+fn value_multiplier(text: Expr, column_multiplier: &str) -> Expr {
     when(text.clone().str().contains_literal(lit("亿")))
-        .then(lit(1e8))
+        .then(decimal("100000000"))
         .when(text.str().contains_literal(lit("万")))
-        .then(lit(1e4))
-        .otherwise(lit(column_multiplier))
+        .then(decimal("10000"))
+        .otherwise(decimal(column_multiplier))
 }
 
 pub(crate) fn number_hint(style: NumberStyle) -> &'static str {
@@ -184,6 +233,21 @@ pub(crate) fn number_hint(style: NumberStyle) -> &'static str {
     }
 }
 
+/// For a value that is not a number in `style` but is one in the other
+/// style (16,32 in a column of 1,500.50 numbers): what to set.
+pub(crate) fn other_style_hint(style: NumberStyle) -> (NumberStyle, &'static str) {
+    match style {
+        NumberStyle::Point => (
+            NumberStyle::Comma,
+            " is not a number as this column writes them (1,500,000.50), but reads as one with a decimal comma (1.500.000,50): if the sender writes decimals with a comma, set number_style = \"comma\" on the column in the pipeline",
+        ),
+        NumberStyle::Comma => (
+            NumberStyle::Point,
+            " is not a number as this column writes them (1.500.000,50), but reads as one with a decimal point (1,500,000.50): if the sender writes decimals with a point, remove number_style = \"comma\" from the column in the pipeline",
+        ),
+    }
+}
+
 pub(crate) fn date_hint(order: DateOrder) -> &'static str {
     match order {
         DateOrder::Ymd => "not a recognisable date (expected 2016-06-16, 2016年6月16日, 2016.6.16, ngày 16 tháng 6 năm 2016, 2016-06, 2016 or an Excel date; for 16/06/2016 set date_order = \"dmy\" in the pipeline)",
@@ -192,8 +256,10 @@ pub(crate) fn date_hint(order: DateOrder) -> &'static str {
     }
 }
 
-const YMD: &str = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$";
-const NUMERIC_YEAR_LAST: &str = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$";
+/// A time of day after a date: ` 10:30`, `T10:30:00`, `T10:30:00.5`.
+const TIME: &str = r"(?:(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?)?\s*$";
+const YMD: &str = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?";
+const NUMERIC_YEAR_LAST: &str = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})";
 const YEAR_MONTH: &str = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$";
 const YEAR: &str = r"^(\d{4})\s*年?$";
 const VIETNAMESE: &str = r"(?i)^ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})$";
@@ -212,26 +278,21 @@ const BUDDHIST_ERA_OFFSET: i32 = 543;
 
 /// Parses dates to ISO 8601 text: `2016-06-16`, or `2016-06` / `2016` when
 /// the report gives no more (kept at that precision, never padded with
-/// invented days). Impossible dates (2016-02-30) give null.
+/// invented days). Impossible dates (2016-02-30) give null. A time of day
+/// after the date is read by [`parse_time`].
 pub fn parse_date(text: Expr, order: DateOrder, system: DateSystem) -> Expr {
-    let part = |re: &str, i: usize| text.clone().str().extract(lit(re), i);
+    let ymd = format!("{YMD}{TIME}");
+    let numeric = format!("{NUMERIC_YEAR_LAST}{TIME}");
+    let part = |re: &str, i: usize| text.clone().str().extract(lit(re.to_owned()), i);
     let vietnamese = iso_date(
         part(VIETNAMESE, 3),
         part(VIETNAMESE, 2),
         part(VIETNAMESE, 1),
     );
-    let full = iso_date(part(YMD, 1), part(YMD, 2), part(YMD, 3));
+    let full = iso_date(part(&ymd, 1), part(&ymd, 2), part(&ymd, 3));
     let year_last = match order {
-        DateOrder::Dmy => iso_date(
-            part(NUMERIC_YEAR_LAST, 3),
-            part(NUMERIC_YEAR_LAST, 2),
-            part(NUMERIC_YEAR_LAST, 1),
-        ),
-        DateOrder::Mdy => iso_date(
-            part(NUMERIC_YEAR_LAST, 3),
-            part(NUMERIC_YEAR_LAST, 1),
-            part(NUMERIC_YEAR_LAST, 2),
-        ),
+        DateOrder::Dmy => iso_date(part(&numeric, 3), part(&numeric, 2), part(&numeric, 1)),
+        DateOrder::Mdy => iso_date(part(&numeric, 3), part(&numeric, 1), part(&numeric, 2)),
         DateOrder::Ymd => null_str(),
     };
     let serial = when(text.clone().str().contains(lit(EXCEL_SERIAL), false))
@@ -264,6 +325,85 @@ pub fn parse_date(text: Expr, order: DateOrder, system: DateSystem) -> Expr {
     let year_ok = within(year.clone().cast(DataType::Int32), 1900, 2100);
     let year = when(year_ok).then(year).otherwise(null_str());
     coalesce(&[full, year_last, vietnamese, serial, year_month, year])
+}
+
+/// The time of day written after a date (`2016-03-12T10:30`, `16/06/2016
+/// 10:30:15`) or in an Excel serial's fraction, as `HH:MM:SS` (with the
+/// seconds' fraction when written); null when there is none or it is not a
+/// time (25:00).
+pub fn parse_time(text: Expr, order: DateOrder) -> Expr {
+    let ymd = format!("{YMD}{TIME}");
+    let numeric = format!("{NUMERIC_YEAR_LAST}{TIME}");
+    let written = |re: &str| {
+        let part = |i: usize| text.clone().str().extract(lit(re.to_owned()), i);
+        let (hour, minute) = (part(4), part(5));
+        let second = part(6).fill_null(lit("00"));
+        let valid = within(hour.clone().cast(DataType::Int32), 0, 23)
+            .and(within(minute.clone().cast(DataType::Int32), 0, 59))
+            .and(within(
+                second
+                    .clone()
+                    .str()
+                    .slice(lit(0), lit(2))
+                    .cast(DataType::Int32),
+                0,
+                59,
+            ));
+        when(valid)
+            .then(concat_str(
+                [
+                    hour.str().zfill(lit(2)),
+                    lit(":"),
+                    minute,
+                    lit(":"),
+                    second.str().zfill(lit(2)),
+                ],
+                "",
+                false,
+            ))
+            .otherwise(null_str())
+    };
+    let numeric_time = match order {
+        DateOrder::Ymd => null_str(),
+        DateOrder::Dmy | DateOrder::Mdy => written(&numeric),
+    };
+    // Excel keeps a time as the fraction of a day after the serial's point.
+    let seconds = ((text.clone().cast(DataType::Float64)
+        - text.clone().cast(DataType::Float64).floor())
+        * lit(86_400.0))
+    .round(0, RoundMode::HalfAwayFromZero)
+    .cast(DataType::Int64);
+    let two = |e: Expr| e.cast(DataType::String).str().zfill(lit(2));
+    let serial_time = when(
+        text.clone()
+            .str()
+            .contains(lit(EXCEL_SERIAL), false)
+            .and(seconds.clone().gt(lit(0)))
+            .and(seconds.clone().lt(lit(86_400))),
+    )
+    .then(concat_str(
+        [
+            two(seconds.clone() / lit(3600)),
+            lit(":"),
+            two((seconds.clone() % lit(3600)) / lit(60)),
+            lit(":"),
+            two(seconds % lit(60)),
+        ],
+        "",
+        false,
+    ))
+    .otherwise(null_str());
+    coalesce(&[written(&ymd), numeric_time, serial_time])
+}
+
+/// Whether `text` writes a time of day other than midnight after its date,
+/// which a date would have to drop.
+pub fn has_time_of_day(text: Expr, order: DateOrder) -> Expr {
+    let time = parse_time(text, order);
+    time.clone()
+        .is_not_null()
+        .and(time.str().contains(lit(r"^00:00:00(\.0*)?$"), false).not())
+        .fill_null(lit(false))
 }
 
 /// A four-digit year, Buddhist-era years moved to the common era.
@@ -343,7 +483,7 @@ fn resolve_organisation(key: &str, text: Expr, refs: &References) -> Vec<Expr> {
 
 pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References) -> Vec<Expr> {
     let text = col(text_of(key));
-    let multiplier = column.multiplier.unwrap_or(1.0);
+    let multiplier = column.multiplier_text();
     match column.kind {
         ColumnKind::Text => match column.resolve {
             None => vec![text.alias(key)],
@@ -351,12 +491,12 @@ pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References
         },
         ColumnKind::Integer => {
             let n = parse_number(text.clone(), column.number_style);
-            let value = n.clone() * value_multiplier(text, multiplier);
+            let value = n.clone() * value_multiplier(text, &multiplier);
             vec![
                 when(
                     value
                         .clone()
-                        .round(0, RoundMode::default())
+                        .round(0, RoundMode::HalfToEven)
                         .eq(value.clone()),
                 )
                 .then(value.cast(DataType::Int64))
@@ -368,20 +508,36 @@ pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References
         ColumnKind::Decimal => {
             let n = parse_number(text.clone(), column.number_style);
             vec![
-                (n.clone() * value_multiplier(text, multiplier)).alias(key),
+                (n.clone() * value_multiplier(text, &multiplier)).alias(key),
                 n.alias(format!("{key}.source")),
             ]
         }
         ColumnKind::Area => {
             let n = parse_number(text, column.number_style);
-            let factor = column.unit.map_or(1.0, |u| u.hectares_per_unit());
-            vec![
-                (n.clone() * lit(factor)).alias(key),
-                n.alias(format!("{key}.source")),
-            ]
+            let (numerator, denominator) = column.unit.map_or((1, 1), |u| u.hectares_per_unit());
+            // 亩 to hectares divides by 15, which no decimal does exactly:
+            // rounded half away from zero to 6 places (a hundredth of a m²).
+            let hectares = (n.clone() * decimal(&numerator.to_string())
+                / decimal(&denominator.to_string()))
+            .round(AREA_DECIMAL_PLACES, RoundMode::HalfAwayFromZero);
+            vec![hectares.alias(key), n.alias(format!("{key}.source"))]
         }
         ColumnKind::Date => {
             vec![parse_date(text, column.date_order, column.date_system).alias(key)]
+        }
+        ColumnKind::DateTime => {
+            let date = parse_date(text.clone(), column.date_order, column.date_system);
+            let time = parse_time(text, column.date_order);
+            vec![when(
+                date.clone()
+                    .str()
+                    .len_chars()
+                    .eq(lit(10))
+                    .and(time.clone().is_not_null()),
+            )
+            .then(concat_str([date.clone(), lit("T"), time], "", false))
+            .otherwise(date)
+            .alias(key)]
         }
         ColumnKind::Concept => {
             let scheme = column.scheme.as_deref().unwrap_or("");
@@ -391,8 +547,16 @@ pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References
     }
 }
 
+/// Decimal places of an area converted to hectares.
+pub const AREA_DECIMAL_PLACES: u32 = 6;
+
 /// Money: the amount in its currency's base unit, the currency, the year
 /// whose rate applies, and the amount in yuan.
+///
+/// Yuan are `amount × (CNY per US dollar) ÷ (currency per US dollar)` for
+/// the signing year, computed in [`DECIMAL`] (12 places, half to even) and
+/// rounded half away from zero (四舍五入) to the fen; amounts in yuan are
+/// rounded to the fen the same way.
 pub(crate) fn normalise_money(
     key: &str,
     column: &ColumnSpec,
@@ -401,7 +565,7 @@ pub(crate) fn normalise_money(
 ) -> Vec<Expr> {
     let text = col(text_of(key));
     let n = parse_number(text.clone(), column.number_style);
-    let amount = n.clone() * value_multiplier(text, column.multiplier.unwrap_or(1.0));
+    let amount = n.clone() * value_multiplier(text, &column.multiplier_text());
     let currency = match (&column.currency, &column.currency_column) {
         (Some(code), _) => lit(code.as_str()),
         (None, Some(other)) => currency_code(col(text_of(other))),
@@ -411,7 +575,7 @@ pub(crate) fn normalise_money(
         Some(date)
             if spec
                 .column(date)
-                .is_some_and(|c| c.kind == ColumnKind::Date) =>
+                .is_some_and(|c| matches!(c.kind, ColumnKind::Date | ColumnKind::DateTime)) =>
         {
             col(date.as_str())
                 .str()
@@ -433,9 +597,11 @@ pub(crate) fn normalise_money(
         "",
         false,
     );
+    let (cny_per_usd, currency_per_usd) = refs.rates.lookup(rate_key);
     let cny = when(currency.clone().eq(lit("CNY")))
         .then(amount.clone())
-        .otherwise(amount.clone() * refs.rates.lookup(rate_key));
+        .otherwise(amount.clone() * cny_per_usd / currency_per_usd)
+        .round(2, RoundMode::HalfAwayFromZero);
     vec![
         amount.alias(key),
         n.alias(format!("{key}.source")),
@@ -613,24 +779,79 @@ mod tests {
             Some("-3"),
         ];
         assert_eq!(
-            run(&values, parse_number(col("v"), NumberStyle::Point)),
+            run_text(&values, parse_number(col("v"), NumberStyle::Point)),
             vec![
                 Some("1500000.5".into()),
-                Some("2000.0".into()),
+                Some("2000".into()),
                 None,
                 None,
-                Some("-3.0".into())
+                Some("-3".into())
             ]
         );
         let values = [Some("1.500.000,50"), Some("2.000.000 ₫"), Some("12,5")];
         assert_eq!(
-            run(&values, parse_number(col("v"), NumberStyle::Comma)),
+            run_text(&values, parse_number(col("v"), NumberStyle::Comma)),
             vec![
                 Some("1500000.5".into()),
-                Some("2000000.0".into()),
+                Some("2000000".into()),
                 Some("12.5".into())
             ]
         );
+    }
+
+    #[test]
+    fn numbers_are_never_rounded_to_fit() {
+        let values = [
+            Some("78.82"),
+            Some("0.1234567891"),
+            Some("0.12345678912"),
+            Some("999999999999999999"),
+            Some("1000000000000000000"),
+        ];
+        assert_eq!(
+            run_text(&values, parse_number(col("v"), NumberStyle::Point)),
+            vec![
+                Some("78.82".into()),
+                Some("0.1234567891".into()),
+                None,
+                Some("999999999999999999".into()),
+                None
+            ]
+        );
+        assert_eq!(
+            run(&values, too_precise(col("v"), NumberStyle::Point)),
+            vec![
+                Some("false".into()),
+                Some("false".into()),
+                Some("true".into()),
+                Some("false".into()),
+                Some("true".into())
+            ]
+        );
+        // 万 in the value: exact, where floats give 788199.9999999999.
+        assert_eq!(
+            run_text(
+                &[Some("78.82万"), Some("40.91")],
+                parse_number(col("v"), NumberStyle::Point) * value_multiplier(col("v"), "10000")
+            ),
+            vec![Some("788200".into()), Some("409100".into())]
+        );
+    }
+
+    /// Decimal text without trailing zeros, as the mapper writes it.
+    fn run_text(values: &[Option<&str>], expr: Expr) -> Vec<Option<String>> {
+        run(values, expr)
+            .into_iter()
+            .map(|v| {
+                v.map(|t| {
+                    if t.contains('.') {
+                        t.trim_end_matches('0').trim_end_matches('.').to_owned()
+                    } else {
+                        t
+                    }
+                })
+            })
+            .collect()
     }
 
     #[test]
@@ -723,25 +944,45 @@ mod tests {
             Some("12.5%"),
             Some("三十x"),
         ];
-        let parsed: Vec<Option<f64>> = run_f64(&values, parse_number(col("v"), NumberStyle::Point));
+        let parsed = run_text(&values, parse_number(col("v"), NumberStyle::Point));
+        let expected: Vec<Option<String>> = ["3", "12", "105", "12", "35", "0.125"]
+            .iter()
+            .map(|v| Some(v.to_string()))
+            .chain([None])
+            .collect();
+        assert_eq!(parsed, expected);
+    }
+
+    #[test]
+    fn times_of_day_are_found_and_midnight_is_none() {
+        let values = [
+            Some("2016-03-12T10:30:00"),
+            Some("2016-03-12 10:30"),
+            Some("16/06/2016 08:05:09"),
+            Some("2016-03-12T00:00:00"),
+            Some("2016-03-12"),
+            Some("42537.4375"),
+            Some("2016-03-12T25:00"),
+        ];
         assert_eq!(
-            parsed,
+            run(&values, parse_time(col("v"), DateOrder::Dmy)),
             vec![
-                Some(3.0),
-                Some(12.0),
-                Some(105.0),
-                Some(12.0),
-                Some(35.0),
-                Some(0.125),
+                Some("10:30:00".into()),
+                Some("10:30:00".into()),
+                Some("08:05:09".into()),
+                Some("00:00:00".into()),
+                None,
+                Some("10:30:00".into()),
                 None
             ]
         );
-    }
-
-    fn run_f64(values: &[Option<&str>], expr: Expr) -> Vec<Option<f64>> {
-        let frame = df!("v" => values).unwrap();
-        let out = frame.lazy().select([expr.alias("out")]).collect().unwrap();
-        out.column("out").unwrap().f64().unwrap().iter().collect()
+        assert_eq!(
+            run(&values, has_time_of_day(col("v"), DateOrder::Dmy)),
+            ["true", "true", "true", "false", "false", "true", "false"]
+                .iter()
+                .map(|v| Some(v.to_string()))
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -12,8 +12,13 @@
 mod exprs;
 mod refs;
 
-pub use exprs::{clean_text, concept_key, parse_date, parse_number};
+pub use exprs::{
+    clean_text, concept_key, decimal, parse_date, parse_number, parse_time, AREA_DECIMAL_PLACES,
+    DECIMAL, MAX_DECIMAL_PLACES,
+};
 pub use refs::{organisation_key, ConceptTable, OrganisationNames, RateTable, References};
+
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
 use ttkg_pipeline::{ColumnKind, ColumnSpec, DateOrder, PipelineSpec};
@@ -34,7 +39,8 @@ pub struct Problem {
     pub column: String,
     /// The value as found (after trimming), if there was one.
     pub value: Option<String>,
-    /// A short rule name: required, number, date, concept, range, exchange-rate, currency.
+    /// A short rule name: required, not-unique, number, date, concept, range,
+    /// currency, no-currency, no-date, exchange-rate, error-cell.
     pub rule: String,
     /// A plain-language reason with what to do.
     pub reason: String,
@@ -52,7 +58,7 @@ pub struct Skipped {
 pub struct Resolution {
     pub row: u32,
     pub column: String,
-    /// As the report wrote it.
+    /// As the report wrote it (stray spaces and full-width forms included).
     pub written: String,
     /// What it became.
     pub resolved: String,
@@ -71,6 +77,8 @@ pub struct Normalised {
     pub skipped: Vec<Skipped>,
     /// Rows with no value in any declared column.
     pub blank_rows: usize,
+    /// Their row numbers.
+    pub blank_row_numbers: Vec<u32>,
     /// Rows in, before anything was left out.
     pub rows_read: usize,
     /// Names of loaded rows that `resolve` rules changed or found ambiguous.
@@ -103,6 +111,10 @@ fn text_of(key: &str) -> String {
     format!("{key}.text")
 }
 
+fn raw_of(key: &str) -> String {
+    format!("__raw.{key}")
+}
+
 fn problem_of(key: &str) -> String {
     format!("__problem.{key}")
 }
@@ -111,18 +123,43 @@ fn problem(rule: &str, reason: &str) -> Expr {
     lit(format!("{rule}{PROBLEM_SEPARATOR}{reason}"))
 }
 
+/// `rule<RS>` followed by the concatenation of `parts`.
+fn problem_with(rule: &str, parts: Vec<Expr>) -> Expr {
+    let mut all = vec![lit(format!("{rule}{PROBLEM_SEPARATOR}"))];
+    all.extend(parts);
+    concat_str(all, "", true)
+}
+
 fn null_str() -> Expr {
     lit(NULL).cast(DataType::String)
 }
 
-/// Normalises `frame` (as read by ttkg-ingest) according to the pipeline's columns.
+/// `key` (its first header), for reasons that name another column.
+fn named(spec: &PipelineSpec, key: &str) -> String {
+    match spec.column(key).and_then(|c| c.headers.first()) {
+        Some(header) => format!("`{key}` ('{header}')"),
+        None => format!("`{key}`"),
+    }
+}
+
+/// Normalises `frame` (as read by ttkg-ingest) according to the pipeline's
+/// columns. `absent` are the declared columns the file does not have: a value
+/// that depends on one is reported as missing that column, not as a problem
+/// of its own.
 pub fn normalise(
     frame: DataFrame,
     spec: &PipelineSpec,
     refs: &References,
+    absent: &[String],
 ) -> Result<Normalised, NormaliseError> {
     let rows_read = frame.height();
     let keys: Vec<&str> = spec.columns.keys().map(|k| k.get_ref().as_str()).collect();
+    let raw: Vec<Expr> = spec
+        .columns
+        .iter()
+        .filter(|(_, c)| c.resolve.is_some())
+        .map(|(k, _)| col(k.get_ref().as_str()).alias(raw_of(k.get_ref())))
+        .collect();
     let texts: Vec<Expr> = spec
         .columns
         .iter()
@@ -173,6 +210,7 @@ pub fn normalise(
     // Stage 1: every column but money (money needs dates and currencies first).
     let mut lf = frame
         .lazy()
+        .with_columns(raw)
         .with_columns(texts)
         .with_columns([blank.alias("__blank"), skip.alias("__skip")]);
     // Cells merged down over several rows: empty cells take the value above
@@ -204,7 +242,7 @@ pub fn normalise(
         } else {
             stage1.extend(exprs::normalise_column(key, column, refs));
         }
-        problems.push(column_problems(key, column)?.alias(problem_of(key)));
+        problems.push(column_problems(key, column, spec, absent)?.alias(problem_of(key)));
     }
     lf = lf.with_columns(stage1);
     let money: Vec<Expr> = spec
@@ -213,17 +251,34 @@ pub fn normalise(
         .filter(|(_, c)| c.kind == ColumnKind::Money)
         .flat_map(|(k, c)| exprs::normalise_money(k.get_ref(), c, spec, refs))
         .collect();
+    // Money problems come after the others: one whose date or currency is
+    // itself a problem is not reported again as a money problem.
+    let mut money_problems = Vec::new();
     for (key, column) in spec
         .columns
         .iter()
         .filter(|(_, c)| c.kind == ColumnKind::Money)
     {
-        problems.push(column_problems(key.get_ref(), column)?.alias(problem_of(key.get_ref())));
+        money_problems.push(
+            column_problems(key.get_ref(), column, spec, absent)?.alias(problem_of(key.get_ref())),
+        );
     }
-    let full = lf.with_columns(money).with_columns(problems).collect()?;
+    let full = lf
+        .with_columns(money)
+        .with_columns(problems)
+        .with_columns(money_problems)
+        .collect()?;
 
     // Split the rows: blank, skipped, quarantined, good.
     let blank_rows = full.column("__blank")?.bool()?.sum().unwrap_or(0) as usize;
+    let blank_row_numbers: Vec<u32> = {
+        let rows = full.column(ROW_COLUMN)?.u32()?;
+        let blank = full.column("__blank")?.bool()?;
+        rows.iter()
+            .zip(blank.iter())
+            .filter_map(|(row, b)| row.filter(|_| b == Some(true)))
+            .collect()
+    };
     let kept = full.lazy().filter(col("__blank").not()).collect()?;
     let rows = kept.column(ROW_COLUMN)?.u32()?.clone();
     let mut skipped = Vec::new();
@@ -236,6 +291,7 @@ pub fn normalise(
             });
         }
     }
+    skipped.sort_by_key(|s| s.row);
     let mut found = Vec::new();
     for key in &keys {
         let reasons = kept.column(&problem_of(key))?.str()?;
@@ -260,6 +316,7 @@ pub fn normalise(
             }
         }
     }
+    name_other_rows(&mut found);
     found.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
     let no_problem = all_horizontal(
         keys.iter()
@@ -278,45 +335,104 @@ pub fn normalise(
         .drop(by_name(drop, true, false))
         .sort([ROW_COLUMN], SortMultipleOptions::default())
         .collect()?;
-    let mut resolutions = Vec::new();
-    for (key, _) in spec.columns.iter().filter(|(_, c)| c.resolve.is_some()) {
-        let key = key.get_ref().as_str();
-        let rows = frame.column(ROW_COLUMN)?.u32()?;
-        let written = frame.column(&text_of(key))?.str()?;
-        let resolved = frame.column(key)?.str()?;
-        let rules = frame.column(&format!("{key}.rule"))?.str()?;
-        for (((row, written), resolved), rule) in rows
-            .iter()
-            .zip(written.iter())
-            .zip(resolved.iter())
-            .zip(rules.iter())
-        {
-            if let (Some(row), Some(written), Some(resolved), Some(rule)) =
-                (row, written, resolved, rule)
-            {
-                resolutions.push(Resolution {
-                    row,
-                    column: key.to_owned(),
-                    written: written.to_owned(),
-                    resolved: resolved.to_owned(),
-                    rule: rule.to_owned(),
-                });
-            }
-        }
-    }
-    resolutions.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    let resolutions = resolutions(&frame, spec)?;
+    let raw: Vec<String> = spec
+        .columns
+        .iter()
+        .filter(|(_, c)| c.resolve.is_some())
+        .map(|(k, _)| raw_of(k.get_ref()))
+        .collect();
+    let frame = frame.lazy().drop(by_name(raw, true, false)).collect()?;
     Ok(Normalised {
         frame,
         problems: found,
         resolutions,
         skipped,
         blank_rows,
+        blank_row_numbers,
         rows_read,
     })
 }
 
+/// A `not-unique` problem names the other rows that share its value.
+fn name_other_rows(problems: &mut [Problem]) {
+    let mut rows: BTreeMap<(String, Option<String>), Vec<u32>> = BTreeMap::new();
+    for p in problems.iter().filter(|p| p.rule == "not-unique") {
+        rows.entry((p.column.clone(), p.value.clone()))
+            .or_default()
+            .push(p.row);
+    }
+    for p in problems.iter_mut().filter(|p| p.rule == "not-unique") {
+        let others: Vec<String> = rows[&(p.column.clone(), p.value.clone())]
+            .iter()
+            .filter(|r| **r != p.row)
+            .map(u32::to_string)
+            .collect();
+        p.reason = format!(
+            "{} (also in row{} {}); each row would describe the same thing, and ttkg cannot tell which is right: correct or remove the others",
+            p.reason,
+            if others.len() == 1 { "" } else { "s" },
+            others.join(", ")
+        );
+    }
+}
+
+/// Every name of a `resolve` column that reaches the graph spelt otherwise
+/// than the report wrote it, with what changed it: stray spaces and
+/// full-width forms tidied, the alias table, the legal-form rule.
+fn resolutions(frame: &DataFrame, spec: &PipelineSpec) -> Result<Vec<Resolution>, NormaliseError> {
+    let mut resolutions = Vec::new();
+    for (key, _) in spec.columns.iter().filter(|(_, c)| c.resolve.is_some()) {
+        let key = key.get_ref().as_str();
+        let rows = frame.column(ROW_COLUMN)?.u32()?;
+        let raw = frame.column(&raw_of(key))?.str()?;
+        let cleaned = frame.column(&text_of(key))?.str()?;
+        let resolved = frame.column(key)?.str()?;
+        let rules = frame.column(&format!("{key}.rule"))?.str()?;
+        for (((row, raw), (cleaned, resolved)), rule) in rows
+            .iter()
+            .zip(raw.iter())
+            .zip(cleaned.iter().zip(resolved.iter()))
+            .zip(rules.iter())
+        {
+            let (Some(row), Some(raw), Some(cleaned), Some(resolved)) =
+                (row, raw, cleaned, resolved)
+            else {
+                continue;
+            };
+            let tidied = if raw == cleaned {
+                None
+            } else if raw.split_whitespace().collect::<Vec<_>>().join(" ") == cleaned {
+                Some("stray spaces removed")
+            } else {
+                Some("full-width letters, digits or spaces written in their usual form")
+            };
+            let rule: Vec<&str> = tidied.into_iter().chain(rule).collect();
+            if !rule.is_empty() {
+                resolutions.push(Resolution {
+                    row,
+                    column: key.to_owned(),
+                    written: raw.to_owned(),
+                    resolved: resolved.to_owned(),
+                    rule: rule.join("; "),
+                });
+            }
+        }
+    }
+    resolutions.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+    Ok(resolutions)
+}
+
 /// The first problem of a column in a row, as `rule<RS>reason`, or null.
-fn column_problems(key: &str, column: &ColumnSpec) -> PolarsResult<Expr> {
+/// Checks are listed in the order their causes come: a value that cannot
+/// be read is not also reported out of range, and a conversion whose input
+/// (a date, a currency) is missing names that input.
+fn column_problems(
+    key: &str,
+    column: &ColumnSpec,
+    spec: &PipelineSpec,
+    absent: &[String],
+) -> PolarsResult<Expr> {
     let text = col(text_of(key));
     let value = col(key);
     let mut checks: Vec<(Expr, Expr)> = Vec::new();
@@ -326,16 +442,13 @@ fn column_problems(key: &str, column: &ColumnSpec) -> PolarsResult<Expr> {
             .str()
             .contains(lit(SPREADSHEET_ERRORS), false)
             .fill_null(lit(false)),
-        concat_str(
-            [
-                lit(format!(
-                    "error-cell{PROBLEM_SEPARATOR}the cell holds the spreadsheet error "
-                )),
+        problem_with(
+            "error-cell",
+            vec![
+                lit("the cell holds the spreadsheet error "),
                 text.clone(),
                 lit(" instead of a value; ask the sender to fix the formula"),
             ],
-            "",
-            true,
         ),
     ));
     if column.required {
@@ -348,27 +461,42 @@ fn column_problems(key: &str, column: &ColumnSpec) -> PolarsResult<Expr> {
         ));
     }
     if column.unique {
+        // Rows that repeat the value with the same mapped values are
+        // duplicates (loaded once, listed); rows that differ are a problem.
+        let signature = concat_str(
+            spec.mapped_columns()
+                .iter()
+                .map(|k| col(text_of(k)).fill_null(lit("\u{0}")))
+                .collect::<Vec<_>>(),
+            "\u{1F}",
+            false,
+        );
         checks.push((
             value
                 .clone()
                 .is_not_null()
-                .and(len().over([value.clone()])?.gt(lit(1)))
+                .and(signature.n_unique().over([value.clone()])?.gt(lit(1)))
                 .fill_null(lit(false)),
             problem(
-                "duplicate",
-                "this value appears in more than one row of the sheet, and each row would describe the same thing; correct or remove the duplicates",
+                "not-unique",
+                "this value must be unique, but other rows give it with different values",
             ),
         ));
     }
     let unparsed = text.clone().is_not_null().and(value.clone().is_null());
+    let numeric = matches!(
+        column.kind,
+        ColumnKind::Integer | ColumnKind::Decimal | ColumnKind::Area | ColumnKind::Money
+    );
     let reason = match column.kind {
         ColumnKind::Text => None,
         ColumnKind::Integer => Some(problem("number", "not a whole number")),
-        ColumnKind::Decimal | ColumnKind::Area => {
+        ColumnKind::Decimal | ColumnKind::Area | ColumnKind::Money => {
             Some(problem("number", exprs::number_hint(column.number_style)))
         }
-        ColumnKind::Money => Some(problem("number", exprs::number_hint(column.number_style))),
-        ColumnKind::Date => Some(problem("date", exprs::date_hint(column.date_order))),
+        ColumnKind::Date | ColumnKind::DateTime => {
+            Some(problem("date", exprs::date_hint(column.date_order)))
+        }
         ColumnKind::Concept => {
             let scheme = column.scheme.as_deref().unwrap_or("");
             Some(problem(
@@ -378,30 +506,85 @@ fn column_problems(key: &str, column: &ColumnSpec) -> PolarsResult<Expr> {
         }
     };
     if column.kind == ColumnKind::Date {
+        // A date column keeps no time: 2016-03-12T10:30 would lose its 10:30.
+        let time = exprs::parse_time(text.clone(), column.date_order);
+        checks.push((
+            exprs::has_time_of_day(text.clone(), column.date_order),
+            problem_with(
+                "date",
+                vec![
+                    text.clone(),
+                    lit(" has a time of day ("),
+                    time,
+                    lit(") that this date column would drop; set type = \"datetime\" on the column to keep it, or leave the time out"),
+                ],
+            ),
+        ));
+    }
+    if matches!(column.kind, ColumnKind::Date | ColumnKind::DateTime) {
         // Written like a date, but no such day: say so rather than "unrecognised".
         // (16/06/2016 in a year-first column is a matter of date_order, not existence.)
         let pattern = match column.date_order {
-            DateOrder::Ymd => r"^\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*$",
+            DateOrder::Ymd => r"^\s*\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?",
             DateOrder::Dmy | DateOrder::Mdy => {
-                r"^\s*(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})\s*$"
+                r"^\s*(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})"
             }
         };
         let shaped = text.clone().str().contains(lit(pattern), false);
         checks.push((
             unparsed.clone().and(shaped).fill_null(lit(false)),
-            concat_str(
-                [
-                    lit(format!("date{PROBLEM_SEPARATOR}date ")),
+            problem_with(
+                "date",
+                vec![
+                    lit("date "),
                     text.clone(),
                     lit(" does not exist (there is no such day in that month); check the day and month"),
                 ],
-                "",
-                true,
             ),
+        ));
+    }
+    if numeric {
+        checks.push((
+            exprs::too_precise(text.clone(), column.number_style),
+            problem_with(
+                "number",
+                vec![
+                    text.clone(),
+                    lit(format!(
+                        " has more than {} decimal places or {} digits, more than ttkg keeps without rounding; round it in the report and send it again",
+                        exprs::MAX_DECIMAL_PLACES,
+                        exprs::MAX_INTEGER_DIGITS
+                    )),
+                ],
+            ),
+        ));
+        let (other, hint) = exprs::other_style_hint(column.number_style);
+        checks.push((
+            unparsed
+                .clone()
+                .and(exprs::parse_number(text.clone(), other).is_not_null())
+                .fill_null(lit(false)),
+            problem_with("number", vec![text.clone(), lit(hint)]),
         ));
     }
     if let Some(reason) = reason {
         checks.push((unparsed, reason));
+    }
+    if numeric {
+        checks.push((
+            {
+                let magnitude = value.clone().cast(DataType::Float64);
+                magnitude
+                    .clone()
+                    .gt_eq(lit(1e18))
+                    .or(magnitude.lt_eq(lit(-1e18)))
+                    .fill_null(lit(false))
+            },
+            problem(
+                "number",
+                "the value is 10^18 or more once scaled (万, 亿, multiplier): too large to be an amount, area or count; check the figure and its unit",
+            ),
+        ));
     }
     let min = column
         .min
@@ -413,37 +596,16 @@ fn column_problems(key: &str, column: &ColumnSpec) -> PolarsResult<Expr> {
             format!("below the smallest accepted value {min}")
         };
         checks.push((
-            value.clone().lt(lit(min)).fill_null(lit(false)),
+            value
+                .clone()
+                .cast(DataType::Float64)
+                .lt(lit(min))
+                .fill_null(lit(false)),
             problem("range", &what),
         ));
     }
     if column.kind == ColumnKind::Money {
-        let currency = col(format!("{key}.currency"));
-        checks.push((
-            value.clone().is_not_null().and(currency.clone().is_null()),
-            problem(
-                "currency",
-                "unknown currency; write an ISO code such as CNY, VND, THB, USD",
-            ),
-        ));
-        checks.push((
-            value.is_not_null().and(col(format!("{key}.cny")).is_null()),
-            concat_str(
-                [
-                    lit(format!(
-                        "exchange-rate{PROBLEM_SEPARATOR}no exchange rate for "
-                    )),
-                    currency,
-                    lit(" in the year "),
-                    col(format!("{key}.year"))
-                        .cast(DataType::String)
-                        .fill_null(lit("(no date given)")),
-                    lit("; add the yearly average to data/reference/exchange-rates.csv"),
-                ],
-                "",
-                true,
-            ),
-        ));
+        checks.extend(money_input_problems(key, column, spec, absent));
     }
     Ok(checks
         .into_iter()
@@ -451,4 +613,116 @@ fn column_problems(key: &str, column: &ColumnSpec) -> PolarsResult<Expr> {
         .fold(null_str(), |acc, (cond, reason)| {
             when(cond).then(reason).otherwise(acc)
         }))
+}
+
+/// A money value's currency and conversion, in the order their inputs come:
+/// a currency column the file lacks or the row leaves empty, an unknown
+/// currency, then a date the file lacks or the row leaves empty (a date
+/// that is wrong is reported on the date column alone), then a missing rate.
+fn money_input_problems(
+    key: &str,
+    column: &ColumnSpec,
+    spec: &PipelineSpec,
+    absent: &[String],
+) -> Vec<(Expr, Expr)> {
+    let value = col(key);
+    let currency = col(format!("{key}.currency"));
+    let mut checks = Vec::new();
+    let has_value = value.clone().is_not_null();
+    if let Some(source) = &column.currency_column {
+        let written = col(text_of(source));
+        let why = if absent.contains(source) {
+            format!(
+                "the amount's currency comes from {}, a column this file does not have (see the run's missing-column warning); add the sender's header for it to the pipeline",
+                named(spec, source)
+            )
+        } else {
+            format!(
+                "the row gives no currency in {}; fill it in (CNY, VND, THB, USD …)",
+                named(spec, source)
+            )
+        };
+        checks.push((
+            has_value.clone().and(written.clone().is_null()),
+            problem("no-currency", &why),
+        ));
+        checks.push((
+            has_value.clone().and(currency.clone().is_null()),
+            problem_with(
+                "currency",
+                vec![
+                    lit("unknown currency '"),
+                    written,
+                    lit("'; write an ISO code such as CNY, VND, THB, USD"),
+                ],
+            ),
+        ));
+    }
+    let converts = has_value
+        .clone()
+        .and(currency.clone().is_not_null())
+        .and(currency.clone().neq(lit("CNY")));
+    let year = col(format!("{key}.year"));
+    // "converting VND to yuan needs …": the reason names the missing input.
+    let no_date = |tail: Vec<Expr>| {
+        let mut parts = vec![lit("converting "), currency.clone()];
+        parts.extend(tail);
+        problem_with("no-date", parts)
+    };
+    match &column.date_column {
+        None => checks.push((
+            converts.clone(),
+            no_date(vec![lit(" to yuan needs a year, and the pipeline names no date_column for this amount; add date_column = \"<the signing date's column>\"")]),
+        )),
+        Some(date) if absent.contains(date) => checks.push((
+            converts.clone(),
+            no_date(vec![lit(format!(
+                " to yuan needs the year of {}, a column this file does not have (see the run's missing-column warning); add the sender's header for it to the pipeline",
+                named(spec, date)
+            ))]),
+        )),
+        Some(date) => {
+            let written = col(text_of(date));
+            checks.push((
+                converts.clone().and(written.clone().is_null()),
+                no_date(vec![lit(format!(
+                    " to yuan needs the year of {}, which this row leaves empty; fill it in",
+                    named(spec, date)
+                ))]),
+            ));
+            let date_is_typed = spec
+                .column(date)
+                .is_some_and(|c| matches!(c.kind, ColumnKind::Date | ColumnKind::DateTime));
+            if date_is_typed {
+                // The date column reports its own problem; nothing more here.
+                checks.push((
+                    converts.clone().and(col(problem_of(date)).is_not_null()),
+                    lit(NULL).cast(DataType::String),
+                ));
+            } else {
+                checks.push((
+                    converts.clone().and(year.clone().is_null()),
+                    no_date(vec![
+                        lit(" to yuan needs a year, and '"),
+                        written,
+                        lit(format!("' in {} is not a date", named(spec, date))),
+                    ]),
+                ));
+            }
+        }
+    }
+    checks.push((
+        converts.and(col(format!("{key}.cny")).is_null()),
+        problem_with(
+            "exchange-rate",
+            vec![
+                lit("no exchange rate for "),
+                currency,
+                lit(" in the year "),
+                year.cast(DataType::String),
+                lit("; add the yearly average to data/reference/exchange-rates.csv"),
+            ],
+        ),
+    ));
+    checks
 }

@@ -248,25 +248,34 @@ pub(crate) fn scheme_file(scheme: &str) -> String {
     }
 }
 
-/// Yuan per unit of each currency, per year.
+/// Yearly exchange rates: units of the yuan and of each currency per US
+/// dollar, kept as the decimals the table writes so that conversions to
+/// yuan are decimal arithmetic.
 #[derive(Debug, Clone)]
 pub struct RateTable {
     keys: Series,
-    cny_per_unit: Series,
+    cny_per_usd: Series,
+    currency_per_usd: Series,
 }
 
 impl Default for RateTable {
     fn default() -> Self {
+        let empty = |name: &str| Series::new_empty(name.into(), &DataType::String);
         RateTable {
-            keys: Series::new_empty("key".into(), &DataType::String),
-            cny_per_unit: Series::new_empty("rate".into(), &DataType::Float64),
+            keys: empty("key"),
+            cny_per_usd: empty("cny_per_usd"),
+            currency_per_usd: empty("per_usd"),
         }
     }
 }
 
+/// A rate the table may hold: positive, under a million per dollar, at
+/// most six decimal places (so conversions stay exact within [`crate::DECIMAL`]).
+const RATE: &str = r"^\d{1,6}(\.\d{1,6})?$";
+
 impl RateTable {
     /// Reads `year,currency,per_usd` (units of the currency per US dollar,
-    /// yearly average) and derives yuan per unit through the dollar.
+    /// yearly average).
     pub fn from_csv(path: &Path) -> Result<Self, NormaliseError> {
         let reference = |message: String| NormaliseError::Reference {
             path: path.display().to_string(),
@@ -274,6 +283,7 @@ impl RateTable {
         };
         let frame = CsvReadOptions::default()
             .with_has_header(true)
+            .with_infer_schema_length(Some(0))
             .map_parse_options(|o| o.with_comment_prefix(Some("#")))
             .try_into_reader_with_file_path(Some(path.to_owned()))
             .and_then(|r| r.finish())
@@ -285,16 +295,45 @@ impl RateTable {
                 )));
             }
         }
-        let rates = frame.lazy().select([
-            col("year").cast(DataType::Int32),
-            col("currency").cast(DataType::String).str().to_uppercase(),
-            col("per_usd").cast(DataType::Float64),
-        ]);
+        let rates = frame
+            .lazy()
+            .select([
+                col("year").str().strip_chars(lit(NULL)).alias("year"),
+                col("currency")
+                    .str()
+                    .strip_chars(lit(NULL))
+                    .str()
+                    .to_uppercase()
+                    .alias("currency"),
+                col("per_usd").str().strip_chars(lit(NULL)).alias("per_usd"),
+            ])
+            .collect()?;
+        let bad = rates
+            .clone()
+            .lazy()
+            .filter(
+                col("per_usd")
+                    .str()
+                    .contains(lit(RATE), false)
+                    .not()
+                    .or(col("year").str().contains(lit(r"^\d{4}$"), false).not()),
+            )
+            .collect()?;
+        if bad.height() > 0 {
+            let year = bad.column("year")?.str()?.get(0).unwrap_or("");
+            let currency = bad.column("currency")?.str()?.get(0).unwrap_or("");
+            let rate = bad.column("per_usd")?.str()?.get(0).unwrap_or("");
+            return Err(reference(format!(
+                "the line `{year},{currency},{rate}` is not a four-digit year and a rate written as a positive decimal under 1,000,000 with at most six decimal places (such as 6.6423); correct it"
+            )));
+        }
         let cny = rates
             .clone()
+            .lazy()
             .filter(col("currency").eq(lit("CNY")))
             .select([col("year"), col("per_usd").alias("cny_per_usd")]);
         let joined = rates
+            .lazy()
             .join(
                 cny,
                 [col("year")],
@@ -302,25 +341,28 @@ impl RateTable {
                 JoinArgs::new(JoinType::Inner),
             )
             .select([
-                concat_str(
-                    [col("currency"), col("year").cast(DataType::String)],
-                    "|",
-                    false,
-                )
-                .alias("key"),
-                (col("cny_per_usd") / col("per_usd")).alias("rate"),
+                concat_str([col("currency"), col("year")], "|", false).alias("key"),
+                col("cny_per_usd"),
+                col("per_usd"),
             ])
-            .filter(col("rate").is_not_null())
             .collect()?;
+        let series = |name: &str| -> Result<Series, NormaliseError> {
+            Ok(joined.column(name)?.as_materialized_series().clone())
+        };
         Ok(RateTable {
-            keys: joined.column("key")?.as_materialized_series().clone(),
-            cny_per_unit: joined.column("rate")?.as_materialized_series().clone(),
+            keys: series("key")?,
+            cny_per_usd: series("cny_per_usd")?,
+            currency_per_usd: series("per_usd")?,
         })
     }
 
-    /// Yuan per unit for each `CUR|YEAR` key, or null.
-    pub fn lookup(&self, key: Expr) -> Expr {
-        lookup(key, &self.keys, &self.cny_per_unit)
+    /// For each `CUR|YEAR` key: (yuan per dollar, currency per dollar) as
+    /// decimals, or nulls.
+    pub fn lookup(&self, key: Expr) -> (Expr, Expr) {
+        (
+            lookup(key.clone(), &self.keys, &self.cny_per_usd).cast(crate::DECIMAL),
+            lookup(key, &self.keys, &self.currency_per_usd).cast(crate::DECIMAL),
+        )
     }
 
     pub fn len(&self) -> usize {

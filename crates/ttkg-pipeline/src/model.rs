@@ -58,6 +58,30 @@ pub struct SourceSpec {
     /// which are otherwise left out and counted in the summary.
     #[serde(default)]
     pub keep_totals: bool,
+    /// The largest share of a file's data rows (0 to 1) that may be
+    /// quarantined before the whole file counts as failed: a re-sent report
+    /// that lost most of its rows must not replace the good version. Default
+    /// 0.5; `ttkg import --max-quarantined` overrides it. A file whose every
+    /// row is quarantined always fails.
+    pub max_quarantined: Option<f64>,
+    /// What a declared optional column missing from a file does: `warn`
+    /// (the default: the file loads and the run reports the column) or
+    /// `fail` (the file fails). A missing required column always fails.
+    pub on_missing: Option<OnMissing>,
+}
+
+/// The share of quarantined rows past which a file fails, unless the
+/// pipeline or the command line says otherwise.
+pub const DEFAULT_MAX_QUARANTINED: f64 = 0.5;
+
+/// What happens when a declared column's header is not in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnMissing {
+    /// The file loads without the column; the run reports it.
+    Warn,
+    /// The file fails; its previous version stays.
+    Fail,
 }
 
 fn default_header_search_rows() -> usize {
@@ -131,6 +155,8 @@ pub struct ColumnSpec {
     /// then 有限责任公司 written as 有限公司), so differently written names of
     /// one body become one entity. Each merge is listed with its rule.
     pub resolve: Option<Resolve>,
+    /// What this column's absence from a file does (overrides `[source] on_missing`).
+    pub on_missing: Option<OnMissing>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -141,6 +167,9 @@ pub enum ColumnKind {
     Integer,
     Decimal,
     Date,
+    /// A date with a time of day (`2016-03-12T10:30:00`); values without a
+    /// time stay dates.
+    DateTime,
     Money,
     Area,
     Concept,
@@ -158,12 +187,14 @@ pub enum AreaUnit {
 }
 
 impl AreaUnit {
-    pub fn hectares_per_unit(self) -> f64 {
+    /// Hectares per unit as an exact fraction (numerator, denominator):
+    /// 1 亩 is 1/15 ha, which no decimal writes exactly.
+    pub fn hectares_per_unit(self) -> (u32, u32) {
         match self {
-            AreaUnit::Mu => 1.0 / 15.0,
-            AreaUnit::Hectare => 1.0,
-            AreaUnit::Rai => 0.16,
-            AreaUnit::SquareMetre => 0.0001,
+            AreaUnit::Mu => (1, 15),
+            AreaUnit::Hectare => (1, 1),
+            AreaUnit::Rai => (16, 100),
+            AreaUnit::SquareMetre => (1, 10_000),
         }
     }
 
@@ -330,9 +361,61 @@ fn expand_iri(value: &str) -> String {
 /// Suffixes that address a column's companions in the normalised table.
 pub const COLUMN_SUFFIXES: &[&str] = &["text", "source"];
 
+impl ColumnSpec {
+    /// The multiplier as the decimal the pipeline wrote (`10000`, `0.001`):
+    /// the shortest text that reads back as the same number, so scaling by it
+    /// is exact decimal arithmetic.
+    pub fn multiplier_text(&self) -> String {
+        self.multiplier
+            .map_or_else(|| "1".to_owned(), |m| format!("{m}"))
+    }
+}
+
 impl PipelineSpec {
     pub fn column(&self, key: &str) -> Option<&ColumnSpec> {
         self.columns.get(key)
+    }
+
+    /// The share of quarantined data rows past which a file fails.
+    pub fn max_quarantined(&self) -> f64 {
+        self.source
+            .max_quarantined
+            .unwrap_or(DEFAULT_MAX_QUARANTINED)
+    }
+
+    /// What the absence of column `key` from a file does.
+    pub fn on_missing(&self, key: &str) -> OnMissing {
+        match self.columns.get(key) {
+            Some(c) if c.required => OnMissing::Fail,
+            Some(c) => c
+                .on_missing
+                .or(self.source.on_missing)
+                .unwrap_or(OnMissing::Warn),
+            None => OnMissing::Warn,
+        }
+    }
+
+    /// The columns whose values reach the graph: named by an entity's IRI
+    /// template, a property, or a `for_each`.
+    pub fn mapped_columns(&self) -> BTreeSet<String> {
+        let mut used = BTreeSet::new();
+        for entity in &self.entities {
+            if let Ok(template) = Template::parse(entity.iri.get_ref()) {
+                used.extend(template.columns().map(str::to_owned));
+            }
+            if let Some(each) = &entity.for_each {
+                used.insert(each.get_ref().clone());
+            }
+            for value in entity.properties.values() {
+                for source in value.get_ref().sources() {
+                    if let PropertySource::Column { column, .. } = source {
+                        let base = column.split_once('.').map_or(column.as_str(), |(b, _)| b);
+                        used.insert(base.to_owned());
+                    }
+                }
+            }
+        }
+        used
     }
 
     /// Structural checks; returns the parsed templates (valid only when no error was pushed).
@@ -352,6 +435,16 @@ impl PipelineSpec {
                 "the pipeline has an empty version".into(),
                 "a version such as \"1.0\"",
             );
+        }
+        if let Some(share) = self.source.max_quarantined {
+            if !(0.0..=1.0).contains(&share) {
+                err(
+                    0..0,
+                    "source.max_quarantined",
+                    format!("max_quarantined = {share} is not a share between 0 and 1"),
+                    "a share such as 0.2 (20% of a file's rows)",
+                );
+            }
         }
         if self.source.files.is_empty() {
             err(
@@ -422,6 +515,25 @@ impl PipelineSpec {
                     );
                 }
                 _ => {}
+            }
+            if let Some(m) = spec.multiplier {
+                let places = format!("{m}").split_once('.').map_or(0, |(_, f)| f.len());
+                if !(m > 0.0 && m <= 1e12) || multiplier_digits(m) > 12 || places > 6 {
+                    err(
+                        span.clone(),
+                        k,
+                        format!("multiplier {m} of column `{k}` is not a positive decimal up to 10^12 with at most 12 digits and 6 decimal places"),
+                        "multiplier = 10000 (万), 100000000 (亿) or 0.001",
+                    );
+                }
+            }
+            if spec.required && spec.on_missing == Some(OnMissing::Warn) {
+                err(
+                    span.clone(),
+                    k,
+                    format!("column `{k}` is required, so a file without it always fails; `on_missing = \"warn\"` cannot apply"),
+                    "remove on_missing, or required = true",
+                );
             }
             if spec.scheme.is_some() && not_kind(&[ColumnKind::Concept]) {
                 err(
@@ -633,6 +745,16 @@ impl PipelineSpec {
         }
         templates
     }
+}
+
+/// Significant digits of a multiplier as written in shortest form (`10000` has 1, `0.0125` has 3).
+fn multiplier_digits(m: f64) -> usize {
+    let text = format!("{m}");
+    text.chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .trim_matches('0')
+        .len()
 }
 
 fn flatten<'a>(value: &'a PropertyValue, out: &mut Vec<&'a PropertyValue>) {

@@ -95,7 +95,19 @@ fn typed_column(name: &str, terms: &[Option<Term>]) -> Column {
                 .iter()
                 .map(|t| text(t).and_then(|s| s.parse().ok()))
                 .collect();
-            Column::new(name.into(), parsed)
+            // A number stays a number only when the float writes back as the
+            // decimal the store holds (788200, 12345.67); a value with more
+            // digits than a float keeps stays exact text rather than rounded.
+            let exact = terms.iter().zip(&parsed).all(|(t, f)| match (text(t), f) {
+                (None, _) => true,
+                (Some(s), Some(f)) => same_decimal(&s, &format!("{f}")),
+                (Some(_), None) => false,
+            });
+            if exact {
+                Column::new(name.into(), parsed)
+            } else {
+                as_text()
+            }
         }
         Kind::Boolean => {
             let parsed: Vec<Option<bool>> = terms
@@ -128,6 +140,33 @@ fn typed_column(name: &str, terms: &[Option<Term>]) -> Column {
     }
 }
 
+/// Whether two decimal texts write the same number (`788200` and
+/// `788200.0`, `0.50` and `0.5`).
+fn same_decimal(a: &str, b: &str) -> bool {
+    fn canonical(s: &str) -> String {
+        let s = s.trim().trim_start_matches('+');
+        let (negative, s) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+        let whole = whole.trim_start_matches('0');
+        let fraction = fraction.trim_end_matches('0');
+        let digits = match (whole.is_empty(), fraction.is_empty()) {
+            (true, true) => return "0".to_owned(),
+            (_, true) => whole.to_owned(),
+            (true, false) => format!("0.{fraction}"),
+            (false, false) => format!("{whole}.{fraction}"),
+        };
+        if negative {
+            format!("-{digits}")
+        } else {
+            digits
+        }
+    }
+    canonical(a) == canonical(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +188,17 @@ mod tests {
         assert_eq!(mixed.dtype(), &DataType::String);
         let counts_and_sums = typed_column("v", &[typed("7", "integer"), typed("5.9", "decimal")]);
         assert_eq!(counts_and_sums.dtype(), &DataType::Float64);
+        // Digits a float cannot keep stay exact, as text.
+        let precise = typed_column(
+            "v",
+            &[
+                typed("788200", "decimal"),
+                typed("123456789012345678.5", "decimal"),
+            ],
+        );
+        assert_eq!(precise.dtype(), &DataType::String);
+        assert!(same_decimal("788200", "788200.0") && same_decimal("-0.50", "-0.5"));
+        assert!(!same_decimal("409099.99999999994", "409100"));
         let iri = typed_column("s", &[Some(NamedNode::new_unchecked("http://x/a").into())]);
         assert_eq!(
             iri.as_materialized_series().str().unwrap().get(0),

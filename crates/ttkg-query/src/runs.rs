@@ -44,11 +44,15 @@ pub fn run_detail(store: &KnowledgeStore, id: &str) -> Result<StatsTable, QueryE
     let iri = run_iri(store, id)?;
     let sparql = format!(
         "SELECT ?file ?pipeline ?change ?rows ?quarantined ?added ?removed ?message
+           (GROUP_CONCAT(?warning; SEPARATOR=\" | \") AS ?warnings)
          WHERE {{ GRAPH <{RUNS_GRAPH}> {{
            <{iri}> ttkg:change ?c . ?c ttkg:filePath ?file ; ttkg:pipeline ?pipeline ; ttkg:changeKind ?change ;
              ttkg:rowsLoaded ?rows ; ttkg:rowsQuarantined ?quarantined ; ttkg:triplesAdded ?added ; ttkg:triplesRemoved ?removed .
            OPTIONAL {{ ?c ttkg:message ?message }}
-         }} }} ORDER BY ?change ?file ?pipeline"
+           OPTIONAL {{ ?c ttkg:warning ?warning }}
+         }} }}
+         GROUP BY ?file ?pipeline ?change ?rows ?quarantined ?added ?removed ?message
+         ORDER BY ?change ?file ?pipeline"
     );
     table(
         store,
@@ -62,6 +66,7 @@ pub fn run_detail(store: &KnowledgeStore, id: &str) -> Result<StatsTable, QueryE
             "+triples",
             "-triples",
             "message",
+            "warnings",
         ],
         &sparql,
     )

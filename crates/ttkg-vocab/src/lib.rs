@@ -115,6 +115,7 @@ pub mod ttkg {
         CHANGE = "change",
         CHANGE_KIND = "changeKind",
         MESSAGE = "message",
+        WARNING = "warning",
         FILES_IMPORTED = "filesImported",
         FILES_REPLACED = "filesReplaced",
         FILES_SKIPPED = "filesSkipped",

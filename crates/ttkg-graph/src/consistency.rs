@@ -1,0 +1,757 @@
+//! What sources may not do silently: state a second value for a property
+//! that has one (an agreement's signing date, an amount's value), or repeat
+//! a row.
+//!
+//! A property is single-valued for a class when a shape of
+//! `ontology/shapes.ttl` targeting the class (or a superclass) gives it
+//! `sh:maxCount 1`, or the ontology declares it `owl:FunctionalProperty`.
+//! When a row states such a property of an entity that an earlier row of
+//! the same file, or another source in the store, already gives another
+//! value, the row is in conflict: it is quarantined, naming the other row
+//! and both values. Rows that repeat an earlier row's facts exactly are
+//! duplicates: loaded once and listed.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+
+use oxigraph::model::{
+    GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef,
+    Triple,
+};
+use oxigraph::store::Store;
+use ttkg_vocab::{public, ttkg, OWL, RDF, RDFS, SH};
+
+use crate::error::GraphError;
+use crate::mapper::{MappedRow, MappedTable};
+use crate::ontology::{parse_turtle, Ontology};
+
+/// The (class, property) pairs that take one value.
+#[derive(Debug, Clone, Default)]
+pub struct SingleValued {
+    /// Class IRI to the properties single-valued for it (its superclasses' included).
+    by_class: HashMap<String, HashSet<String>>,
+    /// Properties single-valued whatever the class (owl:FunctionalProperty).
+    functional: HashSet<String>,
+}
+
+impl SingleValued {
+    /// Reads `sh:maxCount 1` from the shapes file (if there is one) and
+    /// `owl:FunctionalProperty` and `rdfs:subClassOf` from the ontology.
+    pub fn load(shapes: &Path, ontology: &Ontology) -> Result<Self, GraphError> {
+        let shape_triples = if shapes.exists() {
+            parse_turtle(shapes)?
+        } else {
+            Vec::new()
+        };
+        Ok(Self::from_triples(&shape_triples, &ontology.triples))
+    }
+
+    fn from_triples(shapes: &[Triple], ontology: &[Triple]) -> Self {
+        let iri = |t: &Term| match t {
+            Term::NamedNode(n) => Some(n.as_str().to_owned()),
+            _ => None,
+        };
+        let subject_key = |s: &NamedOrBlankNode| s.to_string();
+        let object_key = |o: &Term| o.to_string();
+        let (target, property, path, max) = (
+            format!("{SH}targetClass"),
+            format!("{SH}property"),
+            format!("{SH}path"),
+            format!("{SH}maxCount"),
+        );
+        let mut targets: HashMap<String, Vec<String>> = HashMap::new();
+        let mut properties: HashMap<String, Vec<String>> = HashMap::new();
+        let mut paths: HashMap<String, String> = HashMap::new();
+        let mut single: HashSet<String> = HashSet::new();
+        for t in shapes {
+            let s = subject_key(&t.subject);
+            let p = t.predicate.as_str();
+            if p == target {
+                targets.entry(s).or_default().extend(iri(&t.object));
+            } else if p == property {
+                properties.entry(s).or_default().push(object_key(&t.object));
+            } else if p == path {
+                if let Some(o) = iri(&t.object) {
+                    paths.insert(s, o);
+                }
+            } else if p == max {
+                if let Term::Literal(l) = &t.object {
+                    if l.value() == "1" {
+                        single.insert(s);
+                    }
+                }
+            }
+        }
+        let mut direct: HashMap<String, HashSet<String>> = HashMap::new();
+        for (shape, classes) in &targets {
+            for property in properties.get(shape).into_iter().flatten() {
+                if let (true, Some(path)) = (single.contains(property), paths.get(property)) {
+                    for class in classes {
+                        direct
+                            .entry(class.clone())
+                            .or_default()
+                            .insert(path.clone());
+                    }
+                }
+            }
+        }
+        let (rdf_type, sub_class, functional_property) = (
+            format!("{RDF}type"),
+            format!("{RDFS}subClassOf"),
+            format!("{OWL}FunctionalProperty"),
+        );
+        let mut parents: HashMap<String, Vec<String>> = HashMap::new();
+        let mut functional = HashSet::new();
+        for t in ontology {
+            let NamedOrBlankNode::NamedNode(s) = &t.subject else {
+                continue;
+            };
+            if t.predicate.as_str() == sub_class {
+                parents
+                    .entry(s.as_str().to_owned())
+                    .or_default()
+                    .extend(iri(&t.object));
+            } else if t.predicate.as_str() == rdf_type
+                && iri(&t.object).as_deref() == Some(functional_property.as_str())
+            {
+                functional.insert(s.as_str().to_owned());
+            }
+        }
+        let classes: HashSet<&String> = direct.keys().chain(parents.keys()).collect();
+        let mut by_class = HashMap::new();
+        for class in classes {
+            let mut seen = HashSet::new();
+            let mut todo = vec![class.clone()];
+            let mut props = HashSet::new();
+            while let Some(c) = todo.pop() {
+                if !seen.insert(c.clone()) {
+                    continue;
+                }
+                props.extend(direct.get(&c).into_iter().flatten().cloned());
+                todo.extend(parents.get(&c).into_iter().flatten().cloned());
+            }
+            if !props.is_empty() {
+                by_class.insert(class.clone(), props);
+            }
+        }
+        SingleValued {
+            by_class,
+            functional,
+        }
+    }
+
+    /// Whether `property` takes one value on a node of any of `classes`.
+    fn is_single(&self, classes: &[&str], property: &str) -> bool {
+        self.functional.contains(property)
+            || classes.iter().any(|c| {
+                self.by_class
+                    .get(*c)
+                    .is_some_and(|props| props.contains(property))
+            })
+    }
+
+    /// The facts of `facts` that state a single-valued property (the
+    /// subjects' classes read from the same facts), as indexes into `facts`.
+    fn single_valued_facts(&self, facts: &[Triple]) -> Vec<usize> {
+        let rdf_type = public::RDF_TYPE;
+        let mut classes: HashMap<&NamedOrBlankNode, Vec<&str>> = HashMap::new();
+        for t in facts.iter().filter(|t| t.predicate.as_str() == rdf_type) {
+            if let Term::NamedNode(c) = &t.object {
+                classes.entry(&t.subject).or_default().push(c.as_str());
+            }
+        }
+        facts
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.predicate.as_str() != rdf_type)
+            .filter(|(_, t)| {
+                classes
+                    .get(&t.subject)
+                    .is_some_and(|c| self.is_single(c, t.predicate.as_str()))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// Where a value came from: a file (relative to the data folder), its
+/// sheet and row when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: String,
+    pub sheet: Option<String>,
+    pub row: Option<u32>,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(sheet) = &self.sheet {
+            write!(f, ", sheet '{sheet}'")?;
+        }
+        if let Some(row) = self.row {
+            write!(f, ", row {row}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A row that gives an entity another value for a single-valued property.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conflict {
+    /// The row's sheet (None for CSV) and number.
+    pub sheet: Option<String>,
+    pub row: u32,
+    /// The column whose value conflicts, when one does.
+    pub column: Option<String>,
+    pub subject: String,
+    pub property: String,
+    /// This row's value, and the other source's.
+    pub value: String,
+    pub other_value: String,
+    pub other: Origin,
+}
+
+impl Conflict {
+    /// The quarantine reason, in words.
+    pub fn reason(&self) -> String {
+        format!(
+            "{} already has {} {} from {}, and this row gives {}; one value is allowed, so the row was not loaded: correct whichever source is wrong",
+            self.subject,
+            self.property,
+            self.other_value,
+            self.other,
+            self.value
+        )
+    }
+}
+
+/// A row that repeats an earlier row of the same file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub sheet: Option<String>,
+    pub row: u32,
+    /// The earlier row with the same facts.
+    pub first: u32,
+    pub first_sheet: Option<String>,
+}
+
+/// What the check of one file's rows found.
+#[derive(Debug, Default)]
+pub struct RowFindings {
+    pub conflicts: Vec<Conflict>,
+    pub duplicates: Vec<Duplicate>,
+    /// (table index, row index) of the rows not to load.
+    pub excluded: HashSet<(usize, usize)>,
+}
+
+fn hash_of(value: &impl Hash) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// How a person reads a term in a message: a prefixed name, a number or
+/// date as written, text in quotes.
+fn shown(term: TermRef<'_>) -> String {
+    match term {
+        TermRef::NamedNode(n) => shown_iri(n.as_str()),
+        TermRef::Literal(l)
+            if l.language().is_none() && l.datatype().as_str() != public::XSD_STRING =>
+        {
+            l.value().to_owned()
+        }
+        TermRef::Literal(l) => format!("\"{}\"", l.value()),
+        other => other.to_string(),
+    }
+}
+
+/// How a person reads the subject of a fact: a node that only carries a
+/// value for another (an agreement's amount) is named through its owner,
+/// as `the ttkg:amount of id:agreement/2`.
+fn shown_subject_in(subject: &NamedOrBlankNode, facts: &[Triple]) -> String {
+    let owner = facts.iter().find(|t| match &t.object {
+        Term::NamedNode(n) => matches!(subject, NamedOrBlankNode::NamedNode(s) if s == n),
+        _ => false,
+    });
+    match owner {
+        Some(t) => format!(
+            "the {} of {}",
+            ttkg_vocab::compact(t.predicate.as_str()),
+            shown_subject(t.subject.as_ref())
+        ),
+        None => shown_subject(subject.as_ref()),
+    }
+}
+
+fn shown_iri(iri: &str) -> String {
+    if let Some(local) = iri.strip_prefix(ttkg_vocab::ID) {
+        return format!("id:{local}");
+    }
+    if let Some(local) = iri.strip_prefix(ttkg_vocab::VOCAB) {
+        return format!("vocab:{local}");
+    }
+    ttkg_vocab::compact(iri)
+}
+
+/// Checks the rows of one file, in order: a row whose facts equal an earlier
+/// row's is a duplicate; a row that gives an entity a second value for a
+/// single-valued property is a conflict with the row that gave the first.
+/// `file` is the file's path relative to the data folder.
+pub fn check_rows(tables: &[MappedTable], single: &SingleValued, file: &str) -> RowFindings {
+    let mut findings = RowFindings::default();
+    // Row fact sets by hash (then compared whole): (table, row).
+    let mut seen_rows: HashMap<u64, Vec<(usize, usize)>> = HashMap::new();
+    // (subject, property) by hash: (table, triple index, row number).
+    let mut stated: HashMap<u64, Vec<(usize, usize, u32)>> = HashMap::new();
+    for (t, table) in tables.iter().enumerate() {
+        for (r, row) in table.rows.iter().enumerate() {
+            let facts = table.facts(row);
+            if facts.is_empty() {
+                continue;
+            }
+            let mut sorted: Vec<&Triple> = facts.iter().collect();
+            sorted.sort_unstable_by_key(hash_of);
+            sorted.dedup();
+            let key = hash_of(&sorted);
+            let earlier = seen_rows.get(&key).and_then(|candidates| {
+                candidates.iter().find(|(et, er)| {
+                    let other = &tables[*et];
+                    let mut theirs: Vec<&Triple> = other.facts(&other.rows[*er]).iter().collect();
+                    theirs.sort_unstable_by_key(hash_of);
+                    theirs.dedup();
+                    theirs == sorted
+                })
+            });
+            if let Some(&(et, er)) = earlier {
+                findings.duplicates.push(Duplicate {
+                    sheet: table.sheet.clone(),
+                    row: row.number,
+                    first: tables[et].rows[er].number,
+                    first_sheet: tables[et].sheet.clone(),
+                });
+                findings.excluded.insert((t, r));
+                continue;
+            }
+            let mut row_conflicts = Vec::new();
+            let mut claims = Vec::new();
+            for i in single.single_valued_facts(facts) {
+                let fact = &facts[i];
+                let index = row.facts.start + i;
+                let key = hash_of(&(&fact.subject, &fact.predicate));
+                let same_key = |(ot, oi, _): &&(usize, usize, u32)| {
+                    let other = &tables[*ot].triples[*oi];
+                    other.subject == fact.subject && other.predicate == fact.predicate
+                };
+                match stated.get(&key).and_then(|v| v.iter().find(same_key)) {
+                    Some(&(ot, oi, number)) if tables[ot].triples[oi].object != fact.object => {
+                        row_conflicts.push(Conflict {
+                            sheet: table.sheet.clone(),
+                            row: row.number,
+                            column: table.column_of(index).map(str::to_owned),
+                            subject: shown_subject_in(&fact.subject, facts),
+                            property: ttkg_vocab::compact(fact.predicate.as_str()),
+                            value: shown(fact.object.as_ref()),
+                            other_value: shown(tables[ot].triples[oi].object.as_ref()),
+                            other: Origin {
+                                file: file.to_owned(),
+                                sheet: tables[ot].sheet.clone(),
+                                row: Some(number),
+                            },
+                        })
+                    }
+                    Some(_) => {}
+                    None => claims.push((key, (t, index, row.number))),
+                }
+            }
+            if row_conflicts.is_empty() {
+                seen_rows.entry(key).or_default().push((t, r));
+                for (key, claim) in claims {
+                    stated.entry(key).or_default().push(claim);
+                }
+            } else {
+                findings.excluded.insert((t, r));
+                findings.conflicts.extend(row_conflicts);
+            }
+        }
+    }
+    findings
+}
+
+fn shown_subject(subject: NamedOrBlankNodeRef<'_>) -> String {
+    match subject {
+        NamedOrBlankNodeRef::NamedNode(n) => shown_iri(n.as_str()),
+        other => other.to_string(),
+    }
+}
+
+/// Reads quads for the conflict check: the store, or a transaction that
+/// holds this run's earlier sources before they are published.
+pub trait QuadReader {
+    /// The objects and graphs of (subject, predicate) in every named graph.
+    fn objects(
+        &self,
+        subject: NamedOrBlankNodeRef<'_>,
+        predicate: NamedNodeRef<'_>,
+    ) -> Result<Vec<(Term, NamedNode)>, GraphError>;
+    /// Whether `subject` is stated in a named graph other than `own`.
+    fn described_elsewhere(
+        &self,
+        subject: NamedOrBlankNodeRef<'_>,
+        own: &NamedNode,
+    ) -> Result<bool, GraphError>;
+    /// Triples of one graph matching a pattern.
+    fn in_graph(
+        &self,
+        subject: Option<NamedOrBlankNodeRef<'_>>,
+        predicate: Option<NamedNodeRef<'_>>,
+        object: Option<TermRef<'_>>,
+        graph: &NamedNode,
+    ) -> Result<Vec<Triple>, GraphError>;
+}
+
+macro_rules! quad_reader {
+    ($type:ty) => {
+        impl QuadReader for $type {
+            fn objects(
+                &self,
+                subject: NamedOrBlankNodeRef<'_>,
+                predicate: NamedNodeRef<'_>,
+            ) -> Result<Vec<(Term, NamedNode)>, GraphError> {
+                let mut found = Vec::new();
+                for quad in self.quads_for_pattern(Some(subject), Some(predicate), None, None) {
+                    let quad = quad?;
+                    if let oxigraph::model::GraphName::NamedNode(g) = quad.graph_name {
+                        found.push((quad.object, g));
+                    }
+                }
+                Ok(found)
+            }
+
+            fn described_elsewhere(
+                &self,
+                subject: NamedOrBlankNodeRef<'_>,
+                own: &NamedNode,
+            ) -> Result<bool, GraphError> {
+                for quad in self.quads_for_pattern(Some(subject), None, None, None) {
+                    match quad?.graph_name {
+                        oxigraph::model::GraphName::NamedNode(g) if &g != own => return Ok(true),
+                        _ => {}
+                    }
+                }
+                Ok(false)
+            }
+
+            fn in_graph(
+                &self,
+                subject: Option<NamedOrBlankNodeRef<'_>>,
+                predicate: Option<NamedNodeRef<'_>>,
+                object: Option<TermRef<'_>>,
+                graph: &NamedNode,
+            ) -> Result<Vec<Triple>, GraphError> {
+                self.quads_for_pattern(
+                    subject,
+                    predicate,
+                    object,
+                    Some(GraphNameRef::NamedNode(graph.as_ref())),
+                )
+                .map(|q| q.map(Triple::from).map_err(GraphError::from))
+                .collect()
+            }
+        }
+    };
+}
+
+quad_reader!(Store);
+quad_reader!(oxigraph::store::Transaction<'_>);
+
+/// The graphs that are not sources: what the ontology and run history say
+/// is never a conflicting value.
+fn is_source_graph(graph: &NamedNode) -> bool {
+    graph.as_str() != ttkg_vocab::ONTOLOGY_GRAPH && graph.as_str() != ttkg_vocab::RUNS_GRAPH
+}
+
+/// Checks the rows of one source (its graph `own`; rows in `excluded` are
+/// already out) against the other sources `reader` holds, and returns the
+/// conflicts; the rows with one are added to `excluded`.
+pub fn check_against<R: QuadReader>(
+    reader: &R,
+    own: &NamedNode,
+    tables: &[MappedTable],
+    single: &SingleValued,
+    excluded: &mut HashSet<(usize, usize)>,
+) -> Result<Vec<Conflict>, GraphError> {
+    let mut elsewhere: HashMap<NamedOrBlankNode, bool> = HashMap::new();
+    let mut origins: HashMap<(NamedNode, NamedOrBlankNode), Origin> = HashMap::new();
+    let mut conflicts = Vec::new();
+    for (t, table) in tables.iter().enumerate() {
+        for (r, row) in table.rows.iter().enumerate() {
+            if excluded.contains(&(t, r)) {
+                continue;
+            }
+            let facts = table.facts(row);
+            let mut row_conflicts = Vec::new();
+            for i in single.single_valued_facts(facts) {
+                let fact = &facts[i];
+                let known = match elsewhere.get(&fact.subject) {
+                    Some(known) => *known,
+                    None => {
+                        let known = reader.described_elsewhere(fact.subject.as_ref(), own)?;
+                        elsewhere.insert(fact.subject.clone(), known);
+                        known
+                    }
+                };
+                if !known {
+                    continue;
+                }
+                let others = reader.objects(fact.subject.as_ref(), fact.predicate.as_ref())?;
+                let Some((value, graph)) = others
+                    .into_iter()
+                    .find(|(o, g)| g != own && is_source_graph(g) && *o != fact.object)
+                else {
+                    continue;
+                };
+                let key = (graph.clone(), fact.subject.clone());
+                let origin = match origins.get(&key) {
+                    Some(o) => o.clone(),
+                    None => {
+                        let o = origin_of(reader, &graph, fact.subject.as_ref())?;
+                        origins.insert(key, o.clone());
+                        o
+                    }
+                };
+                row_conflicts.push(Conflict {
+                    sheet: table.sheet.clone(),
+                    row: row.number,
+                    column: table.column_of(row.facts.start + i).map(str::to_owned),
+                    subject: shown_subject_in(&fact.subject, facts),
+                    property: ttkg_vocab::compact(fact.predicate.as_str()),
+                    value: shown(fact.object.as_ref()),
+                    other_value: shown(value.as_ref()),
+                    other: origin,
+                });
+            }
+            if !row_conflicts.is_empty() {
+                excluded.insert((t, r));
+                conflicts.extend(row_conflicts);
+            }
+        }
+    }
+    Ok(conflicts)
+}
+
+/// The file, sheet and row of `graph` that state `subject` (or, for a node
+/// such as an amount that has no row of its own, the entity that links to it).
+fn origin_of<R: QuadReader>(
+    reader: &R,
+    graph: &NamedNode,
+    subject: NamedOrBlankNodeRef<'_>,
+) -> Result<Origin, GraphError> {
+    let p = |iri: &str| NamedNode::new_unchecked(iri);
+    let derived_from = p(public::PROV_WAS_DERIVED_FROM);
+    let file_path = p(&ttkg::iri(ttkg::FILE_PATH));
+    let produced = p(&ttkg::iri(ttkg::PRODUCED_GRAPH));
+    let row_number = p(&ttkg::iri(ttkg::ROW_NUMBER));
+    let sheet = p(&ttkg::iri(ttkg::SHEET));
+    let literal = |triples: Vec<Triple>| {
+        triples.into_iter().find_map(|t| match t.object {
+            Term::Literal(l) => Some(l.value().to_owned()),
+            _ => None,
+        })
+    };
+    let file = reader
+        .in_graph(
+            None,
+            Some(produced.as_ref()),
+            Some(graph.as_ref().into()),
+            graph,
+        )?
+        .into_iter()
+        .next()
+        .map(|t| {
+            reader.in_graph(
+                Some(t.subject.as_ref()),
+                Some(file_path.as_ref()),
+                None,
+                graph,
+            )
+        })
+        .transpose()?
+        .and_then(literal)
+        .unwrap_or_else(|| format!("the graph <{}>", graph.as_str()));
+    let mut rows = reader.in_graph(Some(subject), Some(derived_from.as_ref()), None, graph)?;
+    if rows.is_empty() {
+        let owners = reader.in_graph(None, None, Some(subject.into()), graph)?;
+        for owner in owners {
+            rows = reader.in_graph(
+                Some(owner.subject.as_ref()),
+                Some(derived_from.as_ref()),
+                None,
+                graph,
+            )?;
+            if !rows.is_empty() {
+                break;
+            }
+        }
+    }
+    let mut best: Option<(u32, Option<String>)> = None;
+    for row in rows {
+        let Term::NamedNode(node) = row.object else {
+            continue;
+        };
+        let node = NamedOrBlankNode::NamedNode(node);
+        let number = literal(reader.in_graph(
+            Some(node.as_ref()),
+            Some(row_number.as_ref()),
+            None,
+            graph,
+        )?)
+        .and_then(|n| n.parse().ok());
+        let sheet_name =
+            literal(reader.in_graph(Some(node.as_ref()), Some(sheet.as_ref()), None, graph)?);
+        if let Some(n) = number {
+            if best.as_ref().is_none_or(|(b, _)| n < *b) {
+                best = Some((n, sheet_name));
+            }
+        }
+    }
+    Ok(Origin {
+        file,
+        sheet: best.as_ref().and_then(|(_, s)| s.clone()),
+        row: best.map(|(n, _)| n),
+    })
+}
+
+/// The triples of `tables` without the rows in `excluded`: what a source
+/// publishes.
+pub fn kept_triples(tables: &[MappedTable], excluded: &HashSet<(usize, usize)>) -> Vec<Triple> {
+    let mut out = Vec::new();
+    for (t, table) in tables.iter().enumerate() {
+        for (r, row) in table.rows.iter().enumerate() {
+            if !excluded.contains(&(t, r)) {
+                out.extend_from_slice(&table.triples[row.facts.clone()]);
+                out.extend_from_slice(&table.triples[row.provenance.clone()]);
+            }
+        }
+    }
+    out
+}
+
+/// Rows that gave no entity at all (every column an IRI is made of empty).
+pub fn empty_rows(tables: &[MappedTable]) -> Vec<(usize, usize, &MappedRow)> {
+    tables
+        .iter()
+        .enumerate()
+        .flat_map(|(t, table)| {
+            table
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(_, row)| row.facts.is_empty())
+                .map(move |(r, row)| (t, r, row))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxigraph::model::Literal;
+
+    fn n(iri: &str) -> NamedNode {
+        NamedNode::new_unchecked(format!("http://x/{iri}"))
+    }
+
+    fn single() -> SingleValued {
+        let mut by_class = HashMap::new();
+        by_class.insert(
+            "http://x/Agreement".to_owned(),
+            HashSet::from(["http://x/date".to_owned()]),
+        );
+        SingleValued {
+            by_class,
+            functional: HashSet::new(),
+        }
+    }
+
+    fn table(rows: &[(u32, &str, &str)]) -> MappedTable {
+        let mut table = MappedTable::default();
+        for (number, subject, date) in rows {
+            let start = table.triples.len();
+            table.triples.push(Triple::new(
+                n(subject),
+                NamedNode::new_unchecked(public::RDF_TYPE),
+                n("Agreement"),
+            ));
+            table.triples.push(Triple::new(
+                n(subject),
+                n("date"),
+                Literal::new_simple_literal(*date),
+            ));
+            table.origins.extend([crate::mapper::NO_COLUMN; 2]);
+            table.rows.push(MappedRow {
+                number: *number,
+                facts: start..table.triples.len(),
+                provenance: table.triples.len()..table.triples.len(),
+                subject: Some(n(subject)),
+            });
+        }
+        table
+    }
+
+    #[test]
+    fn repeated_rows_are_duplicates_and_second_values_conflicts() {
+        let tables = [table(&[
+            (2, "a1", "2016-01-01"),
+            (3, "a2", "2016-02-01"),
+            (4, "a1", "2016-01-01"),
+            (5, "a1", "2016-03-01"),
+        ])];
+        let found = check_rows(&tables, &single(), "r.csv");
+        assert_eq!(
+            found.duplicates,
+            vec![Duplicate {
+                sheet: None,
+                row: 4,
+                first: 2,
+                first_sheet: None
+            }]
+        );
+        assert_eq!(found.conflicts.len(), 1);
+        let conflict = &found.conflicts[0];
+        assert_eq!((conflict.row, conflict.other.row), (5, Some(2)));
+        assert!(
+            conflict
+                .reason()
+                .contains("\"2016-01-01\" from r.csv, row 2, and this row gives \"2016-03-01\""),
+            "{}",
+            conflict.reason()
+        );
+        assert_eq!(found.excluded, HashSet::from([(0, 2), (0, 3)]));
+        assert_eq!(kept_triples(&tables, &found.excluded).len(), 4);
+    }
+
+    #[test]
+    fn shapes_and_subclasses_give_single_valued_properties() {
+        let shapes = oxigraph::io::RdfParser::from_format(oxigraph::io::RdfFormat::Turtle)
+            .for_slice(
+                br#"@prefix sh: <http://www.w3.org/ns/shacl#> .
+                <http://x/S> sh:targetClass <http://x/Agreement> ;
+                  sh:property [ sh:path <http://x/date> ; sh:maxCount 1 ] ;
+                  sh:property [ sh:path <http://x/party> ; sh:minCount 1 ] ."#,
+            )
+            .map(|q| Triple::from(q.unwrap()))
+            .collect::<Vec<_>>();
+        let ontology = vec![Triple::new(
+            n("Licence"),
+            NamedNode::new_unchecked(format!("{RDFS}subClassOf")),
+            n("Agreement"),
+        )];
+        let single = SingleValued::from_triples(&shapes, &ontology);
+        assert!(single.is_single(&["http://x/Licence"], "http://x/date"));
+        assert!(!single.is_single(&["http://x/Licence"], "http://x/party"));
+        assert!(!single.is_single(&["http://x/Other"], "http://x/date"));
+    }
+}

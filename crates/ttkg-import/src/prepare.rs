@@ -1,0 +1,395 @@
+//! One (pipeline, file) pair read, normalised, mapped to triples and checked
+//! against itself, in memory, before anything reaches the store. Runs in
+//! parallel (rayon) over a run's files.
+
+use std::collections::HashSet;
+
+use ttkg_graph::consistency::{self, Conflict};
+use ttkg_graph::{KnowledgeStore, MappedTable, Ontology, SingleValued, SourceRef};
+use ttkg_ingest::{ExpectedColumn, ReadOptions, SheetChoice, SourceFormat, Table};
+use ttkg_normalise::References;
+use ttkg_pipeline::{Format, OnMissing, Pipeline, SheetSelector};
+
+use crate::fingerprint::{pipeline_version, sha256};
+use crate::quarantine::{NameResolution, QuarantineRecord, SkippedRow};
+use crate::report::{FileReport, FileStatus};
+use crate::WorkUnit;
+
+/// A file read and mapped, waiting to be checked against the other sources
+/// and published.
+pub(crate) struct Prepared {
+    pub report: FileReport,
+    pub unit: WorkUnit,
+    pub sha: String,
+    pub version: String,
+    /// The mapped rows of each sheet (one for CSV), with the sender's
+    /// header for each column key.
+    pub tables: Vec<MappedTable>,
+    pub headers: Vec<Vec<(String, Option<String>)>>,
+    /// (table, row) of mapped rows not to load: duplicates and conflicts.
+    pub excluded: HashSet<(usize, usize)>,
+    pub quarantine: Vec<QuarantineRecord>,
+    pub resolutions: Vec<NameResolution>,
+    pub skipped: Vec<SkippedRow>,
+}
+
+impl Prepared {
+    /// `report` for `unit`, with nothing read.
+    fn nothing(unit: &WorkUnit, report: FileReport) -> Self {
+        Prepared {
+            report,
+            unit: unit.clone(),
+            sha: String::new(),
+            version: String::new(),
+            tables: Vec::new(),
+            headers: Vec::new(),
+            excluded: HashSet::new(),
+            quarantine: Vec::new(),
+            resolutions: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+
+    fn failed(mut self, message: String) -> Self {
+        self.report.status = FileStatus::Failed(message);
+        self.tables.clear();
+        self
+    }
+
+    /// A quarantine record of this file.
+    pub fn record(
+        &self,
+        sheet: Option<String>,
+        row: u32,
+        column: String,
+        value: Option<String>,
+        rule: &str,
+        reason: String,
+    ) -> QuarantineRecord {
+        QuarantineRecord {
+            pipeline: self.unit.pipeline.name.clone(),
+            file: self.unit.relative.clone(),
+            sheet,
+            row,
+            column,
+            value,
+            rule: rule.to_owned(),
+            reason,
+        }
+    }
+
+    /// The sender's header for a column key of table `t`.
+    pub fn header(&self, t: usize, key: Option<&str>) -> String {
+        let Some(key) = key else {
+            return "(the whole row)".to_owned();
+        };
+        self.headers
+            .get(t)
+            .and_then(|h| h.iter().find(|(k, _)| k == key))
+            .and_then(|(_, h)| h.clone())
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    /// Quarantines the rows of `conflicts` (found in table `t` or by sheet).
+    pub fn quarantine_conflicts(&mut self, conflicts: Vec<Conflict>) {
+        for conflict in conflicts {
+            let t = self
+                .tables
+                .iter()
+                .position(|table| table.sheet == conflict.sheet)
+                .unwrap_or(0);
+            let column = self.header(t, conflict.column.as_deref());
+            let record = self.record(
+                conflict.sheet.clone(),
+                conflict.row,
+                column,
+                Some(conflict.value.clone()),
+                "conflict",
+                conflict.reason(),
+            );
+            self.quarantine.push(record);
+        }
+    }
+}
+
+/// What every unit of a run shares.
+pub(crate) struct Context<'a> {
+    pub ontology: &'a Ontology,
+    pub refs: &'a References,
+    pub single: &'a SingleValued,
+    /// The digest of the ontology and reference tables.
+    pub inputs: &'a str,
+    /// The store, to skip files whose recorded version is current; `None`
+    /// reads every file (`ttkg check`).
+    pub store: Option<&'a KnowledgeStore>,
+    pub force: bool,
+}
+
+/// Reads, normalises and maps one file, and checks its rows against each
+/// other. Nothing here touches the store but to read the recorded version.
+pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
+    let pipeline = &unit.pipeline;
+    let mut report = FileReport::new(
+        pipeline.name.clone(),
+        unit.relative.clone(),
+        &unit.graph,
+        FileStatus::Loaded,
+    );
+    let recorded = context
+        .store
+        .and_then(|s| s.recorded_source(&unit.file_node).ok().flatten());
+    report.replaced = recorded.is_some();
+    let mut prepared = Prepared::nothing(unit, report);
+    let bytes = match std::fs::read(&unit.path) {
+        Ok(b) => b,
+        Err(e) => {
+            return prepared.failed(format!("{}: cannot read the file: {e}", unit.relative));
+        }
+    };
+    prepared.sha = sha256(&bytes);
+    prepared.version = pipeline_version(pipeline, context.inputs);
+    if !context.force {
+        if let Some((old_sha, old_version)) = recorded {
+            if old_sha == prepared.sha && old_version == prepared.version {
+                prepared.report.status = FileStatus::Unchanged;
+                return prepared;
+            }
+        }
+    }
+    drop(bytes);
+    let tables = match ttkg_ingest::read(
+        &unit.path,
+        &read_options(pipeline),
+        &expected_columns(pipeline),
+    ) {
+        Ok(read) => {
+            prepared.report.warnings = read.notes;
+            read.tables
+        }
+        Err(e) => {
+            let mut message = e.to_string();
+            match &e {
+                ttkg_ingest::IngestError::MissingColumns { keys, .. } => {
+                    let places: Vec<String> = keys
+                        .iter()
+                        .map(|k| format!("`{k}` at {}", pipeline.column_place(k)))
+                        .collect();
+                    message.push_str(&format!(" (the pipeline declares {})", places.join(", ")));
+                }
+                ttkg_ingest::IngestError::MergedParent { key, .. } => {
+                    message.push_str(&format!(" ({})", pipeline.column_place(key)));
+                }
+                _ => {}
+            }
+            return prepared.failed(message);
+        }
+    };
+    prepared.report.sheets = tables.len();
+    if let Err(message) = account_for_missing(&mut prepared, &tables) {
+        return prepared.failed(message);
+    }
+    for table in tables {
+        if let Err(message) = prepare_table(&mut prepared, table, context) {
+            return prepared.failed(message);
+        }
+    }
+    let findings =
+        consistency::check_rows(&prepared.tables, context.single, &prepared.unit.relative);
+    prepared.excluded = findings.excluded;
+    prepared.quarantine_conflicts(findings.conflicts);
+    for duplicate in findings.duplicates {
+        prepared.report.rows_duplicate += 1;
+        prepared.skipped.push(SkippedRow {
+            pipeline: pipeline.name.clone(),
+            file: unit.relative.clone(),
+            sheet: duplicate.sheet,
+            row: duplicate.row,
+            rule: "duplicate".into(),
+            reason: match &duplicate.first_sheet {
+                Some(sheet) => format!(
+                    "the same facts as row {} of sheet '{sheet}'; loaded once",
+                    duplicate.first
+                ),
+                None => format!("the same facts as row {}; loaded once", duplicate.first),
+            },
+            same_as: Some(duplicate.first),
+        });
+    }
+    let empty: Vec<(usize, usize, Option<String>, u32)> = consistency::empty_rows(&prepared.tables)
+        .into_iter()
+        .map(|(t, r, row)| (t, r, prepared.tables[t].sheet.clone(), row.number))
+        .collect();
+    for (t, r, sheet, row) in empty {
+        prepared.excluded.insert((t, r));
+        let templates: Vec<String> = pipeline
+            .spec
+            .entities
+            .iter()
+            .filter(|e| e.class.is_some())
+            .map(|e| format!("`{}`", e.iri.get_ref()))
+            .collect();
+        let record = prepared.record(
+            sheet,
+            row,
+            prepared.header(t, None),
+            None,
+            "no-entity",
+            format!(
+                "the row gives none of the pipeline's entities: the columns their IRIs are made of ({}) are empty; fill them in or remove the row",
+                templates.join(", ")
+            ),
+        );
+        prepared.quarantine.push(record);
+    }
+    prepared
+}
+
+/// Every declared column the file lacks is a warning, or fails the file
+/// when the pipeline says `on_missing = "fail"`.
+fn account_for_missing(prepared: &mut Prepared, tables: &[Table]) -> Result<(), String> {
+    let pipeline = &prepared.unit.pipeline;
+    for table in tables {
+        for missing in &table.missing {
+            let place = pipeline.column_place(&missing.key);
+            let what = format!(
+                "{}: column `{}` {}",
+                table.location(),
+                missing.key,
+                missing.describe()
+            );
+            match pipeline.spec.on_missing(&missing.key) {
+                OnMissing::Fail => {
+                    return Err(format!(
+                        "{what}; the pipeline says on_missing = \"fail\", so nothing of this file was loaded and its previous version stays. Add the sender's header to `headers` ({place})"
+                    ));
+                }
+                OnMissing::Warn => prepared.report.warnings.push(format!(
+                    "{what}; its values are read as empty. If that is the column, add its header to `headers` ({place}); to refuse such files, set on_missing = \"fail\""
+                )),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Normalises and maps one sheet, recording what it quarantined and left out.
+fn prepare_table(
+    prepared: &mut Prepared,
+    table: Table,
+    context: &Context<'_>,
+) -> Result<(), String> {
+    let pipeline = &prepared.unit.pipeline;
+    let relative = prepared.unit.relative.clone();
+    prepared.report.encoding = table.encoding.map(str::to_owned);
+    let absent: Vec<String> = table.missing.iter().map(|m| m.key.clone()).collect();
+    let normalised =
+        ttkg_normalise::normalise(table.frame.clone(), &pipeline.spec, context.refs, &absent)
+            .map_err(|e| format!("{}: {e}", table.location()))?;
+    let report = &mut prepared.report;
+    report.rows_read += normalised.rows_read + table.rejected.len();
+    report.blank_rows += normalised.blank_rows;
+    report.rows_skipped += normalised.skipped.len();
+    for rejected in &table.rejected {
+        let record = prepared.record(
+            table.sheet.clone(),
+            rejected.row,
+            "(the whole row)".into(),
+            Some(rejected.text.clone()),
+            "columns",
+            rejected.reason.clone(),
+        );
+        prepared.quarantine.push(record);
+    }
+    for r in &normalised.resolutions {
+        prepared.resolutions.push(NameResolution {
+            pipeline: pipeline.name.clone(),
+            file: relative.clone(),
+            sheet: table.sheet.clone(),
+            row: r.row,
+            column: table.column_name(&r.column),
+            written: r.written.clone(),
+            resolved: r.resolved.clone(),
+            rule: r.rule.clone(),
+        });
+    }
+    for problem in &normalised.problems {
+        let record = prepared.record(
+            table.sheet.clone(),
+            problem.row,
+            table.column_name(&problem.column),
+            problem.value.clone(),
+            &problem.rule,
+            problem.reason.clone(),
+        );
+        prepared.quarantine.push(record);
+    }
+    let skipped = normalised
+        .blank_row_numbers
+        .iter()
+        .map(|row| {
+            (
+                *row,
+                "blank",
+                "no value in any column the pipeline reads".to_owned(),
+            )
+        })
+        .chain(
+            normalised
+                .skipped
+                .iter()
+                .map(|s| (s.row, "skip", s.reason.clone())),
+        );
+    for (row, rule, reason) in skipped {
+        prepared.skipped.push(SkippedRow {
+            pipeline: pipeline.name.clone(),
+            file: relative.clone(),
+            sheet: table.sheet.clone(),
+            row,
+            rule: rule.into(),
+            reason,
+            same_as: None,
+        });
+    }
+    let source = SourceRef {
+        file_node: prepared.unit.file_node.clone(),
+        sheet: table.sheet.clone(),
+    };
+    let mapped = ttkg_graph::map_rows(pipeline, &normalised.frame, context.ontology, &source)
+        .map_err(|e| format!("{}: {e}", table.location()))?;
+    prepared.tables.push(mapped);
+    prepared.headers.push(table.headers);
+    Ok(())
+}
+
+fn read_options(pipeline: &Pipeline) -> ReadOptions {
+    let source = &pipeline.spec.source;
+    ReadOptions {
+        format: match source.format {
+            Format::Csv => SourceFormat::Csv,
+            Format::Xlsx => SourceFormat::Xlsx,
+            Format::Xls => SourceFormat::Xls,
+            Format::Ods => SourceFormat::Ods,
+        },
+        sheet: match &source.sheet {
+            None => SheetChoice::First,
+            Some(SheetSelector::Index(i)) => SheetChoice::Index(*i),
+            Some(SheetSelector::Name(n)) => SheetChoice::Pattern(n.clone()),
+        },
+        encoding: source.encoding.clone(),
+        delimiter: source.delimiter.map(|c| c as u8),
+        header_search_rows: source.header_search_rows,
+    }
+}
+
+fn expected_columns(pipeline: &Pipeline) -> Vec<ExpectedColumn> {
+    pipeline
+        .spec
+        .columns
+        .iter()
+        .map(|(k, c)| ExpectedColumn {
+            key: k.get_ref().clone(),
+            headers: c.headers.clone(),
+            required: c.required,
+        })
+        .collect()
+}

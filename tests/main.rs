@@ -1,0 +1,18 @@
+//! The end-to-end tests: the real `ttkg` binary on real files in temporary
+//! workspaces, answers checked with SPARQL. One test binary, so that polars,
+//! oxigraph and RocksDB are linked once rather than once per file.
+//!
+//! `cargo test -p ttkg-cli --test end_to_end trust::` runs one file of them.
+
+mod common;
+
+mod analyst;
+mod concurrent_reader;
+mod crash;
+mod import_behaviour;
+mod import_demo;
+mod messy;
+mod ontology;
+mod scheduled;
+mod serve;
+mod trust;
