@@ -15,6 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// The system allocator, counting bytes in query workers so that a query
+/// past its memory budget ends its worker rather than the machine's memory.
+#[global_allocator]
+static ALLOCATOR: ttkg_serve::BudgetAllocator = ttkg_serve::BudgetAllocator;
 use ttkg_graph::oxigraph::io::RdfFormat;
 use ttkg_graph::oxigraph::model::NamedNode;
 use ttkg_import::Workspace;
@@ -189,6 +194,13 @@ curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } L
         /// Refuse answers with more rows or triples than this (422).
         #[arg(long, default_value_t = 100_000)]
         max_rows: usize,
+        /// Refuse answers larger than this many bytes (422).
+        #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
+        max_bytes: usize,
+        /// Stop a query that needs more memory than this many MiB (422); each
+        /// query runs in a worker process of its own.
+        #[arg(long, value_name = "MIB", default_value_t = 1024)]
+        max_memory: usize,
         /// Queries evaluated at once; more get 503 and should retry.
         #[arg(long, default_value_t = 4)]
         max_concurrent: usize,
@@ -204,6 +216,14 @@ curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } L
         /// The bearer token writes must carry (prefer the environment variable to the command line).
         #[arg(long, env = "TTKG_SERVE_TOKEN", hide_env_values = true)]
         token: Option<String>,
+    },
+    /// Evaluates `ttkg serve`'s queries on a snapshot of the store, one at a
+    /// time, from its standard input (started by the server, not by hand).
+    #[command(hide = true)]
+    QueryWorker {
+        /// The memory one query may take, in bytes.
+        #[arg(long)]
+        memory: usize,
     },
     /// Load an RDF file into the store with oxigraph's bulk loader (all or nothing).
     Load {
@@ -313,10 +333,15 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             };
             import::import(request.anchored(), store)
         }
+        Command::QueryWorker { memory } => ttkg_serve::worker_main(&store, memory)
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|e| (exit::FAILURE, format!("query worker: {e}"))),
         Command::Serve {
             bind,
             timeout,
             max_rows,
+            max_bytes,
+            max_memory,
             max_concurrent,
             max_body,
             cors_origins,
@@ -336,6 +361,26 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let mut options = ttkg_serve::ServeOptions::new(cli.root.join("queries"));
             options.timeout = timeout;
             options.max_rows = max_rows;
+            options.max_bytes = max_bytes;
+            options.max_memory = max_memory.saturating_mul(1 << 20);
+            let program = std::env::current_exe().map_err(|e| {
+                (
+                    exit::FAILURE,
+                    format!("cannot find the ttkg program to start query workers: {e}"),
+                )
+            })?;
+            options.workers = Some(ttkg_serve::WorkerCommand {
+                program,
+                args: vec![
+                    "--store".into(),
+                    std::path::absolute(&store)
+                        .unwrap_or_else(|_| store.clone())
+                        .into(),
+                    "query-worker".into(),
+                    "--memory".into(),
+                    options.max_memory.to_string().into(),
+                ],
+            });
             options.max_concurrent = max_concurrent;
             options.max_body = max_body;
             options.cors_origins = cors_origins;
@@ -488,6 +533,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                         format!("{}: {e}; nothing was loaded", file.display()),
                     )
                 })?;
+            store.publish_snapshot().map_err(|e| {
+                (
+                    exit::STORE,
+                    format!("loaded, but the snapshot for `ttkg serve`'s queries could not be written: {e}"),
+                )
+            })?;
             eprintln!(
                 "loaded {}; the store holds {} quads",
                 file.display(),

@@ -17,6 +17,13 @@ pub struct ServeRequest {
 
 pub fn serve(store_path: &Path, request: ServeRequest) -> Result<ExitCode, Failure> {
     let store = Arc::new(crate::analyst::open_store(store_path)?);
+    // Query workers read the newest snapshot; make sure there is one.
+    store.publish_snapshot().map_err(|e| {
+        (
+            exit::STORE,
+            format!("cannot snapshot the store for queries: {e}"),
+        )
+    })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -16,6 +16,12 @@ pub enum GraphError {
     Storage(#[from] oxigraph::store::StorageError),
     #[error("query error: {0}")]
     Query(#[from] oxigraph::sparql::QueryEvaluationError),
+    #[error("the query is nested too deeply (limit {limit} levels of brackets; at line {line}, column {column}): write it with fewer nested parentheses or groups")]
+    TooDeep {
+        limit: usize,
+        line: usize,
+        column: usize,
+    },
     #[error("SPARQL syntax error: {0}")]
     Syntax(#[from] oxigraph::sparql::SparqlSyntaxError),
     #[error("pipeline `{pipeline}`, entity `{entity}`: {message}")]
@@ -31,6 +37,8 @@ pub enum GraphError {
     Update(String),
     #[error("the answer has more than {limit} rows or triples, the server's limit; narrow the question (LIMIT, FILTER) or ask for a larger limit")]
     TooLarge { limit: usize },
+    #[error("the answer is larger than {limit} bytes, the server's limit; narrow the question (LIMIT, FILTER, fewer columns) or ask for a larger limit")]
+    TooBig { limit: usize },
     #[error("reading or writing RDF failed: {0}")]
     Io(String),
     #[error("reading the normalised table failed: {0}")]

@@ -8,7 +8,9 @@
 pub mod consistency;
 mod error;
 mod mapper;
+pub mod nesting;
 mod ontology;
+pub mod snapshot;
 pub mod store;
 mod writes;
 

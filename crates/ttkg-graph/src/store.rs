@@ -108,6 +108,14 @@ impl KnowledgeStore {
         })
     }
 
+    /// A read-only store opened on `path` (a snapshot, see [`crate::snapshot`]).
+    pub(crate) fn from_read_only(store: Store, path: PathBuf) -> Self {
+        KnowledgeStore {
+            store,
+            path: Some(path),
+        }
+    }
+
     /// A store in memory, for tests.
     pub fn in_memory() -> Result<Self, GraphError> {
         Ok(KnowledgeStore {
@@ -411,6 +419,7 @@ impl KnowledgeStore {
         cancel: Option<CancellationToken>,
         selection: &GraphSelection,
     ) -> Result<QueryResults<'static>, GraphError> {
+        crate::nesting::check_nesting(sparql)?;
         let mut prepared = evaluator(cancel).parse_query(sparql)?;
         for (variable, value) in bindings {
             prepared = prepared.substitute_variable(variable.clone(), value.clone());
@@ -590,6 +599,7 @@ impl Queryable for KnowledgeStore {
 
 impl Queryable for Preview<'_> {
     fn select_terms(&self, sparql: &str) -> Result<Vec<Vec<Option<Term>>>, GraphError> {
+        crate::nesting::check_nesting(sparql)?;
         let results = evaluator(None)
             .parse_query(sparql)?
             .on_transaction(&self.transaction)

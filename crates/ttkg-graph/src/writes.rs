@@ -81,6 +81,7 @@ impl KnowledgeStore {
                 .with_prefix(*prefix, *namespace)
                 .expect("the vocabulary's namespaces are valid IRIs");
         }
+        crate::nesting::check_nesting(sparql)?;
         let update = parser.parse_update(sparql)?;
         let graphs = written_graphs(&update.operations)?;
         let mut transaction = self.store().start_transaction()?;

@@ -415,6 +415,15 @@ pub fn run_on(
         })
         .map_err(ImportError::Store)?;
     store.flush().map_err(ImportError::Store)?;
+    // Readers in other processes (query workers) see the run once published.
+    let mut warnings = reference_warnings(&refs);
+    if store.path().is_some() {
+        if let Err(e) = store.publish_snapshot() {
+            warnings.push(format!(
+                "the import is complete, but the snapshot that `ttkg serve`'s queries read could not be written ({e}); they answer from the previous one until the next run"
+            ));
+        }
+    }
     Ok(ImportReport {
         run: run_iri.as_str().to_owned(),
         files: outcome.files,
@@ -426,7 +435,7 @@ pub fn run_on(
         skipped: outcome.skipped,
         skipped_file,
         dry_run: false,
-        warnings: reference_warnings(&refs),
+        warnings,
         timings: timings(started.elapsed()),
     })
 }

@@ -6,6 +6,7 @@ use polars::prelude::*;
 use ttkg_graph::oxigraph::model::Term;
 use ttkg_graph::oxigraph::sparql::QueryResults;
 use ttkg_graph::store::term_text;
+use ttkg_graph::GraphError;
 use ttkg_vocab::XSD;
 
 use crate::{evaluation_error, QueryError};
@@ -40,17 +41,37 @@ fn kind_of(term: &Term) -> Kind {
 
 /// The rows of a SELECT query as a table with one typed column per variable.
 pub fn solutions_to_frame(results: QueryResults<'static>) -> Result<DataFrame, QueryError> {
+    solutions_to_frame_within(results, usize::MAX, usize::MAX)
+}
+
+/// [`solutions_to_frame`], refused ([`GraphError::TooLarge`]) as soon as the
+/// answer passes `max_rows` rows or `max_bytes` bytes of text, before it is
+/// all held in memory.
+pub fn solutions_to_frame_within(
+    results: QueryResults<'static>,
+    max_rows: usize,
+    max_bytes: usize,
+) -> Result<DataFrame, QueryError> {
     let QueryResults::Solutions(solutions) = results else {
         return Err(QueryError::NotSelect);
     };
     let variables = solutions.variables().to_vec();
     let mut height = 0;
+    let mut bytes = 0usize;
     let mut values: Vec<Vec<Option<Term>>> = vec![Vec::new(); variables.len()];
     for solution in solutions {
         let solution = solution.map_err(evaluation_error)?;
         height += 1;
+        if height > max_rows {
+            return Err(QueryError::Store(GraphError::TooLarge { limit: max_rows }));
+        }
         for (i, v) in variables.iter().enumerate() {
-            values[i].push(solution.get(v).cloned());
+            let term = solution.get(v).cloned();
+            bytes += term.as_ref().map_or(0, |t| term_text(t).len());
+            values[i].push(term);
+        }
+        if bytes > max_bytes {
+            return Err(QueryError::Store(GraphError::TooBig { limit: max_bytes }));
         }
     }
     let columns = variables

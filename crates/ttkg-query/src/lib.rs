@@ -18,7 +18,7 @@ use ttkg_graph::oxigraph::sparql::{CancellationToken, QueryEvaluationError, Quer
 use ttkg_graph::{GraphError, GraphSelection, KnowledgeStore};
 
 pub use export::{export_tables, ExportFormat};
-pub use frame::solutions_to_frame;
+pub use frame::{solutions_to_frame, solutions_to_frame_within};
 pub use output::{render_table, write_results, OutputFormat};
 pub use runs::{run_detail, runs};
 pub use saved::{Param, SavedQuery};
@@ -86,6 +86,7 @@ impl From<GraphError> for QueryError {
     fn from(e: GraphError) -> Self {
         match e {
             GraphError::Syntax(e) => QueryError::Syntax(e.to_string()),
+            e @ GraphError::TooDeep { .. } => QueryError::Syntax(e.to_string()),
             GraphError::Query(e) => evaluation_error(e),
             other => QueryError::Store(other),
         }

@@ -14,10 +14,13 @@
 //! before or whole after.
 
 mod answer;
+pub mod budget;
+mod evaluate;
 mod forward;
 mod negotiate;
 mod page;
 mod protocol;
+pub mod worker;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -36,7 +39,9 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use ttkg_graph::oxigraph::model::NamedNode;
 use ttkg_graph::{GraphError, KnowledgeStore};
 
+pub use budget::BudgetAllocator;
 pub use forward::{forward_import, local_address, ForwardError, Forwarded, ImportHook, ServeFile};
+pub use worker::{worker_main, WorkerCommand};
 
 /// How the server behaves; every limit has a safe default.
 #[derive(Debug, Clone)]
@@ -47,6 +52,13 @@ pub struct ServeOptions {
     pub timeout: Duration,
     /// The most rows (or triples) one answer may have.
     pub max_rows: usize,
+    /// The largest answer, in bytes.
+    pub max_bytes: usize,
+    /// The memory one query may take (in a worker), in bytes.
+    pub max_memory: usize,
+    /// How to start query workers; `None` evaluates queries in the
+    /// server's own process (tests), where nothing stops a runaway query.
+    pub workers: Option<WorkerCommand>,
     /// Queries evaluated at once; more get 503 at once.
     pub max_concurrent: usize,
     /// The largest request body, in bytes.
@@ -65,6 +77,9 @@ impl ServeOptions {
             queries_dir,
             timeout: Duration::from_secs(30),
             max_rows: 100_000,
+            max_bytes: 256 << 20,
+            max_memory: 1 << 30,
+            workers: None,
             max_concurrent: 4,
             max_body: 1 << 20,
             cors_origins: Vec::new(),
@@ -106,11 +121,14 @@ impl From<GraphError> for ApiError {
     fn from(e: GraphError) -> Self {
         let status = match &e {
             GraphError::Syntax(_)
+            | GraphError::TooDeep { .. }
             | GraphError::WriteRefused(_)
             | GraphError::Io(_)
             | GraphError::Update(_)
             | GraphError::Query(_) => StatusCode::BAD_REQUEST,
-            GraphError::TooLarge { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            GraphError::TooLarge { .. } | GraphError::TooBig { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.to_string())
@@ -144,6 +162,8 @@ impl IntoResponse for ApiError {
 
 struct Shared {
     store: Arc<KnowledgeStore>,
+    /// Where queries run, when the server has workers.
+    workers: Option<Arc<worker::Pool>>,
     options: ServeOptions,
     slots: Arc<Semaphore>,
     import: Option<forward::Importer>,
@@ -166,7 +186,13 @@ pub fn router(
 ) -> Result<Router, ServeError> {
     let cors = cors(&options.cors_origins)?;
     let max_body = options.max_body;
+    let workers = options.workers.clone().map(|command| {
+        let pool = worker::Pool::new(command, options.max_memory);
+        pool.warm();
+        Arc::new(pool)
+    });
     let app: App = Arc::new(Shared {
+        workers,
         slots: Arc::new(Semaphore::new(options.max_concurrent.max(1))),
         store,
         options,
@@ -259,7 +285,7 @@ async fn sparql(
     RawQuery(query_string): RawQuery,
     body: Bytes,
 ) -> Response {
-    let negotiation = answer::Negotiation::of(&headers, query_string.as_deref());
+    let negotiation = evaluate::Negotiation::of(&headers, query_string.as_deref());
     let no_query = query_string.as_deref().is_none_or(str::is_empty) && method == Method::GET;
     let from_browser = negotiation
         .accept
@@ -303,7 +329,7 @@ async fn graph_store(
         protocol::GraphTarget::Default => None,
     };
     if method == Method::GET || method == Method::HEAD {
-        let negotiation = answer::Negotiation::of(&headers, query_string.as_deref());
+        let negotiation = evaluate::Negotiation::of(&headers, query_string.as_deref());
         return answer::graph(app, graph, negotiation).await;
     }
     if !matches!(method, Method::PUT | Method::POST | Method::DELETE) {
@@ -384,7 +410,12 @@ async fn write(
     let done = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let _turn = turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        change(&store)
+        let status = change(&store)?;
+        // Query workers read snapshots: the write is seen once published.
+        if store.path().is_some() {
+            store.publish_snapshot()?;
+        }
+        Ok::<_, ApiError>(status)
     })
     .await;
     match done {
@@ -470,7 +501,7 @@ async fn saved_answer(
         Ok(b) => b,
         Err(e) => return ApiError::bad_request(e.to_string()).into_response(),
     };
-    let negotiation = answer::Negotiation::of(&headers, query_string.as_deref());
+    let negotiation = evaluate::Negotiation::of(&headers, query_string.as_deref());
     answer::query(
         app,
         saved.text,

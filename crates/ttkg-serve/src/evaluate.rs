@@ -1,0 +1,353 @@
+//! Evaluating one request — a query, or a Graph Store read — on a store and
+//! writing its answer in the negotiated format, within the request's row,
+//! byte and time limits. Runs in a query worker process (see
+//! [`crate::worker`]), or in process for tests.
+
+use std::io::Write;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use ttkg_graph::oxigraph::io::RdfSerializer;
+use ttkg_graph::oxigraph::model::{NamedNode, Term, Triple, Variable};
+use ttkg_graph::oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use ttkg_graph::oxigraph::sparql::QueryResults;
+use ttkg_graph::{GraphError, GraphSelection, KnowledgeStore};
+use ttkg_query::{Deadline, QueryError};
+
+use crate::negotiate::{self, Answer, Format};
+use crate::ApiError;
+
+/// What to evaluate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Job {
+    /// A SPARQL query, with variables bound (as N-Triples terms) and the
+    /// protocol's dataset (`default-graph-uri`, `named-graph-uri`).
+    Query {
+        sparql: String,
+        bindings: Vec<(String, String)>,
+        default_graphs: Vec<String>,
+        named_graphs: Vec<String>,
+    },
+    /// A Graph Store read: a named graph, or the default graph.
+    Graph { graph: Option<String> },
+}
+
+/// How big and how long an answer may be.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Limits {
+    pub max_rows: usize,
+    pub max_bytes: usize,
+    pub timeout: Duration,
+}
+
+/// A request with what the client asked its answer to look like.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Request {
+    pub job: Job,
+    pub accept: Option<String>,
+    pub format: Option<String>,
+    /// CSV for a spreadsheet: with a byte-order mark, and text a
+    /// spreadsheet would run as a formula written as text (the query page's
+    /// download), rather than the W3C format's exact values.
+    pub for_spreadsheet: bool,
+    pub limits: Limits,
+}
+
+/// An answer ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+    pub download: Option<String>,
+}
+
+impl Request {
+    pub fn query(
+        sparql: String,
+        bindings: &[(Variable, Term)],
+        graphs: &GraphSelection,
+        negotiation: &Negotiation,
+        limits: Limits,
+    ) -> Self {
+        let iris = |g: &[NamedNode]| g.iter().map(|n| n.as_str().to_owned()).collect();
+        Request {
+            job: Job::Query {
+                sparql,
+                bindings: bindings
+                    .iter()
+                    .map(|(v, t)| (v.as_str().to_owned(), t.to_string()))
+                    .collect(),
+                default_graphs: iris(&graphs.default_graphs),
+                named_graphs: iris(&graphs.named_graphs),
+            },
+            accept: negotiation.accept.clone(),
+            format: negotiation.format.clone(),
+            for_spreadsheet: negotiation.for_spreadsheet,
+            limits,
+        }
+    }
+
+    fn choose(&self, answer: Answer) -> Result<Format, ApiError> {
+        negotiate::choose(self.accept.as_deref(), self.format.as_deref(), answer)
+            .map_err(|m| ApiError::new(StatusCode::NOT_ACCEPTABLE, m))
+    }
+}
+
+/// What the client asked the answer to look like, from the HTTP request.
+#[derive(Debug, Clone, Default)]
+pub struct Negotiation {
+    pub accept: Option<String>,
+    pub format: Option<String>,
+    pub for_spreadsheet: bool,
+}
+
+/// Evaluates `request` on `store`.
+pub fn evaluate(store: &KnowledgeStore, request: &Request) -> Result<Body, ApiError> {
+    let deadline = Deadline::start(Some(request.limits.timeout));
+    match &request.job {
+        Job::Query {
+            sparql,
+            bindings,
+            default_graphs,
+            named_graphs,
+        } => {
+            let bindings = bindings
+                .iter()
+                .map(|(v, t)| {
+                    let variable =
+                        Variable::new(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
+                    let term: Term =
+                        t.parse()
+                            .map_err(|e: ttkg_graph::oxigraph::model::TermParseError| {
+                                ApiError::bad_request(e.to_string())
+                            })?;
+                    Ok((variable, term))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            let iris = |g: &[String]| {
+                g.iter()
+                    .map(|i| NamedNode::new(i).map_err(|e| ApiError::bad_request(e.to_string())))
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            let graphs = GraphSelection {
+                default_graphs: iris(default_graphs)?,
+                named_graphs: iris(named_graphs)?,
+            };
+            let results = ttkg_query::ask_in(store, sparql, &bindings, &graphs, &deadline)
+                .map_err(query_error)?;
+            write_results(results, request)
+        }
+        Job::Graph { graph } => {
+            let Format::Rdf(format) = request.choose(Answer::Graph)? else {
+                unreachable!("graphs are offered in RDF formats only")
+            };
+            let graph = graph
+                .as_deref()
+                .map(NamedNode::new)
+                .transpose()
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let triples = store
+                .graph_triples(graph.as_ref(), request.limits.max_rows)?
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        format!(
+                            "the store has no graph {}; SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{}} }} lists them",
+                            graph.as_ref().map(|g| g.as_str()).unwrap_or("")
+                        ),
+                    )
+                })?;
+            rdf_body(triples.into_iter().map(Ok), format, &request.limits)
+        }
+    }
+}
+
+pub fn query_error(e: QueryError) -> ApiError {
+    match e {
+        QueryError::Timeout => ApiError::new(StatusCode::GATEWAY_TIMEOUT, "timeout"),
+        QueryError::Store(e) => e.into(),
+        e if e.is_usage() => ApiError::bad_request(e.to_string()),
+        QueryError::Evaluation(m) => ApiError::bad_request(format!("the query failed: {m}")),
+        e => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+fn serialization(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("writing the answer failed: {e}"),
+    )
+}
+
+fn evaluation(e: ttkg_graph::oxigraph::sparql::QueryEvaluationError) -> ApiError {
+    query_error(QueryError::from(GraphError::Query(e)))
+}
+
+fn too_large(limit: usize) -> ApiError {
+    GraphError::TooLarge { limit }.into()
+}
+
+/// A buffer that takes at most `limit` bytes: an answer is refused as it
+/// grows past the limit, not after it was built whole.
+struct Bounded {
+    bytes: Vec<u8>,
+    limit: usize,
+    exceeded: bool,
+}
+
+impl Bounded {
+    fn new(limit: usize) -> Self {
+        Bounded {
+            bytes: Vec::new(),
+            limit,
+            exceeded: false,
+        }
+    }
+}
+
+impl Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.limit {
+            self.exceeded = true;
+            return Err(std::io::Error::other("the answer is over the byte limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The error of a serializer writing into a [`Bounded`] buffer.
+fn written(limit: usize) -> impl Fn(std::io::Error) -> ApiError {
+    move |e| {
+        if e.to_string().contains("over the byte limit") {
+            GraphError::TooBig { limit }.into()
+        } else {
+            serialization(e)
+        }
+    }
+}
+
+fn write_results(results: QueryResults<'static>, request: &Request) -> Result<Body, ApiError> {
+    let limits = &request.limits;
+    match results {
+        QueryResults::Boolean(value) => {
+            let Format::Results(format) = request.choose(Answer::Boolean)? else {
+                unreachable!("booleans are offered in result formats only")
+            };
+            let bytes = QueryResultsSerializer::from_format(format)
+                .serialize_boolean_to_writer(Bounded::new(limits.max_bytes), value)
+                .map_err(written(limits.max_bytes))?
+                .bytes;
+            Ok(Body {
+                media_type: Format::Results(format).media_type().to_owned(),
+                bytes,
+                download: None,
+            })
+        }
+        QueryResults::Solutions(solutions) => match request.choose(Answer::Solutions)? {
+            Format::Xlsx => {
+                let frame = ttkg_query::solutions_to_frame_within(
+                    QueryResults::Solutions(solutions),
+                    limits.max_rows,
+                    limits.max_bytes,
+                )
+                .map_err(query_error)?;
+                let bytes = ttkg_tables::xlsx_bytes(&[("results", &frame)])
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                Ok(Body {
+                    media_type: negotiate::XLSX.to_owned(),
+                    bytes,
+                    download: Some("attachment; filename=\"ttkg-results.xlsx\"".to_owned()),
+                })
+            }
+            Format::Results(QueryResultsFormat::Csv) if request.for_spreadsheet => {
+                let frame = ttkg_query::solutions_to_frame_within(
+                    QueryResults::Solutions(solutions),
+                    limits.max_rows,
+                    limits.max_bytes,
+                )
+                .map_err(query_error)?;
+                let mut out = Bounded::new(limits.max_bytes);
+                let options = ttkg_tables::CsvOptions {
+                    bom: true,
+                    ..Default::default()
+                };
+                if let Err(e) = ttkg_tables::write_csv_to(&frame, &mut out, options) {
+                    return Err(if out.exceeded {
+                        GraphError::TooBig {
+                            limit: limits.max_bytes,
+                        }
+                        .into()
+                    } else {
+                        serialization(e)
+                    });
+                }
+                Ok(Body {
+                    media_type: "text/csv; charset=utf-8".to_owned(),
+                    bytes: out.bytes,
+                    download: Some("attachment; filename=\"ttkg-results.csv\"".to_owned()),
+                })
+            }
+            Format::Results(format) => {
+                let mut writer = QueryResultsSerializer::from_format(format)
+                    .serialize_solutions_to_writer(
+                        Bounded::new(limits.max_bytes),
+                        solutions.variables().to_vec(),
+                    )
+                    .map_err(written(limits.max_bytes))?;
+                for (n, solution) in solutions.enumerate() {
+                    if n == limits.max_rows {
+                        return Err(too_large(limits.max_rows));
+                    }
+                    writer
+                        .serialize(&solution.map_err(evaluation)?)
+                        .map_err(written(limits.max_bytes))?;
+                }
+                Ok(Body {
+                    media_type: Format::Results(format).media_type().to_owned(),
+                    bytes: writer.finish().map_err(written(limits.max_bytes))?.bytes,
+                    download: None,
+                })
+            }
+            Format::Rdf(_) => unreachable!("solutions are offered in result formats only"),
+        },
+        QueryResults::Graph(triples) => {
+            let Format::Rdf(format) = request.choose(Answer::Graph)? else {
+                unreachable!("graphs are offered in RDF formats only")
+            };
+            rdf_body(triples.map(|t| t.map_err(evaluation)), format, limits)
+        }
+    }
+}
+
+fn rdf_body(
+    triples: impl Iterator<Item = Result<Triple, ApiError>>,
+    format: ttkg_graph::oxigraph::io::RdfFormat,
+    limits: &Limits,
+) -> Result<Body, ApiError> {
+    let mut serializer = RdfSerializer::from_format(format);
+    for (prefix, namespace) in ttkg_vocab::PREFIXES {
+        serializer = serializer
+            .with_prefix(*prefix, *namespace)
+            .map_err(serialization)?;
+    }
+    let mut writer = serializer.for_writer(Bounded::new(limits.max_bytes));
+    for (n, triple) in triples.enumerate() {
+        if n == limits.max_rows {
+            return Err(too_large(limits.max_rows));
+        }
+        writer
+            .serialize_triple(&triple?)
+            .map_err(written(limits.max_bytes))?;
+    }
+    Ok(Body {
+        media_type: Format::Rdf(format).media_type().to_owned(),
+        bytes: writer.finish().map_err(written(limits.max_bytes))?.bytes,
+        download: None,
+    })
+}
