@@ -16,7 +16,7 @@ pub enum GraphError {
     Storage(#[from] oxigraph::store::StorageError),
     #[error("query error: {0}")]
     Query(#[from] oxigraph::sparql::QueryEvaluationError),
-    #[error("the query is nested too deeply (limit {limit} levels of brackets; at line {line}, column {column}): write it with fewer nested parentheses or groups")]
+    #[error("the query is nested too deeply (limit {limit}): more than {limit} levels of brackets at line {line}, column {column}; write it with fewer nested parentheses or groups")]
     TooDeep {
         limit: usize,
         line: usize,
