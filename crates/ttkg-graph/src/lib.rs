@@ -21,6 +21,6 @@ pub use ontology::{parse_turtle, Ontology};
 pub use store::{
     FileChange, GraphSelection, KnowledgeStore, Preview, Queryable, ReplaceStats, RunRecord,
 };
-pub use writes::parse_triples;
+pub use writes::{parse_triples, UpdateDelta};
 
 pub use oxigraph;

@@ -153,6 +153,76 @@ impl Snapshot {
     }
 }
 
+/// A writable copy of a snapshot, for evaluating an update without touching
+/// the snapshot (its table files are shared as hard links, which the copy
+/// never changes: it is read and dropped, never committed to). Removed when
+/// dropped.
+pub struct Scratch {
+    pub store: KnowledgeStore,
+    dir: PathBuf,
+    _lock: File,
+}
+
+impl Snapshot {
+    /// A [`Scratch`] copy of this snapshot, inside the snapshots folder.
+    pub fn scratch_copy(&self) -> Result<Scratch, GraphError> {
+        static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+        let source = self.store.path().map(Path::to_owned).unwrap_or_default();
+        let parent = source.parent().map(Path::to_owned).unwrap_or_default();
+        let dir = parent.join(format!(
+            "scratch-{}-{}",
+            std::process::id(),
+            SEQUENCE.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir(&dir).map_err(|e| io(&dir, e))?;
+        // Held from the start, so that a writer cleaning up leaves it alone.
+        let lock = File::create(dir.join(READER_LOCK)).map_err(|e| io(&dir, e))?;
+        lock.lock_shared().map_err(|e| io(&dir, e))?;
+        let copy = || -> std::io::Result<()> {
+            for entry in std::fs::read_dir(&source)? {
+                let entry = entry?;
+                let name = entry.file_name();
+                if name == READER_LOCK || !entry.file_type()?.is_file() {
+                    continue;
+                }
+                let to = dir.join(&name);
+                let immutable = name.to_string_lossy().ends_with(".sst")
+                    || name.to_string_lossy().ends_with(".blob");
+                if !(immutable && std::fs::hard_link(entry.path(), &to).is_ok()) {
+                    std::fs::copy(entry.path(), &to)?;
+                }
+            }
+            Ok(())
+        };
+        let scratch = |store| Scratch {
+            store,
+            dir: dir.clone(),
+            _lock: lock,
+        };
+        match copy()
+            .map_err(|e| io(&dir, e))
+            .and_then(|()| KnowledgeStore::open(&dir))
+        {
+            Ok(store) => Ok(scratch(store)),
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // The store is closed before its folder goes: replace it with an
+        // empty in-memory one first.
+        if let Ok(empty) = KnowledgeStore::in_memory() {
+            drop(std::mem::replace(&mut self.store, empty));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// The folder of snapshot `generation` (for tests and messages).
 pub fn snapshot_dir(store_dir: &Path, generation: &str) -> PathBuf {
     store_dir.join(SNAPSHOTS).join(generation)
@@ -188,7 +258,33 @@ mod tests {
         );
         let count = |s: &KnowledgeStore| s.select("SELECT ?o WHERE { ?s ?p ?o }").unwrap();
         assert_eq!(count(&reader.store), vec![vec![Some("one".to_owned())]]);
+        // An update evaluated on a scratch copy changes neither the
+        // snapshot nor the store; its difference applies to the store.
+        let scratch = reader.scratch_copy().unwrap();
+        let delta = scratch
+            .store
+            .update_delta(
+                "INSERT DATA { GRAPH <http://x/g> { <http://x/s> <http://x/p> \"three\" } }",
+                None,
+            )
+            .unwrap();
+        drop(scratch);
+        assert_eq!(count(&reader.store), vec![vec![Some("one".to_owned())]]);
+        assert_eq!(delta.added.len(), 1);
         drop(reader);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join(SNAPSHOTS))
+                .unwrap()
+                .filter(|e| e
+                    .as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("scratch-"))
+                .count(),
+            0,
+            "the scratch copy is removed"
+        );
         store.publish_snapshot().unwrap();
         assert!(!snapshot_dir(dir.path(), &first).exists());
         assert!(!snapshot_dir(dir.path(), &second).exists());

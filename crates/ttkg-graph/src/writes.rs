@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use std::io::Read;
 
 use oxigraph::io::{RdfFormat, RdfParser};
-use oxigraph::model::{GraphNameRef, NamedNode, Triple};
+use oxigraph::model::{GraphName as ModelGraphName, GraphNameRef, NamedNode, Quad, Triple};
+use oxigraph::sparql::CancellationToken;
 use spargebra::algebra::GraphTarget;
 use spargebra::term::{GraphName, GraphNamePattern};
 use spargebra::{GraphUpdateOperation, SparqlParser};
@@ -75,13 +76,27 @@ impl KnowledgeStore {
     /// is kept so here, and `CLEAR ALL`, `LOAD` or a `GRAPH ?g` template are
     /// refused before anything is written.
     pub fn update(&self, sparql: &str) -> Result<ReplaceStats, GraphError> {
+        let delta = self.update_delta(sparql, None)?;
+        self.apply_delta(&delta)
+    }
+
+    /// What the update `sparql` would change, evaluated in a transaction
+    /// that is never committed (so that a worker can evaluate it, killably,
+    /// on a scratch copy of a snapshot, and the server apply only the
+    /// difference with [`Self::apply_delta`]). Refuses what [`Self::update`]
+    /// refuses.
+    pub fn update_delta(
+        &self,
+        sparql: &str,
+        cancel: Option<CancellationToken>,
+    ) -> Result<UpdateDelta, GraphError> {
+        crate::nesting::check_nesting(sparql)?;
         let mut parser = SparqlParser::new();
         for (prefix, namespace) in ttkg_vocab::PREFIXES {
             parser = parser
                 .with_prefix(*prefix, *namespace)
                 .expect("the vocabulary's namespaces are valid IRIs");
         }
-        crate::nesting::check_nesting(sparql)?;
         let update = parser.parse_update(sparql)?;
         let graphs = written_graphs(&update.operations)?;
         let mut transaction = self.store().start_transaction()?;
@@ -89,26 +104,61 @@ impl KnowledgeStore {
             .iter()
             .map(|g| graph_content(&transaction, g))
             .collect::<Result<Vec<_>, _>>()?;
-        evaluator(None)
+        evaluator(cancel)
             .for_update(update)
             .on_transaction(&mut transaction)
             .execute()
             .map_err(|e| GraphError::Update(e.to_string()))?;
-        let mut stats = ReplaceStats::default();
-        let (mut added, mut removed) = (Vec::new(), Vec::new());
+        let mut delta = UpdateDelta::default();
         for (graph, old) in graphs.iter().zip(&before) {
             let new = graph_content(&transaction, graph)?;
-            added.extend(new.iter().filter(|t| !old.contains(*t)).cloned());
-            removed.extend(old.iter().filter(|t| !new.contains(*t)).cloned());
+            let name = ModelGraphName::NamedNode(graph.clone());
+            let quad = |t: &Triple| t.clone().in_graph(name.clone());
+            delta
+                .added
+                .extend(new.iter().filter(|t| !old.contains(*t)).map(quad));
+            delta
+                .removed
+                .extend(old.iter().filter(|t| !new.contains(*t)).map(quad));
+            delta.graphs.push(graph.clone());
         }
-        stats.added = added.len();
-        stats.removed = removed.len();
-        let added: Vec<&Triple> = added.iter().collect();
-        let removed: Vec<&Triple> = removed.iter().collect();
-        mirror_in_default_graph(&mut transaction, &added, &removed)?;
-        transaction.commit()?;
-        Ok(stats)
+        // Dropped without a commit: nothing is written here.
+        Ok(delta)
     }
+
+    /// Applies what an update changes, in one transaction, keeping the
+    /// default graph the union of the named graphs.
+    pub fn apply_delta(&self, delta: &UpdateDelta) -> Result<ReplaceStats, GraphError> {
+        let mut transaction = self.store().start_transaction()?;
+        for graph in &delta.graphs {
+            transaction.insert_named_graph(graph.as_ref());
+        }
+        for quad in &delta.added {
+            transaction.insert(quad.as_ref());
+        }
+        for quad in &delta.removed {
+            transaction.remove(quad.as_ref());
+        }
+        let added: Vec<Triple> = delta.added.iter().cloned().map(Triple::from).collect();
+        let removed: Vec<Triple> = delta.removed.iter().cloned().map(Triple::from).collect();
+        let added_refs: Vec<&Triple> = added.iter().collect();
+        let removed_refs: Vec<&Triple> = removed.iter().collect();
+        mirror_in_default_graph(&mut transaction, &added_refs, &removed_refs)?;
+        transaction.commit()?;
+        Ok(ReplaceStats {
+            added: added.len(),
+            removed: removed.len(),
+        })
+    }
+}
+
+/// What a SPARQL Update changes in the named graphs it writes.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct UpdateDelta {
+    /// The graphs the update writes (created if new, even when empty).
+    pub graphs: Vec<NamedNode>,
+    pub added: Vec<Quad>,
+    pub removed: Vec<Quad>,
 }
 
 /// Reads triples in `format` (a triple syntax; quads of a dataset syntax

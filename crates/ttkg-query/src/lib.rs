@@ -113,6 +113,12 @@ pub struct Deadline {
 }
 
 impl Deadline {
+    /// The token that cancels evaluation at the deadline, for work that
+    /// takes one directly (updates).
+    pub fn token(&self) -> Option<CancellationToken> {
+        self.token.clone()
+    }
+
     /// A deadline `limit` from now; `None` never fires.
     pub fn start(limit: Option<Duration>) -> Self {
         Self::watch(limit, None)

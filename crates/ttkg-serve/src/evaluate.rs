@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use ttkg_graph::oxigraph::io::RdfSerializer;
-use ttkg_graph::oxigraph::model::{NamedNode, Term, Triple, Variable};
+use ttkg_graph::oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
+use ttkg_graph::oxigraph::model::{NamedNode, Quad, Term, Triple, Variable};
 use ttkg_graph::oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use ttkg_graph::oxigraph::sparql::QueryResults;
-use ttkg_graph::{GraphError, GraphSelection, KnowledgeStore};
+use ttkg_graph::{GraphError, GraphSelection, KnowledgeStore, UpdateDelta};
 use ttkg_query::{Deadline, QueryError};
 
 use crate::negotiate::{self, Answer, Format};
@@ -31,6 +31,9 @@ pub enum Job {
     },
     /// A Graph Store read: a named graph, or the default graph.
     Graph { graph: Option<String> },
+    /// A SPARQL Update, answered with what it would change
+    /// ([`delta_body`]), never applied where it is evaluated.
+    Update { sparql: String },
 }
 
 /// How big and how long an answer may be.
@@ -137,6 +140,12 @@ pub fn evaluate(store: &KnowledgeStore, request: &Request) -> Result<Body, ApiEr
             let results = ttkg_query::ask_in(store, sparql, &bindings, &graphs, &deadline)
                 .map_err(query_error)?;
             write_results(results, request)
+        }
+        Job::Update { sparql } => {
+            let delta = store
+                .update_delta(sparql, deadline.token())
+                .map_err(|e| query_error(QueryError::from(e)))?;
+            delta_body(&delta, &request.limits)
         }
         Job::Graph { graph } => {
             let Format::Rdf(format) = request.choose(Answer::Graph)? else {
@@ -349,5 +358,55 @@ fn rdf_body(
         media_type: Format::Rdf(format).media_type().to_owned(),
         bytes: writer.finish().map_err(written(limits.max_bytes))?.bytes,
         download: None,
+    })
+}
+
+/// The line between the added and the removed quads of a [`delta_body`].
+const REMOVED: &str = "# removed";
+
+/// What an update changes, as N-Quads: the graphs it writes (one comment
+/// line each), the added quads, then [`REMOVED`] and the removed ones.
+fn delta_body(delta: &UpdateDelta, limits: &Limits) -> Result<Body, ApiError> {
+    let mut out = Bounded::new(limits.max_bytes);
+    let fail = written(limits.max_bytes);
+    let mut line = |text: String| out.write_all(text.as_bytes());
+    for graph in &delta.graphs {
+        line(format!("# graph {graph}\n")).map_err(&fail)?;
+    }
+    for quad in &delta.added {
+        line(format!("{quad} .\n")).map_err(&fail)?;
+    }
+    line(format!("{REMOVED}\n")).map_err(&fail)?;
+    for quad in &delta.removed {
+        line(format!("{quad} .\n")).map_err(&fail)?;
+    }
+    Ok(Body {
+        media_type: "application/n-quads".to_owned(),
+        bytes: out.bytes,
+        download: None,
+    })
+}
+
+/// Reads what [`delta_body`] wrote.
+pub fn read_delta(bytes: &[u8]) -> Result<UpdateDelta, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(serialization)?;
+    let (added, removed) = text
+        .split_once(&format!("{REMOVED}\n"))
+        .ok_or_else(|| serialization("the worker's answer has no removed part"))?;
+    let quads = |text: &str| -> Result<Vec<Quad>, ApiError> {
+        RdfParser::from_format(RdfFormat::NQuads)
+            .for_slice(text.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(serialization)
+    };
+    let graphs = added
+        .lines()
+        .filter_map(|l| l.strip_prefix("# graph <")?.strip_suffix('>'))
+        .map(|g| NamedNode::new(g).map_err(serialization))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(UpdateDelta {
+        graphs,
+        added: quads(added)?,
+        removed: quads(removed)?,
     })
 }

@@ -172,9 +172,10 @@ pub(crate) async fn import(
         )
         .into_response();
     }
-    let (hook, turn, store) = (importer.hook.clone(), app.writes.clone(), app.store.clone());
+    let (hook, store) = (importer.hook.clone(), app.store.clone());
+    let turn = app.writes.clone().lock_owned().await;
     let done = tokio::task::spawn_blocking(move || {
-        let _turn = turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _turn = turn;
         hook(&store, request)
     })
     .await;

@@ -171,7 +171,7 @@ struct Shared {
     /// as the import lock ensures across processes: each keeps the default
     /// graph the union of the named graphs by reading what the others
     /// committed.
-    writes: Arc<std::sync::Mutex<()>>,
+    writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 type App = Arc<Shared>;
@@ -197,7 +197,7 @@ pub fn router(
         store,
         options,
         import: import.map(|(secret, hook)| forward::Importer::new(secret, hook)),
-        writes: Arc::new(std::sync::Mutex::new(())),
+        writes: Arc::new(tokio::sync::Mutex::new(())),
     });
     let mut router = Router::new()
         .route("/", get(page::index))
@@ -303,13 +303,16 @@ async fn sparql(
         protocol::SparqlRequest::Query { query, graphs } => {
             answer::query(app, query, Vec::new(), graphs, negotiation).await
         }
-        protocol::SparqlRequest::Update { update } => {
-            write(&app, &headers, move |store| {
-                store.update(&update)?;
-                Ok(StatusCode::NO_CONTENT)
-            })
-            .await
-        }
+        protocol::SparqlRequest::Update { update } => match app.workers.clone() {
+            Some(pool) => update_in_worker(&app, &headers, pool, update).await,
+            None => {
+                write(&app, &headers, move |store| {
+                    store.update(&update)?;
+                    Ok(StatusCode::NO_CONTENT)
+                })
+                .await
+            }
+        },
     }
 }
 
@@ -406,16 +409,80 @@ async fn write(
     let Ok(permit) = app.slots.clone().try_acquire_owned() else {
         return answer::busy().into_response();
     };
-    let (store, turn) = (app.store.clone(), app.writes.clone());
+    let store = app.store.clone();
+    let turn = app.writes.clone().lock_owned().await;
     let done = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        let _turn = turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _turn = turn;
         let status = change(&store)?;
         // Query workers read snapshots: the write is seen once published.
         if store.path().is_some() {
             store.publish_snapshot()?;
         }
         Ok::<_, ApiError>(status)
+    })
+    .await;
+    match done {
+        Ok(Ok(status)) => status.into_response(),
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the write failed").into_response()
+        }
+    }
+}
+
+/// An update: its WHERE may compute without limit, so a worker evaluates
+/// it on a scratch copy of the newest snapshot (killed at the time limit,
+/// stopped at the memory budget), and the server applies only the
+/// difference it reports. Under the write turn the newest snapshot is the
+/// committed store, so the difference is exact.
+async fn update_in_worker(
+    app: &App,
+    headers: &HeaderMap,
+    pool: Arc<worker::Pool>,
+    update: String,
+) -> Response {
+    if let Err(e) = authorize(app, headers) {
+        return e.into_response();
+    }
+    let Ok(permit) = app.slots.clone().try_acquire_owned() else {
+        return answer::busy().into_response();
+    };
+    let turn = app.writes.clone().lock_owned().await;
+    let request = evaluate::Request {
+        job: evaluate::Job::Update { sparql: update },
+        accept: None,
+        format: None,
+        for_spreadsheet: false,
+        limits: evaluate::Limits {
+            max_rows: app.options.max_rows,
+            max_bytes: app.options.max_bytes,
+            timeout: app.options.timeout,
+        },
+    };
+    let evaluated = pool.evaluate(request, app.options.timeout).await;
+    let body = match evaluated {
+        Ok(body) => body,
+        Err(e) if e.status == StatusCode::GATEWAY_TIMEOUT => {
+            return ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "the update ran longer than the server's limit of {} s and was stopped; nothing was changed",
+                    app.options.timeout.as_secs_f64()
+                ),
+            )
+            .into_response()
+        }
+        Err(e) => return e.into_response(),
+    };
+    let store = app.store.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let _turn = turn;
+        let delta = evaluate::read_delta(&body.bytes)?;
+        store.apply_delta(&delta)?;
+        store.publish_snapshot()?;
+        Ok::<_, ApiError>(StatusCode::NO_CONTENT)
     })
     .await;
     match done {

@@ -114,9 +114,17 @@ pub fn worker_main(store_dir: &Path, memory: usize) -> std::io::Result<()> {
                 }
             }
         }
-        let store = &snapshot.as_ref().expect("opened above").store;
+        let snapshot = snapshot.as_ref().expect("opened above");
         budget::reset();
-        let (reply, body) = match evaluate::evaluate(store, &request) {
+        // An update is evaluated on a writable scratch copy, never applied.
+        let evaluated = match &request.job {
+            evaluate::Job::Update { .. } => snapshot
+                .scratch_copy()
+                .map_err(ApiError::from)
+                .and_then(|scratch| evaluate::evaluate(&scratch.store, &request)),
+            _ => evaluate::evaluate(&snapshot.store, &request),
+        };
+        let (reply, body) = match evaluated {
             Ok(body) => (
                 Reply {
                     status: 200,
