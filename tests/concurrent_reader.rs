@@ -16,6 +16,7 @@ use ttkg_import::{ImportOptions, LockWait, Selection, Workspace};
 fn options(root: &std::path::Path, store: &std::path::Path) -> ImportOptions {
     ImportOptions {
         workspace: Workspace {
+            root: root.to_owned(),
             data_dir: root.join("data"),
             pipelines_dir: root.join("pipelines"),
             ontology_dir: root.join("ontology"),

@@ -310,6 +310,7 @@ type Failure = (u8, String);
 
 pub(crate) fn workspace(root: &Path, data: Option<PathBuf>) -> Workspace {
     Workspace {
+        root: root.to_owned(),
         data_dir: data.unwrap_or_else(|| root.join("data")),
         pipelines_dir: root.join("pipelines"),
         ontology_dir: root.join("ontology"),

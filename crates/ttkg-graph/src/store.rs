@@ -261,7 +261,10 @@ impl KnowledgeStore {
     pub fn bulk_load(&self, reader: impl Read, format: RdfFormat) -> Result<(), GraphError> {
         let mut loader = self.store.bulk_loader();
         loader
-            .load_from_reader(RdfParser::from_format(format), reader)
+            .load_from_reader(
+                RdfParser::from_format(format),
+                crate::entities::guarded(reader, format),
+            )
             .map_err(|e| GraphError::Io(e.to_string()))?;
         loader.commit()?;
         Ok(())

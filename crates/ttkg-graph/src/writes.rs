@@ -165,8 +165,14 @@ pub struct UpdateDelta {
 /// must all be in the default graph).
 pub fn parse_triples(reader: impl Read, format: RdfFormat) -> Result<Vec<Triple>, GraphError> {
     let mut triples = Vec::new();
+    let reader = crate::entities::guarded(reader, format);
     for quad in RdfParser::from_format(format).for_reader(reader) {
-        let quad = quad.map_err(|e| GraphError::Io(e.to_string()))?;
+        let quad = quad.map_err(|e| match e.to_string() {
+            m if m.contains(crate::entities::REFUSED) => {
+                GraphError::WriteRefused(crate::entities::REFUSED.to_owned())
+            }
+            m => GraphError::Io(m),
+        })?;
         if !quad.graph_name.is_default_graph() {
             return Err(refused(format!(
                 "the body names the graph {}; send the triples of one graph, and name it with ?graph=",

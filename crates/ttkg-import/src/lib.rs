@@ -18,11 +18,13 @@ mod prepare;
 mod publish;
 mod quarantine;
 mod report;
+mod settings;
 mod sources;
 
 pub use lock::{ImportLock, LockWait, LOCK_FILE};
 pub use quarantine::{NameResolution, QuarantineRecord, SkippedRow};
 pub use report::{outcome, FileReport, FileStatus, ImportReport, Timings};
+pub use settings::{Settings, SETTINGS_FILE};
 pub use sources::{Selection, WorkUnit};
 
 use std::path::{Path, PathBuf};
@@ -39,6 +41,8 @@ use crate::prepare::{Context, Prepared};
 /// Where things are.
 #[derive(Debug, Clone)]
 pub struct Workspace {
+    /// The workspace folder (holds `ttkg.toml`, when there is one).
+    pub root: PathBuf,
     /// Report files; pipeline globs are relative to it. Holds `reference/`.
     pub data_dir: PathBuf,
     pub pipelines_dir: PathBuf,
@@ -282,7 +286,13 @@ pub fn run_on(
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let (ontology, refs, pipelines) = prepare(&options.workspace)?;
-    let units = sources::select(&pipelines, &options.workspace.data_dir, &options.selection)?;
+    let settings = Settings::load(&options.workspace.root)?;
+    let units = sources::select(
+        &pipelines,
+        &options.workspace.data_dir,
+        &options.selection,
+        settings.import.follow_links,
+    )?;
     let ontology_graph = NamedNode::new_unchecked(ttkg_vocab::ONTOLOGY_GRAPH);
     if !options.dry_run {
         store
@@ -306,6 +316,7 @@ pub fn run_on(
         inputs: &inputs,
         store: Some(store),
         force: options.force,
+        limits: settings.read_limits(),
     };
 
     // Files are prepared in parallel a few at a time and each batch is
@@ -491,10 +502,12 @@ pub fn check_files(
 ) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
     let (ontology, refs, pipelines) = prepare(workspace)?;
+    let settings = Settings::load(&workspace.root)?;
     let units = sources::select(
         &pipelines,
         &workspace.data_dir,
         &Selection::Files(files.to_vec()),
+        settings.import.follow_links,
     )?;
     let inputs = fingerprint::reference_digest(workspace, &ontology)?;
     let single = single_valued(workspace, &ontology)?;
@@ -505,6 +518,7 @@ pub fn check_files(
         inputs: &inputs,
         store: None,
         force: true,
+        limits: settings.read_limits(),
     };
     let mut outcome = Outcome::default();
     let prepared: Vec<Prepared> = units

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use ttkg_graph::consistency::{self, Conflict};
 use ttkg_graph::{KnowledgeStore, MappedTable, Ontology, SingleValued, SourceRef};
-use ttkg_ingest::{ExpectedColumn, ReadOptions, SheetChoice, SourceFormat, Table};
+use ttkg_ingest::{ExpectedColumn, ReadLimits, ReadOptions, SheetChoice, SourceFormat, Table};
 use ttkg_normalise::References;
 use ttkg_pipeline::{Format, OnMissing, Pipeline, SheetSelector};
 
@@ -123,6 +123,8 @@ pub(crate) struct Context<'a> {
     /// reads every file (`ttkg check`).
     pub store: Option<&'a KnowledgeStore>,
     pub force: bool,
+    /// What reading one file may cost.
+    pub limits: ReadLimits,
 }
 
 /// Reads, normalises and maps one file, and checks its rows against each
@@ -140,6 +142,12 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
         .and_then(|s| s.recorded_source(&unit.file_node).ok().flatten());
     report.replaced = recorded.is_some();
     let mut prepared = Prepared::nothing(unit, report);
+    if let Some(why) = &unit.refused {
+        return prepared.failed(format!("{}: {why}", unit.relative));
+    }
+    if let Err(e) = ttkg_ingest::check_file(&unit.path, &context.limits) {
+        return prepared.failed(e.to_string());
+    }
     let bytes = match std::fs::read(&unit.path) {
         Ok(b) => b,
         Err(e) => {
@@ -159,7 +167,7 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
     drop(bytes);
     let tables = match ttkg_ingest::read(
         &unit.path,
-        &read_options(pipeline),
+        &read_options(pipeline, context.limits),
         &expected_columns(pipeline),
     ) {
         Ok(read) => {
@@ -169,12 +177,23 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
         Err(e) => {
             let mut message = e.to_string();
             match &e {
-                ttkg_ingest::IngestError::MissingColumns { keys, .. } => {
+                ttkg_ingest::IngestError::MissingColumns {
+                    keys,
+                    row,
+                    location,
+                    ..
+                } => {
                     let places: Vec<String> = keys
                         .iter()
                         .map(|k| format!("`{k}` at {}", pipeline.column_place(k)))
                         .collect();
                     message.push_str(&format!(" (the pipeline declares {})", places.join(", ")));
+                    // The run history keeps no text of a file that is maybe
+                    // not a report at all: the headers found stay out of it.
+                    prepared.report.recorded_message = Some(format!(
+                        "{location}: the header (row {row}) lacks required columns ({}); the headers found are in that run's summary",
+                        keys.join(", ")
+                    ));
                 }
                 ttkg_ingest::IngestError::MergedParent { key, .. } => {
                     message.push_str(&format!(" ({})", pipeline.column_place(key)));
@@ -361,7 +380,7 @@ fn prepare_table(
     Ok(())
 }
 
-fn read_options(pipeline: &Pipeline) -> ReadOptions {
+fn read_options(pipeline: &Pipeline, limits: ReadLimits) -> ReadOptions {
     let source = &pipeline.spec.source;
     ReadOptions {
         format: match source.format {
@@ -378,6 +397,7 @@ fn read_options(pipeline: &Pipeline) -> ReadOptions {
         encoding: source.encoding.clone(),
         delimiter: source.delimiter.map(|c| c as u8),
         header_search_rows: source.header_search_rows,
+        limits,
     }
 }
 

@@ -46,6 +46,9 @@ pub struct FileReport {
     /// column the file lacks, a hidden sheet passed over.
     pub warnings: Vec<String>,
     pub status: FileStatus,
+    /// The failure as the run history records it, when that must say less
+    /// than the summary (no text of a file that may not be a report).
+    pub recorded_message: Option<String>,
 }
 
 /// Time spent per stage.
@@ -101,6 +104,7 @@ impl FileReport {
             replaced: false,
             warnings: Vec::new(),
             status,
+            recorded_message: None,
         }
     }
 
@@ -177,7 +181,7 @@ pub(crate) fn totals(files: &[FileReport]) -> Vec<(&'static str, usize)> {
 pub(crate) fn change_of(report: &FileReport) -> Option<ttkg_graph::FileChange> {
     let message = match &report.status {
         FileStatus::Unchanged => return None,
-        FileStatus::Failed(m) => Some(m.clone()),
+        FileStatus::Failed(m) => Some(report.recorded_message.clone().unwrap_or_else(|| m.clone())),
         _ => None,
     };
     Some(ttkg_graph::FileChange {

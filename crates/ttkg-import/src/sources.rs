@@ -28,6 +28,9 @@ pub struct WorkUnit {
     pub relative: String,
     pub graph: NamedNode,
     pub file_node: NamedNode,
+    /// Why the file is not read although a pipeline takes it (a link out of
+    /// the data folder, a name that is not UTF-8 …).
+    pub refused: Option<String>,
 }
 
 fn globs(pipeline: &Pipeline) -> Result<GlobSet, ImportError> {
@@ -49,69 +52,144 @@ fn globs(pipeline: &Pipeline) -> Result<GlobSet, ImportError> {
         .map_err(|e| ImportError::Selection(format!("{}: {e}", pipeline.path.display())))
 }
 
+/// A file found in the data folder.
+#[derive(Debug, Clone)]
+struct Found {
+    /// Relative to the data folder, as it is on disk.
+    path: PathBuf,
+    /// The same with `/` separators, for patterns and messages (a name that
+    /// is not UTF-8 is shown with U+FFFD).
+    relative: String,
+    refused: Option<String>,
+}
+
 /// Every file under `dir`, relative, sorted; hidden files and the
-/// `reference/` tables are not reports.
-fn walk(dir: &Path) -> Result<Vec<String>, ImportError> {
-    fn visit(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
-        for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if name.starts_with('.') || name.starts_with("~$") {
-                continue;
-            }
-            if path.is_dir() {
-                if path != root.join("reference") {
-                    visit(root, &path, out)?;
-                }
-            } else if let Ok(rel) = path.strip_prefix(root) {
-                out.push(
-                    rel.components()
-                        .map(|c| c.as_os_str().to_string_lossy())
-                        .collect::<Vec<_>>()
-                        .join("/"),
-                );
-            }
-        }
-        Ok(())
+/// `reference/` tables are not reports. Symbolic links are not followed
+/// unless `follow_links`; a link to a file inside the data folder is read
+/// either way, one leading out of it, nowhere, or in a loop is listed as
+/// refused. Folders are never visited twice.
+fn walk(dir: &Path, follow_links: bool) -> Result<Vec<Found>, ImportError> {
+    struct Walk<'a> {
+        root: &'a Path,
+        canonical_root: PathBuf,
+        follow_links: bool,
+        visited: std::collections::HashSet<PathBuf>,
+        out: Vec<Found>,
     }
-    let mut out = Vec::new();
-    visit(dir, dir, &mut out).map_err(|e| {
+    impl Walk<'_> {
+        fn visit(&mut self, dir: &Path) -> std::io::Result<()> {
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') || name.starts_with("~$") {
+                    continue;
+                }
+                let kind = entry.file_type()?;
+                let mut refused = None;
+                let mut is_dir = kind.is_dir();
+                if kind.is_symlink() {
+                    match path.canonicalize() {
+                        Err(e) => {
+                            refused = Some(format!(
+                                "a symbolic link that leads nowhere or in a loop ({e}); it was not read"
+                            ))
+                        }
+                        Ok(target) => {
+                            is_dir = target.is_dir();
+                            let inside = target.starts_with(&self.canonical_root);
+                            if !self.follow_links && (!inside || is_dir) {
+                                refused = Some(format!(
+                                    "a symbolic link to {}{}; ttkg follows links only when ttkg.toml says follow_links = true",
+                                    target.display(),
+                                    if inside { "" } else { ", outside the data folder" }
+                                ));
+                                is_dir = false;
+                            }
+                        }
+                    }
+                }
+                if is_dir {
+                    if path == self.root.join("reference") {
+                        continue;
+                    }
+                    let canonical = path.canonicalize()?;
+                    if self.visited.insert(canonical) {
+                        self.visit(&path)?;
+                    }
+                    continue;
+                }
+                let Ok(relative) = path.strip_prefix(self.root) else {
+                    continue;
+                };
+                let shown = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                self.out.push(Found {
+                    path: relative.to_owned(),
+                    relative: shown,
+                    refused,
+                });
+            }
+            Ok(())
+        }
+    }
+    let canonical_root = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+    let mut walk = Walk {
+        root: dir,
+        visited: [canonical_root.clone()].into_iter().collect(),
+        canonical_root,
+        follow_links,
+        out: Vec::new(),
+    };
+    walk.visit(dir).map_err(|e| {
         ImportError::Selection(format!(
             "cannot list the data folder {}: {e}",
             dir.display()
         ))
     })?;
-    out.sort();
+    let mut out = walk.out;
+    out.sort_by(|a, b| a.relative.cmp(&b.relative));
     Ok(out)
 }
 
-/// Percent-encodes what IRIs cannot hold, keeping case and non-ASCII letters.
-fn path_key(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        match c {
-            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '.' | '_' | '~' | '/' => out.push(c),
-            c if !c.is_ascii() && !c.is_whitespace() && !c.is_control() => out.push(c),
-            c => {
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            }
+/// Percent-encodes what IRIs cannot hold, keeping case, `/` and non-ASCII
+/// letters; a name that is not UTF-8 is encoded byte by byte.
+fn path_key(path: &Path) -> String {
+    match path.to_str() {
+        Some(text) => ttkg_vocab::iri_escape(text, &['/']),
+        None => {
+            #[cfg(unix)]
+            let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+            #[cfg(not(unix))]
+            let bytes = path.to_string_lossy().into_owned().into_bytes();
+            bytes
+                .iter()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._~/".contains(b) {
+                        (*b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect()
         }
     }
-    out
 }
 
-fn unit(pipeline: &Pipeline, data_dir: &Path, relative: &str) -> WorkUnit {
-    let key = format!("{}/{}", path_key(&pipeline.name), path_key(relative));
+fn unit(pipeline: &Pipeline, data_dir: &Path, found: &Found) -> WorkUnit {
+    let key = format!(
+        "{}/{}",
+        path_key(Path::new(&pipeline.name)),
+        path_key(&found.path)
+    );
     WorkUnit {
         pipeline: pipeline.clone(),
-        path: data_dir.join(relative),
-        relative: relative.to_owned(),
+        path: data_dir.join(&found.path),
+        relative: found.relative.clone(),
+        refused: found.refused.clone(),
         graph: NamedNode::new_unchecked(format!("{}{key}", ttkg_vocab::GRAPH)),
         file_node: NamedNode::new_unchecked(format!("{}source/{key}", ttkg_vocab::ID)),
     }
@@ -122,6 +200,7 @@ pub fn select(
     pipelines: &[Pipeline],
     data_dir: &Path,
     selection: &Selection,
+    follow_links: bool,
 ) -> Result<Vec<WorkUnit>, ImportError> {
     let sets: Vec<GlobSet> = pipelines.iter().map(globs).collect::<Result<_, _>>()?;
     let mut units = Vec::new();
@@ -138,14 +217,14 @@ pub fn select(
                     }
                 }
             }
-            let files = walk(data_dir)?;
+            let files = walk(data_dir, follow_links)?;
             for (pipeline, set) in pipelines.iter().zip(&sets) {
                 if let Selection::Pipelines(names) = selection {
                     if !names.contains(&pipeline.name) {
                         continue;
                     }
                 }
-                for file in files.iter().filter(|f| set.is_match(f.as_str())) {
+                for file in files.iter().filter(|f| set.is_match(f.relative.as_str())) {
                     units.push(unit(pipeline, data_dir, file));
                 }
             }
@@ -164,15 +243,20 @@ pub fn select(
                 let relative = full.strip_prefix(&root).map_err(|_| {
                     ImportError::Selection(format!("{} is not inside the data folder {}; copy it there (pipelines' file patterns are relative to it) or pass --data", path.display(), data_dir.display()))
                 })?;
-                let relative = relative
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
+                let found = Found {
+                    path: relative.to_owned(),
+                    relative: relative
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    refused: None,
+                };
+                let relative = found.relative.clone();
                 let before = units.len();
                 for (pipeline, set) in pipelines.iter().zip(&sets) {
                     if set.is_match(relative.as_str()) {
-                        units.push(unit(pipeline, &root, &relative));
+                        units.push(unit(pipeline, &root, &found));
                     }
                 }
                 if units.len() == before {
@@ -191,8 +275,19 @@ mod tests {
     #[test]
     fn path_keys_keep_case_and_letters() {
         assert_eq!(
-            path_key("reports/GX 2016/协议.xlsx"),
+            path_key(Path::new("reports/GX 2016/协议.xlsx")),
             "reports/GX%202016/协议.xlsx"
         );
+        // U+FFFD and tag characters are not IRI characters: encoded.
+        assert_eq!(
+            path_key(Path::new("r/a\u{FFFD}b\u{E0041}.csv")),
+            "r/a%EF%BF%BDb%F3%A0%81%81.csv"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let raw = std::ffi::OsStr::from_bytes(b"r/caf\xE9.csv");
+            assert_eq!(path_key(Path::new(raw)), "r/caf%E9.csv");
+        }
     }
 }

@@ -20,6 +20,7 @@ pub(crate) fn read(
     options: &ReadOptions,
     expected: &[ExpectedColumn],
 ) -> Result<Table, IngestError> {
+    crate::limits::check_file(path, &options.limits)?;
     let bytes = std::fs::read(path).map_err(|source| IngestError::Io {
         path: path.to_owned(),
         source,
@@ -60,6 +61,16 @@ pub(crate) fn read(
     let (delimiter, found) = find_header(&location, &text, options, expected)?;
     let body = Body::split(&text, delimiter, found.row);
     let height = body.rows.len();
+    let width = found.cells.len().max(1);
+    if height.saturating_mul(width) > options.limits.max_cells {
+        return Err(IngestError::TooLarge {
+            path: path.to_owned(),
+            what: format!(
+                "{height} rows of {width} columns are more than the {} cells ttkg reads in one file",
+                options.limits.max_cells
+            ),
+        });
+    }
     let frame = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
@@ -330,11 +341,22 @@ fn find_header(
     expected: &[ExpectedColumn],
 ) -> Result<(u8, header::FoundHeader), IngestError> {
     let attempt = |delimiter: u8| {
+        // A line of more fields than a report has columns is no header (and
+        // splitting a line of 25 million fields would take gigabytes).
+        let max = options.limits.max_columns;
         let head: Vec<(u32, Vec<Option<&str>>)> = text
             .lines()
             .take(options.header_search_rows)
             .enumerate()
-            .map(|(i, line)| (i as u32 + 1, split_line(line, delimiter as char)))
+            .map(|(i, line)| {
+                let fields = line.bytes().filter(|b| *b == delimiter).count() + 1;
+                let cells = if fields > max {
+                    Vec::new()
+                } else {
+                    split_line(line, delimiter as char)
+                };
+                (i as u32 + 1, cells)
+            })
             .collect();
         // polars reads the body under one header line, so CSV headers are one row.
         header::find(location, &head, expected, false).map(|found| (delimiter, found))

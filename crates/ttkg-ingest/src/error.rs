@@ -11,6 +11,10 @@ pub enum IngestError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{}: this is {kind}, not a report file; it was not read (remove it from the data folder)", path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error("{}: not read: {what}. If the report really is this large, raise the limit in ttkg.toml's [limits]", path.display())]
+    TooLarge { path: PathBuf, what: String },
     #[error("{}: the file is empty; ask the sender for the complete report", path.display())]
     Empty { path: PathBuf },
     #[error("{}: cannot open it as a {format} workbook ({message}); check that it is not password-protected or damaged, and that its extension matches its content (re-save it from Excel if in doubt)", path.display())]

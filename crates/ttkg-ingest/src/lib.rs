@@ -10,10 +10,12 @@
 mod csv;
 mod error;
 mod header;
+mod limits;
 mod workbook;
 
 pub use error::IngestError;
 pub use header::{header_key, ExpectedColumn};
+pub use limits::{check_file, ReadLimits};
 
 use std::path::{Path, PathBuf};
 
@@ -56,6 +58,8 @@ pub struct ReadOptions {
     pub delimiter: Option<u8>,
     /// Rows from the top in which to look for the header row.
     pub header_search_rows: usize,
+    /// What reading the file may cost.
+    pub limits: ReadLimits,
 }
 
 /// One sheet (or CSV file) with its columns matched to the pipeline's keys.

@@ -2,10 +2,11 @@
 
 use std::path::Path;
 
-use calamine::{open_workbook_auto, Data, Reader, SheetVisible};
+use calamine::{open_workbook_auto, Data, Reader, SheetVisible, Sheets};
 
 use crate::error::IngestError;
 use crate::header::ExpectedColumn;
+use crate::limits::ReadLimits;
 use crate::{table_from_rows, Read, ReadOptions, SheetChoice, SourceFormat};
 
 pub(crate) fn read(
@@ -19,25 +20,23 @@ pub(crate) fn read(
         SourceFormat::Ods => "ods",
         SourceFormat::Csv => "csv",
     };
-    match std::fs::metadata(path) {
-        Ok(m) if m.len() == 0 => {
-            return Err(IngestError::Empty {
-                path: path.to_owned(),
-            })
-        }
-        Ok(_) => {}
-        Err(source) => {
-            return Err(IngestError::Io {
-                path: path.to_owned(),
-                source,
-            })
-        }
+    let size = crate::limits::check_file(path, &options.limits)?;
+    if size == 0 {
+        return Err(IngestError::Empty {
+            path: path.to_owned(),
+        });
     }
     if format != "xls" && starts_with(path, &[0xD0, 0xCF, 0x11, 0xE0]) {
         // Office saves password-protected workbooks as OLE compound files.
         return Err(IngestError::Protected {
             path: path.to_owned(),
         });
+    }
+    if format != "xls" {
+        crate::limits::check_unpacked(path, &options.limits)?;
+    }
+    if format == "ods" {
+        crate::limits::check_ods_extent(path, &options.limits)?;
     }
     let mut workbook = open_workbook_auto(path).map_err(|e| IngestError::Workbook {
         path: path.to_owned(),
@@ -52,25 +51,7 @@ pub(crate) fn read(
     let (chosen, notes) = choose_sheets(path, &sheets, &options.sheet)?;
     let mut tables = Vec::with_capacity(chosen.len());
     for name in chosen {
-        let range = workbook
-            .worksheet_range(&name)
-            .map_err(|e| IngestError::Workbook {
-                path: path.to_owned(),
-                format,
-                message: format!("sheet '{name}': {e}"),
-            })?;
-        let first_row = range.start().map_or(0, |(row, _)| row);
-        let first_col = range.start().map_or(0, |(_, col)| col) as usize;
-        let rows: Vec<(u32, Vec<Option<String>>)> = range
-            .rows()
-            .enumerate()
-            .map(|(i, cells)| {
-                let mut row: Vec<Option<String>> = vec![None; first_col];
-                row.extend(cells.iter().map(cell_text));
-                (first_row + i as u32 + 1, row)
-            })
-            .filter(|(_, cells)| cells.iter().any(Option::is_some))
-            .collect();
+        let rows = sheet_rows(&mut workbook, path, format, &name, &options.limits)?;
         if rows.is_empty() {
             return Err(IngestError::EmptySheet {
                 location: crate::location(path, Some(&name)),
@@ -85,6 +66,123 @@ pub(crate) fn read(
         )?);
     }
     Ok(Read { tables, notes })
+}
+
+/// A sheet row: its 1-based number and its cells as text.
+type SheetRow = (u32, Vec<Option<String>>);
+
+/// The non-empty rows of a sheet, each with its 1-based row number and its
+/// cells as text. An xlsx sheet is read cell by cell, never as a grid, so
+/// that a stray cell at XFD1048576 costs one cell, not a billion; every
+/// sheet is held to the cell, column and time bounds.
+fn sheet_rows(
+    workbook: &mut Sheets<std::io::BufReader<std::fs::File>>,
+    path: &Path,
+    format: &'static str,
+    name: &str,
+    limits: &ReadLimits,
+) -> Result<Vec<SheetRow>, IngestError> {
+    let failed = |message: String| IngestError::Workbook {
+        path: path.to_owned(),
+        format,
+        message: format!("sheet '{name}': {message}"),
+    };
+    let too_large = |what: String| IngestError::TooLarge {
+        path: path.to_owned(),
+        what: format!("sheet '{name}': {what}"),
+    };
+    let started = std::time::Instant::now();
+    let mut rows: std::collections::BTreeMap<u32, Vec<(usize, String)>> = Default::default();
+    match workbook {
+        Sheets::Xlsx(xlsx) => {
+            let mut cells = xlsx
+                .worksheet_cells_reader(name)
+                .map_err(|e| failed(e.to_string()))?;
+            let mut read = 0usize;
+            while let Some(cell) = cells.next_cell().map_err(|e| failed(e.to_string()))? {
+                read += 1;
+                if read.is_multiple_of(65_536) && started.elapsed().as_secs() > limits.max_seconds {
+                    return Err(too_large(format!(
+                        "reading it took more than {} s",
+                        limits.max_seconds
+                    )));
+                }
+                if read > limits.max_cells {
+                    return Err(too_large(format!(
+                        "it has more than {} cells",
+                        limits.max_cells
+                    )));
+                }
+                let (row, column) = cell.get_position();
+                let Some(text) = cell_text(&Data::from(cell.get_value().clone())) else {
+                    continue;
+                };
+                push_cell(&mut rows, row, column as usize, text, limits).map_err(too_large)?;
+            }
+        }
+        other => {
+            let range = other
+                .worksheet_range(name)
+                .map_err(|e| failed(e.to_string()))?;
+            let (first_row, first_column) = range.start().unwrap_or((0, 0));
+            for (i, cells) in range.rows().enumerate() {
+                for (j, cell) in cells.iter().enumerate() {
+                    if let Some(text) = cell_text(cell) {
+                        let (row, column) = (first_row + i as u32, first_column as usize + j);
+                        push_cell(&mut rows, row, column, text, limits).map_err(too_large)?;
+                    }
+                }
+            }
+        }
+    }
+    // Rows as the header finder and the table builder read them: dense up
+    // to each row's last cell, the number being Excel's (1-based).
+    let spanned: usize = rows
+        .values()
+        .map(|cells| cells.last().map_or(0, |(c, _)| c + 1))
+        .sum();
+    if spanned > limits.max_cells {
+        return Err(too_large(format!(
+            "its rows span {spanned} cells, more than the {} ttkg reads in one sheet",
+            limits.max_cells
+        )));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(row, cells)| {
+            let width = cells.last().map_or(0, |(c, _)| c + 1);
+            let mut dense = vec![None; width];
+            for (column, text) in cells {
+                dense[column] = Some(text);
+            }
+            (row + 1, dense)
+        })
+        .collect())
+}
+
+/// Adds a cell to its row, refusing columns past the bound.
+fn push_cell(
+    rows: &mut std::collections::BTreeMap<u32, Vec<(usize, String)>>,
+    row: u32,
+    column: usize,
+    text: String,
+    limits: &ReadLimits,
+) -> Result<(), String> {
+    if column >= limits.max_columns {
+        return Err(format!(
+            "it has a value in column {} (row {}), beyond the {} columns ttkg reads; delete the stray cells far to the right",
+            column + 1,
+            row + 1,
+            limits.max_columns
+        ));
+    }
+    let cells = rows.entry(row).or_default();
+    // Cells come in order within a row, but make sure.
+    match cells.binary_search_by_key(&column, |(c, _)| *c) {
+        Ok(i) => cells[i].1 = text,
+        Err(i) => cells.insert(i, (column, text)),
+    }
+    Ok(())
 }
 
 /// Whether the file begins with `magic`.

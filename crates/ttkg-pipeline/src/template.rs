@@ -86,23 +86,10 @@ pub fn iri_key(value: &str) -> String {
             out.push('-');
             pending_dash = false;
         }
-        match ch {
-            'a'..='z' | '0'..='9' | '-' | '.' | '_' | '~' => out.push(ch),
-            c if c.is_ascii() || c.is_control() || is_iri_forbidden(c) => {
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            }
-            c => out.push(c),
-        }
+        let mut buf = [0u8; 4];
+        out.push_str(&ttkg_vocab::iri_escape(ch.encode_utf8(&mut buf), &[]));
     }
     out
-}
-
-/// Characters outside RFC 3987's `ucschar` that must be encoded.
-fn is_iri_forbidden(c: char) -> bool {
-    matches!(c as u32, 0xFFF0..=0xFFFF | 0xE000..=0xF8FF | 0xFDD0..=0xFDEF)
 }
 
 #[cfg(test)]

@@ -74,6 +74,37 @@ pub fn compact(iri: &str) -> String {
         .unwrap_or_else(|| format!("<{iri}>"))
 }
 
+/// Whether `c` may stand unencoded in an IRI (RFC 3987 `ucschar`):
+/// non-ASCII letters yes; U+FFFD, private-use and tag characters no.
+pub fn is_iri_char(c: char) -> bool {
+    let c = c as u32;
+    match c {
+        0xA0..=0xD7FF | 0xF900..=0xFDCF | 0xFDF0..=0xFFEF => true,
+        0xE1000..=0xEFFFD => true,
+        0x10000..=0xDFFFF => c & 0xFFFF <= 0xFFFD,
+        _ => false,
+    }
+}
+
+/// Percent-encodes (as UTF-8) every character of `text` that is neither
+/// unreserved ASCII (letters, digits, `-._~`), one of `keep`, nor allowed in
+/// IRIs by [`is_iri_char`], so that the result is a valid IRI path segment.
+pub fn iri_escape(text: &str, keep: &[char]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let kept = c.is_ascii_alphanumeric() || "-._~".contains(c) || keep.contains(&c);
+        if kept || (!c.is_ascii() && is_iri_char(c) && !c.is_whitespace()) {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
 macro_rules! terms {
     ($ns:ident: $($name:ident = $local:literal),+ $(,)?) => {
         $(pub const $name: &str = concat!($local);)+
