@@ -15,5 +15,6 @@ mod import_demo;
 mod messy;
 mod ontology;
 mod scheduled;
+mod security;
 mod serve;
 mod trust;

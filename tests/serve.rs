@@ -545,7 +545,9 @@ fn imports_run_through_the_server_while_queries_keep_answering() {
         })
     };
     std::fs::rename(&held, dir.path().join("data").join(vietnam)).unwrap();
-    let run = common::import(dir.path(), &store, &[]);
+    // Through the server, an import takes the server's own workspace,
+    // data and quarantine folders: no --quarantine.
+    let run = ttkg(dir.path(), &["import", "--store", store.to_str().unwrap()]);
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let seen = reader.join().unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -581,7 +583,16 @@ fn imports_run_through_the_server_while_queries_keep_answering() {
     );
 
     // JSON logs come back too; a second import with nothing new changes nothing.
-    let json = common::import(dir.path(), &store, &["--log-format", "json"]);
+    let json = ttkg(
+        dir.path(),
+        &[
+            "import",
+            "--store",
+            store.to_str().unwrap(),
+            "--log-format",
+            "json",
+        ],
+    );
     assert_eq!(json.code, 0, "{}", json.stderr);
     let last = json.stderr.lines().last().expect("the run event");
     let event: serde_json::Value = serde_json::from_str(last).unwrap();

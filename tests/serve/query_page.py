@@ -123,9 +123,11 @@ try:
         assert name in os.listdir(downloads), os.listdir(downloads)
     with open(os.path.join(downloads, "ttkg-results.xlsx"), "rb") as f:
         assert f.read(2) == b"PK", "an XLSX file is a zip"
-    with open(os.path.join(downloads, "ttkg-results.csv"), encoding="utf-8") as f:
+    # The CSV is for Excel: UTF-8 with a byte-order mark, values as stored.
+    with open(os.path.join(downloads, "ttkg-results.csv"), encoding="utf-8-sig") as f:
         lines = f.read().splitlines()
     assert lines[0] == "figure,value" and len(lines) == len(rows) + 1, lines
+    assert "network members,1763" in lines, lines
     print("downloads: ttkg-results.xlsx, ttkg-results.csv")
 finally:
     driver.quit()

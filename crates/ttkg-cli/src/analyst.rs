@@ -349,7 +349,7 @@ fn open(store: &Path) -> Result<KnowledgeStore, Failure> {
 /// Opens the store, saying so when `ttkg serve` holds it and where to ask
 /// it instead.
 pub fn open_store(store: &Path) -> Result<KnowledgeStore, Failure> {
-    KnowledgeStore::open(store).map_err(|e| match ttkg_serve::ServeFile::read(store) {
+    KnowledgeStore::open(store).map_err(|e| match ttkg_serve::ServeFile::read(store).ok().flatten() {
         Some(server) => (
             exit::STORE,
             format!(

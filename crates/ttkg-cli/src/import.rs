@@ -165,28 +165,40 @@ pub fn import(request: ImportRequest, store: PathBuf) -> Result<ExitCode, Failur
     let waiting = |holder: &str| {
         tracing::warn!("waiting for the import already running on this store ({holder}) to finish");
     };
-    if let Some(server) = ServeFile::read(&store) {
-        // The lock keeps scheduled imports one at a time, served or not.
-        let _lock = ImportLock::acquire(&store, wait, waiting).map_err(import_failure)?;
-        let body = serde_json::to_value(&request).expect("an import request is plain data");
-        match ttkg_serve::forward_import(&server, &body) {
-            Ok(Forwarded {
-                exit_code,
-                stdout,
-                stderr,
-            }) => {
-                print!("{stdout}");
-                eprint!("{stderr}");
-                return Ok(ExitCode::from(exit_code));
-            }
-            Err(ForwardError::Unreachable(url)) => {
-                tracing::warn!(
-                    "{} names a server at {url} that does not answer (it was stopped without cleaning up); importing directly",
-                    store.join(ServeFile::NAME).display()
-                );
-            }
-            Err(e) => return Err((exit::STORE, e.to_string())),
+    match ServeFile::read(&store) {
+        Err(why) => tracing::warn!("{why}; importing directly"),
+        Ok(Some(server)) if !server.is_alive() => {
+            tracing::warn!(
+                "{} names a server (process {}) that is no longer running; removed it, importing directly",
+                store.join(ServeFile::NAME).display(),
+                server.pid
+            );
+            ServeFile::remove_stale(&store);
         }
+        Ok(Some(server)) => {
+            // The lock keeps scheduled imports one at a time, served or not.
+            let _lock = ImportLock::acquire(&store, wait, waiting).map_err(import_failure)?;
+            let body = serde_json::to_value(&request).expect("an import request is plain data");
+            match ttkg_serve::forward_import(&server, &body) {
+                Ok(Forwarded {
+                    exit_code,
+                    stdout,
+                    stderr,
+                }) => {
+                    print!("{stdout}");
+                    eprint!("{stderr}");
+                    return Ok(ExitCode::from(exit_code));
+                }
+                Err(e @ (ForwardError::Unreachable(_) | ForwardError::Impostor(_))) => {
+                    tracing::warn!(
+                        "{e} (named by {}); importing directly",
+                        store.join(ServeFile::NAME).display()
+                    );
+                }
+                Err(e) => return Err((exit::STORE, e.to_string())),
+            }
+        }
+        Ok(None) => {}
     }
     let options = request.options(store, wait);
     let progress: Box<dyn ttkg_import::Progress> = if request.json_logs {
@@ -204,15 +216,55 @@ pub fn import(request: ImportRequest, store: PathBuf) -> Result<ExitCode, Failur
     Ok(ExitCode::from(code))
 }
 
-/// Runs an import handed over by `ttkg import` on the server's store.
-pub fn run_forwarded(store: &KnowledgeStore, body: serde_json::Value) -> Forwarded {
+/// Why a handed-over import is refused: it names another workspace, data
+/// folder or quarantine folder than the server's own. A client says which
+/// pipelines and files to import, never where the workspace is.
+fn foreign(request: &ImportRequest, root: &Path) -> Option<String> {
+    let own = absolute(root);
+    if absolute(&request.root) != own {
+        return Some(format!(
+            "this server imports into its own workspace {}, not {}; run `ttkg import` there, or stop the server",
+            own.display(),
+            request.root.display()
+        ));
+    }
+    let args = &request.args;
+    if args
+        .data
+        .as_deref()
+        .is_some_and(|d| absolute(d) != own.join("data"))
+    {
+        return Some(
+            "this server imports from its own data folder; --data is not taken through it".into(),
+        );
+    }
+    if args
+        .quarantine
+        .as_deref()
+        .is_some_and(|q| absolute(q) != own.join("quarantine"))
+    {
+        return Some(
+            "this server writes its own quarantine folder; --quarantine is not taken through it"
+                .into(),
+        );
+    }
+    None
+}
+
+/// Runs an import handed over by `ttkg import` on the store of the server
+/// serving the workspace `root`.
+pub fn run_forwarded(root: &Path, store: &KnowledgeStore, body: serde_json::Value) -> Forwarded {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let (code, json) = match serde_json::from_value::<ImportRequest>(body) {
-        Err(e) => {
-            let _ = writeln!(
-                err,
-                "error: the import request is not one this version of ttkg understands ({e}); run the same ttkg version as the server"
-            );
+    let parsed = serde_json::from_value::<ImportRequest>(body).map_err(|e| {
+        format!("the import request is not one this version of ttkg understands ({e}); run the same ttkg version as the server")
+    });
+    let parsed = parsed.and_then(|r| match foreign(&r, root) {
+        Some(why) => Err(why),
+        None => Ok(r),
+    });
+    let (code, json) = match parsed {
+        Err(why) => {
+            let _ = writeln!(err, "error: {why}");
             (exit::USAGE, false)
         }
         Ok(request) => {

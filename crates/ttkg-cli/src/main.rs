@@ -204,6 +204,12 @@ curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } L
         /// Queries evaluated at once; more get 503 and should retry.
         #[arg(long, default_value_t = 4)]
         max_concurrent: usize,
+        /// Connections open at once; more are closed at once.
+        #[arg(long, default_value_t = 256)]
+        max_connections: usize,
+        /// Close a connection that has not sent its request's headers within this many seconds.
+        #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = analyst::parse_timeout)]
+        header_timeout: std::time::Duration,
         /// Largest request body in bytes (413 beyond).
         #[arg(long, value_name = "BYTES", default_value_t = 1_048_576)]
         max_body: usize,
@@ -216,6 +222,9 @@ curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } L
         /// The bearer token writes must carry (prefer the environment variable to the command line).
         #[arg(long, env = "TTKG_SERVE_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// Print a new random token for --allow-writes and exit.
+        #[arg(long, exclusive = true)]
+        new_token: bool,
     },
     /// Evaluates `ttkg serve`'s queries on a snapshot of the store, one at a
     /// time, from its standard input (started by the server, not by hand).
@@ -343,18 +352,31 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             max_rows,
             max_bytes,
             max_memory,
+            max_connections,
+            header_timeout,
             max_concurrent,
             max_body,
             cors_origins,
             allow_writes,
             token,
+            new_token,
         } => {
+            if new_token {
+                let token = ttkg_serve::new_token()
+                    .map_err(|e| (exit::FAILURE, format!("no randomness for a token: {e}")))?;
+                println!("{token}");
+                eprintln!("keep it in a file readable by you only, and start the server with TTKG_SERVE_TOKEN=$(cat that-file) ttkg serve --allow-writes");
+                return Ok(ExitCode::SUCCESS);
+            }
             let write_token = match (allow_writes, token) {
-                (true, Some(token)) if token.trim().len() >= 16 => Some(token.trim().to_owned()),
-                (true, _) => {
+                (true, Some(token)) => {
+                    ttkg_serve::check_token(token.trim()).map_err(|e| (exit::USAGE, e))?;
+                    Some(token.trim().to_owned())
+                }
+                (true, None) => {
                     return Err((
                         exit::USAGE,
-                        "--allow-writes needs a token of at least 16 characters (--token or TTKG_SERVE_TOKEN)".into(),
+                        "--allow-writes needs a token (TTKG_SERVE_TOKEN or --token); `ttkg serve --new-token` makes one".into(),
                     ))
                 }
                 (false, _) => None,
@@ -363,6 +385,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             options.timeout = timeout;
             options.max_rows = max_rows;
             options.max_bytes = max_bytes;
+            options.max_connections = max_connections;
+            options.header_timeout = header_timeout;
             options.max_memory = max_memory.saturating_mul(1 << 20);
             let program = std::env::current_exe().map_err(|e| {
                 (
@@ -386,7 +410,14 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             options.max_body = max_body;
             options.cors_origins = cors_origins;
             options.write_token = write_token;
-            serve::serve(&store, serve::ServeRequest { bind, options })
+            serve::serve(
+                &store,
+                serve::ServeRequest {
+                    root: cli.root.clone(),
+                    bind,
+                    options,
+                },
+            )
         }
         Command::Check {
             files,

@@ -11,6 +11,8 @@ use ttkg_serve::{ServeFile, ServeOptions};
 use crate::{exit, import, Failure};
 
 pub struct ServeRequest {
+    /// The workspace whose imports the server runs.
+    pub root: std::path::PathBuf,
     pub bind: SocketAddr,
     pub options: ServeOptions,
 }
@@ -41,8 +43,13 @@ pub fn serve(store_path: &Path, request: ServeRequest) -> Result<ExitCode, Failu
         } else {
             "read-only"
         };
-        let hook: ttkg_serve::ImportHook = Arc::new(import::run_forwarded);
-        let router = ttkg_serve::router(store, request.options, Some((file.secret.clone(), hook)))
+        let root = request.root.clone();
+        let hook: ttkg_serve::ImportHook =
+            Arc::new(move |store, body| import::run_forwarded(&root, store, body));
+        let mut options = request.options;
+        options.bound = Some(address);
+        let connections = ttkg_serve::Connections::from(&options);
+        let router = ttkg_serve::router(store, options, Some((file.secret.clone(), hook)))
             .map_err(|e| (exit::USAGE, e.to_string()))?;
         // Written once nothing else can fail before serving, so that an
         // address file always names a server that answers.
@@ -57,7 +64,7 @@ pub fn serve(store_path: &Path, request: ServeRequest) -> Result<ExitCode, Failu
             store_path.display(),
             ttkg_serve::local_address(address),
         );
-        let served = ttkg_serve::serve(listener, router, shutdown()).await;
+        let served = ttkg_serve::serve(listener, router, connections, shutdown()).await;
         file.remove(store_path);
         served.map_err(|e| (exit::FAILURE, e.to_string()))?;
         eprintln!("ttkg: stopped");

@@ -52,6 +52,51 @@ pub fn solutions_to_frame_within(
     max_rows: usize,
     max_bytes: usize,
 ) -> Result<DataFrame, QueryError> {
+    let (variables, values, height) = collect(results, max_rows, max_bytes)?;
+    let columns = variables
+        .iter()
+        .zip(values)
+        .map(|(v, terms)| typed_column(v.as_str(), &terms))
+        .collect::<Vec<_>>();
+    DataFrame::new(height, columns).map_err(|e| QueryError::Write(e.to_string()))
+}
+
+/// The rows of a SELECT as text, each value as written in the store
+/// (`1763`, not `1763.0`): for CSV that a spreadsheet reads.
+pub fn solutions_to_text_frame_within(
+    results: QueryResults<'static>,
+    max_rows: usize,
+    max_bytes: usize,
+) -> Result<DataFrame, QueryError> {
+    let (variables, values, height) = collect(results, max_rows, max_bytes)?;
+    let columns = variables
+        .iter()
+        .zip(values)
+        .map(|(v, terms)| {
+            Column::new(
+                v.as_str().into(),
+                terms
+                    .iter()
+                    .map(|t| t.as_ref().map(term_text))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect::<Vec<_>>();
+    DataFrame::new(height, columns).map_err(|e| QueryError::Write(e.to_string()))
+}
+
+type Collected = (
+    Vec<ttkg_graph::oxigraph::model::Variable>,
+    Vec<Vec<Option<Term>>>,
+    usize,
+);
+
+/// The solutions column by column, within the bounds.
+fn collect(
+    results: QueryResults<'static>,
+    max_rows: usize,
+    max_bytes: usize,
+) -> Result<Collected, QueryError> {
     let QueryResults::Solutions(solutions) = results else {
         return Err(QueryError::NotSelect);
     };
@@ -74,12 +119,7 @@ pub fn solutions_to_frame_within(
             return Err(QueryError::Store(GraphError::TooBig { limit: max_bytes }));
         }
     }
-    let columns = variables
-        .iter()
-        .zip(values)
-        .map(|(v, terms)| typed_column(v.as_str(), &terms))
-        .collect::<Vec<_>>();
-    DataFrame::new(height, columns).map_err(|e| QueryError::Write(e.to_string()))
+    Ok((variables, values, height))
 }
 
 fn typed_column(name: &str, terms: &[Option<Term>]) -> Column {

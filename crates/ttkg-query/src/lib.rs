@@ -18,7 +18,7 @@ use ttkg_graph::oxigraph::sparql::{CancellationToken, QueryEvaluationError, Quer
 use ttkg_graph::{GraphError, GraphSelection, KnowledgeStore};
 
 pub use export::{export_tables, ExportFormat};
-pub use frame::{solutions_to_frame, solutions_to_frame_within};
+pub use frame::{solutions_to_frame, solutions_to_frame_within, solutions_to_text_frame_within};
 pub use output::{render_table, write_results, OutputFormat};
 pub use runs::{run_detail, runs};
 pub use saved::{Param, SavedQuery};

@@ -275,7 +275,7 @@ fn write_results(results: QueryResults<'static>, request: &Request) -> Result<Bo
                 })
             }
             Format::Results(QueryResultsFormat::Csv) if request.for_spreadsheet => {
-                let frame = ttkg_query::solutions_to_frame_within(
+                let frame = ttkg_query::solutions_to_text_frame_within(
                     QueryResults::Solutions(solutions),
                     limits.max_rows,
                     limits.max_bytes,

@@ -17,6 +17,7 @@ mod answer;
 pub mod budget;
 mod evaluate;
 mod forward;
+mod guard;
 mod negotiate;
 mod page;
 mod protocol;
@@ -56,6 +57,13 @@ pub struct ServeOptions {
     pub max_bytes: usize,
     /// The memory one query may take (in a worker), in bytes.
     pub max_memory: usize,
+    /// The address the server listens on: on loopback, requests must be
+    /// addressed to a loopback name (DNS rebinding).
+    pub bound: Option<std::net::SocketAddr>,
+    /// Connections open at once; more are closed at once.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
     /// How to start query workers; `None` evaluates queries in the
     /// server's own process (tests), where nothing stops a runaway query.
     pub workers: Option<WorkerCommand>,
@@ -80,6 +88,9 @@ impl ServeOptions {
             max_bytes: 256 << 20,
             max_memory: 1 << 30,
             workers: None,
+            bound: None,
+            max_connections: 256,
+            header_timeout: Duration::from_secs(10),
             max_concurrent: 4,
             max_body: 1 << 20,
             cors_origins: Vec::new(),
@@ -186,6 +197,7 @@ pub fn router(
 ) -> Result<Router, ServeError> {
     let cors = cors(&options.cors_origins)?;
     let max_body = options.max_body;
+    let (bound, cors_origins) = (options.bound, options.cors_origins.clone());
     let workers = options.workers.clone().map(|command| {
         let pool = worker::Pool::new(command, options.max_memory);
         pool.warm();
@@ -206,6 +218,7 @@ pub fn router(
         .route("/store", any(graph_store))
         .route("/api/saved", get(saved_list))
         .route("/api/saved/{name}", get(saved_answer))
+        .route("/ttkg/hello", get(forward::hello))
         .route("/ttkg/import", post(forward::import))
         .fallback(|| async {
             ApiError::new(
@@ -225,6 +238,12 @@ pub fn router(
     if let Some(cors) = cors {
         router = router.layer(cors);
     }
+    // Outermost: a request from a rebound name or another site's page is
+    // refused before anything else sees it.
+    router = router.layer(axum::middleware::from_fn_with_state(
+        Arc::new(guard::Policy::new(bound, &cors_origins)),
+        guard::guard,
+    ));
     Ok(router)
 }
 
@@ -265,16 +284,66 @@ fn cors(origins: &[String]) -> Result<Option<CorsLayer>, ServeError> {
     ))
 }
 
+/// How many connections a server keeps and how long it waits for headers.
+#[derive(Debug, Clone, Copy)]
+pub struct Connections {
+    pub max: usize,
+    pub header_timeout: Duration,
+}
+
+impl From<&ServeOptions> for Connections {
+    fn from(options: &ServeOptions) -> Self {
+        Connections {
+            max: options.max_connections.max(1),
+            header_timeout: options.header_timeout,
+        }
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, then finishes
-/// the requests under way.
+/// the requests under way (for at most 30 s). A connection over the cap is
+/// closed at once; one that does not send its headers in time is closed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
+    connections: Connections,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let open = Arc::new(Semaphore::new(connections.max));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, say: wait, do not spin.
+                    tracing::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(connections.header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await;
     Ok(())
 }
 
@@ -514,6 +583,43 @@ fn authorize(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// The least estimated entropy a write token must have, in bits.
+pub const TOKEN_BITS: f64 = 64.0;
+
+/// Whether `token` is strong enough to guard writes: 16 characters or
+/// more, and at least [`TOKEN_BITS`] of entropy estimated from how its
+/// characters vary (`aaaaaaaaaaaaaaaa` has none, `password12345678` little).
+pub fn check_token(token: &str) -> Result<(), String> {
+    let chars: Vec<char> = token.chars().collect();
+    let mut counts = std::collections::HashMap::new();
+    for c in &chars {
+        *counts.entry(*c).or_insert(0usize) += 1;
+    }
+    let n = chars.len() as f64;
+    let per_char: f64 = counts
+        .values()
+        .map(|k| {
+            let p = *k as f64 / n;
+            -p * p.log2()
+        })
+        .sum();
+    let bits = per_char * n;
+    if chars.len() < 16 || bits < TOKEN_BITS {
+        return Err(format!(
+            "the token is too weak to guard writes ({} characters, about {bits:.0} bits; at least 16 characters and {TOKEN_BITS:.0} bits are needed): `ttkg serve --new-token` makes a strong one",
+            chars.len()
+        ));
+    }
+    Ok(())
+}
+
+/// A new random write token (256 bits, hex).
+pub fn new_token() -> std::io::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Compares secrets in time independent of where they differ.
 fn same_secret(given: &str, expected: &str) -> bool {
     given.len() == expected.len()
@@ -562,7 +668,7 @@ async fn saved_answer(
     let given: Vec<(String, String)> =
         protocol::pairs(query_string.as_deref().unwrap_or("").as_bytes())
             .into_iter()
-            .filter(|(n, _)| n != "format")
+            .filter(|(n, _)| n != "format" && n != "for")
             .collect();
     let bindings = match saved.bindings(&given) {
         Ok(b) => b,
@@ -582,6 +688,15 @@ async fn saved_answer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weak_tokens_are_refused() {
+        for weak in ["aaaaaaaaaaaaaaaa", "abababababababababab", "short"] {
+            assert!(check_token(weak).is_err(), "{weak}");
+        }
+        assert!(check_token(&new_token().unwrap()).is_ok());
+        assert!(check_token("Xk3-q9Zr2mLp8Vw4tBn7").is_ok());
+    }
 
     #[test]
     fn secrets_compare_whole() {

@@ -51,15 +51,16 @@ function pick(q) {
 
 // A saved question whose text is untouched runs by name, with its
 // parameters; anything else goes to the SPARQL endpoint as typed.
-function request(accept) {
+function request(accept, spreadsheet = false) {
   const q = state.current;
   const query = $("editor").value;
   if (q && q.text === query) {
     const params = new URLSearchParams();
     for (const p of q.params) params.set(p.name, $("param-" + p.name).value);
+    if (spreadsheet) params.set("for", "spreadsheet");
     return fetch("/api/saved/" + encodeURIComponent(q.name) + "?" + params, { headers: { Accept: accept } });
   }
-  return fetch("/sparql", {
+  return fetch(spreadsheet ? "/sparql?for=spreadsheet" : "/sparql", {
     method: "POST",
     headers: { "Content-Type": "application/sparql-query", Accept: accept },
     body: query,
@@ -211,8 +212,10 @@ function chart() {
   figure.hidden = false;
 }
 
+// Downloads are for spreadsheets: CSV with a byte-order mark, and text a
+// spreadsheet would run as a formula written as text.
 async function download(accept, name) {
-  const response = await request(accept);
+  const response = await request(accept, true);
   if (!response.ok) return showError(await response.text());
   const blob = await response.blob();
   const link = text("a", undefined, { href: URL.createObjectURL(blob), download: name });
