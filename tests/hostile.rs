@@ -253,7 +253,9 @@ fn hostile_queries_are_refused_or_stopped_and_the_server_lives() {
     let server = Server::start(
         ws.path(),
         &store,
-        &["--timeout", "3", "--max-memory", "256", "--allow-writes"],
+        // A time limit the memory budget is reached well within, even on a
+        // busy machine (the budget, not the clock, must stop the CONCAT).
+        &["--timeout", "8", "--max-memory", "128", "--allow-writes"],
         &[("TTKG_SERVE_TOKEN", token)],
     );
     let sparql = format!("{}/sparql", server.url);
@@ -280,11 +282,11 @@ fn hostile_queries_are_refused_or_stopped_and_the_server_lives() {
     let started = Instant::now();
     let concat = post(&read("concat-doubling.rq"));
     assert_eq!(concat.status, 422, "{}", concat.body);
-    assert!(concat.body.contains("more than 256 MiB"), "{}", concat.body);
+    assert!(concat.body.contains("more than 128 MiB"), "{}", concat.body);
     let product = post(&read("values-cross-product.rq"));
     assert_eq!(product.status, 504, "{}", product.body);
     assert!(
-        started.elapsed() < Duration::from_secs(15),
+        started.elapsed() < Duration::from_secs(20),
         "stopped at the limit: {:?}",
         started.elapsed()
     );
