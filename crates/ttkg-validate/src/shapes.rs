@@ -262,7 +262,23 @@ impl Constraint {
             ),
             Constraint::Datatype(datatypes) => {
                 let list: Vec<String> = datatypes.iter().map(|d| format!("<{d}>")).collect();
-                values(format!("!isLiteral(?value) || DATATYPE(?value) NOT IN ({})", list.join(", ")))
+                // A value of the right datatype is a candidate too unless the
+                // store reads it back as the same value of that datatype; the
+                // candidates' lexical forms are then checked exactly
+                // ([`Constraint::admits`]), as SHACL's sh:datatype requires.
+                let reads_back: Vec<String> = datatypes
+                    .iter()
+                    .map(|d| match d.starts_with(ttkg_vocab::XSD) {
+                        true => format!("sameTerm(?value, <{d}>(STR(?value)))"),
+                        // rdf:langString and other datatypes have no lexical rule.
+                        false => format!("DATATYPE(?value) = <{d}>"),
+                    })
+                    .collect();
+                values(format!(
+                    "!isLiteral(?value) || DATATYPE(?value) NOT IN ({}) || !COALESCE({}, false)",
+                    list.join(", "),
+                    reads_back.join(" || ")
+                ))
             }
             Constraint::Class(class) => values(format!(
                 "NOT EXISTS {{ VALUES ?kind {{ {} }} ?value rdf:type ?kind }}",
@@ -285,6 +301,22 @@ impl Constraint {
         }
     }
 
+    /// Whether a value the constraint's query found conforms after all: for
+    /// `sh:datatype`, a literal of one of the datatypes whose lexical form is
+    /// valid for it (the query also lists values in a non-canonical form,
+    /// such as `"1.50"^^xsd:decimal`). Every other constraint's query lists
+    /// violations only.
+    pub fn admits(&self, found: Option<&Term>) -> bool {
+        match (self, found) {
+            (Constraint::Datatype(datatypes), Some(Term::Literal(literal))) => {
+                let datatype = literal.datatype().as_str();
+                datatypes.iter().any(|d| d == datatype)
+                    && crate::lexical::is_valid(datatype, literal.value())
+            }
+            _ => false,
+        }
+    }
+
     /// What a violation means, in words; `found` is the offending value or count.
     pub fn explain(&self, path: &str, found: Option<&Term>) -> String {
         let path = compact(path);
@@ -292,6 +324,18 @@ impl Constraint {
         match self {
             Constraint::MinCount(n) => format!("needs at least {n} {path}, has {value}"),
             Constraint::MaxCount(n) => format!("may have at most {n} {path}, has {value}"),
+            Constraint::Datatype(d) if matches!(found, Some(Term::Literal(l)) if d.iter().any(|d| d == l.datatype().as_str())) =>
+            {
+                format!(
+                    "{path} {value} is not a valid {}: the text cannot be read as one",
+                    found
+                        .and_then(|t| match t {
+                            Term::Literal(l) => Some(compact(l.datatype().as_str())),
+                            _ => None,
+                        })
+                        .unwrap_or_default()
+                )
+            }
             Constraint::Datatype(d) => format!(
                 "{path} {value} is not {}",
                 d.iter()
