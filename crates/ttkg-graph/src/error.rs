@@ -12,6 +12,9 @@ pub enum GraphError {
     OntologySyntax { path: PathBuf, message: String },
     #[error("cannot open the store at {}: {message}. If another ttkg command is running on it, wait for it to finish; otherwise check the folder's permissions", path.display())]
     Open { path: PathBuf, message: String },
+    /// Another process has the store open (RocksDB takes one process per folder).
+    #[error("cannot open the store at {}: another ttkg process (an import, a query, an export or `ttkg serve`) has it open; wait for it to finish and try again ({message})", path.display())]
+    Held { path: PathBuf, message: String },
     #[error("store error: {0}")]
     Storage(#[from] oxigraph::store::StorageError),
     #[error("query error: {0}")]

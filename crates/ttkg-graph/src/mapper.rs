@@ -228,10 +228,16 @@ pub fn map_rows(
                     match piece {
                         TemplatePart::Text(t) => iri.push_str(t),
                         TemplatePart::Column(c) => {
+                            // A resolved name's identity (`c.id`, see
+                            // `resolve`) makes the IRI; the column's value
+                            // as written stays the label.
                             let value = if Some(c.as_str()) == each {
                                 part.clone()
                             } else {
-                                accessors.get(c.as_str()).and_then(|a| a.text(i))
+                                accessors
+                                    .get(&format!("{c}.id"))
+                                    .or_else(|| accessors.get(c.as_str()))
+                                    .and_then(|a| a.text(i))
                             };
                             match value.filter(|v| !v.trim().is_empty()) {
                                 Some(v) => iri.push_str(&iri_key(&v)),
@@ -523,18 +529,46 @@ fn money_node(
             Literal::new_simple_literal(t).into(),
         );
     }
-    let multiplier = column.multiplier.unwrap_or(1.0);
-    let unit = match multiplier {
-        1e4 => format!("万 {currency}"),
-        1e8 => format!("亿 {currency}"),
-        1.0 => currency,
-        m => format!("{m} {currency}"),
+    if let Some(Value::Decimal(v)) = get(".source") {
+        add(
+            &ttkg::iri(ttkg::REPORTED_VALUE),
+            typed(v, public::XSD_DECIMAL),
+        );
+    }
+    // The unit of the figure as written: per row (万 in the cell), or the
+    // column's multiplier where the cell has no figure.
+    let scale = match get(".scale") {
+        Some(Value::Decimal(scale)) => scale,
+        _ => column.multiplier_text(),
     };
+    let unit = source_unit(&scale, &currency);
     if !unit.is_empty() {
         add(
             &ttkg::iri(ttkg::SOURCE_UNIT),
             Literal::new_simple_literal(unit).into(),
         );
+    }
+}
+
+/// The unit a figure was written in, as a reader of the report says it:
+/// 万元, 亿元 and 元 for yuan, `万 USD` or `USD` for other currencies.
+fn source_unit(scale: &str, currency: &str) -> String {
+    let scale = match scale.contains('.') {
+        true => scale.trim_end_matches('0').trim_end_matches('.'),
+        false => scale,
+    };
+    let (prefix, yuan) = match scale {
+        "10000" | "1" if currency == "CNY" => (if scale == "1" { "" } else { "万" }, true),
+        "100000000" if currency == "CNY" => ("亿", true),
+        "10000" => ("万", false),
+        "100000000" => ("亿", false),
+        "1" | "" => ("", false),
+        other => return format!("{other} {currency}").trim().to_owned(),
+    };
+    if yuan {
+        format!("{prefix}元")
+    } else {
+        format!("{prefix} {currency}").trim().to_owned()
     }
 }
 

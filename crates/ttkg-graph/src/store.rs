@@ -88,24 +88,49 @@ impl KnowledgeStore {
         })?;
         let store = Store::open(path).map_err(|e| {
             let message = e.to_string();
-            // RocksDB allows one writer per folder and says so with "lock".
-            let message = if message.to_lowercase().contains("lock") {
-                format!(
-                    "another ttkg process (an import, a query or an export) has this store open; \
-                     wait for it to finish and try again ({message})"
-                )
+            // RocksDB allows one process per folder and says so with "lock".
+            if message.to_lowercase().contains("lock") {
+                GraphError::Held {
+                    path: path.to_owned(),
+                    message,
+                }
             } else {
-                message
-            };
-            GraphError::Open {
-                path: path.to_owned(),
-                message,
+                GraphError::Open {
+                    path: path.to_owned(),
+                    message,
+                }
             }
         })?;
         Ok(KnowledgeStore {
             store,
             path: Some(path.to_owned()),
         })
+    }
+
+    /// Opens the store in `path` for writing, waiting up to `patience` while
+    /// another process (a query or an export, which take seconds) has it
+    /// open; `waiting` is called once when the wait begins. A scheduled
+    /// import must not fail because an analyst ran a query at that moment.
+    pub fn open_waiting(
+        path: &Path,
+        patience: std::time::Duration,
+        waiting: impl FnOnce(),
+    ) -> Result<Self, GraphError> {
+        let start = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(20);
+        let mut waiting = Some(waiting);
+        loop {
+            match Self::open(path) {
+                Err(GraphError::Held { .. }) if start.elapsed() < patience => {
+                    if let Some(waiting) = waiting.take() {
+                        waiting();
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_secs(1));
+                }
+                opened => return opened,
+            }
+        }
     }
 
     /// A read-only store opened on `path` (a snapshot, see [`crate::snapshot`]).

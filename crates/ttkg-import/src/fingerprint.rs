@@ -27,6 +27,7 @@ pub(crate) fn reference_digest(
     let mut files = ontology.files.clone();
     files.push(workspace.ontology_dir.join("shapes.ttl"));
     files.push(workspace.rates_file());
+    files.push(workspace.aliases_file());
     files.push(workspace.organisation_aliases_file());
     for path in files.iter().filter(|p| p.exists()) {
         let bytes = std::fs::read(path).map_err(|e| ImportError::Reference {

@@ -21,7 +21,7 @@ mod report;
 mod settings;
 mod sources;
 
-pub use lock::{ImportLock, LockWait, LOCK_FILE};
+pub use lock::{import_holder, ImportLock, LockWait, LOCK_FILE};
 pub use quarantine::{NameResolution, QuarantineRecord, SkippedRow};
 pub use report::{outcome, FileReport, FileStatus, ImportReport, Timings};
 pub use settings::{Settings, SETTINGS_FILE};
@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use ttkg_graph::oxigraph::model::{NamedNode, Triple};
 use ttkg_graph::{GraphError, KnowledgeStore, Ontology, RunRecord, SingleValued};
-use ttkg_normalise::{ConceptTable, OrganisationNames, RateTable, References};
+use ttkg_normalise::{Aliases, ConceptTable, RateTable, References};
 use ttkg_pipeline::{Pipeline, PipelineErrors};
 
 use crate::prepare::{Context, Prepared};
@@ -55,7 +55,13 @@ impl Workspace {
         self.data_dir.join("reference").join("exchange-rates.csv")
     }
 
-    /// The alias table of organisation names (optional).
+    /// The alias table of names of any kind of entity (optional).
+    pub fn aliases_file(&self) -> PathBuf {
+        self.data_dir.join("reference").join("aliases.csv")
+    }
+
+    /// The older alias table of organisation names only (optional, read
+    /// as organisation rows of [`Self::aliases_file`]).
     pub fn organisation_aliases_file(&self) -> PathBuf {
         self.data_dir
             .join("reference")
@@ -201,32 +207,43 @@ pub fn prepare(
     if !errors.is_empty() {
         return Err(ImportError::Pipelines(PipelineErrors(errors)));
     }
-    let aliases_file = workspace.organisation_aliases_file();
-    let organisations = if aliases_file.exists() {
-        OrganisationNames::from_csv(&aliases_file).map_err(|e| ImportError::Reference {
-            path: aliases_file.display().to_string(),
-            message: e.to_string(),
-        })?
-    } else {
-        OrganisationNames::default()
-    };
+    let aliases_file = workspace.aliases_file();
+    let aliases = Aliases::from_files(&aliases_file, &workspace.organisation_aliases_file())
+        .map_err(|e| match e {
+            ttkg_normalise::NormaliseError::Reference { path, message } => {
+                ImportError::Reference { path, message }
+            }
+            other => ImportError::Reference {
+                path: aliases_file.display().to_string(),
+                message: other.to_string(),
+            },
+        })?;
     Ok((
         ontology,
         References {
             concepts,
             rates,
-            organisations,
+            aliases,
         },
         pipelines,
     ))
 }
+
+/// How long an import waits for a reader (a query or an export) that has
+/// the store open, before failing with the reason.
+pub const READER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Runs an import.
 pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportReport, ImportError> {
     let _lock = ImportLock::acquire(&options.store, options.wait, |holder| {
         tracing::warn!("waiting for the import already running on this store ({holder}) to finish");
     })?;
-    let store = KnowledgeStore::open(&options.store).map_err(ImportError::Store)?;
+    let store = KnowledgeStore::open_waiting(&options.store, READER_PATIENCE, || {
+        tracing::warn!(
+            "waiting for another ttkg command reading this store (a query, an export) to close it"
+        );
+    })
+    .map_err(ImportError::Store)?;
     run_on(&store, options, progress)
 }
 

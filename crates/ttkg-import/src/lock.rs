@@ -76,6 +76,22 @@ impl ImportLock {
     }
 }
 
+/// Who last held the import lock of `store`, as it wrote itself
+/// (`process 123 (started …)`), when that process still runs: for
+/// messages of readers that find the store held. Takes no lock.
+pub fn import_holder(store: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(store.join(LOCK_FILE)).ok()?;
+    let pid: u32 = text
+        .strip_prefix("process ")?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()?;
+    Path::new(&format!("/proc/{pid}"))
+        .exists()
+        .then(|| text.trim().to_owned())
+}
+
 impl Drop for ImportLock {
     fn drop(&mut self) {
         // Closing the file releases the lock too; unlocking first says so plainly.

@@ -448,14 +448,14 @@ fn iso_date(year: Expr, month: Expr, day: Expr) -> Expr {
     when(valid).then(text).otherwise(null_str())
 }
 
-/// Expressions for one non-money column whose cells hold one value each.
 /// An organisation name: the alias table's name for it, else the name with
 /// its legal form written 有限公司; `key.rule` says which rule changed it.
 /// A name the table gives several organisations for is kept as written.
 fn resolve_organisation(key: &str, text: Expr, refs: &References) -> Vec<Expr> {
-    let name_key = crate::refs::organisation_key(text.clone());
-    let listed = refs.organisations.lookup(name_key.clone());
-    let ambiguous = refs.organisations.ambiguity(name_key);
+    let table = refs.aliases.of("organisation");
+    let name_key = table.key(text.clone());
+    let listed = table.lookup(name_key.clone());
+    let ambiguous = table.ambiguity(name_key);
     let unified = text
         .clone()
         .str()
@@ -464,21 +464,56 @@ fn resolve_organisation(key: &str, text: Expr, refs: &References) -> Vec<Expr> {
         .then(text.clone())
         .otherwise(coalesce(&[listed.clone(), unified.clone()]));
     let rule = when(ambiguous.clone().is_not_null())
-        .then(concat_str(
-            [
-                lit("ambiguous, kept as written: the alias table gives several organisations for this name ("),
-                ambiguous,
-                lit("); add a row that tells them apart"),
-            ],
-            "",
-            true,
-        ))
+        .then(ambiguity_rule("organisation", ambiguous))
         .when(listed.clone().is_not_null().and(listed.neq(text.clone())))
-        .then(lit("alias table (data/reference/organisation-aliases.csv)"))
+        .then(lit(
+            "alias table (data/reference/aliases.csv, organisation)",
+        ))
         .when(unified.neq(text))
         .then(lit("legal form 有限责任公司 written as 有限公司"))
         .otherwise(null_str());
     vec![value.alias(key), rule.alias(format!("{key}.rule"))]
+}
+
+/// A technology's, event's, platform's or project's name: kept as written
+/// (it is the entity's label, in the report's language), while `key.id`,
+/// which the entity's IRI is made from, is the alias table's name for it.
+/// So a technology reported in Chinese by one sender and in Vietnamese by
+/// another is one entity with a label in each language.
+fn resolve_entity(key: &str, kind: &str, text: Expr, refs: &References) -> Vec<Expr> {
+    let table = refs.aliases.of(kind);
+    let name_key = table.key(text.clone());
+    let listed = table.lookup(name_key.clone());
+    let ambiguous = table.ambiguity(name_key);
+    let id = when(ambiguous.clone().is_not_null())
+        .then(text.clone())
+        .otherwise(coalesce(&[listed.clone(), text.clone()]));
+    let rule = when(ambiguous.clone().is_not_null())
+        .then(ambiguity_rule(kind, ambiguous))
+        .when(listed.clone().is_not_null().and(listed.neq(text.clone())))
+        .then(lit(format!(
+            "alias table (data/reference/aliases.csv, {kind}): the same {kind} as the name it resolved to, labelled as written"
+        )))
+        .otherwise(null_str());
+    vec![
+        text.alias(key),
+        id.alias(format!("{key}.id")),
+        rule.alias(format!("{key}.rule")),
+    ]
+}
+
+fn ambiguity_rule(kind: &str, names: Expr) -> Expr {
+    concat_str(
+        [
+            lit(format!(
+                "ambiguous, kept as written: the alias table gives several {kind} names for this one ("
+            )),
+            names,
+            lit("); add a row that tells them apart"),
+        ],
+        "",
+        true,
+    )
 }
 
 pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References) -> Vec<Expr> {
@@ -488,6 +523,7 @@ pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References
         ColumnKind::Text => match column.resolve {
             None => vec![text.alias(key)],
             Some(Resolve::Organisation) => resolve_organisation(key, text, refs),
+            Some(kind) => resolve_entity(key, kind.name(), text, refs),
         },
         ColumnKind::Integer => {
             let n = parse_number(text.clone(), column.number_style);
@@ -565,7 +601,8 @@ pub(crate) fn normalise_money(
 ) -> Vec<Expr> {
     let text = col(text_of(key));
     let n = parse_number(text.clone(), column.number_style);
-    let amount = n.clone() * value_multiplier(text, &column.multiplier_text());
+    let scale = value_multiplier(text, &column.multiplier_text());
+    let amount = n.clone() * scale.clone();
     let currency = match (&column.currency, &column.currency_column) {
         (Some(code), _) => lit(code.as_str()),
         (None, Some(other)) => currency_code(col(text_of(other))),
@@ -604,7 +641,13 @@ pub(crate) fn normalise_money(
         .round(2, RoundMode::HalfAwayFromZero);
     vec![
         amount.alias(key),
-        n.alias(format!("{key}.source")),
+        n.clone().alias(format!("{key}.source")),
+        // The unit the sender wrote the figure in (万 or 亿 in the cell or
+        // the column's multiplier), so the figure can be shown as written.
+        when(n.is_not_null())
+            .then(scale)
+            .otherwise(lit(NULL).cast(DECIMAL))
+            .alias(format!("{key}.scale")),
         currency.alias(format!("{key}.currency")),
         year.alias(format!("{key}.year")),
         cny.alias(format!("{key}.cny")),

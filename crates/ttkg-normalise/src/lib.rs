@@ -16,7 +16,9 @@ pub use exprs::{
     clean_text, concept_key, decimal, parse_date, parse_number, parse_time, AREA_DECIMAL_PLACES,
     DECIMAL, MAX_DECIMAL_PLACES,
 };
-pub use refs::{organisation_key, ConceptTable, OrganisationNames, RateTable, References};
+pub use refs::{
+    organisation_key, Aliases, ConceptTable, NameTable, RateTable, References, RESOLVE_KINDS,
+};
 
 use std::collections::BTreeMap;
 
@@ -387,7 +389,12 @@ fn resolutions(frame: &DataFrame, spec: &PipelineSpec) -> Result<Vec<Resolution>
         let rows = frame.column(ROW_COLUMN)?.u32()?;
         let raw = frame.column(&raw_of(key))?.str()?;
         let cleaned = frame.column(&text_of(key))?.str()?;
-        let resolved = frame.column(key)?.str()?;
+        // Organisations take the resolved name; other kinds keep the name
+        // as written and resolve their identity (`key.id`).
+        let resolved = match frame.column(&format!("{key}.id")) {
+            Ok(id) => id.str()?,
+            Err(_) => frame.column(key)?.str()?,
+        };
         let rules = frame.column(&format!("{key}.rule"))?.str()?;
         for (((row, raw), (cleaned, resolved)), rule) in rows
             .iter()

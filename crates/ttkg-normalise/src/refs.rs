@@ -25,26 +25,155 @@ pub(crate) fn lookup(key: Expr, from: &Series, to: &Series) -> Expr {
 pub struct References {
     pub concepts: ConceptTable,
     pub rates: RateTable,
-    pub organisations: OrganisationNames,
+    pub aliases: Aliases,
 }
 
-/// The alias table of organisation names: `name,alias` rows saying that
-/// `alias` (an English name, an abbreviation, an old name) is written for
-/// the organisation called `name`. Lookups go by [`organisation_key`], so
-/// case, spaces, punctuation and legal-form spellings do not matter.
+/// The alias table, `data/reference/aliases.csv`: `kind,name,alias,note`
+/// rows saying that `alias` (a name in another language, an abbreviation,
+/// an old name) is written for the entity of `kind` (`organisation`,
+/// `technology`, `event`, `platform`, `project`) that the graph knows as
+/// `name`. Pipeline columns with `resolve = "KIND"` look their names up in
+/// the kind's rows. The older `organisation-aliases.csv` (`name,alias,note`)
+/// is read as organisation rows.
+#[derive(Debug, Clone, Default)]
+pub struct Aliases {
+    tables: BTreeMap<String, NameTable>,
+}
+
+impl Aliases {
+    /// Reads the alias tables that exist: `aliases.csv` (with a `kind`
+    /// column) and `organisation-aliases.csv` (organisations only).
+    pub fn from_files(aliases: &Path, organisations: &Path) -> Result<Self, NormaliseError> {
+        let mut rows: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for (path, kind) in [(aliases, None), (organisations, Some("organisation"))] {
+            if !path.exists() {
+                continue;
+            }
+            for (k, name, alias) in read_alias_rows(path, kind)? {
+                rows.entry(k).or_default().push((name, alias));
+            }
+        }
+        let mut tables = BTreeMap::new();
+        for (kind, rows) in rows {
+            let table = NameTable::from_rows(&rows, kind == "organisation")?;
+            tables.insert(kind, table);
+        }
+        Ok(Aliases { tables })
+    }
+
+    /// The table of one kind (empty when the files have no rows of it).
+    pub fn of(&self, kind: &str) -> NameTable {
+        self.tables.get(kind).cloned().unwrap_or_default()
+    }
+
+    /// How many aliases the tables hold, by kind.
+    pub fn counts(&self) -> Vec<(String, usize)> {
+        self.tables
+            .iter()
+            .map(|(k, t)| (k.clone(), t.len()))
+            .collect()
+    }
+}
+
+/// A reference table as text columns (`#` lines are comments).
+fn read_reference_csv(path: &Path) -> Result<DataFrame, NormaliseError> {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .map_parse_options(|o| o.with_comment_prefix(Some("#")))
+        .try_into_reader_with_file_path(Some(path.to_owned()))
+        .and_then(|r| r.finish())
+        .map_err(|e| NormaliseError::Reference {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+}
+
+/// (kind, name, alias) rows of an alias file; `kind` given for a file with
+/// no kind column.
+fn read_alias_rows(
+    path: &Path,
+    kind: Option<&str>,
+) -> Result<Vec<(String, String, String)>, NormaliseError> {
+    let reference = |message: String| NormaliseError::Reference {
+        path: path.display().to_string(),
+        message,
+    };
+    let frame = read_reference_csv(path)?;
+    let expected = if kind.is_some() {
+        "name,alias,note"
+    } else {
+        "kind,name,alias,note"
+    };
+    let needed: &[&str] = if kind.is_some() {
+        &["name", "alias"]
+    } else {
+        &["kind", "name", "alias"]
+    };
+    for column in needed {
+        if frame.column(column).is_err() {
+            return Err(reference(format!(
+                "the table has no `{column}` column; expected the header {expected}"
+            )));
+        }
+    }
+    let text = |name: &str| -> Result<Vec<Option<String>>, NormaliseError> {
+        Ok(frame
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|v| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()))
+            .collect())
+    };
+    let names = text("name")?;
+    let aliases = text("alias")?;
+    let kinds = match kind {
+        Some(kind) => vec![Some(kind.to_owned()); names.len()],
+        None => text("kind")?,
+    };
+    let mut rows = Vec::with_capacity(names.len());
+    for (line, ((kind, name), alias)) in kinds.into_iter().zip(names).zip(aliases).enumerate() {
+        let missing = if kind.is_none() { "kind" } else { "name" };
+        let (Some(kind), Some(name)) = (kind, name) else {
+            return Err(reference(format!(
+                "row {} has no {missing}; every row needs a kind and a name",
+                line + 2,
+            )));
+        };
+        let kind = kind.to_lowercase();
+        if !RESOLVE_KINDS.contains(&kind.as_str()) {
+            return Err(reference(format!(
+                "row {}: `{kind}` is not a kind of entity; use one of {}",
+                line + 2,
+                RESOLVE_KINDS.join(", ")
+            )));
+        }
+        rows.push((kind, name.clone(), alias.unwrap_or(name)));
+    }
+    Ok(rows)
+}
+
+/// The kinds of entity the alias table may name (and `resolve` may say).
+pub const RESOLVE_KINDS: &[&str] = &["organisation", "technology", "event", "platform", "project"];
+
+/// One kind's aliases: each alias (and each name) by its key, to the name
+/// the graph uses. Lookups go by a key that ignores case, spaces and
+/// punctuation (and, for organisations, legal-form spellings).
 #[derive(Debug, Clone)]
-pub struct OrganisationNames {
+pub struct NameTable {
+    organisation: bool,
     keys: Series,
     names: Series,
-    /// Keys the table gives several organisations for, with their names.
+    /// Keys the table gives several entities for, with their names.
     ambiguous_keys: Series,
     ambiguous_names: Series,
 }
 
-impl Default for OrganisationNames {
+impl Default for NameTable {
     fn default() -> Self {
         let empty = |name: &str| Series::new_empty(name.into(), &DataType::String);
-        OrganisationNames {
+        NameTable {
+            organisation: false,
             keys: empty("key"),
             names: empty("name"),
             ambiguous_keys: empty("key"),
@@ -53,34 +182,27 @@ impl Default for OrganisationNames {
     }
 }
 
-impl OrganisationNames {
-    /// Reads `name,alias[,note]`; each name is also an alias of itself.
-    pub fn from_csv(path: &Path) -> Result<Self, NormaliseError> {
-        let reference = |message: String| NormaliseError::Reference {
-            path: path.display().to_string(),
-            message,
-        };
-        let frame = CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .map_parse_options(|o| o.with_comment_prefix(Some("#")))
-            .try_into_reader_with_file_path(Some(path.to_owned()))
-            .and_then(|r| r.finish())
-            .map_err(|e| reference(e.to_string()))?;
-        for needed in ["name", "alias"] {
-            if frame.column(needed).is_err() {
-                return Err(reference(format!(
-                    "the table has no `{needed}` column; expected the header name,alias,note"
-                )));
+impl NameTable {
+    /// From `(name, alias)` rows; each name is also an alias of itself.
+    fn from_rows(rows: &[(String, String)], organisation: bool) -> Result<Self, NormaliseError> {
+        let frame = df!(
+            "name" => rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+            "alias" => rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
+        )?;
+        let key = |e: Expr| {
+            if organisation {
+                organisation_key(e)
+            } else {
+                concept_key(e)
             }
-        }
+        };
         // Keys are computed by the same expression as the data's, so they match.
         let keyed = frame
             .lazy()
             .select([
                 crate::exprs::clean_text(col("name")).alias("name"),
-                organisation_key(crate::exprs::clean_text(col("alias"))).alias("alias_key"),
-                organisation_key(crate::exprs::clean_text(col("name"))).alias("name_key"),
+                key(crate::exprs::clean_text(col("alias"))).alias("alias_key"),
+                key(crate::exprs::clean_text(col("name"))).alias("name_key"),
             ])
             .collect()?;
         let mut by_key: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -101,7 +223,8 @@ impl OrganisationNames {
         let (single, several): (Vec<_>, Vec<_>) =
             by_key.into_iter().partition(|(_, n)| n.len() == 1);
         let column = |name: &str, values: Vec<String>| Series::new(name.into(), values);
-        Ok(OrganisationNames {
+        Ok(NameTable {
+            organisation,
             keys: column("key", single.iter().map(|(k, _)| k.clone()).collect()),
             names: column(
                 "name",
@@ -121,17 +244,26 @@ impl OrganisationNames {
         })
     }
 
-    /// The organisation's name for each key, or null.
+    /// The key a name is looked up by.
+    pub fn key(&self, name: Expr) -> Expr {
+        if self.organisation {
+            organisation_key(name)
+        } else {
+            concept_key(name)
+        }
+    }
+
+    /// The name for each key, or null.
     pub fn lookup(&self, key: Expr) -> Expr {
         lookup(key, &self.keys, &self.names)
     }
 
-    /// For keys the table gives several organisations for: their names.
+    /// For keys the table gives several entities for: their names.
     pub fn ambiguity(&self, key: Expr) -> Expr {
         lookup(key, &self.ambiguous_keys, &self.ambiguous_names)
     }
 
-    /// Pairs of names the table merges.
+    /// How many aliases (names included) resolve to one entity.
     pub fn len(&self) -> usize {
         self.keys.len()
     }
@@ -281,13 +413,7 @@ impl RateTable {
             path: path.display().to_string(),
             message,
         };
-        let frame = CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .map_parse_options(|o| o.with_comment_prefix(Some("#")))
-            .try_into_reader_with_file_path(Some(path.to_owned()))
-            .and_then(|r| r.finish())
-            .map_err(|e| reference(e.to_string()))?;
+        let frame = read_reference_csv(path)?;
         for needed in ["year", "currency", "per_usd"] {
             if frame.column(needed).is_err() {
                 return Err(reference(format!(

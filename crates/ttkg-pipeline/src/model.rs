@@ -150,10 +150,14 @@ pub struct ColumnSpec {
     /// cells the sender merged down over several rows.
     #[serde(default)]
     pub fill_down: bool,
-    /// `text`: resolve names to one spelling per real-world entity
-    /// (`"organisation"`: the alias table data/reference/organisation-aliases.csv,
-    /// then 有限责任公司 written as 有限公司), so differently written names of
-    /// one body become one entity. Each merge is listed with its rule.
+    /// `text`: resolve names to one entity per real-world thing with the
+    /// alias table data/reference/aliases.csv (`kind,name,alias,note`).
+    /// `"organisation"`: the name becomes the table's name (then 有限责任公司
+    /// is written 有限公司). `"technology"`, `"event"`, `"platform"`,
+    /// `"project"`: the name stays as written (the label, in the report's
+    /// language) and the entity's IRI is made from the table's name, so one
+    /// technology named in Chinese and in Vietnamese is one entity with both
+    /// labels. Each merge is listed with its rule.
     pub resolve: Option<Resolve>,
     /// What this column's absence from a file does (overrides `[source] on_missing`).
     pub on_missing: Option<OnMissing>,
@@ -230,6 +234,23 @@ pub enum DateOrder {
 #[serde(rename_all = "lowercase")]
 pub enum Resolve {
     Organisation,
+    Technology,
+    Event,
+    Platform,
+    Project,
+}
+
+impl Resolve {
+    /// The kind's name in the alias table's `kind` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            Resolve::Organisation => "organisation",
+            Resolve::Technology => "technology",
+            Resolve::Event => "event",
+            Resolve::Platform => "platform",
+            Resolve::Project => "project",
+        }
+    }
 }
 
 /// The epoch of Excel serial dates.

@@ -129,6 +129,7 @@ pub mod ttkg {
         VALUE_CNY = "valueCny",
         SOURCE_TEXT = "sourceText",
         SOURCE_UNIT = "sourceUnit",
+        REPORTED_VALUE = "reportedValue",
         PIPELINE = "pipeline",
         PIPELINE_VERSION = "pipelineVersion",
         TOOL_VERSION = "toolVersion",
