@@ -122,7 +122,7 @@ fn collect(
     Ok((variables, values, height))
 }
 
-fn typed_column(name: &str, terms: &[Option<Term>]) -> Column {
+pub(crate) fn typed_column(name: &str, terms: &[Option<Term>]) -> Column {
     // Integers among decimals (COUNT next to SUM, say) make a decimal column.
     let kind = terms
         .iter()

@@ -2,12 +2,14 @@
 //! results in the formats analysts' tools read, typed tables for exports,
 //! and counts of what the store holds.
 
+pub mod explain;
 mod export;
 mod frame;
 mod output;
 mod runs;
 pub mod saved;
 mod stats;
+pub mod vocabulary;
 
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -17,12 +19,15 @@ use ttkg_graph::oxigraph::model::{Term, Variable};
 use ttkg_graph::oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults};
 use ttkg_graph::{GraphError, GraphSelection, KnowledgeStore};
 
-pub use export::{export_tables, ExportFormat};
+pub use export::{
+    export_table, export_tables, ExportFormat, ExportOptions, ExportedTable, LANGUAGE_FALLBACK,
+};
 pub use frame::{solutions_to_frame, solutions_to_frame_within, solutions_to_text_frame_within};
-pub use output::{render_table, write_results, OutputFormat};
+pub use output::{display_text, render_table, write_results, OutputFormat};
 pub use runs::{run_detail, runs};
-pub use saved::{Param, SavedQuery};
+pub use saved::{ColumnDoc, Param, ParamKind, SavedQuery};
 pub use stats::{stats, StatsTable};
+pub use vocabulary::Vocabulary;
 
 /// What can go wrong asking a question.
 #[derive(Debug, thiserror::Error)]

@@ -95,14 +95,33 @@ impl std::str::FromStr for OutputFormat {
     }
 }
 
-/// Writes `results` to `out`. Without a format, SELECT and ASK give a table
-/// on a terminal and CSV otherwise; CONSTRUCT and DESCRIBE give Turtle.
+/// A term as a person reads it: an IRI as a prefixed name where one of the
+/// predeclared prefixes covers it (`ttkg:joinedOn`, `rdf:type`), else whole;
+/// a literal's value; a blank node as `_:id`.
+pub fn display_text(term: &ttkg_graph::oxigraph::model::Term) -> String {
+    match term {
+        ttkg_graph::oxigraph::model::Term::NamedNode(n) => {
+            let compact = ttkg_vocab::compact(n.as_str());
+            if compact.starts_with('<') {
+                n.as_str().to_owned()
+            } else {
+                compact
+            }
+        }
+        other => term_text(other),
+    }
+}
+
+/// Writes `results` to `out` and says how many rows (or triples) it wrote.
+/// Without a format, SELECT and ASK give a table on a terminal and CSV
+/// otherwise; CONSTRUCT and DESCRIBE give Turtle. Tables show IRIs as
+/// prefixed names; the W3C formats keep them whole.
 pub fn write_results(
     results: QueryResults<'static>,
     format: Option<OutputFormat>,
     terminal: bool,
     out: &mut dyn Write,
-) -> Result<(), QueryError> {
+) -> Result<usize, QueryError> {
     let tabular_default = if terminal {
         OutputFormat::Table
     } else {
@@ -110,7 +129,7 @@ pub fn write_results(
     };
     match results {
         QueryResults::Boolean(value) => match format.unwrap_or(tabular_default) {
-            OutputFormat::Table => writeln!(out, "{value}").map_err(write_error),
+            OutputFormat::Table => writeln!(out, "{value}").map_err(write_error).map(|()| 1),
             f => {
                 let serializer = QueryResultsSerializer::from_format(
                     f.results_format().ok_or_else(|| wrong_format(f, "ASK"))?,
@@ -122,7 +141,7 @@ pub fn write_results(
                 if matches!(f, OutputFormat::Csv | OutputFormat::Tsv) {
                     writeln!(out).map_err(write_error)?;
                 }
-                Ok(())
+                Ok(1)
             }
         },
         QueryResults::Solutions(solutions) => {
@@ -138,7 +157,7 @@ fn write_solutions(
     solutions: QuerySolutionIter<'static>,
     format: OutputFormat,
     out: &mut dyn Write,
-) -> Result<(), QueryError> {
+) -> Result<usize, QueryError> {
     if format == OutputFormat::Table {
         let header: Vec<String> = solutions
             .variables()
@@ -152,13 +171,14 @@ fn write_solutions(
             rows.push(
                 variables
                     .iter()
-                    .map(|v| solution.get(v).map(term_text).unwrap_or_default())
+                    .map(|v| solution.get(v).map(display_text).unwrap_or_default())
                     .collect::<Vec<_>>(),
             );
         }
         return out
             .write_all(render_table(&header, &rows).as_bytes())
-            .map_err(write_error);
+            .map_err(write_error)
+            .map(|()| rows.len());
     }
     let results_format = format
         .results_format()
@@ -166,19 +186,21 @@ fn write_solutions(
     let mut serializer = QueryResultsSerializer::from_format(results_format)
         .serialize_solutions_to_writer(&mut *out, solutions.variables().to_vec())
         .map_err(write_error)?;
+    let mut rows = 0;
     for solution in solutions {
         let solution = solution.map_err(evaluation_error)?;
         serializer.serialize(&solution).map_err(write_error)?;
+        rows += 1;
     }
     serializer.finish().map_err(write_error)?;
-    Ok(())
+    Ok(rows)
 }
 
 fn write_graph(
     triples: QueryTripleIter<'static>,
     format: OutputFormat,
     out: &mut dyn Write,
-) -> Result<(), QueryError> {
+) -> Result<usize, QueryError> {
     let rdf_format = format
         .rdf_format()
         .ok_or_else(|| wrong_format(format, "CONSTRUCT or DESCRIBE"))?;
@@ -189,12 +211,14 @@ fn write_graph(
             .expect("the vocabulary's namespaces are valid IRIs");
     }
     let mut writer = serializer.for_writer(&mut *out);
+    let mut count = 0;
     for triple in triples {
         let triple = triple.map_err(evaluation_error)?;
         writer.serialize_triple(&triple).map_err(write_error)?;
+        count += 1;
     }
     writer.finish().map_err(write_error)?;
-    Ok(())
+    Ok(count)
 }
 
 fn wrong_format(format: OutputFormat, kind: &str) -> QueryError {

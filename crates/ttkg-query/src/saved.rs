@@ -5,6 +5,13 @@
 //! (or `# @param NAME help` for a value the analyst must give) declares a
 //! variable the analyst can set with `--param NAME=VALUE`. The variable must
 //! be one of the query's result columns: oxigraph binds only those.
+//!
+//! A parameter may say what kind of value it takes, `# @param NAME:KIND=…`:
+//! `country` (an ISO code in any case, or any name of the country in any
+//! language: `TH`, `th`, `泰国`, `Thailand`, `ประเทศไทย`; bound as the ISO
+//! code), `concept:SCHEME` (any name of a concept of the scheme; bound as
+//! its IRI), `year` (1900 to 2100), `iri`, or `text` (the default). A value
+//! of the wrong kind is refused with the values it may take.
 
 use std::path::{Path, PathBuf};
 
@@ -23,16 +30,119 @@ pub struct SavedQuery {
     /// The other comment lines, joined.
     pub description: String,
     pub params: Vec<Param>,
+    /// `# @column VAR | 中文 | English | what it means`: an export table's
+    /// column headers and data dictionary, in the order written.
+    pub columns: Vec<ColumnDoc>,
+    /// `# @entity VAR`: the variable an export table has one row per value
+    /// of (`iri` when not declared).
+    pub entity: Option<String>,
+    /// `# @order VAR VAR`: the columns an export table's rows are sorted by
+    /// (numbers as numbers, the rest as text; empty cells last).
+    pub order: Vec<String>,
     pub text: String,
+}
+
+/// What one column of an export table is, in the analyst's words.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ColumnDoc {
+    pub variable: String,
+    /// Header by language tag (`zh`, `en`, and any `vi=…`, `th=…` given).
+    pub headers: Vec<(String, String)>,
+    pub description: String,
+}
+
+impl ColumnDoc {
+    /// The header in `lang`, else English, else Chinese, else the variable.
+    pub fn header(&self, lang: &str) -> &str {
+        [lang, "en", "zh"]
+            .iter()
+            .find_map(|l| self.headers.iter().find(|(t, _)| t == l))
+            .map(|(_, h)| h.as_str())
+            .unwrap_or(&self.variable)
+    }
+}
+
+/// `VAR | 中文 | English | description | vi=… | th=…`.
+fn parse_column(spec: &str) -> Option<ColumnDoc> {
+    let mut parts = spec.split('|').map(str::trim);
+    let variable = parts.next()?.trim_start_matches(['?', '$']).to_owned();
+    if variable.is_empty() || !variable.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let mut doc = ColumnDoc {
+        variable,
+        ..ColumnDoc::default()
+    };
+    for (n, part) in parts.enumerate() {
+        match (n, part.split_once('=')) {
+            (_, Some((lang, header)))
+                if n >= 3
+                    && !lang.is_empty()
+                    && lang.chars().all(|c| c.is_ascii_alphabetic() || c == '-') =>
+            {
+                doc.headers
+                    .push((lang.to_ascii_lowercase(), header.trim().to_owned()))
+            }
+            (0, _) if !part.is_empty() => doc.headers.push(("zh".into(), part.to_owned())),
+            (1, _) if !part.is_empty() => doc.headers.push(("en".into(), part.to_owned())),
+            (2, _) => doc.description = part.to_owned(),
+            (_, _) if part.is_empty() => {}
+            _ => return None,
+        }
+    }
+    Some(doc)
 }
 
 /// A variable of a saved query that the analyst may set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Param {
     pub name: String,
+    pub kind: ParamKind,
     /// `None`: the analyst must give it.
     pub default: Option<String>,
     pub help: String,
+}
+
+/// What a parameter takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamKind {
+    Text,
+    Iri,
+    Year,
+    Country,
+    Concept(String),
+}
+
+impl ParamKind {
+    fn parse(text: &str) -> Option<ParamKind> {
+        Some(match text {
+            "" | "text" => ParamKind::Text,
+            "iri" => ParamKind::Iri,
+            "year" => ParamKind::Year,
+            "country" => ParamKind::Country,
+            other => ParamKind::Concept(other.strip_prefix("concept:")?.to_owned()),
+        })
+    }
+
+    /// The word for it in `/api/saved` and messages.
+    pub fn name(&self) -> String {
+        match self {
+            ParamKind::Text => "text".into(),
+            ParamKind::Iri => "iri".into(),
+            ParamKind::Year => "year".into(),
+            ParamKind::Country => "country".into(),
+            ParamKind::Concept(scheme) => format!("concept:{scheme}"),
+        }
+    }
+
+    /// The concept scheme its values come from, if any.
+    pub fn scheme(&self) -> Option<&str> {
+        match self {
+            ParamKind::Country => Some("country"),
+            ParamKind::Concept(scheme) => Some(scheme),
+            _ => None,
+        }
+    }
 }
 
 /// Every saved query of `dir` (not its subfolders), by name.
@@ -87,6 +197,9 @@ pub fn load_file(path: &Path) -> Result<SavedQuery, QueryError> {
     let mut title = String::new();
     let mut description = Vec::new();
     let mut params = Vec::new();
+    let mut columns = Vec::new();
+    let mut entity = None;
+    let mut order = Vec::new();
     for line in text.lines() {
         let Some(comment) = line.trim_start().strip_prefix('#') else {
             break;
@@ -96,10 +209,25 @@ pub fn load_file(path: &Path) -> Result<SavedQuery, QueryError> {
             params.push(parse_param(spec.trim()).ok_or_else(|| QueryError::SavedFile {
                 path: path.to_owned(),
                 message: format!(
-                    "`# @param {}`: write `# @param NAME=DEFAULT what it is` or `# @param NAME what it is`",
+                    "`# @param {}`: write `# @param NAME=DEFAULT what it is` or `# @param NAME what it is` (NAME:country, NAME:year, NAME:iri or NAME:concept:SCHEME for a kind of value)",
                     spec.trim()
                 ),
             })?);
+        } else if let Some(spec) = comment.strip_prefix("@column") {
+            columns.push(parse_column(spec.trim()).ok_or_else(|| QueryError::SavedFile {
+                path: path.to_owned(),
+                message: format!(
+                    "`# @column {}`: write `# @column VARIABLE | 中文标题 | English header | what the column means` (and `| vi=… | th=…` for more languages)",
+                    spec.trim()
+                ),
+            })?);
+        } else if let Some(spec) = comment.strip_prefix("@order") {
+            order = spec
+                .split_whitespace()
+                .map(|v| v.trim_start_matches(['?', '$']).to_owned())
+                .collect();
+        } else if let Some(spec) = comment.strip_prefix("@entity") {
+            entity = Some(spec.trim().trim_start_matches(['?', '$']).to_owned());
         } else if title.is_empty() {
             title = comment.to_owned();
         } else if !comment.is_empty() {
@@ -118,19 +246,25 @@ pub fn load_file(path: &Path) -> Result<SavedQuery, QueryError> {
         title,
         description: description.join(" "),
         params,
+        columns,
+        entity,
+        order,
         text,
     })
 }
 
 fn parse_param(spec: &str) -> Option<Param> {
     let (head, help) = spec.split_once(char::is_whitespace).unwrap_or((spec, ""));
-    let (name, default) = match head.split_once('=') {
+    let (declared, default) = match head.split_once('=') {
         Some((n, d)) => (n, Some(d.to_owned())),
         None => (head, None),
     };
+    let (name, kind) = declared.split_once(':').unwrap_or((declared, ""));
     let valid = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let kind = ParamKind::parse(kind)?;
     valid.then(|| Param {
         name: name.to_owned(),
+        kind,
         default,
         help: help.trim().to_owned(),
     })
@@ -142,6 +276,16 @@ impl SavedQuery {
     pub fn bindings(
         &self,
         given: &[(String, String)],
+    ) -> Result<Vec<(Variable, Term)>, QueryError> {
+        self.bindings_checked(given, None)
+    }
+
+    /// [`Self::bindings`], each value checked against its parameter's kind
+    /// with the concepts of `vocabulary` (the store's ontology graph).
+    pub fn bindings_checked(
+        &self,
+        given: &[(String, String)],
+        vocabulary: Option<&crate::Vocabulary>,
     ) -> Result<Vec<(Variable, Term)>, QueryError> {
         for (name, _) in given {
             if !self.params.iter().any(|p| &p.name == name) {
@@ -179,10 +323,57 @@ impl SavedQuery {
                     })?;
                 Ok((
                     Variable::new_unchecked(&p.name),
-                    param_term(&p.name, &value)?,
+                    kind_term(p, &value, vocabulary)?,
                 ))
             })
             .collect()
+    }
+}
+
+/// `value` as the term parameter `p` binds, refused when it is not of the
+/// parameter's kind.
+fn kind_term(
+    p: &Param,
+    value: &str,
+    vocabulary: Option<&crate::Vocabulary>,
+) -> Result<Term, QueryError> {
+    let bad = |message: String| QueryError::BadParam {
+        param: p.name.clone(),
+        message,
+    };
+    match &p.kind {
+        ParamKind::Text => param_term(&p.name, value),
+        ParamKind::Iri => {
+            let iri = value.trim().trim_start_matches('<').trim_end_matches('>');
+            NamedNode::new(iri)
+                .map(Term::from)
+                .map_err(|e| bad(format!("`{value}` is not an IRI: {e}")))
+        }
+        ParamKind::Year => match value.trim().parse::<i32>() {
+            Ok(year) if (1900..=2100).contains(&year) => Ok(Literal::from(year).into()),
+            _ => Err(bad(format!("`{value}` is not a year (1900 to 2100)"))),
+        },
+        ParamKind::Country | ParamKind::Concept(_) => {
+            let scheme = p.kind.scheme().expect("a concept kind");
+            let known = vocabulary.filter(|v| v.schemes.contains_key(scheme));
+            let Some(vocabulary) = known else {
+                // No ontology in the store yet: the value is taken as written
+                // (a country's code in capitals, as the store holds codes).
+                return match p.kind {
+                    ParamKind::Country => param_term(&p.name, &value.trim().to_uppercase()),
+                    _ => param_term(&p.name, value.trim()),
+                };
+            };
+            match vocabulary.concept(scheme, value) {
+                Ok(concept) => Ok(match (&p.kind, &concept.code) {
+                    (ParamKind::Country, Some(code)) => Literal::new_simple_literal(code).into(),
+                    _ => NamedNode::new_unchecked(&concept.iri).into(),
+                }),
+                Err(all) => Err(crate::vocabulary::not_a_concept(
+                    &p.name, scheme, value, &all,
+                )),
+            }
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! import runs.
 
 use ttkg_graph::KnowledgeStore;
-use ttkg_vocab::{ID, ONTOLOGY_GRAPH, RUNS_GRAPH, TTKG};
+use ttkg_vocab::{ID, ONTOLOGY_GRAPH, RUNS_GRAPH};
 
 use crate::QueryError;
 
@@ -57,8 +57,9 @@ pub fn stats(store: &KnowledgeStore) -> Result<Vec<StatsTable>, QueryError> {
     ])
 }
 
-/// The rows of `sparql` as a titled table of text, IRIs shortened: ttkg
-/// terms as `ttkg:Local`, instances without the instance base (`run/…`).
+/// The rows of `sparql` as a titled table of text, IRIs shortened: terms
+/// of the predeclared prefixes as prefixed names (`ttkg:Local`,
+/// `org:Membership`), instances without the instance base (`run/…`).
 pub(crate) fn select_table(
     store: &KnowledgeStore,
     title: &'static str,
@@ -72,10 +73,16 @@ pub(crate) fn select_table(
             row.into_iter()
                 .map(|v| {
                     let v = v.unwrap_or_default();
-                    if let Some(local) = v.strip_prefix(TTKG) {
-                        format!("ttkg:{local}")
-                    } else if let Some(instance) = v.strip_prefix(ID) {
+                    if let Some(instance) = v.strip_prefix(ID) {
                         instance.to_owned()
+                    } else if v.contains("://") {
+                        // Any predeclared prefix (ttkg:, skos:, org:, prov:, …).
+                        let compact = ttkg_vocab::compact(&v);
+                        if compact.starts_with('<') {
+                            v
+                        } else {
+                            compact
+                        }
                     } else {
                         v
                     }
