@@ -364,21 +364,176 @@ fn saved_questions_are_listed_with_what_they_answer() {
 }
 
 #[test]
-fn bad_sparql_gives_the_line_and_column_and_exit_code_2() {
+fn bad_sparql_gives_the_line_a_caret_and_one_sentence_with_exit_code_2() {
     let run = on_demo(&[
         "query",
         "SELECT ?s\nWHERE {\n  ?s a ttkg:Agreement .\n  FILTER(?s = ) }",
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("SPARQL syntax error"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("4:"),
-        "points at line 4: {}",
+        run.stderr
+            .contains("the query cannot be read at line 4, column"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("4 |   FILTER(?s = ) }"),
+        "{}",
         run.stderr
     );
     let run = on_demo(&["query", "SELECT ?s WHERE { ?s a nope:Thing }"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("Prefix not found"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`nope:` is not a known prefix. The predeclared prefixes are ttkg: rdf:"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("PREFIX nope: <http://…>"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("'\\u{"),
+        "no Unicode ranges: {}",
+        run.stderr
+    );
+    let run = on_demo(&[
+        "query",
+        "SELECT ?a ?d WHERE {\n  ?a a ttkg:Agreement\n  ?a ttkg:signingDate ?d .\n}",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("a `.` is missing at the end of line 2"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A class or property the ontology does not define: a warning with the
+/// closest names, and an empty answer that says why.
+#[test]
+fn terms_the_ontology_does_not_define_are_warned_about() {
+    let run = on_demo(&[
+        "query",
+        "--format",
+        "csv",
+        "SELECT ?m ?d WHERE { ?m a ttkg:Member ; ttkg:joinDate ?d }",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "m,d", "an empty answer");
+    assert!(
+        run.stderr
+            .contains("warning: ttkg:Member is not a class the ontology defines")
+            && run.stderr.contains("did you mean ttkg:NetworkMembership"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("warning: ttkg:joinDate is not a property the ontology defines")
+            && run.stderr.contains("ttkg:joinedOn"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("note: the answer is empty"),
+        "{}",
+        run.stderr
+    );
+    // Defined terms, a selected variable used nowhere.
+    let run = on_demo(&[
+        "query",
+        "--format",
+        "csv",
+        "SELECT ?nmae WHERE { ?m a ttkg:NetworkMembership ; ttkg:joinedOn ?name } LIMIT 1",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("not a class"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("?nmae is selected but appears nowhere in the WHERE block")
+            && run.stderr.contains("did you mean ?name?"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A parameter of a known kind takes any name of its value and refuses
+/// one that names nothing, listing what it may be.
+#[test]
+fn parameters_are_checked_against_the_vocabulary() {
+    let thailand = saved("technologies-to-country", &["country=TH"]);
+    assert!(!thailand.is_empty());
+    for name in ["泰国", "Thailand", "th", "ประเทศไทย", " thailand "] {
+        let param = format!("country={name}");
+        assert_eq!(
+            saved("technologies-to-country", &[&param]),
+            thailand,
+            "{name}"
+        );
+    }
+    let run = on_demo(&[
+        "query",
+        "--saved",
+        "technologies-to-country",
+        "--param",
+        "country=Atlantis",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Atlantis") && run.stderr.contains("TH") && run.stderr.contains("VN"),
+        "lists the valid values: {}",
+        run.stderr
+    );
+}
+
+/// The same technology reported in Chinese by one sender and in Vietnamese
+/// by another (the alias table says so) is one entity with both labels.
+#[test]
+fn a_technology_named_in_several_languages_is_one() {
+    let labels = rows(&[
+        "SELECT ?vi WHERE { ?t skos:prefLabel \"杂交水稻优良品种\"@zh ; skos:prefLabel ?vi FILTER(LANG(?vi) = \"vi\") }",
+    ]);
+    assert_eq!(labels, [["Giống lúa lai năng suất cao"]]);
+    let vietnam = saved("technologies-to-country", &[]);
+    for row in &vietnam {
+        let names: Vec<&str> = row[3].split("; ").collect();
+        assert_eq!(
+            names.len() as i64,
+            int(&row[2]),
+            "one name per technology: {row:?}"
+        );
+        assert!(!row[3].contains("Giống lúa lai năng suất cao"), "{row:?}");
+    }
+    assert!(vietnam.iter().any(|r| r[3].contains("杂交水稻优良品种")));
+}
+
+/// People read prefixed names; the W3C formats keep whole IRIs.
+#[test]
+fn tables_show_prefixed_names_and_machine_formats_whole_iris() {
+    let sparql = "SELECT ?p WHERE { ?m a ttkg:NetworkMembership ; ?p ?o } GROUP BY ?p ORDER BY ?p";
+    let table = on_demo(&["query", "--format", "table", sparql]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(table.stdout.contains("rdf:type"), "{}", table.stdout);
+    assert!(table.stdout.contains("ttkg:joinedOn"), "{}", table.stdout);
+    assert!(!table.stdout.contains("http://"), "{}", table.stdout);
+    let csv = rows(&[sparql]);
+    assert!(csv
+        .iter()
+        .any(|r| r[0] == "https://w3id.org/ttkg/ontology#joinedOn"));
+    let stats = on_demo(&["stats"]);
+    assert!(
+        !stats.stdout.contains("https://w3id.org/ttkg/ontology#"),
+        "{}",
+        stats.stdout
+    );
+    assert!(
+        !stats.stdout.contains("http://www.w3.org/"),
+        "{}",
+        stats.stdout
+    );
 }
 
 #[test]
@@ -569,8 +724,26 @@ fn assert_same_rows(what: &str, a: &[Vec<String>], b: &[Vec<String>]) {
     }
 }
 
+/// The entities of each export table, counted in the store.
+const ENTITY_TABLES: [(&str, &str); 6] = [
+    ("agreements", "?x a ttkg:Agreement"),
+    ("events", "?x a ttkg:Event"),
+    ("memberships", "?x a ttkg:NetworkMembership"),
+    ("organisations", "?x a ttkg:Organisation"),
+    ("projects", "?x a ?c . ?c rdfs:subClassOf ttkg:Project"),
+    ("technologies", "?x a ttkg:Technology"),
+];
+
+fn table<'a>(tables: &'a [(String, DataFrame)], name: &str) -> &'a DataFrame {
+    &tables
+        .iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no table {name}"))
+        .1
+}
+
 #[test]
-fn exports_round_trip_through_parquet_csv_and_xlsx() {
+fn export_tables_have_one_row_per_entity_in_every_format() {
     use calamine::{open_workbook, Data, Reader, Xlsx};
 
     let dir = tempfile::tempdir().unwrap();
@@ -585,29 +758,45 @@ fn exports_round_trip_through_parquet_csv_and_xlsx() {
     }
     let parquet = read_back(&dir.path().join("parquet"), "parquet");
     let csv = read_back(&dir.path().join("csv"), "csv");
-    let names: Vec<&str> = parquet.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = csv.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
         [
             "agreements",
+            "columns",
             "events",
             "memberships",
             "organisations",
             "projects",
+            "sources",
             "technologies"
         ]
     );
     let mut workbook: Xlsx<_> = open_workbook(dir.path().join("all.xlsx")).unwrap();
-    for ((name, from_parquet), (_, from_csv)) in parquet.iter().zip(&csv) {
-        // The same rows as the query itself gives.
-        let query = root().join("queries/export").join(format!("{name}.rq"));
-        let expected = rows(&["--file", query.to_str().unwrap()]);
-        assert_same_rows(
-            &format!("{name}.parquet"),
-            &frame_rows(from_parquet),
-            &expected,
+    for (name, pattern) in ENTITY_TABLES {
+        let entities = count(&format!(
+            "SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {pattern} }}"
+        ));
+        let from_parquet = table(&parquet, name);
+        let from_csv = table(&csv, name);
+        assert_eq!(
+            from_parquet.height() as i64,
+            entities,
+            "{name}: one row per entity"
         );
-        assert_same_rows(&format!("{name}.csv"), &frame_rows(from_csv), &expected);
+        // The IRI is the last column, once per row.
+        let columns = from_parquet.get_column_names();
+        assert_eq!(columns.last().unwrap().as_str(), "iri", "{name}");
+        assert_eq!(
+            from_parquet.column("iri").unwrap().n_unique().unwrap(),
+            from_parquet.height(),
+            "{name}"
+        );
+        assert_same_rows(
+            &format!("{name}.csv"),
+            &frame_rows(from_csv),
+            &frame_rows(from_parquet),
+        );
         let sheet = workbook.worksheet_range(name).unwrap();
         let from_xlsx: Vec<Vec<String>> = sheet
             .rows()
@@ -622,38 +811,201 @@ fn exports_round_trip_through_parquet_csv_and_xlsx() {
                     .collect()
             })
             .collect();
-        assert_same_rows(&format!("{name} sheet"), &from_xlsx, &expected);
-        assert_eq!(
-            sheet
-                .rows()
-                .next()
-                .unwrap()
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>(),
-            from_parquet
-                .get_column_names()
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
+        assert_same_rows(
+            &format!("{name} sheet"),
+            &from_xlsx,
+            &frame_rows(from_parquet),
         );
     }
-    let agreements = &parquet[0].1;
-    assert_eq!(agreements.height(), 393);
-    assert_eq!(
-        agreements.column("signed").unwrap().dtype(),
-        &DataType::Date
-    );
+    assert_eq!(table(&parquet, "agreements").height(), 393);
+    assert_eq!(table(&parquet, "memberships").height(), 1763);
+    let agreements = table(&parquet, "agreements");
     assert_eq!(
         agreements.column("amountCny").unwrap().dtype(),
         &DataType::Float64
     );
-    assert_eq!(parquet[2].1.height(), 1763);
-    // Typed cells in the workbook: dates as dates, amounts as numbers.
+    assert_eq!(
+        agreements.column("amountReported").unwrap().dtype(),
+        &DataType::Float64
+    );
+    // Without the IRI, on request.
+    let run = on_demo(&[
+        "export",
+        "technologies",
+        "--format",
+        "csv",
+        "--no-iri",
+        "--output",
+        &out("no-iri"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let no_iri = read_back(&dir.path().join("no-iri"), "csv");
+    assert!(table(&no_iri, "technologies").column("iri").is_err());
+}
+
+/// The Excel file an analyst opens: human headers in the chosen language,
+/// filters, number formats, typed dates, the amount as the sender wrote it,
+/// a data dictionary and the sources.
+#[test]
+fn export_workbooks_are_ready_for_an_analyst() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zh.xlsx");
+    let run = on_demo(&["export", "--lang", "zh", "--output", path.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut workbook: Xlsx<_> = open_workbook(&path).unwrap();
+    assert_eq!(
+        workbook.sheet_names(),
+        [
+            "agreements",
+            "events",
+            "memberships",
+            "organisations",
+            "projects",
+            "technologies",
+            "columns",
+            "sources"
+        ]
+    );
     let sheet = workbook.worksheet_range("agreements").unwrap();
-    let second = sheet.rows().nth(1).unwrap();
-    assert!(matches!(second[1], Data::DateTime(_)), "{:?}", second[1]);
-    assert!(matches!(second[9], Data::Float(_)), "{:?}", second[9]);
+    let header: Vec<String> = sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(header[0], "协议编号");
+    assert_eq!(header.last().unwrap(), "IRI");
+    let at = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name} in {header:?}"))
+    };
+    let (yuan, reported, unit) = (at("金额（元）"), at("原始金额"), at("原始单位"));
+    let mut in_wan = 0;
+    for row in sheet.rows().skip(1) {
+        let (Data::Float(yuan), Data::Float(reported)) = (&row[yuan], &row[reported]) else {
+            continue;
+        };
+        match row[unit].to_string().as_str() {
+            "万元" => {
+                in_wan += 1;
+                assert!((reported * 10_000.0 - yuan).abs() < 0.005, "{row:?}");
+            }
+            "元" => assert_eq!(reported, yuan, "{row:?}"),
+            _ => {}
+        }
+    }
+    assert!(
+        in_wan > 0,
+        "amounts reported in 万元 keep their figure and unit"
+    );
+    // Country names in Chinese; the technology names of the Chinese report.
+    let countries = header.iter().position(|h| h == "合作国家").unwrap();
+    assert!(sheet
+        .rows()
+        .skip(1)
+        .any(|r| r[countries] == Data::String("越南".into())));
+    // Dates: typed where whole, with a year column where some are not.
+    let signed = at("签约日期");
+    let typed = sheet
+        .rows()
+        .skip(1)
+        .filter(|r| matches!(r[signed], Data::DateTime(_)))
+        .count();
+    let partial = header.iter().any(|h| h == "签约日期（年）");
+    assert!(typed > 0 || partial, "{header:?}");
+
+    let columns = workbook.worksheet_range("columns").unwrap();
+    let dictionary: Vec<Vec<String>> = columns
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(
+        dictionary[0],
+        ["table", "column", "variable", "type", "meaning"]
+    );
+    assert!(dictionary.iter().any(|r| r[0] == "agreements"
+        && r[1] == "金额（元）"
+        && r[2] == "amountCny"
+        && r[3] == "number"
+        && r[4].contains("yuan")));
+    let sources = workbook.worksheet_range("sources").unwrap();
+    let files: Vec<Vec<String>> = sources
+        .rows()
+        .filter(|r| r[0] == Data::String("file".into()))
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(files.len(), 9, "every source file: {files:?}");
+    assert!(
+        files.iter().all(|f| f[3].len() == 64 && !f[4].is_empty()),
+        "{files:?}"
+    );
+    assert!(sources.rows().any(|r| r[0] == Data::String("run".into())));
+
+    // Filters and number formats, from the sheet's XML.
+    let mut zip = ::zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let mut xml = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    for n in 1..=8 {
+        let sheet = xml(&format!("xl/worksheets/sheet{n}.xml"));
+        assert!(
+            sheet.contains("<autoFilter ref=\"A1:"),
+            "sheet {n} has a filter"
+        );
+        assert!(
+            sheet.contains("<pane ySplit=\"1\""),
+            "sheet {n} keeps its header in view"
+        );
+    }
+    let styles = xml("xl/styles.xml");
+    assert!(
+        styles.contains("formatCode=\"#,##0.00\""),
+        "amounts with separators and fen"
+    );
+    assert!(
+        styles.contains("formatCode=\"#,##0\""),
+        "counts with separators"
+    );
+
+    // English headers by default, and labels by language with a fallback.
+    let tech = |lang: &str| -> Vec<Vec<String>> {
+        let out = dir.path().join(format!("tech-{lang}"));
+        let run = on_demo(&[
+            "export",
+            "technologies",
+            "--format",
+            "csv",
+            "--lang",
+            lang,
+            "--output",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        frame_rows(table(&read_back(&out, "csv"), "technologies"))
+    };
+    let (zh, vi, id) = (tech("zh"), tech("vi"), tech("id"));
+    let name_in = |rows: &[Vec<String>], iri: &str| {
+        rows.iter().find(|r| r.last().unwrap() == iri).unwrap()[0].clone()
+    };
+    let rice = zh
+        .iter()
+        .find(|r| r[0] == "杂交水稻优良品种")
+        .expect("the Chinese name")
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(name_in(&vi, &rice), "Giống lúa lai năng suất cao");
+    assert!(
+        !name_in(&id, &rice).is_empty(),
+        "no Indonesian name: another is shown"
+    );
 }
 
 #[test]
@@ -894,4 +1246,66 @@ fn validate_reports_each_violation_with_its_source_rows() {
     assert_eq!(rows[0][0], Data::String("file".into()));
     assert_eq!(rows[1][6], Data::String("ttkg:signedAt".into()));
     assert_eq!(rows[1][7], Data::String("sh:class ttkg:Event".into()));
+}
+
+/// `sh:datatype` checks the text as well as the datatype, as SHACL says:
+/// ill-typed values loaded with `ttkg load` are violations, reported for the
+/// same nodes and constraints as pyshacl reports them.
+#[test]
+fn validate_reports_ill_typed_values_as_pyshacl_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let store_arg = store.to_str().unwrap();
+    let data = root().join("tests/fixtures/shacl/ill-typed.trig");
+    let load = ttkg(
+        &root(),
+        &["--store", store_arg, "load", data.to_str().unwrap()],
+    );
+    assert_eq!(load.code, 0, "{}", load.stderr);
+    let violations = dir.path().join("violations.csv");
+    let run = ttkg(
+        &root(),
+        &[
+            "--store",
+            store_arg,
+            "validate",
+            "--output",
+            violations.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 7, "{}\n{}", run.stdout, run.stderr);
+    for (node, problem) in [
+        (
+            "amount-abc",
+            "\"abc\" (xsd:decimal) is not a valid xsd:decimal",
+        ),
+        ("course-five", "is not a valid xsd:integer"),
+        ("event-feb30", "is not a valid xsd:date"),
+        ("member-month13", "is not a valid xsd:gYearMonth"),
+    ] {
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.contains(node) && l.contains(problem)),
+            "{node}: {problem}\n{}",
+            run.stdout
+        );
+    }
+    for fine in ["amount-ok", "course-ok", "event-ok", "member-ok"] {
+        assert!(
+            !run.stdout.contains(&format!("test/{fine}")),
+            "{fine}: {}",
+            run.stdout
+        );
+    }
+    let compared = common::python(
+        "tests/fixtures/shacl/compare.py",
+        &[
+            data.to_str().unwrap(),
+            root().join("ontology/shapes.ttl").to_str().unwrap(),
+            violations.to_str().unwrap(),
+        ],
+    );
+    let said = String::from_utf8_lossy(&compared.stdout);
+    assert!(said.contains("same 7 violations"), "{said}");
 }

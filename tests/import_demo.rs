@@ -102,7 +102,7 @@ fn amounts_keep_their_original_currency_and_convert_through_the_rate_table() {
     let value: f64 = rows[0][0].parse().unwrap();
     let text: f64 = rows[0][1].replace(',', "").parse().unwrap();
     assert!((value - text * 10_000.0).abs() < 0.01, "{rows:?}");
-    assert_eq!(rows[0][2], "万 CNY");
+    assert_eq!(rows[0][2], "万元", "the unit as the sender wrote it");
     // A dong amount in 2016 converts at 6.6423 / 21935 yuan per dong.
     let rows = select(
         demo(),

@@ -564,7 +564,8 @@ fn one_organisation_written_many_ways_becomes_one_entity_with_each_merge_explain
             .to_owned()
     };
     assert!(
-        line("Guangxi University").contains("广西大学,alias table"),
+        line("Guangxi University")
+            .contains("广西大学,\"alias table (data/reference/aliases.csv, organisation)\""),
         "{}",
         line("Guangxi University")
     );

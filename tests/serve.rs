@@ -150,7 +150,11 @@ fn the_sparql_protocol_answers_curl_in_every_format() {
         "text/csv",
     );
     assert_eq!(bad.status, 400);
-    assert!(bad.body.contains("3:"), "points at line 3: {}", bad.body);
+    assert!(
+        bad.body.contains("line 3, column 11") && bad.body.contains("close it with `)` first"),
+        "points at line 3 and says what to do: {}",
+        bad.body
+    );
     assert_eq!(get(AGREEMENTS, "image/png").status, 406);
     assert_eq!(curl(&sparql, &[]).status, 400);
     // A browser opening the endpoint is sent to the query page.
@@ -459,22 +463,9 @@ fn writes_need_the_token_and_keep_the_default_graph_the_union() {
     assert_eq!(curl(&graph, &["-X", "DELETE", "-H", &bearer]).status, 404);
 }
 
-/// The Python interpreter with SPARQLWrapper and Selenium (scripts/test
-/// makes a virtual environment and sets TTKG_PYTHON).
+/// A script of tests/serve run with the test suite's Python.
 fn python(script: &str, args: &[&str]) -> std::process::Output {
-    let python = std::env::var("TTKG_PYTHON").unwrap_or_else(|_| "python3".into());
-    let output = Command::new(&python)
-        .arg(root().join("tests/serve").join(script))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{python} runs ({e}); scripts/test installs it"));
-    assert!(
-        output.status.success(),
-        "{script} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    common::python(&format!("tests/serve/{script}"), args)
 }
 
 #[test]
@@ -488,6 +479,8 @@ fn python_sparqlwrapper_reads_the_endpoint() {
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(said.contains("agreements 393"), "{said}");
     assert!(said.contains("members 1763"), "{said}");
+    assert!(said.contains("return formats 22"), "{said}");
+    assert!(said.contains("rdflib SPARQLStore"), "{said}");
 }
 
 #[test]
@@ -568,18 +561,47 @@ fn imports_run_through_the_server_while_queries_keep_answering() {
     );
     assert_eq!(after.body, "n\r\n393\r\n");
 
-    // Other commands are told where to ask instead.
+    // Readers answer from the state the server last published, and say so;
+    // writers are told where to ask instead.
     let query = ttkg(
         dir.path(),
-        &["--store", store.to_str().unwrap(), "query", AGREEMENTS],
+        &[
+            "--store",
+            store.to_str().unwrap(),
+            "query",
+            "--format",
+            "csv",
+            AGREEMENTS,
+        ],
     );
-    assert_eq!(query.code, 5);
+    assert_eq!(query.code, 0, "{}", query.stderr);
+    assert_eq!(query.stdout, "n\r\n393\r\n");
     assert!(
-        query
-            .stderr
-            .contains(&format!("ask it at {}/sparql", server.url)),
+        query.stderr.contains("`ttkg serve`") && query.stderr.contains("last published"),
         "{}",
         query.stderr
+    );
+    let triples = dir.path().join("one.nt");
+    std::fs::write(
+        &triples,
+        "<https://example.org/a> <https://example.org/b> \"c\" .\n",
+    )
+    .unwrap();
+    let load = ttkg(
+        dir.path(),
+        &[
+            "--store",
+            store.to_str().unwrap(),
+            "load",
+            triples.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(load.code, 5);
+    assert!(
+        load.stderr
+            .contains(&format!("ask it at {}/sparql", server.url)),
+        "{}",
+        load.stderr
     );
 
     // JSON logs come back too; a second import with nothing new changes nothing.
@@ -604,4 +626,153 @@ fn imports_run_through_the_server_while_queries_keep_answering() {
     let direct = common::import(dir.path(), &store, &[]);
     assert_eq!(direct.code, 0, "{}", direct.stderr);
     assert!(direct.stdout.contains("unchanged"), "{}", direct.stdout);
+}
+
+/// The server tells HTTP clients and the page what the CLI tells analysts:
+/// parameters checked against the vocabulary (with the valid values to
+/// choose from), terms the ontology does not define, syntax errors in plain
+/// words; and SPARQL clients' own `format=` names are understood.
+#[test]
+fn the_server_checks_parameters_terms_and_syntax_and_reads_client_format_names() {
+    let (_turn, store) = demo();
+    let server = Server::start(&root(), store, &[], &[]);
+
+    let list = curl(&format!("{}/api/saved", server.url), &[]);
+    let list: serde_json::Value = serde_json::from_str(&list.body).unwrap();
+    let question = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "technologies-to-country")
+        .unwrap();
+    let country = &question["params"][0];
+    assert_eq!(country["kind"], "country");
+    let choices = country["choices"].as_array().unwrap();
+    assert!(
+        choices
+            .iter()
+            .any(|c| c["value"] == "TH" && c["label"].as_str().unwrap().contains("泰国")),
+        "{choices:?}"
+    );
+
+    let saved = |value: &str| {
+        curl(
+            &format!(
+                "{}/api/saved/technologies-to-country?country={}",
+                server.url,
+                encode(value)
+            ),
+            &["-H", "Accept: text/csv"],
+        )
+    };
+    let thailand = saved("TH");
+    assert_eq!(thailand.status, 200, "{}", thailand.body);
+    for name in ["泰国", "Thailand", "th"] {
+        assert_eq!(saved(name).body, thailand.body, "{name}");
+    }
+    let unknown = saved("Atlantis");
+    assert_eq!(unknown.status, 400);
+    assert!(
+        unknown.body.contains("Atlantis") && unknown.body.contains("VN"),
+        "{}",
+        unknown.body
+    );
+
+    // A warning header for a term the ontology does not define.
+    let headers = tempfile::NamedTempFile::new().unwrap();
+    let member = curl(
+        &format!(
+            "{}/sparql?query={}",
+            server.url,
+            encode("SELECT ?m WHERE { ?m a ttkg:Member }")
+        ),
+        &[
+            "-H",
+            "Accept: text/csv",
+            "-D",
+            headers.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(member.status, 200);
+    let said = std::fs::read_to_string(headers.path()).unwrap();
+    let warning = said
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("x-ttkg-warning:"))
+        .unwrap_or_else(|| panic!("no warning header:\n{said}"));
+    assert!(
+        warning.contains("ttkg:Member is not a class the ontology defines"),
+        "{warning}"
+    );
+    assert!(warning.contains("ttkg:NetworkMembership"), "{warning}");
+
+    // A syntax error in plain words.
+    let bad = curl(
+        &format!(
+            "{}/sparql?query={}",
+            server.url,
+            encode("SELECT ?s WHERE { ?s a foo:Bar }")
+        ),
+        &[],
+    );
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("`foo:` is not a known prefix"),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body.contains("1 | SELECT ?s WHERE { ?s a foo:Bar }"),
+        "{}",
+        bad.body
+    );
+
+    // SPARQLWrapper's CONSTRUCT: format=xml next to an RDF/XML Accept.
+    let construct = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1";
+    let rdf_xml = curl(
+        &format!(
+            "{}/sparql?query={}&format=xml",
+            server.url,
+            encode(construct)
+        ),
+        &["-H", "Accept: application/rdf+xml"],
+    );
+    assert_eq!(rdf_xml.status, 200, "{}", rdf_xml.body);
+    assert!(
+        rdf_xml.content_type.starts_with("application/rdf+xml"),
+        "{}",
+        rdf_xml.content_type
+    );
+    for (name, media) in [
+        ("rdf+xml", "application/rdf+xml"),
+        ("json-ld", "application/ld+json"),
+        ("n3", "text/turtle"),
+        ("turtle", "text/turtle"),
+        ("nt", "application/n-triples"),
+    ] {
+        let reply = curl(
+            &format!(
+                "{}/sparql?query={}&output={}",
+                server.url,
+                encode(construct),
+                encode(name)
+            ),
+            &[],
+        );
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        assert!(
+            reply.content_type.starts_with(media),
+            "{name}: {}",
+            reply.content_type
+        );
+    }
+    let unknown_name = curl(
+        &format!(
+            "{}/sparql?query={}&format=sparql-mystery",
+            server.url,
+            encode(construct)
+        ),
+        &["-H", "Accept: text/turtle"],
+    );
+    assert_eq!(unknown_name.status, 200, "an unknown name defers to Accept");
+    assert!(unknown_name.content_type.starts_with("text/turtle"));
 }

@@ -110,7 +110,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// pipelines and data.
 pub fn scratch_workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    for part in ["ontology", "pipelines", "data"] {
+    for part in ["ontology", "pipelines", "data", "queries"] {
         copy_dir(&root().join(part), &dir.path().join(part));
     }
     dir
@@ -138,4 +138,44 @@ pub fn workspace_from(fixture_dir: &Path) -> tempfile::TempDir {
         copy_dir(&fixture_dir.join("data"), &dir.path().join("data"));
     }
     dir
+}
+
+/// Runs a Python script of the repository (a path from its root) with the
+/// interpreter that has SPARQLWrapper, rdflib, pyshacl and Selenium
+/// (scripts/test makes a virtual environment and sets TTKG_PYTHON), and
+/// checks that it succeeded.
+pub fn python(script: &str, args: &[&str]) -> std::process::Output {
+    let python = std::env::var("TTKG_PYTHON").unwrap_or_else(|_| "python3".into());
+    let output = Command::new(&python)
+        .arg(root().join(script))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{python} runs ({e}); scripts/test installs it"));
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Runs `ttkg ARGS...` in the folder `dir`, without --root: the workspace
+/// is found from there (or named by `env`).
+pub fn ttkg_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ttkg"));
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("TTKG_STORE")
+        .env_remove("TTKG_ROOT");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("the ttkg binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
 }

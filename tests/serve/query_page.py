@@ -101,14 +101,43 @@ try:
     print(f"chart bars: {len(bars)}")
     assert len(bars) == len(rows), (len(bars), rows)
 
+    # A country parameter is a drop-down of the countries, by name.
+    header, rows = run_saved("technologies-to-country")
+    select = driver.find_element(By.ID, "param-country")
+    assert select.tag_name == "select", select.tag_name
+    options = {o.get_attribute("value"): o.text for o in select.find_elements(By.TAG_NAME, "option")}
+    assert "泰国" in options.get("TH", ""), options
+    before = answers()
+    from selenium.webdriver.support.ui import Select
+
+    Select(select).select_by_value("TH")
+    wait.until(lambda d: answers() > before)
+    _, thai = header_and_rows()
+    assert thai and all(r[header.index("country")] == "TH" for r in thai), thai
+    print(f"country drop-down: {len(options)} countries")
+
+    # A term the ontology does not define is a warning on the page.
+    editor = driver.find_element(By.ID, "editor")
+    editor.clear()
+    editor.send_keys("SELECT ?m WHERE { ?m a ttkg:Member }")
+    before = answers()
+    driver.find_element(By.ID, "run").click()
+    wait.until(lambda d: answers() > before)
+    warnings = driver.find_element(By.ID, "warnings")
+    assert warnings.is_displayed() and "ttkg:NetworkMembership" in warnings.text, warnings.text
+    print("warning shown:", warnings.text.splitlines()[0])
+
     # A mistake shows the server's message.
     editor.clear()
     editor.send_keys("SELECT ?x WHERE { ?x a }")
     before = answers()
     driver.find_element(By.ID, "run").click()
     wait.until(lambda d: answers() > before)
-    assert driver.find_element(By.ID, "error").is_displayed()
-    print("error shown:", driver.find_element(By.ID, "error").text.splitlines()[0])
+    error = driver.find_element(By.ID, "error")
+    assert error.is_displayed()
+    assert "^" in error.text, "the caret under the place: " + error.text
+    assert not driver.find_element(By.ID, "warnings").is_displayed(), "warnings of the last answer only"
+    print("error shown:", error.text.splitlines()[0])
 
     header, rows = run_saved("headline-figures")
     assert header == ["figure", "value"], header

@@ -59,6 +59,9 @@ pub struct QueryRequest {
 }
 
 pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<(), Failure> {
+    let store = open(store)?;
+    // The ontology as the store holds it: to check parameters and terms.
+    let vocabulary = ttkg_query::Vocabulary::load(&store).unwrap_or_default();
     let (text, bindings) = match request.source {
         QuerySource {
             saved: Some(name),
@@ -66,7 +69,9 @@ pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<
             file: None,
         } => {
             let saved = saved::find(queries_dir, &name).map_err(query_failure)?;
-            let bindings = saved.bindings(&request.params).map_err(query_failure)?;
+            let bindings = saved
+                .bindings_checked(&request.params, Some(&vocabulary))
+                .map_err(query_failure)?;
             (saved.text, bindings)
         }
         QuerySource {
@@ -107,23 +112,38 @@ pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<
         }
         _ => return Err(one_source()),
     };
-    let store = open(store)?;
+    let mut warnings = vocabulary.unknown_terms(&text);
+    warnings.extend(ttkg_query::explain::unbound_selected(&text));
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
     let deadline = deadline(request.timeout, request.output.as_deref().map(partial_path));
-    let results = ttkg_query::ask(&store, &text, &bindings, &deadline).map_err(query_failure)?;
+    let results = ttkg_query::ask(&store, &text, &bindings, &deadline)
+        .map_err(|e| query_failure_in(e, &text))?;
     let format = request.format;
-    match &request.output {
-        Some(path) => write_atomically(path, |out| {
-            ttkg_query::write_results(results, format, false, out)
-        }),
+    let rows = match &request.output {
+        Some(path) => {
+            let mut rows = 0;
+            write_atomically(path, |out| {
+                rows = ttkg_query::write_results(results, format, false, out)?;
+                Ok(())
+            })?;
+            rows
+        }
         None => {
             let terminal = std::io::stdout().is_terminal();
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            ttkg_query::write_results(results, format, terminal, &mut out)
+            let rows = ttkg_query::write_results(results, format, terminal, &mut out)
                 .map_err(query_failure)?;
             out.flush()
-                .map_err(|e| (exit::FAILURE, format!("writing the results failed: {e}")))
+                .map_err(|e| (exit::FAILURE, format!("writing the results failed: {e}")))?;
+            rows
         }
+    };
+    if rows == 0 && !warnings.is_empty() {
+        eprintln!("note: the answer is empty, and the query names terms the ontology does not define (see the warnings above)");
     }
+    Ok(())
 }
 
 fn one_source() -> Failure {
@@ -186,8 +206,27 @@ pub struct ExportRequest {
     pub params: Vec<(String, String)>,
     pub format: TableFormat,
     pub bom: bool,
+    /// Language of labels and headers.
+    pub lang: String,
+    pub with_iri: bool,
     pub output: PathBuf,
     pub timeout: Option<Duration>,
+}
+
+/// A language tag for `--lang`: letters, and `-` between parts (`zh`, `pt-BR`).
+pub fn parse_lang(text: &str) -> Result<String, String> {
+    let tag = text.trim().to_ascii_lowercase();
+    let valid = !tag.is_empty()
+        && tag.split('-').all(|part| {
+            (1..=8).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+    if valid {
+        Ok(tag)
+    } else {
+        Err(format!(
+            "`{text}` is not a language tag; use zh, en, vi, th, id, ..."
+        ))
+    }
 }
 
 pub fn export(store: &Path, queries_dir: &Path, request: ExportRequest) -> Result<(), Failure> {
@@ -234,13 +273,18 @@ pub fn export(store: &Path, queries_dir: &Path, request: ExportRequest) -> Resul
         TableFormat::Csv => ExportFormat::Csv { bom: request.bom },
         TableFormat::Parquet => ExportFormat::Parquet,
     };
+    let options = ttkg_query::ExportOptions {
+        format,
+        lang: request.lang,
+        with_iri: request.with_iri,
+    };
     let store = open(store)?;
     let deadline = deadline(request.timeout, None);
     let written = ttkg_query::export_tables(
         &store,
         &tables,
         &request.params,
-        format,
+        &options,
         &request.output,
         &deadline,
     )
@@ -307,7 +351,7 @@ pub fn validate(store: &Path, shapes: &Path, output: Option<&Path>) -> Result<bo
     let shapes =
         ttkg_validate::Shapes::load(shapes).map_err(|e| (exit::INVALID_SETUP, e.to_string()))?;
     let store = open(store)?;
-    let violations = ttkg_validate::validate(&store, &shapes, &[])
+    let violations = ttkg_validate::validate(&*store, &shapes, &[])
         .map_err(|e| (exit::FAILURE, format!("validation failed: {e}")))?;
     let checks: usize = shapes
         .shapes
@@ -333,7 +377,27 @@ pub fn validate(store: &Path, shapes: &Path, output: Option<&Path>) -> Result<bo
     Ok(violations.is_empty())
 }
 
-fn open(store: &Path) -> Result<KnowledgeStore, Failure> {
+/// A store to read: the store itself, or, while another process holds it
+/// (an import, `ttkg serve`), the snapshot it last published. Either way
+/// every source is seen whole or not at all.
+pub enum Reader {
+    Store(KnowledgeStore),
+    Snapshot(ttkg_graph::snapshot::Snapshot),
+}
+
+impl std::ops::Deref for Reader {
+    type Target = KnowledgeStore;
+
+    fn deref(&self) -> &KnowledgeStore {
+        match self {
+            Reader::Store(store) => store,
+            Reader::Snapshot(snapshot) => &snapshot.store,
+        }
+    }
+}
+
+/// Opens the store at `store` for reading (see [`Reader`]).
+pub fn open(store: &Path) -> Result<Reader, Failure> {
     if !store.exists() {
         return Err((
             exit::STORE,
@@ -343,24 +407,71 @@ fn open(store: &Path) -> Result<KnowledgeStore, Failure> {
             ),
         ));
     }
-    open_store(store)
+    let held = match KnowledgeStore::open(store) {
+        Ok(opened) => return Ok(Reader::Store(opened)),
+        Err(e) => e,
+    };
+    let holder = match ttkg_serve::ServeFile::read(store).ok().flatten() {
+        Some(server) if server.is_alive() => {
+            format!("`ttkg serve` (process {}, at {}/)", server.pid, server.url)
+        }
+        _ => match ttkg_import::import_holder(store) {
+            Some(holder) => format!("an import, {holder},"),
+            None => "another ttkg process".to_owned(),
+        },
+    };
+    match ttkg_graph::snapshot::Snapshot::open_latest(store) {
+        Ok(snapshot) => {
+            eprintln!(
+                "note: {holder} holds the store; answering from its state as last published ({})",
+                published_at(&snapshot.generation)
+            );
+            Ok(Reader::Snapshot(snapshot))
+        }
+        Err(_) => Err((
+            exit::STORE,
+            format!("{holder} holds the store {}, which has no published state to read yet ({held}); try again when it has finished", store.display()),
+        )),
+    }
 }
 
-/// Opens the store, saying so when `ttkg serve` holds it and where to ask
-/// it instead.
+/// When a snapshot was published, from its name (milliseconds first).
+fn published_at(generation: &str) -> String {
+    generation
+        .split('-')
+        .next()
+        .and_then(|ms| ms.parse::<i64>().ok())
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| generation.to_owned())
+}
+
+/// Opens the store to write to it, saying so when `ttkg serve` or an
+/// import holds it and where to ask instead.
 pub fn open_store(store: &Path) -> Result<KnowledgeStore, Failure> {
-    KnowledgeStore::open(store).map_err(|e| match ttkg_serve::ServeFile::read(store).ok().flatten() {
-        Some(server) => (
-            exit::STORE,
-            format!(
-                "`ttkg serve` (process {}) holds the store {}: ask it at {}/sparql or on its query page {}/, or stop it first",
-                server.pid,
-                store.display(),
-                server.url,
-                server.url
+    KnowledgeStore::open(store).map_err(|e| {
+        match ttkg_serve::ServeFile::read(store).ok().flatten() {
+            Some(server) => (
+                exit::STORE,
+                format!(
+                    "`ttkg serve` (process {}) holds the store {}: ask it at {}/sparql or on its query page {}/, or stop it first",
+                    server.pid,
+                    store.display(),
+                    server.url,
+                    server.url
+                ),
             ),
-        ),
-        None => (exit::STORE, e.to_string()),
+            None => match ttkg_import::import_holder(store) {
+                Some(holder) => (
+                    exit::STORE,
+                    format!(
+                        "an import ({holder}) holds the store {}; try again when it has finished",
+                        store.display()
+                    ),
+                ),
+                None => (exit::STORE, e.to_string()),
+            },
+        }
     })
 }
 
@@ -408,6 +519,15 @@ fn write_atomically(
         let _ = std::fs::remove_file(&partial);
     }
     result
+}
+
+/// [`query_failure`], a syntax error explained in plain words against the
+/// query's own text.
+fn query_failure_in(error: QueryError, query: &str) -> Failure {
+    match error {
+        QueryError::Syntax(raw) => (exit::USAGE, ttkg_query::explain::syntax_error(query, &raw)),
+        other => query_failure(other),
+    }
 }
 
 pub fn query_failure(error: QueryError) -> Failure {

@@ -53,8 +53,10 @@ mod exit {
 )]
 struct Cli {
     /// The workspace folder holding data/, pipelines/ and ontology/.
-    #[arg(long, global = true, default_value = ".", env = "TTKG_ROOT")]
-    root: PathBuf,
+    /// Default: the current folder or the nearest one above it that has
+    /// pipelines/ and ontology/ (or a ttkg.toml), as git finds its repository.
+    #[arg(long, global = true, env = "TTKG_ROOT")]
+    root: Option<PathBuf>,
     /// The store folder (RocksDB). Default: ROOT/store.
     #[arg(long, global = true, env = "TTKG_STORE")]
     store: Option<PathBuf>,
@@ -141,6 +143,14 @@ ttkg query 'SELECT ?name WHERE { ?o a ttkg:University ; skos:prefLabel ?name }'"
         /// Folder for the files (or, for xlsx, a path ending in .xlsx). Default: ROOT/export.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Language of labels and workbook headers (zh, en, vi, th, id, ...). An
+        /// entity without a label in it shows one without a language tag, else
+        /// English, else Chinese, else any other.
+        #[arg(long, value_name = "LANG", default_value = "en", value_parser = analyst::parse_lang)]
+        lang: String,
+        /// Leave out the IRI column (by default the last column of each entity table).
+        #[arg(long)]
+        no_iri: bool,
         /// Stop after this many seconds (exit code 6).
         #[arg(long, value_name = "SECONDS", value_parser = analyst::parse_timeout)]
         timeout: Option<std::time::Duration>,
@@ -326,18 +336,46 @@ pub(crate) fn workspace(root: &Path, data: Option<PathBuf>) -> Workspace {
     }
 }
 
-fn store_path(cli_root: &Path, store: &Option<PathBuf>) -> PathBuf {
-    store
-        .clone()
-        .unwrap_or_else(|| ttkg_import::default_store(cli_root))
+/// The workspace: `--root` (or `TTKG_ROOT`), else the current folder or
+/// the nearest one above it that is a workspace.
+fn find_root(given: Option<PathBuf>) -> Result<PathBuf, Failure> {
+    if let Some(root) = given {
+        return Ok(root);
+    }
+    let here = std::env::current_dir()
+        .map_err(|e| (exit::USAGE, format!("cannot tell the current folder: {e}")))?;
+    let is_workspace = |dir: &Path| {
+        dir.join(ttkg_import::SETTINGS_FILE).is_file()
+            || (dir.join("pipelines").is_dir() && dir.join("ontology").is_dir())
+    };
+    here.ancestors()
+        .find(|dir| is_workspace(dir))
+        .map(Path::to_owned)
+        .ok_or_else(|| {
+            (
+                exit::USAGE,
+                format!(
+                    "no ttkg workspace in {} or above it (a workspace is a folder with pipelines/ and ontology/, or a ttkg.toml); run ttkg inside one, or say where it is with --root DIR or TTKG_ROOT=DIR",
+                    here.display()
+                ),
+            )
+        })
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
-    let store = store_path(&cli.root, &cli.store);
+    // Commands that read only the store may run outside a workspace
+    // when --store says where the store is.
+    let found = find_root(cli.root.clone());
+    let store = match (&cli.store, &found) {
+        (Some(store), _) => store.clone(),
+        (None, Ok(root)) => ttkg_import::default_store(root),
+        (None, Err(e)) => return Err(e.clone()),
+    };
+    let root = || found.clone();
     match cli.command {
         Command::Import(args) => {
             let request = import::ImportRequest {
-                root: cli.root.clone(),
+                root: root()?,
                 json_logs: cli.log_format == LogFormat::Json,
                 args,
             };
@@ -381,7 +419,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 }
                 (false, _) => None,
             };
-            let mut options = ttkg_serve::ServeOptions::new(cli.root.join("queries"));
+            let mut options = ttkg_serve::ServeOptions::new(root()?.join("queries"));
             options.timeout = timeout;
             options.max_rows = max_rows;
             options.max_bytes = max_bytes;
@@ -413,7 +451,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             serve::serve(
                 &store,
                 serve::ServeRequest {
-                    root: cli.root.clone(),
+                    root: root()?,
                     bind,
                     options,
                 },
@@ -423,7 +461,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             files,
             max_quarantined,
         } => {
-            let workspace = workspace(&cli.root, None);
+            let workspace = workspace(&root()?, None);
             let (_, refs, pipelines) =
                 ttkg_import::prepare(&workspace).map_err(import::import_failure)?;
             if files.is_empty() {
@@ -454,7 +492,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             output,
             timeout,
         } => {
-            let queries_dir = cli.root.join("queries");
+            // Saved queries need the workspace; typed ones only the store.
+            let queries_dir = match &found {
+                Ok(root) => root.join("queries"),
+                Err(_) if saved.is_some() || list => return Err(root().unwrap_err()),
+                Err(_) => PathBuf::from("queries"),
+            };
             if list {
                 analyst::list(&queries_dir)?;
             } else {
@@ -480,6 +523,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             format,
             bom,
             output,
+            lang,
+            no_iri,
             timeout,
         } => {
             let request = analyst::ExportRequest {
@@ -488,10 +533,15 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 params,
                 format,
                 bom,
-                output: output.unwrap_or_else(|| cli.root.join("export")),
+                lang,
+                with_iri: !no_iri,
+                output: match output {
+                    Some(output) => output,
+                    None => root()?.join("export"),
+                },
                 timeout,
             };
-            analyst::export(&store, &cli.root.join("queries"), request)?;
+            analyst::export(&store, &root()?.join("queries"), request)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Stats => {
@@ -503,7 +553,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { output } => {
-            let shapes = cli.root.join("ontology").join("shapes.ttl");
+            let shapes = root()?.join("ontology").join("shapes.ttl");
             let conforms = analyst::validate(&store, &shapes, output.as_deref())?;
             Ok(if conforms {
                 ExitCode::SUCCESS
@@ -522,7 +572,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                         .map_err(|e| (exit::USAGE, format!("--graph {g}: not an IRI ({e})")))
                 })
                 .transpose()?;
-            let store = analyst::open_store(&store)?;
+            let store = analyst::open(&store)?;
             let result = match &output {
                 Some(path) => {
                     let file = std::fs::File::create(path)

@@ -34,7 +34,9 @@ impl Negotiation {
                 .get(header::ACCEPT)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
-            format: value("format"),
+            format: value("format")
+                .or_else(|| value("output"))
+                .or_else(|| value("results")),
             for_spreadsheet: value("for").as_deref() == Some("spreadsheet"),
         }
     }
@@ -116,7 +118,34 @@ fn respond(body: Body) -> Response {
     {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
+    if !body.warnings.is_empty() {
+        if let Ok(value) = header::HeaderValue::from_str(&warning_header(&body.warnings)) {
+            headers.insert(WARNING, value);
+        }
+    }
     response
+}
+
+/// The header that carries an answer's warnings.
+pub const WARNING: header::HeaderName = header::HeaderName::from_static("x-ttkg-warning");
+
+/// Warnings as one header value: joined by ` || `, with `%` and what is not
+/// printable ASCII percent-encoded (UTF-8), as `decodeURIComponent` reads.
+pub fn warning_header(warnings: &[String]) -> String {
+    let mut value = String::new();
+    for (n, warning) in warnings.iter().enumerate() {
+        if n > 0 {
+            value.push_str(" || ");
+        }
+        for byte in warning.bytes() {
+            if (0x20..0x7f).contains(&byte) && byte != b'%' {
+                value.push(byte as char);
+            } else {
+                value.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    value
 }
 
 /// Answers a query (with `bindings` for a saved question's parameters).

@@ -63,6 +63,10 @@ pub struct Body {
     pub media_type: String,
     pub bytes: Vec<u8>,
     pub download: Option<String>,
+    /// What the analyst should know about the question (a term the
+    /// ontology does not define, a selected variable used nowhere), sent as
+    /// `X-Ttkg-Warning` headers and shown by the query page.
+    pub warnings: Vec<String>,
 }
 
 impl Request {
@@ -138,8 +142,15 @@ pub fn evaluate(store: &KnowledgeStore, request: &Request) -> Result<Body, ApiEr
                 named_graphs: iris(named_graphs)?,
             };
             let results = ttkg_query::ask_in(store, sparql, &bindings, &graphs, &deadline)
-                .map_err(query_error)?;
-            write_results(results, request)
+                .map_err(|e| match e {
+                    QueryError::Syntax(raw) => {
+                        ApiError::bad_request(ttkg_query::explain::syntax_error(sparql, &raw))
+                    }
+                    e => query_error(e),
+                })?;
+            let mut body = write_results(results, request)?;
+            body.warnings = warnings(store, sparql);
+            Ok(body)
         }
         Job::Update { sparql } => {
             let delta = store
@@ -170,6 +181,15 @@ pub fn evaluate(store: &KnowledgeStore, request: &Request) -> Result<Body, ApiEr
             rdf_body(triples.into_iter().map(Ok), format, &request.limits)
         }
     }
+}
+
+/// Warnings about `sparql` against the ontology `store` holds.
+fn warnings(store: &KnowledgeStore, sparql: &str) -> Vec<String> {
+    let mut warnings = ttkg_query::Vocabulary::load(store)
+        .map(|v| v.unknown_terms(sparql))
+        .unwrap_or_default();
+    warnings.extend(ttkg_query::explain::unbound_selected(sparql));
+    warnings
 }
 
 pub fn query_error(e: QueryError) -> ApiError {
@@ -256,6 +276,7 @@ fn write_results(results: QueryResults<'static>, request: &Request) -> Result<Bo
                 media_type: Format::Results(format).media_type().to_owned(),
                 bytes,
                 download: None,
+                warnings: Vec::new(),
             })
         }
         QueryResults::Solutions(solutions) => match request.choose(Answer::Solutions)? {
@@ -272,6 +293,7 @@ fn write_results(results: QueryResults<'static>, request: &Request) -> Result<Bo
                     media_type: negotiate::XLSX.to_owned(),
                     bytes,
                     download: Some("attachment; filename=\"ttkg-results.xlsx\"".to_owned()),
+                    warnings: Vec::new(),
                 })
             }
             Format::Results(QueryResultsFormat::Csv) if request.for_spreadsheet => {
@@ -300,6 +322,7 @@ fn write_results(results: QueryResults<'static>, request: &Request) -> Result<Bo
                     media_type: "text/csv; charset=utf-8".to_owned(),
                     bytes: out.bytes,
                     download: Some("attachment; filename=\"ttkg-results.csv\"".to_owned()),
+                    warnings: Vec::new(),
                 })
             }
             Format::Results(format) => {
@@ -321,6 +344,7 @@ fn write_results(results: QueryResults<'static>, request: &Request) -> Result<Bo
                     media_type: Format::Results(format).media_type().to_owned(),
                     bytes: writer.finish().map_err(written(limits.max_bytes))?.bytes,
                     download: None,
+                    warnings: Vec::new(),
                 })
             }
             Format::Rdf(_) => unreachable!("solutions are offered in result formats only"),
@@ -358,6 +382,7 @@ fn rdf_body(
         media_type: Format::Rdf(format).media_type().to_owned(),
         bytes: writer.finish().map_err(written(limits.max_bytes))?.bytes,
         download: None,
+        warnings: Vec::new(),
     })
 }
 
@@ -384,6 +409,7 @@ fn delta_body(delta: &UpdateDelta, limits: &Limits) -> Result<Body, ApiError> {
         media_type: "application/n-quads".to_owned(),
         bytes: out.bytes,
         download: None,
+        warnings: Vec::new(),
     })
 }
 

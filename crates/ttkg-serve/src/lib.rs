@@ -280,6 +280,7 @@ fn cors(origins: &[String]) -> Result<Option<CorsLayer>, ServeError> {
                 Method::DELETE,
             ])
             .allow_headers([header::ACCEPT, header::CONTENT_TYPE, header::AUTHORIZATION])
+            .expose_headers([answer::WARNING])
             .max_age(Duration::from_secs(3600)),
     ))
 }
@@ -631,8 +632,14 @@ fn same_secret(given: &str, expected: &str) -> bool {
 }
 
 async fn saved_list(State(app): State<App>) -> Response {
-    match ttkg_query::saved::load_dir(&app.options.queries_dir) {
-        Ok(queries) => {
+    let listed = tokio::task::spawn_blocking(move || {
+        let queries = ttkg_query::saved::load_dir(&app.options.queries_dir)?;
+        let vocabulary = ttkg_query::Vocabulary::load(&app.store)?;
+        Ok::<_, ttkg_query::QueryError>((queries, vocabulary))
+    })
+    .await;
+    match listed {
+        Ok(Ok((queries, vocabulary))) => {
             let list: Vec<serde_json::Value> = queries
                 .iter()
                 .map(|q| {
@@ -642,15 +649,53 @@ async fn saved_list(State(app): State<App>) -> Response {
                         "description": q.description,
                         "text": q.text,
                         "params": q.params.iter().map(|p| serde_json::json!({
-                            "name": p.name, "default": p.default, "help": p.help,
+                            "name": p.name,
+                            "kind": p.kind.name(),
+                            "default": p.default,
+                            "help": p.help,
+                            "choices": choices(p, &vocabulary),
                         })).collect::<Vec<_>>(),
                     })
                 })
                 .collect();
             axum::Json(list).into_response()
         }
-        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Ok(Err(e)) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
+        }
+        Err(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "listing the saved queries failed",
+        )
+        .into_response(),
     }
+}
+
+/// The values a parameter of a concept kind may take, for the page's
+/// drop-down: what to send (a country's code, a concept's IRI) and its
+/// names. Empty for free-text parameters.
+fn choices(
+    param: &ttkg_query::Param,
+    vocabulary: &ttkg_query::Vocabulary,
+) -> Vec<serde_json::Value> {
+    let Some(scheme) = param.kind.scheme() else {
+        return Vec::new();
+    };
+    vocabulary
+        .schemes
+        .get(scheme)
+        .map(|concepts| {
+            concepts
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "value": c.code.clone().unwrap_or_else(|| c.iri.clone()),
+                        "label": c.shown(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A saved question's answer, its parameters given in the query string
@@ -668,11 +713,26 @@ async fn saved_answer(
     let given: Vec<(String, String)> =
         protocol::pairs(query_string.as_deref().unwrap_or("").as_bytes())
             .into_iter()
-            .filter(|(n, _)| n != "format" && n != "for")
+            .filter(|(n, _)| !["format", "output", "results", "for"].contains(&n.as_str()))
             .collect();
-    let bindings = match saved.bindings(&given) {
-        Ok(b) => b,
-        Err(e) => return ApiError::bad_request(e.to_string()).into_response(),
+    let store = app.store.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        let vocabulary = ttkg_query::Vocabulary::load(&store).unwrap_or_default();
+        saved
+            .bindings_checked(&given, Some(&vocabulary))
+            .map(|b| (saved, b))
+    })
+    .await;
+    let (saved, bindings) = match checked {
+        Ok(Ok(checked)) => checked,
+        Ok(Err(e)) => return ApiError::bad_request(e.to_string()).into_response(),
+        Err(_) => {
+            return ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "checking the parameters failed",
+            )
+            .into_response()
+        }
     };
     let negotiation = evaluate::Negotiation::of(&headers, query_string.as_deref());
     answer::query(

@@ -1,6 +1,10 @@
 //! Content negotiation: which result format to answer in, from the
 //! request's `Accept` header (with q-values and wildcards) or an explicit
-//! `format=` parameter, which wins.
+//! `format=` (`output=`, `results=`) parameter, which wins when it names a
+//! format of this kind of answer. SPARQL clients add such a parameter by
+//! default with names of their own (SPARQLWrapper sends `format=xml` with a
+//! CONSTRUCT), so the usual names are aliases, and a name that does not fit
+//! the answer defers to the `Accept` header.
 
 use ttkg_graph::oxigraph::io::{JsonLdProfileSet, RdfFormat};
 use ttkg_graph::oxigraph::sparql::results::QueryResultsFormat;
@@ -98,6 +102,64 @@ fn offers(answer: Answer) -> Vec<(&'static str, &'static str, Format)> {
     }
 }
 
+/// The format the name a SPARQL client gives in `format=` stands for, for
+/// this kind of answer: `xml` is the results format for a SELECT and
+/// RDF/XML for a CONSTRUCT; N3 is answered in Turtle, a subset of it.
+fn alias(name: &str, answer: Answer) -> Option<Format> {
+    let results = |f| Some(Format::Results(f));
+    let rdf = |f| Some(Format::Rdf(f));
+    match answer {
+        Answer::Solutions | Answer::Boolean => match name {
+            "json"
+            | "srj"
+            | "sparql-results+json"
+            | "application/sparql-results+json"
+            | "application/json"
+            | "text/javascript"
+            | "application/javascript" => results(QueryResultsFormat::Json),
+            "xml"
+            | "srx"
+            | "sparql-results+xml"
+            | "application/sparql-results+xml"
+            | "application/xml"
+            | "text/xml" => results(QueryResultsFormat::Xml),
+            "csv" | "text/csv" => results(QueryResultsFormat::Csv),
+            "tsv" | "tab" | "text/tab-separated-values" => results(QueryResultsFormat::Tsv),
+            "xlsx" | "excel" if answer == Answer::Solutions => Some(Format::Xlsx),
+            _ => None,
+        },
+        Answer::Graph => match name {
+            "turtle"
+            | "ttl"
+            | "n3"
+            | "text/turtle"
+            | "text/n3"
+            | "text/rdf+n3"
+            | "application/x-turtle" => rdf(RdfFormat::Turtle),
+            "xml"
+            | "rdf"
+            | "rdfxml"
+            | "rdf+xml"
+            | "rdf/xml"
+            | "pretty-xml"
+            | "application/rdf+xml"
+            | "application/xml"
+            | "text/xml" => rdf(RdfFormat::RdfXml),
+            "json-ld" | "jsonld" | "json" | "application/ld+json" | "application/json" => {
+                rdf(RdfFormat::JsonLd {
+                    profile: JsonLdProfileSet::empty(),
+                })
+            }
+            "nt" | "ntriples" | "n-triples" | "nt11" | "application/n-triples" | "text/plain" => {
+                rdf(RdfFormat::NTriples)
+            }
+            "nq" | "nquads" | "n-quads" | "application/n-quads" => rdf(RdfFormat::NQuads),
+            "trig" | "application/trig" => rdf(RdfFormat::TriG),
+            _ => None,
+        },
+    }
+}
+
 /// Picks the format for `answer`, or says (for a 406) what is on offer.
 pub fn choose(
     accept: Option<&str>,
@@ -117,15 +179,22 @@ pub fn choose(
             names.join("|")
         )
     };
+    let accept = accept.filter(|a| !a.trim().is_empty());
     if let Some(name) = format {
-        let name = name.trim().to_ascii_lowercase();
-        return offers
-            .iter()
-            .find(|(media, short, _)| *short == name || *media == name)
-            .map(|(_, _, f)| *f)
-            .ok_or_else(|| format!("format={name} does not fit; {}", on_offer()));
+        let wanted = name.trim().to_ascii_lowercase();
+        if let Some(found) = alias(&wanted, answer).or_else(|| {
+            offers
+                .iter()
+                .find(|(media, short, _)| *short == wanted || *media == wanted)
+                .map(|(_, _, f)| *f)
+        }) {
+            return Ok(found);
+        }
+        if accept.is_none() {
+            return Err(format!("format={wanted} does not fit; {}", on_offer()));
+        }
     }
-    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+    let Some(accept) = accept else {
         return Ok(offers[0].2);
     };
     let mut ranges: Vec<(String, f32)> = accept
@@ -215,11 +284,50 @@ mod tests {
     }
 
     #[test]
+    fn client_format_names_are_aliases_and_unknown_ones_defer_to_accept() {
+        let rdf_xml = Format::Rdf(RdfFormat::RdfXml);
+        // SPARQLWrapper's CONSTRUCT with its default return format.
+        assert_eq!(
+            choose(Some("application/rdf+xml"), Some("xml"), Answer::Graph),
+            Ok(rdf_xml)
+        );
+        for name in ["rdf", "rdf+xml", "RDF/XML", "pretty-xml"] {
+            assert_eq!(
+                choose(None, Some(name), Answer::Graph),
+                Ok(rdf_xml),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            choose(None, Some("n3"), Answer::Graph),
+            Ok(Format::Rdf(RdfFormat::Turtle))
+        );
+        assert!(matches!(
+            choose(None, Some("json-ld"), Answer::Graph),
+            Ok(Format::Rdf(RdfFormat::JsonLd { .. }))
+        ));
+        assert_eq!(
+            choose(None, Some("xml"), Answer::Boolean),
+            Ok(Format::Results(QueryResultsFormat::Xml))
+        );
+        // A name this answer has no format for: the Accept header decides.
+        assert_eq!(
+            choose(Some("text/turtle"), Some("sparql-mystery"), Answer::Graph),
+            Ok(Format::Rdf(RdfFormat::Turtle))
+        );
+        assert_eq!(
+            choose(Some("text/csv"), Some("turtle"), Answer::Solutions),
+            Ok(Format::Results(QueryResultsFormat::Csv))
+        );
+    }
+
+    #[test]
     fn unacceptable_requests_are_told_what_is_on_offer() {
         let err = pick("image/png", Answer::Solutions).unwrap_err();
         assert!(err.contains("text/csv"), "{err}");
         assert!(pick("text/csv;q=0", Answer::Solutions).is_err());
         assert!(choose(None, Some("xlsx"), Answer::Graph).is_err());
+        assert!(choose(None, Some("yaml"), Answer::Solutions).is_err());
         assert!(pick(";;,,q=", Answer::Solutions).is_err());
     }
 }

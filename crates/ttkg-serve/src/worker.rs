@@ -40,6 +40,8 @@ struct Reply {
     media_type: Option<String>,
     download: Option<String>,
     message: Option<String>,
+    #[serde(default)]
+    warnings: Vec<String>,
 }
 
 /// The largest request a worker reads: a query is bounded by the server's
@@ -108,6 +110,7 @@ pub fn worker_main(store_dir: &Path, memory: usize) -> std::io::Result<()> {
                         media_type: None,
                         download: None,
                         message: Some(format!("the store cannot be read: {e}")),
+                        warnings: Vec::new(),
                     };
                     send(&mut output, &reply, &[])?;
                     continue;
@@ -131,6 +134,7 @@ pub fn worker_main(store_dir: &Path, memory: usize) -> std::io::Result<()> {
                     media_type: Some(body.media_type),
                     download: body.download,
                     message: None,
+                    warnings: body.warnings,
                 },
                 body.bytes,
             ),
@@ -140,6 +144,7 @@ pub fn worker_main(store_dir: &Path, memory: usize) -> std::io::Result<()> {
                     media_type: None,
                     download: None,
                     message: Some(e.message),
+                    warnings: Vec::new(),
                 },
                 Vec::new(),
             ),
@@ -247,6 +252,7 @@ impl Pool {
                         media_type: reply.media_type.unwrap_or_default(),
                         bytes,
                         download: reply.download,
+                        warnings: reply.warnings,
                     }),
                     status => Err(ApiError::new(
                         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),

@@ -170,6 +170,12 @@ fn workbook(tables: &[(&str, &DataFrame)], path: &Path) -> Result<Workbook, Tabl
         }
         sheet.set_freeze_panes(1, 0).map_err(xlsx)?;
         sheet.autofit();
+        if frame.width() > 0 {
+            let last = u16::try_from(frame.width() - 1).unwrap_or(u16::MAX);
+            sheet
+                .autofilter(0, 0, frame.height() as u32, last)
+                .map_err(xlsx)?;
+        }
     }
     if tables.is_empty() {
         workbook.add_worksheet();
@@ -213,8 +219,10 @@ fn write_column(
         })?,
         dtype if dtype.is_primitive_numeric() => {
             let numbers = series.cast(&DataType::Float64)?;
-            cells(numbers.f64()?.iter(), |r, v| {
-                sheet.write_number(r, c, v).map(|_| ())
+            let numbers = numbers.f64()?;
+            let format = number_format(dtype.is_integer(), numbers);
+            cells(numbers.iter(), |r, v| {
+                sheet.write_number_with_format(r, c, v, &format).map(|_| ())
             })?
         }
         _ => {
@@ -226,6 +234,33 @@ fn write_column(
         }
     }
     Ok(())
+}
+
+/// Thousands separators, and as many decimal places as the column needs:
+/// none for whole numbers (a count, a year is not a number with a
+/// separator: 2016, not 2,016), two for amounts in yuan and fen, up to six
+/// for areas. The cell keeps its exact value whatever the format shows.
+fn number_format(integer: bool, numbers: &Float64Chunked) -> Format {
+    let values = || numbers.iter().flatten();
+    let looks_like_years = integer
+        && values().all(|v| v.fract() == 0.0 && (1900.0..=2100.0).contains(&v))
+        && values().next().is_some();
+    if looks_like_years {
+        return Format::new().set_num_format("0");
+    }
+    let places = values()
+        .map(|v| {
+            let text = format!("{v}");
+            text.split_once('.').map_or(0, |(_, f)| f.len())
+        })
+        .max()
+        .unwrap_or(0);
+    let pattern = match (integer, places) {
+        (true, _) | (false, 0) => "#,##0".to_owned(),
+        (false, 1 | 2) => "#,##0.00".to_owned(),
+        (false, n) => format!("#,##0.00{}", "#".repeat(n.min(10) - 2)),
+    };
+    Format::new().set_num_format(pattern)
 }
 
 /// A polars date (days since 1970-01-01) as an Excel date.

@@ -38,9 +38,18 @@ function pick(q) {
   for (const p of q.params) {
     const id = "param-" + p.name;
     const label = text("label", p.name + " ", { for: id, title: p.help });
-    const input = text("input", undefined, { id, name: p.name, placeholder: p.help });
-    input.value = p.default || "";
-    input.addEventListener("keydown", (e) => { if (e.key === "Enter") run(); });
+    let input;
+    if (p.choices && p.choices.length) {
+      // A parameter of a known kind offers its valid values by name.
+      input = text("select", undefined, { id, name: p.name, title: p.help });
+      for (const c of p.choices) input.append(text("option", c.label, { value: c.value }));
+      input.value = p.default || p.choices[0].value;
+      input.addEventListener("change", run);
+    } else {
+      input = text("input", undefined, { id, name: p.name, placeholder: p.help });
+      input.value = p.default || "";
+      input.addEventListener("keydown", (e) => { if (e.key === "Enter") run(); });
+    }
     params.append(label, input);
   }
   for (const b of document.querySelectorAll("#saved button")) {
@@ -82,6 +91,17 @@ async function run() {
     return showError("The server did not answer: " + e);
   }
   const took = Math.round(performance.now() - started);
+  // The server's warnings: terms the ontology does not define, and the like.
+  const warnings = (response.headers.get("X-Ttkg-Warning") || "").split(/\s*\|\|\s*/).filter((w) => w);
+  const decoded = (w) => {
+    try {
+      return decodeURIComponent(w);
+    } catch {
+      return w;
+    }
+  };
+  $("warnings").replaceChildren(...warnings.map((w) => text("li", decoded(w))));
+  $("warnings").hidden = warnings.length === 0;
   if (!response.ok) {
     $("status").textContent = "";
     $("results").classList.remove("stale");
@@ -108,7 +128,8 @@ async function run() {
   }
   state.sort = null;
   render();
-  $("status").textContent = state.rows.length + (state.rows.length === 1 ? " row" : " rows") + " in " + took + " ms";
+  $("status").textContent = state.rows.length + (state.rows.length === 1 ? " row" : " rows") + " in " + took + " ms" +
+    (state.rows.length === 0 && warnings.length ? " — the warnings above say why the answer may be empty" : "");
   $("download-csv").disabled = $("download-xlsx").disabled = !("results" in data);
   answered();
 }
