@@ -243,8 +243,12 @@ impl KnowledgeStore {
         triples: &[Triple],
     ) -> Result<ReplaceStats, GraphError> {
         let name = GraphName::NamedNode(graph.clone());
+        // Counted here rather than read back from the store, which would
+        // decode every quad of the graph again (a fifth of an import's time).
+        let distinct: HashSet<&Triple> = triples.iter().collect();
+        let added = distinct.len();
         let mut loader = self.store.bulk_loader();
-        loader.load_quads(triples.iter().flat_map(|t| {
+        loader.load_quads(distinct.into_iter().flat_map(|t| {
             [
                 t.clone().in_graph(name.clone()),
                 t.clone().in_graph(GraphName::DefaultGraph),
@@ -253,10 +257,7 @@ impl KnowledgeStore {
         loader.commit()?;
         // An empty source still gets its (empty) graph, so that it counts as loaded.
         self.store.insert_named_graph(graph.as_ref())?;
-        Ok(ReplaceStats {
-            added: self.graph_len(graph.as_ref())?,
-            removed: 0,
-        })
+        Ok(ReplaceStats { added, removed: 0 })
     }
 
     /// Writes the store (a dataset format: every named graph and the default
