@@ -14,6 +14,7 @@ mod import_behaviour;
 mod import_demo;
 mod messy;
 mod ontology;
+mod plans;
 mod scheduled;
 mod security;
 mod serve;

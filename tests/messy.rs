@@ -449,21 +449,27 @@ fn dates_in_every_convention_at_their_precision() {
     );
 }
 
+/// Areas are stored in hectares and in 亩 whatever unit the report used
+/// (`area.mu`): 12.5 ha is exactly 187.5 亩, 625 rai 100 ha or 1500 亩.
 #[test]
-fn areas_in_mu_hectares_and_rai_become_hectares() {
+fn areas_in_mu_hectares_and_rai_become_hectares_and_mu() {
     // areas-mu/mu.csv, areas-ha/hectares.csv, areas-rai/rai.csv
-    for (name, hectares) in [
-        ("A-MU-1", 10.0),
-        ("A-MU-2", 100.0),
-        ("A-HA-1", 12.5),
-        ("A-RAI-1", 100.0),
+    for (name, hectares, mu) in [
+        ("A-MU-1", "10", "150"),
+        ("A-MU-2", "100", "1500"),
+        ("A-HA-1", "12.5", "187.5"),
+        ("A-RAI-1", "100", "1500"),
     ] {
         let rows = select(
             &corpus().store,
-            &format!("SELECT ?ha WHERE {{ ?b skos:prefLabel \"{name}\" ; ttkg:areaHectares ?ha }}"),
+            &format!("SELECT ?ha ?mu WHERE {{ ?b skos:prefLabel \"{name}\" ; ttkg:areaHectares ?ha ; ttkg:areaMu ?mu }}"),
         );
-        let ha: f64 = rows[0][0].parse().unwrap();
-        assert!((ha - hectares).abs() < 1e-9, "{name}: {ha}");
+        assert_eq!(rows.len(), 1, "{name}: {rows:?}");
+        assert_eq!(
+            (rows[0][0].as_str(), rows[0][1].as_str()),
+            (hectares, mu),
+            "{name}"
+        );
     }
 }
 

@@ -18,6 +18,7 @@ fn expected(pipeline: &Pipeline) -> Vec<ExpectedColumn> {
         .spec
         .columns
         .iter()
+        .filter(|(_, c)| c.is_read())
         .map(|(k, c)| ExpectedColumn {
             key: k.get_ref().clone(),
             headers: c.headers.clone(),

@@ -406,6 +406,7 @@ fn expected_columns(pipeline: &Pipeline) -> Vec<ExpectedColumn> {
         .spec
         .columns
         .iter()
+        .filter(|(_, c)| c.is_read())
         .map(|(k, c)| ExpectedColumn {
             key: k.get_ref().clone(),
             headers: c.headers.clone(),

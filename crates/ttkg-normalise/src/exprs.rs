@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 use ttkg_pipeline::{
-    ColumnKind, ColumnSpec, DateOrder, DateSystem, NumberStyle, PipelineSpec, Resolve,
+    AreaUnit, ColumnKind, ColumnSpec, DateOrder, DateSystem, NumberStyle, PipelineSpec, Resolve,
 };
 
 use crate::refs::References;
@@ -556,7 +556,14 @@ pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References
             let hectares = (n.clone() * decimal(&numerator.to_string())
                 / decimal(&denominator.to_string()))
             .round(AREA_DECIMAL_PLACES, RoundMode::HalfAwayFromZero);
-            vec![hectares.alias(key), n.alias(format!("{key}.source"))]
+            let mut columns = vec![
+                hectares.alias(key),
+                n.clone().alias(format!("{key}.source")),
+            ];
+            if let Some(unit) = column.unit {
+                columns.extend(area_companions(key, n, unit));
+            }
+            columns
         }
         ColumnKind::Date => {
             vec![parse_date(text, column.date_order, column.date_system).alias(key)]
@@ -765,6 +772,26 @@ pub(crate) fn split_concepts(
         [col(ROW_COLUMN)],
         JoinArgs::new(JoinType::Left),
     ))
+}
+
+/// Areas in every unit (`{key}.mu`, `{key}.hectare`, …) from the figure as
+/// reported in `unit`: exact where the ratio is a decimal (hectares to 亩 is
+/// ×15), else rounded half away from zero to [`AREA_DECIMAL_PLACES`].
+fn area_companions(key: &str, reported: Expr, unit: AreaUnit) -> Vec<Expr> {
+    let (numerator, denominator) = unit.hectares_per_unit();
+    AreaUnit::ALL
+        .iter()
+        .map(|target| {
+            let (target_numerator, target_denominator) = target.hectares_per_unit();
+            // reported × (ha per unit) ÷ (ha per target unit)
+            let factor_numerator = u64::from(numerator) * u64::from(target_denominator);
+            let factor_denominator = u64::from(denominator) * u64::from(target_numerator);
+            (reported.clone() * decimal(&factor_numerator.to_string())
+                / decimal(&factor_denominator.to_string()))
+            .round(AREA_DECIMAL_PLACES, RoundMode::HalfAwayFromZero)
+            .alias(format!("{key}.{}", target.name()))
+        })
+        .collect()
 }
 
 #[cfg(test)]

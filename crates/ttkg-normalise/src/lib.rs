@@ -9,6 +9,7 @@
 //! Everything is one lazy polars plan per table; the Rust code here only
 //! builds expressions and, at the end, lists the problems it found.
 
+mod computed;
 mod exprs;
 mod refs;
 
@@ -23,7 +24,7 @@ pub use refs::{
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
-use ttkg_pipeline::{ColumnKind, ColumnSpec, DateOrder, PipelineSpec};
+use ttkg_pipeline::{ColumnKind, ColumnSpec, Compute, DateOrder, PipelineSpec};
 
 /// Separator of the values of a multi-valued (`split`) column after normalisation.
 pub const MULTI_SEPARATOR: char = '\u{1F}';
@@ -156,6 +157,32 @@ pub fn normalise(
 ) -> Result<Normalised, NormaliseError> {
     let rows_read = frame.height();
     let keys: Vec<&str> = spec.columns.keys().map(|k| k.get_ref().as_str()).collect();
+    // Blank and totals rows are told by the cells read, not by computed ones.
+    let read_keys: Vec<&str> = spec
+        .columns
+        .iter()
+        .filter(|(_, c)| c.is_read())
+        .map(|(k, _)| k.get_ref().as_str())
+        .collect();
+    // Computed columns enter as cells made from the others (arithmetic ones
+    // empty until the values they add up are known).
+    let computed_cells: Vec<Expr> = spec
+        .columns
+        .iter()
+        .filter_map(|(k, c)| {
+            c.compute
+                .as_ref()
+                .map(|compute| computed::cell(compute).alias(k.get_ref().as_str()))
+        })
+        .collect();
+    let arithmetic: Vec<(&str, &ColumnSpec, &Compute)> = spec
+        .columns
+        .iter()
+        .filter_map(|(k, c)| match &c.compute {
+            Some(compute) if compute.is_arithmetic() => Some((k.get_ref().as_str(), c, compute)),
+            _ => None,
+        })
+        .collect();
     let raw: Vec<Expr> = spec
         .columns
         .iter()
@@ -176,7 +203,8 @@ pub fn normalise(
         })
         .collect();
     let blank = all_horizontal(
-        keys.iter()
+        read_keys
+            .iter()
             .map(|k| col(text_of(k)).is_null())
             .collect::<Vec<_>>(),
     )?;
@@ -185,7 +213,8 @@ pub fn normalise(
         lit(false)
     } else {
         any_horizontal(
-            keys.iter()
+            read_keys
+                .iter()
                 .map(|k| {
                     col(text_of(k))
                         .str()
@@ -212,6 +241,7 @@ pub fn normalise(
     // Stage 1: every column but money (money needs dates and currencies first).
     let mut lf = frame
         .lazy()
+        .with_columns(computed_cells)
         .with_columns(raw)
         .with_columns(texts)
         .with_columns([blank.alias("__blank"), skip.alias("__skip")]);
@@ -239,6 +269,10 @@ pub fn normalise(
         if column.kind == ColumnKind::Money {
             continue;
         }
+        if column.compute.as_ref().is_some_and(Compute::is_arithmetic) {
+            problems.push(column_problems(key, column, spec, absent)?.alias(problem_of(key)));
+            continue;
+        }
         if column.kind == ColumnKind::Concept && column.split.is_some() {
             lf = exprs::split_concepts(lf, key, column, refs)?;
         } else {
@@ -247,6 +281,22 @@ pub fn normalise(
         problems.push(column_problems(key, column, spec, absent)?.alias(problem_of(key)));
     }
     lf = lf.with_columns(stage1);
+    // Arithmetic over the values just normalised, then read as its type.
+    if !arithmetic.is_empty() {
+        lf = lf
+            .with_columns(
+                arithmetic
+                    .iter()
+                    .map(|(key, _, compute)| computed::number_text(compute).alias(text_of(key)))
+                    .collect::<Vec<_>>(),
+            )
+            .with_columns(
+                arithmetic
+                    .iter()
+                    .flat_map(|(key, column, _)| exprs::normalise_column(key, column, refs))
+                    .collect::<Vec<_>>(),
+            );
+    }
     let money: Vec<Expr> = spec
         .columns
         .iter()
@@ -458,14 +508,38 @@ fn column_problems(
             ],
         ),
     ));
-    if column.required {
-        checks.push((
-            text.clone().is_null(),
-            problem(
-                "required",
-                "this column is required but the row has no value; fill it in or remove the row",
-            ),
-        ));
+    match &column.compute {
+        // A sum is empty when all it adds up is; an input that cannot be
+        // read is that input's problem, not the sum's.
+        Some(compute) if column.required && compute.is_arithmetic() => {
+            let inputs = compute.inputs();
+            let all_empty = inputs
+                .iter()
+                .map(|c| col(text_of(c)).is_null())
+                .reduce(|a, b| a.and(b))
+                .unwrap_or(lit(true));
+            checks.push((
+                text.clone().is_null().and(all_empty),
+                problem(
+                    "required",
+                    &format!(
+                        "this column is required and computed ({}) from {}, which are all empty in this row; fill one in or remove the row",
+                        compute.name(),
+                        inputs.iter().map(|c| named(spec, c)).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+            ));
+        }
+        _ if column.required => {
+            checks.push((
+                text.clone().is_null(),
+                problem(
+                    "required",
+                    "this column is required but the row has no value; fill it in or remove the row",
+                ),
+            ));
+        }
+        _ => {}
     }
     if column.unique {
         // Rows that repeat the value with the same mapped values are

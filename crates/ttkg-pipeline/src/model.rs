@@ -109,8 +109,14 @@ pub enum SheetSelector {
 #[serde(deny_unknown_fields)]
 pub struct ColumnSpec {
     /// Header texts that name this column, in any language; matched ignoring
-    /// case, spaces and full-/half-width differences.
+    /// case, spaces and full-/half-width differences. None for a computed
+    /// column.
+    #[serde(default)]
     pub headers: Vec<String>,
+    /// Computes this column from other columns of the row instead of reading
+    /// it (`compute = { sum = ["trainees_cn", "trainees_vn"] }`); its value is
+    /// then typed, checked and quarantined like a read column's.
+    pub compute: Option<Compute>,
     /// A row without a value here is quarantined.
     #[serde(default)]
     pub required: bool,
@@ -163,6 +169,93 @@ pub struct ColumnSpec {
     pub on_missing: Option<OnMissing>,
 }
 
+/// How a computed column is made from other columns of the same row.
+///
+/// `sum`, `difference` and `product` take the values of integer or decimal
+/// columns, after their own normalisation (multipliers, number styles), and
+/// give an integer or decimal column. The others take the columns' text as
+/// written, and their result is then read as the column's `type` (a date,
+/// a concept, …) like a cell of the report.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Compute {
+    /// The sum of the columns; empty cells count as nothing, as in a
+    /// spreadsheet's SUM, and the result is empty only when all are.
+    Sum(Vec<String>),
+    /// The first column minus the second; empty when either is.
+    Difference(Vec<String>),
+    /// The product of the columns; empty when any is.
+    Product(Vec<String>),
+    /// The texts one after the other, empty ones left out.
+    Concat(Vec<String>),
+    /// The first column that is not empty.
+    Coalesce(Vec<String>),
+    /// A text with `{column}` placeholders (`"{surname} {given_name}"`);
+    /// empty when any placeholder is.
+    Template(String),
+    /// One column's text or another's, depending on a third.
+    When(WhenSpec),
+}
+
+/// `compute = { when = { column = "unit", equals = "ha", then = "area_ha", else = "area_mu" } }`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhenSpec {
+    /// The column tested.
+    pub column: String,
+    /// The text it is compared with (ignoring case and surrounding spaces);
+    /// without it, the test is whether the column has a value.
+    pub equals: Option<String>,
+    /// The column taken when the test holds.
+    pub then: String,
+    /// The column taken otherwise (empty when not given).
+    #[serde(rename = "else")]
+    pub otherwise: Option<String>,
+}
+
+impl Compute {
+    /// The operation's name as the pipeline writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Compute::Sum(_) => "sum",
+            Compute::Difference(_) => "difference",
+            Compute::Product(_) => "product",
+            Compute::Concat(_) => "concat",
+            Compute::Coalesce(_) => "coalesce",
+            Compute::Template(_) => "template",
+            Compute::When(_) => "when",
+        }
+    }
+
+    /// Whether it works on numbers (after the inputs are normalised) rather
+    /// than on text (before).
+    pub fn is_arithmetic(&self) -> bool {
+        matches!(
+            self,
+            Compute::Sum(_) | Compute::Difference(_) | Compute::Product(_)
+        )
+    }
+
+    /// The columns it reads.
+    pub fn inputs(&self) -> Vec<String> {
+        match self {
+            Compute::Sum(c)
+            | Compute::Difference(c)
+            | Compute::Product(c)
+            | Compute::Concat(c)
+            | Compute::Coalesce(c) => c.clone(),
+            Compute::Template(t) => Template::parse(t)
+                .map(|t| t.columns().map(str::to_owned).collect())
+                .unwrap_or_default(),
+            Compute::When(w) => [Some(&w.column), Some(&w.then), w.otherwise.as_ref()]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ColumnKind {
@@ -191,6 +284,25 @@ pub enum AreaUnit {
 }
 
 impl AreaUnit {
+    /// Every unit, in the order companions are listed.
+    pub const ALL: [AreaUnit; 4] = [
+        AreaUnit::Mu,
+        AreaUnit::Hectare,
+        AreaUnit::Rai,
+        AreaUnit::SquareMetre,
+    ];
+
+    /// The unit's name in pipelines (`unit = "mu"`) and as a companion
+    /// column (`area.mu`).
+    pub fn name(self) -> &'static str {
+        match self {
+            AreaUnit::Mu => "mu",
+            AreaUnit::Hectare => "hectare",
+            AreaUnit::Rai => "rai",
+            AreaUnit::SquareMetre => "squaremetre",
+        }
+    }
+
     /// Hectares per unit as an exact fraction (numerator, denominator):
     /// 1 亩 is 1/15 ha, which no decimal writes exactly.
     pub fn hectares_per_unit(self) -> (u32, u32) {
@@ -379,10 +491,33 @@ fn expand_iri(value: &str) -> String {
     ttkg_vocab::expand(value).unwrap_or_else(|| value.to_owned())
 }
 
-/// Suffixes that address a column's companions in the normalised table.
-pub const COLUMN_SUFFIXES: &[&str] = &["text", "source"];
-
 impl ColumnSpec {
+    /// The companion columns normalisation puts next to this column's value,
+    /// which properties may read as `key.NAME`: `text` (the cell as written,
+    /// tidied), `source` (the figure as reported, before multipliers and
+    /// conversions), one per area unit (`area.mu`, `area.hectare`, …; the
+    /// value itself is in hectares), and for money the `currency`, the
+    /// `year` whose rate applies, the amount in yuan (`cny`) and the `scale`
+    /// the figure was written in (万 = 10000).
+    pub fn companions(&self) -> Vec<&'static str> {
+        let mut names = vec!["text"];
+        match self.kind {
+            ColumnKind::Integer | ColumnKind::Decimal => names.push("source"),
+            ColumnKind::Area => {
+                names.push("source");
+                names.extend(AreaUnit::ALL.iter().map(|u| u.name()));
+            }
+            ColumnKind::Money => names.extend(["source", "currency", "year", "cny", "scale"]),
+            _ => {}
+        }
+        names
+    }
+
+    /// Whether the column is read from the report (not computed).
+    pub fn is_read(&self) -> bool {
+        self.compute.is_none()
+    }
+
     /// The multiplier as the decimal the pipeline wrote (`10000`, `0.001`):
     /// the shortest text that reads back as the same number, so scaling by it
     /// is exact decimal arithmetic.
@@ -487,13 +622,23 @@ impl PipelineSpec {
                     "letters, digits and _",
                 );
             }
-            if spec.headers.is_empty() || spec.headers.iter().any(|h| h.trim().is_empty()) {
-                err(
-                    span.clone(),
-                    k,
-                    format!("column `{k}` has no header text"),
-                    "headers = [\"协议编号\", \"Agreement No.\"]",
-                );
+            match &spec.compute {
+                None if spec.headers.is_empty()
+                    || spec.headers.iter().any(|h| h.trim().is_empty()) =>
+                {
+                    err(
+                        span.clone(),
+                        k,
+                        format!("column `{k}` has no header text"),
+                        "headers = [\"协议编号\", \"Agreement No.\"], or compute = { … } for a column made from others",
+                    );
+                }
+                None => {}
+                Some(compute) => {
+                    for (problem, hint) in compute_problems(k, spec, compute, &self.columns) {
+                        err(span.clone(), k, problem, &hint);
+                    }
+                }
             }
             let not_kind = |allowed: &[ColumnKind]| !allowed.contains(&spec.kind);
             match spec.kind {
@@ -642,8 +787,24 @@ impl PipelineSpec {
         }
         let column_ref_ok = |c: &str| match c.split_once('.') {
             None => declared.contains(c),
-            Some((base, suffix)) => declared.contains(base) && COLUMN_SUFFIXES.contains(&suffix),
+            Some((base, suffix)) => self
+                .column(base)
+                .is_some_and(|column| column.companions().contains(&suffix)),
         };
+        let companions_of =
+            |c: &str| match c.split_once('.').and_then(|(base, _)| self.column(base)) {
+                Some(column) => format!(
+                    "a key of [columns], or one of its companions: {}",
+                    column
+                        .companions()
+                        .iter()
+                        .map(|s| format!("{}.{s}", c.split_once('.').map_or(c, |(b, _)| b)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => "a key of [columns], optionally with a companion such as .text or .source"
+                    .to_owned(),
+            };
         let mut templates = Vec::new();
         for entity in &self.entities {
             let name = entity.name.get_ref();
@@ -706,7 +867,7 @@ impl PipelineSpec {
                     match item {
                         PropertyValue::Column(c) => {
                             if !column_ref_ok(c) {
-                                err(span.clone(), c, format!("property {} of entity `{name}` reads undeclared column `{c}`", property.get_ref()), "a key of [columns], optionally with .text or .source");
+                                err(span.clone(), c, format!("property {} of entity `{name}` reads undeclared column `{c}`", property.get_ref()), &companions_of(c));
                             }
                         }
                         PropertyValue::Table(t) => {
@@ -721,7 +882,7 @@ impl PipelineSpec {
                             }
                             if let Some(c) = &t.column {
                                 if !column_ref_ok(c) {
-                                    err(span.clone(), c, format!("property {} of entity `{name}` reads undeclared column `{c}`", property.get_ref()), "a key of [columns]");
+                                    err(span.clone(), c, format!("property {} of entity `{name}` reads undeclared column `{c}`", property.get_ref()), &companions_of(c));
                                 }
                             }
                             if let Some(e) = &t.entity {
@@ -783,6 +944,107 @@ fn flatten<'a>(value: &'a PropertyValue, out: &mut Vec<&'a PropertyValue>) {
         PropertyValue::List(items) => items.iter().for_each(|i| flatten(i, out)),
         single => out.push(single),
     }
+}
+
+/// What is wrong with a computed column: inputs that are not read columns
+/// of the pipeline, a type the operation cannot give, settings that apply to
+/// read columns only. (message, what to write instead) pairs.
+fn compute_problems(
+    key: &str,
+    column: &ColumnSpec,
+    compute: &Compute,
+    columns: &BTreeMap<Spanned<String>, ColumnSpec>,
+) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    let find = |name: &str| {
+        columns
+            .iter()
+            .find(|(k, _)| k.get_ref() == name)
+            .map(|(_, c)| c)
+    };
+    let op = compute.name();
+    if !column.headers.is_empty() {
+        problems.push((
+            format!("column `{key}` is computed ({op}) and also has headers; a column is either read or computed"),
+            "remove headers, or remove compute".to_owned(),
+        ));
+    }
+    if column.fill_down
+        || column.split.is_some()
+        || column.multiplier.is_some()
+        || column.on_missing.is_some()
+    {
+        problems.push((
+            format!("column `{key}` is computed ({op}); fill_down, split, multiplier and on_missing apply to columns read from the report"),
+            "set them on the columns it is computed from".to_owned(),
+        ));
+    }
+    if let Compute::Template(text) = compute {
+        if let Err(e) = Template::parse(text) {
+            problems.push((
+                format!("the template of computed column `{key}` cannot be read: {e}"),
+                "a text with {column} placeholders, such as \"{surname} {given_name}\"".to_owned(),
+            ));
+        }
+    }
+    let inputs = compute.inputs();
+    let wanted = match compute {
+        Compute::Difference(_) => 2..=2,
+        Compute::Sum(_) | Compute::Product(_) | Compute::Concat(_) | Compute::Coalesce(_) => {
+            2..=usize::MAX
+        }
+        Compute::Template(_) | Compute::When(_) => 1..=usize::MAX,
+    };
+    if !wanted.contains(&inputs.len()) {
+        problems.push((
+            format!(
+                "computed column `{key}` ({op}) names {} column(s); {op} takes {}",
+                inputs.len(),
+                if matches!(compute, Compute::Difference(_)) {
+                    "exactly two"
+                } else {
+                    "two or more"
+                }
+            ),
+            format!("{op} = [\"first\", \"second\"]"),
+        ));
+    }
+    for input in &inputs {
+        match find(input) {
+            None => problems.push((
+                format!("computed column `{key}` reads `{input}`, which is not a declared column"),
+                "the key of another [columns] entry".to_owned(),
+            )),
+            Some(other) if other.compute.is_some() => problems.push((
+                format!("computed column `{key}` reads `{input}`, which is computed too; compute from read columns"),
+                "the key of a column read from the report".to_owned(),
+            )),
+            Some(other)
+                if compute.is_arithmetic()
+                    && !matches!(other.kind, ColumnKind::Integer | ColumnKind::Decimal) =>
+            {
+                problems.push((
+                    format!("computed column `{key}` ({op}) reads `{input}`, which is not an integer or decimal column"),
+                    format!("type = \"integer\" or \"decimal\" on `{input}`"),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    if compute.is_arithmetic() && !matches!(column.kind, ColumnKind::Integer | ColumnKind::Decimal)
+    {
+        problems.push((
+            format!("computed column `{key}` ({op}) gives a number, so its type must be integer or decimal"),
+            "type = \"integer\" or type = \"decimal\"".to_owned(),
+        ));
+    }
+    if column.kind == ColumnKind::Money {
+        problems.push((
+            format!("computed column `{key}` is of type money, which is read from the report only (it needs its currency and date)"),
+            "compute the figure as a decimal column, or read the money column".to_owned(),
+        ));
+    }
+    problems
 }
 
 fn errors_push_prefix(
