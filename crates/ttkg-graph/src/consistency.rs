@@ -473,15 +473,61 @@ fn is_source_graph(graph: &NamedNode) -> bool {
     graph.as_str() != ttkg_vocab::ONTOLOGY_GRAPH && graph.as_str() != ttkg_vocab::RUNS_GRAPH
 }
 
+/// The subjects that the sources published so far in a run may describe,
+/// for a run that began on a store without sources: a subject not among
+/// them is described by no other source, so the store need not be asked.
+/// Asking costs a seek per subject, most of the check on a large first
+/// import. Kept as hashes (a collision only means asking the store).
+#[derive(Debug, Default)]
+pub struct RunSubjects {
+    hashes: HashSet<u64>,
+}
+
+impl RunSubjects {
+    /// Notes the subjects of a source about to be published.
+    pub fn record(&mut self, triples: &[Triple]) {
+        self.hashes
+            .extend(triples.iter().map(|t| subject_hash(t.subject.as_ref())));
+    }
+
+    fn may_describe(&self, subject: NamedOrBlankNodeRef<'_>) -> bool {
+        self.hashes.contains(&subject_hash(subject))
+    }
+}
+
+fn subject_hash(subject: NamedOrBlankNodeRef<'_>) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    subject.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Whether `store` holds no graph a conflict could come from (none but the
+/// ontology and the run history): then [`RunSubjects`] can stand in for it.
+pub fn holds_no_sources(store: &Store) -> Result<bool, GraphError> {
+    for graph in store.named_graphs() {
+        if let oxigraph::model::NamedOrBlankNode::NamedNode(graph) = graph? {
+            if is_source_graph(&graph) {
+                return Ok(false);
+            }
+        } else {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Checks the rows of one source (its graph `own`; rows in `excluded` are
 /// already out) against the other sources `reader` holds, and returns the
-/// conflicts; the rows with one are added to `excluded`.
+/// conflicts; the rows with one are added to `excluded`. With `run`, the
+/// store held no sources when the run began, and only subjects that the
+/// run's earlier sources describe are looked up.
 pub fn check_against<R: QuadReader>(
     reader: &R,
     own: &NamedNode,
     tables: &[MappedTable],
     single: &SingleValued,
     excluded: &mut HashSet<(usize, usize)>,
+    run: Option<&RunSubjects>,
 ) -> Result<Vec<Conflict>, GraphError> {
     let mut elsewhere: HashMap<NamedOrBlankNode, bool> = HashMap::new();
     let mut origins: HashMap<(NamedNode, NamedOrBlankNode), Origin> = HashMap::new();
@@ -497,6 +543,10 @@ pub fn check_against<R: QuadReader>(
                 let fact = &facts[i];
                 let known = match elsewhere.get(&fact.subject) {
                     Some(known) => *known,
+                    None if run.is_some_and(|r| !r.may_describe(fact.subject.as_ref())) => {
+                        elsewhere.insert(fact.subject.clone(), false);
+                        false
+                    }
                     None => {
                         let known = reader.described_elsewhere(fact.subject.as_ref(), own)?;
                         elsewhere.insert(fact.subject.clone(), known);

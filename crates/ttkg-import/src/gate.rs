@@ -35,7 +35,7 @@ pub(crate) fn finalize_and_validate(
                     .max_quarantined
                     .unwrap_or_else(|| p.unit.pipeline.spec.max_quarantined());
                 let triples =
-                    publish::finalize(&mut p, Some(preview.transaction()), single, limit)?;
+                    publish::finalize(&mut p, Some(preview.transaction()), single, limit, None)?;
                 if let Some(triples) = &triples {
                     preview.stage(&p.unit.graph, triples)?;
                 }

@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
+use ttkg_graph::consistency::{self, RunSubjects};
 use ttkg_graph::oxigraph::model::{NamedNode, Triple};
 use ttkg_graph::{GraphError, KnowledgeStore, Ontology, RunRecord, SingleValued};
 use ttkg_normalise::{Aliases, ConceptTable, RateTable, References};
@@ -350,6 +351,10 @@ pub fn run_on(
     progress.start(Stage::Load, units.len() as u64);
     let (mut read_time, mut load_time) = (Duration::ZERO, Duration::ZERO);
     let mut outcome = Outcome::default();
+    // On a store without sources, conflicts can only be with this run's.
+    let mut run_subjects = consistency::holds_no_sources(store.store())
+        .map_err(ImportError::Store)?
+        .then(RunSubjects::default);
     for chunk in units.chunks(batch) {
         let read_started = Instant::now();
         let prepared: Vec<Prepared> = chunk
@@ -366,7 +371,7 @@ pub fn run_on(
             _ if options.dry_run => {
                 for mut p in prepared {
                     let limit = max_quarantined(options, &p.unit.pipeline);
-                    publish::finalize(&mut p, Some(store.store()), &single, limit)
+                    publish::finalize(&mut p, Some(store.store()), &single, limit, None)
                         .map_err(ImportError::Store)?;
                     progress.advance(Stage::Load, &p.report.file);
                     outcome.record(p);
@@ -383,8 +388,17 @@ pub fn run_on(
             None => {
                 for mut p in prepared {
                     let limit = max_quarantined(options, &p.unit.pipeline);
-                    let triples = publish::finalize(&mut p, Some(store.store()), &single, limit)
-                        .map_err(ImportError::Store)?;
+                    let triples = publish::finalize(
+                        &mut p,
+                        Some(store.store()),
+                        &single,
+                        limit,
+                        run_subjects.as_ref(),
+                    )
+                    .map_err(ImportError::Store)?;
+                    if let (Some(run), Some(triples)) = (run_subjects.as_mut(), &triples) {
+                        run.record(triples);
+                    }
                     progress.advance(Stage::Load, &p.report.file);
                     publish_one(store, p, triples, &mut outcome);
                 }
@@ -545,7 +559,7 @@ pub fn check_files(
     for mut p in prepared {
         let limit =
             max_quarantined_override.unwrap_or_else(|| p.unit.pipeline.spec.max_quarantined());
-        publish::finalize::<ttkg_graph::oxigraph::store::Store>(&mut p, None, &single, limit)
+        publish::finalize::<ttkg_graph::oxigraph::store::Store>(&mut p, None, &single, limit, None)
             .map_err(ImportError::Store)?;
         outcome.record(p);
     }

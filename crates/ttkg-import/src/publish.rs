@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use ttkg_graph::consistency::{self, QuadReader};
+use ttkg_graph::consistency::{self, QuadReader, RunSubjects};
 use ttkg_graph::oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use ttkg_graph::{GraphError, SingleValued};
 use ttkg_vocab::{public, ttkg};
@@ -21,6 +21,7 @@ pub(crate) fn finalize<R: QuadReader>(
     reader: Option<&R>,
     single: &SingleValued,
     max_quarantined: f64,
+    run: Option<&RunSubjects>,
 ) -> Result<Option<Vec<Triple>>, GraphError> {
     if prepared.report.status != FileStatus::Loaded {
         return Ok(None);
@@ -32,6 +33,7 @@ pub(crate) fn finalize<R: QuadReader>(
             &prepared.tables,
             single,
             &mut prepared.excluded,
+            run,
         )?;
         prepared.quarantine_conflicts(conflicts);
     }
