@@ -142,6 +142,12 @@ impl SingleValued {
         }
     }
 
+    /// Whether `property` takes one value on nodes of some class.
+    fn is_ever_single(&self, property: &str) -> bool {
+        self.functional.contains(property)
+            || self.by_class.values().any(|props| props.contains(property))
+    }
+
     /// Whether `property` takes one value on a node of any of `classes`.
     fn is_single(&self, classes: &[&str], property: &str) -> bool {
         self.functional.contains(property)
@@ -312,17 +318,12 @@ pub fn check_rows(tables: &[MappedTable], single: &SingleValued, file: &str) -> 
             if facts.is_empty() {
                 continue;
             }
-            let mut sorted: Vec<&Triple> = facts.iter().collect();
-            sorted.sort_unstable_by_key(hash_of);
-            sorted.dedup();
-            let key = hash_of(&sorted);
+            let sorted = fact_set(facts);
+            let key = hash_of(&sorted.iter().map(|(h, _)| *h).collect::<Vec<u64>>());
             let earlier = seen_rows.get(&key).and_then(|candidates| {
                 candidates.iter().find(|(et, er)| {
                     let other = &tables[*et];
-                    let mut theirs: Vec<&Triple> = other.facts(&other.rows[*er]).iter().collect();
-                    theirs.sort_unstable_by_key(hash_of);
-                    theirs.dedup();
-                    theirs == sorted
+                    fact_set(other.facts(&other.rows[*er])) == sorted
                 })
             });
             if let Some(&(et, er)) = earlier {
@@ -378,6 +379,15 @@ pub fn check_rows(tables: &[MappedTable], single: &SingleValued, file: &str) -> 
         }
     }
     findings
+}
+
+/// A row's facts as a set: each hashed once, ordered by hash, repeats
+/// dropped (equal triples have equal hashes, so they end up side by side).
+fn fact_set(facts: &[Triple]) -> Vec<(u64, &Triple)> {
+    let mut hashed: Vec<(u64, &Triple)> = facts.iter().map(|t| (hash_of(t), t)).collect();
+    hashed.sort_unstable_by_key(|a| a.0);
+    hashed.dedup_by(|a, b| a.1 == b.1);
+    hashed
 }
 
 fn shown_subject(subject: NamedOrBlankNodeRef<'_>) -> String {
@@ -473,36 +483,56 @@ fn is_source_graph(graph: &NamedNode) -> bool {
     graph.as_str() != ttkg_vocab::ONTOLOGY_GRAPH && graph.as_str() != ttkg_vocab::RUNS_GRAPH
 }
 
-/// The subjects that the sources published so far in a run may describe,
-/// for a run that began on a store without sources: a subject not among
-/// them is described by no other source, so the store need not be asked.
-/// Asking costs a seek per subject, most of the check on a large first
-/// import. Kept as hashes (a collision only means asking the store).
+/// The single-valued facts of the sources published so far in a run that
+/// began on a store without sources, as hashes of (subject, property) and of
+/// the value. A fact whose (subject, property) no earlier source states, or
+/// states with the same value, cannot conflict, and the store need not be
+/// asked: asking decodes every value each earlier source gives, which grows
+/// with every file of a large first import. Only a different value (or a
+/// hash collision) goes to the store for the details.
 #[derive(Debug, Default)]
-pub struct RunSubjects {
-    hashes: HashSet<u64>,
+pub struct RunFacts {
+    values: HashMap<u64, u64>,
 }
 
-impl RunSubjects {
-    /// Notes the subjects of a source about to be published.
-    pub fn record(&mut self, triples: &[Triple]) {
-        self.hashes
-            .extend(triples.iter().map(|t| subject_hash(t.subject.as_ref())));
+impl RunFacts {
+    /// Notes the facts of single-valued properties in the rows of `tables`
+    /// not in `excluded`, of a source about to be published.
+    pub fn record(
+        &mut self,
+        tables: &[MappedTable],
+        excluded: &HashSet<(usize, usize)>,
+        single: &SingleValued,
+    ) {
+        for (t, table) in tables.iter().enumerate() {
+            for (r, row) in table.rows.iter().enumerate() {
+                if excluded.contains(&(t, r)) {
+                    continue;
+                }
+                // Every property single-valued for some class, whatever this
+                // row says the subject is: a later row may say it is one.
+                for fact in table.facts(row) {
+                    if single.is_ever_single(fact.predicate.as_str()) {
+                        self.values
+                            .entry(hash_of(&(&fact.subject, &fact.predicate)))
+                            .or_insert_with(|| hash_of(&fact.object));
+                    }
+                }
+            }
+        }
     }
 
-    fn may_describe(&self, subject: NamedOrBlankNodeRef<'_>) -> bool {
-        self.hashes.contains(&subject_hash(subject))
+    /// Whether an earlier source of the run may give `fact`'s subject and
+    /// property another value.
+    fn may_differ(&self, fact: &Triple) -> bool {
+        self.values
+            .get(&hash_of(&(&fact.subject, &fact.predicate)))
+            .is_some_and(|value| *value != hash_of(&fact.object))
     }
-}
-
-fn subject_hash(subject: NamedOrBlankNodeRef<'_>) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    subject.hash(&mut hasher);
-    hasher.finish()
 }
 
 /// Whether `store` holds no graph a conflict could come from (none but the
-/// ontology and the run history): then [`RunSubjects`] can stand in for it.
+/// ontology and the run history): then [`RunFacts`] can stand in for it.
 pub fn holds_no_sources(store: &Store) -> Result<bool, GraphError> {
     for graph in store.named_graphs() {
         if let oxigraph::model::NamedOrBlankNode::NamedNode(graph) = graph? {
@@ -519,15 +549,15 @@ pub fn holds_no_sources(store: &Store) -> Result<bool, GraphError> {
 /// Checks the rows of one source (its graph `own`; rows in `excluded` are
 /// already out) against the other sources `reader` holds, and returns the
 /// conflicts; the rows with one are added to `excluded`. With `run`, the
-/// store held no sources when the run began, and only subjects that the
-/// run's earlier sources describe are looked up.
+/// store held no sources when the run began, and only facts to which the
+/// run's earlier sources may give another value are looked up.
 pub fn check_against<R: QuadReader>(
     reader: &R,
     own: &NamedNode,
     tables: &[MappedTable],
     single: &SingleValued,
     excluded: &mut HashSet<(usize, usize)>,
-    run: Option<&RunSubjects>,
+    run: Option<&RunFacts>,
 ) -> Result<Vec<Conflict>, GraphError> {
     let mut elsewhere: HashMap<NamedOrBlankNode, bool> = HashMap::new();
     let mut origins: HashMap<(NamedNode, NamedOrBlankNode), Origin> = HashMap::new();
@@ -541,12 +571,11 @@ pub fn check_against<R: QuadReader>(
             let mut row_conflicts = Vec::new();
             for i in single.single_valued_facts(facts) {
                 let fact = &facts[i];
+                if run.is_some_and(|r| !r.may_differ(fact)) {
+                    continue;
+                }
                 let known = match elsewhere.get(&fact.subject) {
                     Some(known) => *known,
-                    None if run.is_some_and(|r| !r.may_describe(fact.subject.as_ref())) => {
-                        elsewhere.insert(fact.subject.clone(), false);
-                        false
-                    }
                     None => {
                         let known = reader.described_elsewhere(fact.subject.as_ref(), own)?;
                         elsewhere.insert(fact.subject.clone(), known);
@@ -675,16 +704,26 @@ fn origin_of<R: QuadReader>(
 }
 
 /// The triples of `tables` without the rows in `excluded`: what a source
-/// publishes.
-pub fn kept_triples(tables: &[MappedTable], excluded: &HashSet<(usize, usize)>) -> Vec<Triple> {
-    let mut out = Vec::new();
-    for (t, table) in tables.iter().enumerate() {
+/// publishes. Takes them out of the tables, which are spent afterwards.
+pub fn kept_triples(tables: &mut [MappedTable], excluded: &HashSet<(usize, usize)>) -> Vec<Triple> {
+    let mut out = Vec::with_capacity(tables.iter().map(|t| t.triples.len()).sum());
+    for (t, table) in tables.iter_mut().enumerate() {
+        // Moved out rather than copied: a file's triples are millions of strings.
+        let mut keep = vec![false; table.triples.len()];
         for (r, row) in table.rows.iter().enumerate() {
             if !excluded.contains(&(t, r)) {
-                out.extend_from_slice(&table.triples[row.facts.clone()]);
-                out.extend_from_slice(&table.triples[row.provenance.clone()]);
+                for range in [row.facts.clone(), row.provenance.clone()] {
+                    keep[range].fill(true);
+                }
             }
         }
+        let triples = std::mem::take(&mut table.triples);
+        out.extend(
+            triples
+                .into_iter()
+                .zip(keep)
+                .filter_map(|(triple, kept)| kept.then_some(triple)),
+        );
     }
     out
 }
@@ -753,7 +792,7 @@ mod tests {
 
     #[test]
     fn repeated_rows_are_duplicates_and_second_values_conflicts() {
-        let tables = [table(&[
+        let mut tables = [table(&[
             (2, "a1", "2016-01-01"),
             (3, "a2", "2016-02-01"),
             (4, "a1", "2016-01-01"),
@@ -780,7 +819,7 @@ mod tests {
             conflict.reason()
         );
         assert_eq!(found.excluded, HashSet::from([(0, 2), (0, 3)]));
-        assert_eq!(kept_triples(&tables, &found.excluded).len(), 4);
+        assert_eq!(kept_triples(&mut tables, &found.excluded).len(), 4);
     }
 
     #[test]

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use ttkg_graph::consistency::{self, RunSubjects};
+use ttkg_graph::consistency::{self, RunFacts};
 use ttkg_graph::oxigraph::model::{NamedNode, Triple};
 use ttkg_graph::{GraphError, KnowledgeStore, Ontology, RunRecord, SingleValued};
 use ttkg_normalise::{Aliases, ConceptTable, RateTable, References};
@@ -352,9 +352,9 @@ pub fn run_on(
     let (mut read_time, mut load_time) = (Duration::ZERO, Duration::ZERO);
     let mut outcome = Outcome::default();
     // On a store without sources, conflicts can only be with this run's.
-    let mut run_subjects = consistency::holds_no_sources(store.store())
+    let mut run_facts = consistency::holds_no_sources(store.store())
         .map_err(ImportError::Store)?
-        .then(RunSubjects::default);
+        .then(RunFacts::default);
     for chunk in units.chunks(batch) {
         let read_started = Instant::now();
         let prepared: Vec<Prepared> = chunk
@@ -393,12 +393,9 @@ pub fn run_on(
                         Some(store.store()),
                         &single,
                         limit,
-                        run_subjects.as_ref(),
+                        run_facts.as_mut(),
                     )
                     .map_err(ImportError::Store)?;
-                    if let (Some(run), Some(triples)) = (run_subjects.as_mut(), &triples) {
-                        run.record(triples);
-                    }
                     progress.advance(Stage::Load, &p.report.file);
                     publish_one(store, p, triples, &mut outcome);
                 }

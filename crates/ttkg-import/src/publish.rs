@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use ttkg_graph::consistency::{self, QuadReader, RunSubjects};
+use ttkg_graph::consistency::{self, QuadReader, RunFacts};
 use ttkg_graph::oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use ttkg_graph::{GraphError, SingleValued};
 use ttkg_vocab::{public, ttkg};
@@ -21,7 +21,7 @@ pub(crate) fn finalize<R: QuadReader>(
     reader: Option<&R>,
     single: &SingleValued,
     max_quarantined: f64,
-    run: Option<&RunSubjects>,
+    run: Option<&mut RunFacts>,
 ) -> Result<Option<Vec<Triple>>, GraphError> {
     if prepared.report.status != FileStatus::Loaded {
         return Ok(None);
@@ -33,7 +33,7 @@ pub(crate) fn finalize<R: QuadReader>(
             &prepared.tables,
             single,
             &mut prepared.excluded,
-            run,
+            run.as_deref(),
         )?;
         prepared.quarantine_conflicts(conflicts);
     }
@@ -52,7 +52,10 @@ pub(crate) fn finalize<R: QuadReader>(
         report.status = FileStatus::Failed(message);
         return Ok(None);
     }
-    let mut triples = consistency::kept_triples(&prepared.tables, &prepared.excluded);
+    if let Some(run) = run {
+        run.record(&prepared.tables, &prepared.excluded, single);
+    }
+    let mut triples = consistency::kept_triples(&mut prepared.tables, &prepared.excluded);
     triples.extend(file_facts(prepared));
     Ok(Some(triples))
 }
