@@ -129,7 +129,7 @@ async function run() {
   state.sort = null;
   render();
   $("status").textContent = state.rows.length + (state.rows.length === 1 ? " row" : " rows") + " in " + took + " ms" +
-    (state.rows.length === 0 && warnings.length ? " — the warnings above say why the answer may be empty" : "");
+    (state.rows.length === 0 && warnings.length ? " — the warnings below say why the answer may be empty" : "");
   $("download-csv").disabled = $("download-xlsx").disabled = !("results" in data);
   answered();
 }
