@@ -9,6 +9,7 @@ mod common;
 mod analyst;
 mod concurrent_reader;
 mod crash;
+mod draft;
 mod hostile;
 mod import_behaviour;
 mod import_demo;

@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use ttkg_graph::oxigraph::model::Variable;
@@ -196,6 +197,70 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         }
     }
     lines
+}
+
+/// `ttkg export`'s options.
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// Export tables or saved questions, by name.
+    tables: Vec<String>,
+    /// Also export the result of the SELECT query in this file (repeatable).
+    #[arg(long = "file", short)]
+    files: Vec<PathBuf>,
+    /// Set a variable of the queries that declare it (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// File format.
+    #[arg(long, value_enum, default_value_t = TableFormat::Xlsx)]
+    format: TableFormat,
+    /// Start CSV files with a byte-order mark, so Excel reads Chinese and Thai text as UTF-8.
+    #[arg(long)]
+    bom: bool,
+    /// Folder for the files (or, for xlsx, a path ending in .xlsx). Default: ROOT/export.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Language of labels and workbook headers (zh, en, vi, th, id, ...). An
+    /// entity without a label in it shows one without a language tag, else
+    /// English, else Chinese, else any other.
+    #[arg(long, value_name = "LANG", default_value = "en", value_parser = parse_lang)]
+    lang: String,
+    /// Leave out the IRI column (by default the last column of each entity table).
+    #[arg(long)]
+    no_iri: bool,
+    /// Stop after this many seconds (exit code 6).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    timeout: Option<std::time::Duration>,
+}
+
+/// `ttkg export`: the tables written, the output defaulting to ROOT/export.
+pub fn export_command(store: &Path, root: &Path, args: ExportArgs) -> Result<ExitCode, Failure> {
+    let ExportArgs {
+        tables,
+        files,
+        params,
+        format,
+        bom,
+        output,
+        lang,
+        no_iri,
+        timeout,
+    } = args;
+    let request = ExportRequest {
+        tables,
+        files,
+        params,
+        format,
+        bom,
+        lang,
+        with_iri: !no_iri,
+        output: match output {
+            Some(output) => output,
+            None => root.join("export"),
+        },
+        timeout,
+    };
+    export(store, &root.join("queries"), request)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 pub struct ExportRequest {
@@ -525,7 +590,12 @@ fn write_atomically(
 /// query's own text.
 fn query_failure_in(error: QueryError, query: &str) -> Failure {
     match error {
-        QueryError::Syntax(raw) => (exit::USAGE, ttkg_query::explain::syntax_error(query, &raw)),
+        QueryError::Syntax {
+            message, position, ..
+        } => (
+            exit::USAGE,
+            ttkg_query::explain::syntax_error(query, &message, position),
+        ),
         other => query_failure(other),
     }
 }

@@ -5,6 +5,7 @@
 //! the README and in `ttkg --help`.
 
 mod analyst;
+mod draft;
 mod events;
 mod import;
 mod output;
@@ -83,6 +84,30 @@ enum Command {
         /// As `ttkg import --max-quarantined`.
         #[arg(long, value_name = "SHARE", value_parser = import::parse_share)]
         max_quarantined: Option<f64>,
+        /// Read FILES with this pipeline file alone, such as a draft of
+        /// `ttkg draft` not yet in pipelines/.
+        #[arg(long, value_name = "TOML")]
+        pipeline: Option<PathBuf>,
+    },
+    /// Draft a pipeline for a report nobody has written one for.
+    ///
+    /// Finds the report's table (sheet, header row over one or two rows,
+    /// title and totals rows), types each column from its header and values
+    /// (dates and their order, amounts with their currency and 万/亿,
+    /// areas with their unit, countries and fields by their labels), reuses
+    /// what the existing pipelines make of the headers they know, and
+    /// writes NAME.draft.toml next to FILE with a comment on every column.
+    /// Then `ttkg check --pipeline NAME.draft.toml FILE` shows what would
+    /// load and what would be quarantined.
+    Draft {
+        /// The report (.csv, .tsv, .txt, .xlsx, .xls, .ods).
+        file: PathBuf,
+        /// Where to write the draft; `-` for standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Replace a draft that is already there.
+        #[arg(long)]
+        force: bool,
     },
     /// Ask a SPARQL question: typed, from a file, from standard input, or saved.
     ///
@@ -125,36 +150,7 @@ ttkg query 'SELECT ?name WHERE { ?o a ttkg:University ; skos:prefLabel ?name }'"
     /// technologies, agreements, projects, events, memberships). A name may
     /// also be any saved question. Text that a spreadsheet would run as a
     /// formula (=, +, -, @, tab) is neutralised.
-    Export {
-        /// Export tables or saved questions, by name.
-        tables: Vec<String>,
-        /// Also export the result of the SELECT query in this file (repeatable).
-        #[arg(long = "file", short)]
-        files: Vec<PathBuf>,
-        /// Set a variable of the queries that declare it (repeatable).
-        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = analyst::parse_param)]
-        params: Vec<(String, String)>,
-        /// File format.
-        #[arg(long, value_enum, default_value_t = analyst::TableFormat::Xlsx)]
-        format: analyst::TableFormat,
-        /// Start CSV files with a byte-order mark, so Excel reads Chinese and Thai text as UTF-8.
-        #[arg(long)]
-        bom: bool,
-        /// Folder for the files (or, for xlsx, a path ending in .xlsx). Default: ROOT/export.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-        /// Language of labels and workbook headers (zh, en, vi, th, id, ...). An
-        /// entity without a label in it shows one without a language tag, else
-        /// English, else Chinese, else any other.
-        #[arg(long, value_name = "LANG", default_value = "en", value_parser = analyst::parse_lang)]
-        lang: String,
-        /// Leave out the IRI column (by default the last column of each entity table).
-        #[arg(long)]
-        no_iri: bool,
-        /// Stop after this many seconds (exit code 6).
-        #[arg(long, value_name = "SECONDS", value_parser = analyst::parse_timeout)]
-        timeout: Option<std::time::Duration>,
-    },
+    Export(analyst::ExportArgs),
     /// Count what the store holds: entities per class, facts per source file, import runs.
     Stats,
     /// List the import runs, newest first, or show what one run changed.
@@ -194,48 +190,7 @@ ttkg serve\n  \
 ttkg serve --bind 0.0.0.0:7878 --cors-origin https://yasgui.example.org\n  \
 TTKG_SERVE_TOKEN=$(cat token) ttkg serve --allow-writes\n  \
 curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 5' http://127.0.0.1:7878/sparql")]
-    Serve {
-        /// Address and port to listen on; 127.0.0.1 keeps it to this machine, 0.0.0.0 opens it to the network.
-        #[arg(long, default_value = "127.0.0.1:7878")]
-        bind: std::net::SocketAddr,
-        /// Stop a query after this many seconds (504).
-        #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = analyst::parse_timeout)]
-        timeout: std::time::Duration,
-        /// Refuse answers with more rows or triples than this (422).
-        #[arg(long, default_value_t = 100_000)]
-        max_rows: usize,
-        /// Refuse answers larger than this many bytes (422).
-        #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
-        max_bytes: usize,
-        /// Stop a query that needs more memory than this many MiB (422); each
-        /// query runs in a worker process of its own.
-        #[arg(long, value_name = "MIB", default_value_t = 1024)]
-        max_memory: usize,
-        /// Queries evaluated at once; more get 503 and should retry.
-        #[arg(long, default_value_t = 4)]
-        max_concurrent: usize,
-        /// Connections open at once; more are closed at once.
-        #[arg(long, default_value_t = 256)]
-        max_connections: usize,
-        /// Close a connection that has not sent its request's headers within this many seconds.
-        #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = analyst::parse_timeout)]
-        header_timeout: std::time::Duration,
-        /// Largest request body in bytes (413 beyond).
-        #[arg(long, value_name = "BYTES", default_value_t = 1_048_576)]
-        max_body: usize,
-        /// Let pages from this origin call the endpoint from a browser (repeatable; * for any).
-        #[arg(long = "cors-origin", value_name = "ORIGIN")]
-        cors_origins: Vec<String>,
-        /// Accept SPARQL Update and Graph Store PUT, POST and DELETE from requests carrying the token.
-        #[arg(long, requires = "token")]
-        allow_writes: bool,
-        /// The bearer token writes must carry (prefer the environment variable to the command line).
-        #[arg(long, env = "TTKG_SERVE_TOKEN", hide_env_values = true)]
-        token: Option<String>,
-        /// Print a new random token for --allow-writes and exit.
-        #[arg(long, exclusive = true)]
-        new_token: bool,
-    },
+    Serve(serve::ServeArgs),
     /// Evaluates `ttkg serve`'s queries on a snapshot of the store, one at a
     /// time, from its standard input (started by the server, not by hand).
     #[command(hide = true)]
@@ -384,104 +339,17 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::QueryWorker { memory } => ttkg_serve::worker_main(&store, memory)
             .map(|()| ExitCode::SUCCESS)
             .map_err(|e| (exit::FAILURE, format!("query worker: {e}"))),
-        Command::Serve {
-            bind,
-            timeout,
-            max_rows,
-            max_bytes,
-            max_memory,
-            max_connections,
-            header_timeout,
-            max_concurrent,
-            max_body,
-            cors_origins,
-            allow_writes,
-            token,
-            new_token,
-        } => {
-            if new_token {
-                let token = ttkg_serve::new_token()
-                    .map_err(|e| (exit::FAILURE, format!("no randomness for a token: {e}")))?;
-                println!("{token}");
-                eprintln!("keep it in a file readable by you only, and start the server with TTKG_SERVE_TOKEN=$(cat that-file) ttkg serve --allow-writes");
-                return Ok(ExitCode::SUCCESS);
-            }
-            let write_token = match (allow_writes, token) {
-                (true, Some(token)) => {
-                    ttkg_serve::check_token(token.trim()).map_err(|e| (exit::USAGE, e))?;
-                    Some(token.trim().to_owned())
-                }
-                (true, None) => {
-                    return Err((
-                        exit::USAGE,
-                        "--allow-writes needs a token (TTKG_SERVE_TOKEN or --token); `ttkg serve --new-token` makes one".into(),
-                    ))
-                }
-                (false, _) => None,
-            };
-            let mut options = ttkg_serve::ServeOptions::new(root()?.join("queries"));
-            options.timeout = timeout;
-            options.max_rows = max_rows;
-            options.max_bytes = max_bytes;
-            options.max_connections = max_connections;
-            options.header_timeout = header_timeout;
-            options.max_memory = max_memory.saturating_mul(1 << 20);
-            let program = std::env::current_exe().map_err(|e| {
-                (
-                    exit::FAILURE,
-                    format!("cannot find the ttkg program to start query workers: {e}"),
-                )
-            })?;
-            options.workers = Some(ttkg_serve::WorkerCommand {
-                program,
-                args: vec![
-                    "--store".into(),
-                    std::path::absolute(&store)
-                        .unwrap_or_else(|_| store.clone())
-                        .into(),
-                    "query-worker".into(),
-                    "--memory".into(),
-                    options.max_memory.to_string().into(),
-                ],
-            });
-            options.max_concurrent = max_concurrent;
-            options.max_body = max_body;
-            options.cors_origins = cors_origins;
-            options.write_token = write_token;
-            serve::serve(
-                &store,
-                serve::ServeRequest {
-                    root: root()?,
-                    bind,
-                    options,
-                },
-            )
-        }
+        Command::Serve(args) => serve::command(&store, root()?, args),
         Command::Check {
             files,
             max_quarantined,
-        } => {
-            let workspace = workspace(&root()?, None);
-            let (_, refs, pipelines) =
-                ttkg_import::prepare(&workspace).map_err(import::import_failure)?;
-            if files.is_empty() {
-                for warning in ttkg_import::reference_warnings(&refs) {
-                    eprintln!("warning: {warning}");
-                }
-                for p in &pipelines {
-                    println!("ok  {}  ({})", p.name, p.path.display());
-                }
-                return Ok(ExitCode::SUCCESS);
-            }
-            let report = ttkg_import::check_files(&workspace, &files, max_quarantined)
-                .map_err(import::import_failure)?;
-            output::write_check(
-                &report,
-                &mut std::io::stdout().lock(),
-                &mut std::io::stderr().lock(),
-            );
-            Ok(ExitCode::from(import::exit_code(&report)))
-        }
+            pipeline,
+        } => check(&root()?, &files, max_quarantined, pipeline.as_deref()),
+        Command::Draft {
+            file,
+            output,
+            force,
+        } => draft::run(&workspace(&root()?, None), &file, output, force),
         Command::Query {
             sparql,
             file,
@@ -500,50 +368,22 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             };
             if list {
                 analyst::list(&queries_dir)?;
-            } else {
-                let request = analyst::QueryRequest {
-                    source: analyst::QuerySource {
-                        sparql,
-                        file,
-                        saved,
-                    },
-                    params,
-                    format,
-                    output,
-                    timeout,
-                };
-                analyst::query(&store, &queries_dir, request)?;
+                return Ok(ExitCode::SUCCESS);
             }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Export {
-            tables,
-            files,
-            params,
-            format,
-            bom,
-            output,
-            lang,
-            no_iri,
-            timeout,
-        } => {
-            let request = analyst::ExportRequest {
-                tables,
-                files,
+            let request = analyst::QueryRequest {
+                source: analyst::QuerySource {
+                    sparql,
+                    file,
+                    saved,
+                },
                 params,
                 format,
-                bom,
-                lang,
-                with_iri: !no_iri,
-                output: match output {
-                    Some(output) => output,
-                    None => root()?.join("export"),
-                },
+                output,
                 timeout,
             };
-            analyst::export(&store, &root()?.join("queries"), request)?;
-            Ok(ExitCode::SUCCESS)
+            analyst::query(&store, &queries_dir, request).map(|()| ExitCode::SUCCESS)
         }
+        Command::Export(args) => analyst::export_command(&store, &root()?, args),
         Command::Stats => {
             analyst::stats(&store)?;
             Ok(ExitCode::SUCCESS)
@@ -565,68 +405,108 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             format,
             graph,
             output,
-        } => {
-            let graph = graph
-                .map(|g| {
-                    NamedNode::new(&g)
-                        .map_err(|e| (exit::USAGE, format!("--graph {g}: not an IRI ({e})")))
-                })
-                .transpose()?;
-            let store = analyst::open(&store)?;
-            let result = match &output {
-                Some(path) => {
-                    let file = std::fs::File::create(path)
-                        .map_err(|e| (exit::FAILURE, format!("{}: {e}", path.display())))?;
-                    store.dump(
-                        std::io::BufWriter::new(file),
-                        format.format(),
-                        graph.as_ref(),
-                    )
-                }
-                None => store.dump(std::io::stdout().lock(), format.format(), graph.as_ref()),
-            };
-            result.map_err(|e| (exit::FAILURE, e.to_string()))?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Load { file, format } => {
-            let format = match format {
-                Some(f) => f.format(),
-                None => file
-                    .extension()
-                    .and_then(|e| RdfFormat::from_extension(&e.to_string_lossy()))
-                    .ok_or_else(|| {
-                        (
-                            exit::USAGE,
-                            format!(
-                                "{}: cannot tell the RDF syntax from the extension; give --format",
-                                file.display()
-                            ),
-                        )
-                    })?,
-            };
-            let reader = std::fs::File::open(&file)
-                .map_err(|e| (exit::USAGE, format!("{}: {e}", file.display())))?;
-            let store = analyst::open_store(&store)?;
-            store
-                .bulk_load(std::io::BufReader::new(reader), format)
-                .map_err(|e| {
-                    (
-                        exit::FAILURE,
-                        format!("{}: {e}; nothing was loaded", file.display()),
-                    )
-                })?;
-            store.publish_snapshot().map_err(|e| {
-                (
-                    exit::STORE,
-                    format!("loaded, but the snapshot for `ttkg serve`'s queries could not be written: {e}"),
-                )
-            })?;
-            eprintln!(
-                "loaded {}; the store holds {} quads",
-                file.display(),
-                store.len().unwrap_or(0)
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        } => dump(&store, format, graph, output.as_deref()),
+        Command::Load { file, format } => load(&store, &file, format),
     }
+}
+
+/// `ttkg check`: the pipelines, or FILES read as an import would.
+fn check(
+    root: &Path,
+    files: &[PathBuf],
+    max_quarantined: Option<f64>,
+    pipeline: Option<&Path>,
+) -> Result<ExitCode, Failure> {
+    let workspace = workspace(root, None);
+    let (_, refs, pipelines) = ttkg_import::prepare(&workspace).map_err(import::import_failure)?;
+    if files.is_empty() {
+        for warning in ttkg_import::reference_warnings(&refs) {
+            eprintln!("warning: {warning}");
+        }
+        for p in &pipelines {
+            println!("ok  {}  ({})", p.name, p.path.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = ttkg_import::check_files(&workspace, files, max_quarantined, pipeline)
+        .map_err(import::import_failure)?;
+    output::write_check(
+        &report,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    Ok(ExitCode::from(import::exit_code(&report)))
+}
+
+/// `ttkg dump`: the store, or one graph, as RDF.
+fn dump(
+    store: &Path,
+    format: RdfSyntax,
+    graph: Option<String>,
+    output: Option<&Path>,
+) -> Result<ExitCode, Failure> {
+    let graph = graph
+        .map(|g| {
+            NamedNode::new(&g).map_err(|e| (exit::USAGE, format!("--graph {g}: not an IRI ({e})")))
+        })
+        .transpose()?;
+    let store = analyst::open(store)?;
+    let result = match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| (exit::FAILURE, format!("{}: {e}", path.display())))?;
+            store.dump(
+                std::io::BufWriter::new(file),
+                format.format(),
+                graph.as_ref(),
+            )
+        }
+        None => store.dump(std::io::stdout().lock(), format.format(), graph.as_ref()),
+    };
+    result.map_err(|e| (exit::FAILURE, e.to_string()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ttkg load`: an RDF file into the store, all or nothing.
+fn load(store: &Path, file: &Path, format: Option<RdfSyntax>) -> Result<ExitCode, Failure> {
+    let format = match format {
+        Some(f) => f.format(),
+        None => file
+            .extension()
+            .and_then(|e| RdfFormat::from_extension(&e.to_string_lossy()))
+            .ok_or_else(|| {
+                (
+                    exit::USAGE,
+                    format!(
+                        "{}: cannot tell the RDF syntax from the extension; give --format",
+                        file.display()
+                    ),
+                )
+            })?,
+    };
+    let reader =
+        std::fs::File::open(file).map_err(|e| (exit::USAGE, format!("{}: {e}", file.display())))?;
+    let store = analyst::open_store(store)?;
+    store
+        .bulk_load(std::io::BufReader::new(reader), format)
+        .map_err(|e| {
+            (
+                exit::FAILURE,
+                format!("{}: {e}; nothing was loaded", file.display()),
+            )
+        })?;
+    store.publish_snapshot().map_err(|e| {
+        (
+            exit::STORE,
+            format!(
+                "loaded, but the snapshot for `ttkg serve`'s queries could not be written: {e}"
+            ),
+        )
+    })?;
+    eprintln!(
+        "loaded {}; the store holds {} quads",
+        file.display(),
+        store.len().unwrap_or(0)
+    );
+    Ok(ExitCode::SUCCESS)
 }

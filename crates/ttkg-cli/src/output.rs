@@ -127,6 +127,14 @@ macro_rules! wr {
 /// The summary for `out` (standard output); failed files and violations
 /// are repeated for `err` (standard error).
 pub fn write_summary(report: &ImportReport, out: &mut dyn Write, err: &mut dyn Write) {
+    wr!(out, "{}", files_table(report));
+    write_totals(report, out);
+    write_listings(report, out);
+    write_problems(report, err);
+}
+
+/// One line per file: its status, rows and triples.
+fn files_table(report: &ImportReport) -> String {
     let header: Vec<String> = [
         "pipeline",
         "file",
@@ -168,7 +176,11 @@ pub fn write_summary(report: &ImportReport, out: &mut dyn Write, err: &mut dyn W
             ]
         })
         .collect();
-    wr!(out, "{}", ttkg_query::render_table(&header, &rows));
+    ttkg_query::render_table(&header, &rows)
+}
+
+/// The run's totals, timings and the encodings files were read in.
+fn write_totals(report: &ImportReport, out: &mut dyn Write) {
     let sum = |f: fn(&ttkg_import::FileReport) -> usize| report.files.iter().map(f).sum::<usize>();
     w!(out,
         "\n{} file(s): {} rows read, {} loaded, {} quarantined, {} skipped, {} duplicates; {} triples added, {} removed",
@@ -201,6 +213,10 @@ pub fn write_summary(report: &ImportReport, out: &mut dyn Write, err: &mut dyn W
             w!(out, "{}: read as {encoding}", f.file);
         }
     }
+}
+
+/// Quarantined values and resolved names by rule, and the files that list them.
+fn write_listings(report: &ImportReport, out: &mut dyn Write) {
     if !report.quarantine.is_empty() {
         let mut by_rule: std::collections::BTreeMap<&str, usize> = Default::default();
         for q in &report.quarantine {
@@ -246,6 +262,10 @@ pub fn write_summary(report: &ImportReport, out: &mut dyn Write, err: &mut dyn W
             xlsx.display()
         );
     }
+}
+
+/// Violations of the shapes, warnings and failed files, for standard error.
+fn write_problems(report: &ImportReport, err: &mut dyn Write) {
     if !report.violations.is_empty() {
         let shown: Vec<Violation> = report
             .violations

@@ -10,6 +10,131 @@ use ttkg_serve::{ServeFile, ServeOptions};
 
 use crate::{exit, import, Failure};
 
+/// `ttkg serve`'s options.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on; 127.0.0.1 keeps it to this machine, 0.0.0.0 opens it to the network.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    bind: std::net::SocketAddr,
+    /// Stop a query after this many seconds (504).
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = crate::analyst::parse_timeout)]
+    timeout: std::time::Duration,
+    /// Refuse answers with more rows or triples than this (422).
+    #[arg(long, default_value_t = 100_000)]
+    max_rows: usize,
+    /// Refuse answers larger than this many bytes (422).
+    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
+    max_bytes: usize,
+    /// Stop a query that needs more memory than this many MiB (422); each
+    /// query runs in a worker process of its own.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    max_memory: usize,
+    /// Queries evaluated at once; more get 503 and should retry.
+    #[arg(long, default_value_t = 4)]
+    max_concurrent: usize,
+    /// Connections open at once; more are closed at once.
+    #[arg(long, default_value_t = 256)]
+    max_connections: usize,
+    /// Close a connection that has not sent its request's headers within this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = crate::analyst::parse_timeout)]
+    header_timeout: std::time::Duration,
+    /// Largest request body in bytes (413 beyond).
+    #[arg(long, value_name = "BYTES", default_value_t = 1_048_576)]
+    max_body: usize,
+    /// Let pages from this origin call the endpoint from a browser (repeatable; * for any).
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
+    /// Accept SPARQL Update and Graph Store PUT, POST and DELETE from requests carrying the token.
+    #[arg(long, requires = "token")]
+    allow_writes: bool,
+    /// The bearer token writes must carry (prefer the environment variable to the command line).
+    #[arg(long, env = "TTKG_SERVE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Print a new random token for --allow-writes and exit.
+    #[arg(long, exclusive = true)]
+    new_token: bool,
+}
+
+/// `ttkg serve`: the options checked, the query workers set up, the server run.
+pub fn command(
+    store: &Path,
+    root: std::path::PathBuf,
+    args: ServeArgs,
+) -> Result<ExitCode, Failure> {
+    let ServeArgs {
+        bind,
+        timeout,
+        max_rows,
+        max_bytes,
+        max_memory,
+        max_connections,
+        header_timeout,
+        max_concurrent,
+        max_body,
+        cors_origins,
+        allow_writes,
+        token,
+        new_token,
+    } = args;
+    if new_token {
+        let token = ttkg_serve::new_token()
+            .map_err(|e| (exit::FAILURE, format!("no randomness for a token: {e}")))?;
+        println!("{token}");
+        eprintln!("keep it in a file readable by you only, and start the server with TTKG_SERVE_TOKEN=$(cat that-file) ttkg serve --allow-writes");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let write_token = match (allow_writes, token) {
+        (true, Some(token)) => {
+            ttkg_serve::check_token(token.trim()).map_err(|e| (exit::USAGE, e))?;
+            Some(token.trim().to_owned())
+        }
+        (true, None) => {
+            return Err((
+                exit::USAGE,
+                "--allow-writes needs a token (TTKG_SERVE_TOKEN or --token); `ttkg serve --new-token` makes one".into(),
+            ))
+        }
+        (false, _) => None,
+    };
+    let mut options = ServeOptions::new(root.join("queries"));
+    options.timeout = timeout;
+    options.max_rows = max_rows;
+    options.max_bytes = max_bytes;
+    options.max_connections = max_connections;
+    options.header_timeout = header_timeout;
+    options.max_memory = max_memory.saturating_mul(1 << 20);
+    let program = std::env::current_exe().map_err(|e| {
+        (
+            exit::FAILURE,
+            format!("cannot find the ttkg program to start query workers: {e}"),
+        )
+    })?;
+    options.workers = Some(ttkg_serve::WorkerCommand {
+        program,
+        args: vec![
+            "--store".into(),
+            std::path::absolute(store)
+                .unwrap_or_else(|_| store.to_path_buf())
+                .into(),
+            "query-worker".into(),
+            "--memory".into(),
+            options.max_memory.to_string().into(),
+        ],
+    });
+    options.max_concurrent = max_concurrent;
+    options.max_body = max_body;
+    options.cors_origins = cors_origins;
+    options.write_token = write_token;
+    serve(
+        store,
+        ServeRequest {
+            root,
+            bind,
+            options,
+        },
+    )
+}
+
 pub struct ServeRequest {
     /// The workspace whose imports the server runs.
     pub root: std::path::PathBuf,

@@ -63,7 +63,7 @@ fn read_and_normalise(bytes: &[u8], extension: &str, format: SourceFormat, pipel
         let refs = ttkg_normalise::References::default();
         for table in read.tables {
             let absent: Vec<String> = table.missing.iter().map(|m| m.key.clone()).collect();
-            let _ = ttkg_normalise::normalise(table.frame, &pipeline.spec, &refs, &absent);
+            let _ = ttkg_normalise::normalise(table.frame, pipeline, &refs, &absent);
         }
     }
 }
@@ -104,7 +104,7 @@ fn pipelines() {
         fuzz("pipelines", &seeds, duration(), seed(), |bytes| {
             let text = String::from_utf8_lossy(bytes);
             if let Ok(p) = Pipeline::parse(Path::new("fuzz.toml"), &text) {
-                let _ = p.spec.mapped_columns();
+                let _ = p.plan.mapped_columns();
                 let _ = p.check_terms(|_| true, |_| true);
             }
         }),

@@ -11,6 +11,7 @@ mod error;
 mod mapper;
 pub mod nesting;
 mod ontology;
+pub mod provenance;
 pub mod snapshot;
 pub mod store;
 mod writes;
@@ -18,10 +19,9 @@ mod writes;
 pub use consistency::{Conflict, Duplicate, Origin, SingleValued};
 pub use error::GraphError;
 pub use mapper::{decimal_text, map_rows, MappedRow, MappedTable, SourceRef, NO_COLUMN};
-pub use ontology::{parse_turtle, Ontology};
-pub use store::{
-    FileChange, GraphSelection, KnowledgeStore, Preview, Queryable, ReplaceStats, RunRecord,
-};
+pub use ontology::{parse_turtle, Ontology, PropertyDescription};
+pub use provenance::{FileChange, RunRecord, SourceFile};
+pub use store::{GraphSelection, KnowledgeStore, Preview, Queryable, ReplaceStats};
 pub use writes::{parse_triples, UpdateDelta};
 
 pub use oxigraph;

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
+use oxigraph::model::{Literal, NamedNode, Term, Triple};
 use polars::prelude::*;
 use ttkg_normalise::MULTI_SEPARATOR;
 use ttkg_pipeline::template::iri_key;
-use ttkg_pipeline::{ColumnKind, Pipeline, PropertySource, TemplatePart};
+use ttkg_pipeline::{ColumnKind, Companion, IriPart, Pipeline, ValuePlan};
 use ttkg_vocab::{public, ttkg, ID};
 
 use crate::error::GraphError;
@@ -160,6 +160,226 @@ fn date_literal(iso: &str) -> Term {
     typed(iso.to_owned(), datatype)
 }
 
+/// A plan's IRIs as nodes and its column references as accessors into one
+/// normalised table, made once per table so the row loop only reads cells.
+struct TableMap {
+    entities: Vec<EntityMap>,
+    /// The table's columns the plan reads, by slot.
+    slots: Vec<Accessor>,
+}
+
+struct EntityMap {
+    name: String,
+    class: Option<NamedNode>,
+    iri: Vec<IriSlot>,
+    /// The split column (index into the plan's columns) and its slot.
+    for_each: Option<(usize, usize)>,
+    properties: Vec<PropertyMap>,
+}
+
+enum IriSlot {
+    Text(String),
+    /// A column's identity (a resolved name's `key.id`, else its value).
+    Column {
+        column: usize,
+        slot: Option<usize>,
+    },
+}
+
+struct PropertyMap {
+    predicate: NamedNode,
+    /// The money node's name under its subject (`…/agreement/x/amount`).
+    local_name: String,
+    values: Vec<ValueMap>,
+}
+
+enum ValueMap {
+    /// Another entity's IRIs (index into the entities).
+    Entity(usize),
+    /// A fixed IRI and the class a concept IRI implies.
+    Iri(NamedNode, Option<NamedNode>),
+    Literal(Term),
+    Column(ColumnMap),
+}
+
+struct ColumnMap {
+    /// Index into the plan's columns (for origins).
+    column: u16,
+    slot: Option<usize>,
+    /// The column's type; none for a companion, which is typed by its cells.
+    kind: Option<ColumnKind>,
+    lang: Option<String>,
+    split: bool,
+    money: Option<MoneySlots>,
+}
+
+/// The slots of a money column's value and companions.
+struct MoneySlots {
+    value: Option<usize>,
+    currency: Option<usize>,
+    cny: Option<usize>,
+    text: Option<usize>,
+    source: Option<usize>,
+    scale: Option<usize>,
+    multiplier: String,
+}
+
+/// The normalised table's columns a plan reads, each turned into an
+/// [`Accessor`] once, by name.
+struct Slots<'f> {
+    frame: &'f DataFrame,
+    accessors: Vec<Accessor>,
+    names: BTreeMap<String, usize>,
+}
+
+impl Slots<'_> {
+    /// The slot of the table's column `name`; none when the table lacks it
+    /// (a column missing from the file).
+    fn of(&mut self, name: String) -> Result<Option<usize>, GraphError> {
+        if let Some(&i) = self.names.get(&name) {
+            return Ok(Some(i));
+        }
+        let Ok(column) = self.frame.column(&name) else {
+            return Ok(None);
+        };
+        self.accessors.push(Accessor::new(column)?);
+        self.names.insert(name, self.accessors.len() - 1);
+        Ok(Some(self.accessors.len() - 1))
+    }
+}
+
+impl TableMap {
+    fn new(
+        pipeline: &Pipeline,
+        frame: &DataFrame,
+        ontology: &Ontology,
+    ) -> Result<Self, GraphError> {
+        let plan = &pipeline.plan;
+        let mut slots = Slots {
+            frame,
+            accessors: Vec::new(),
+            names: BTreeMap::new(),
+        };
+        let mut entities = Vec::new();
+        for entity in &plan.entities {
+            let mut iri = Vec::new();
+            for part in &entity.iri {
+                iri.push(match part {
+                    IriPart::Text(t) => IriSlot::Text(t.clone()),
+                    // A resolved name's identity (`key.id`) makes the IRI;
+                    // the name as written stays the label.
+                    IriPart::Column(c) => {
+                        let key = &plan.columns[*c];
+                        let slot = match slots.of(ttkg_normalise::identity_of(key))? {
+                            Some(s) => Some(s),
+                            None => slots.of(key.clone())?,
+                        };
+                        IriSlot::Column { column: *c, slot }
+                    }
+                });
+            }
+            let for_each = match entity.for_each {
+                Some(c) => slots.of(plan.columns[c].clone())?.map(|s| (c, s)),
+                None => None,
+            };
+            let mut properties = Vec::new();
+            for property in &entity.properties {
+                let mut values = Vec::new();
+                for value in &property.values {
+                    values.push(value_map(
+                        pipeline,
+                        &entity.name,
+                        value,
+                        ontology,
+                        &mut slots,
+                    )?);
+                }
+                properties.push(PropertyMap {
+                    predicate: named(&property.predicate),
+                    local_name: local_name(&property.predicate).to_owned(),
+                    values,
+                });
+            }
+            entities.push(EntityMap {
+                name: entity.name.clone(),
+                class: entity.class.as_deref().map(named),
+                iri,
+                for_each,
+                properties,
+            });
+        }
+        Ok(TableMap {
+            entities,
+            slots: slots.accessors,
+        })
+    }
+}
+
+/// One value of a property, with its nodes made and its cells found.
+fn value_map(
+    pipeline: &Pipeline,
+    entity: &str,
+    value: &ValuePlan,
+    ontology: &Ontology,
+    slots: &mut Slots,
+) -> Result<ValueMap, GraphError> {
+    let (column, companion, lang) = match value {
+        ValuePlan::Entity(e) => return Ok(ValueMap::Entity(*e)),
+        ValuePlan::Iri(i) => {
+            return Ok(ValueMap::Iri(
+                named(i),
+                ontology.implied_class(i).map(named),
+            ))
+        }
+        ValuePlan::Literal {
+            value,
+            datatype,
+            lang,
+        } => {
+            return Ok(ValueMap::Literal(match (datatype, lang) {
+                (_, Some(lang)) => {
+                    Literal::new_language_tagged_literal_unchecked(value, lang.to_ascii_lowercase())
+                        .into()
+                }
+                (Some(dt), None) => typed(value.clone(), dt),
+                (None, None) => Literal::new_simple_literal(value).into(),
+            }))
+        }
+        ValuePlan::Column {
+            column,
+            companion,
+            lang,
+        } => (*column, *companion, lang),
+    };
+    let plan = &pipeline.plan;
+    let key = &plan.columns[column];
+    let spec = pipeline
+        .spec
+        .column(key)
+        .ok_or_else(|| mapping_error(pipeline, entity, &format!("no column `{key}`")))?;
+    let kind = companion.is_none().then(|| spec.kind());
+    let money = match kind {
+        Some(ColumnKind::Money) => Some(MoneySlots {
+            value: slots.of(key.clone())?,
+            currency: slots.of(Companion::Currency.column(key))?,
+            cny: slots.of(Companion::Cny.column(key))?,
+            text: slots.of(Companion::Text.column(key))?,
+            source: slots.of(Companion::Source.column(key))?,
+            scale: slots.of(Companion::Scale.column(key))?,
+            multiplier: spec.multiplier_text(),
+        }),
+        _ => None,
+    };
+    Ok(ValueMap::Column(ColumnMap {
+        column: u16::try_from(column).unwrap_or(NO_COLUMN),
+        slot: slots.of(plan.column_ref(column, companion).frame_column())?,
+        kind,
+        lang: lang.clone(),
+        split: spec.split().is_some(),
+        money,
+    }))
+}
+
 /// Maps every row of `frame` (a normalised table) to triples, grouped by row;
 /// the loader puts them in the source's graph.
 pub fn map_rows(
@@ -168,51 +388,90 @@ pub fn map_rows(
     ontology: &Ontology,
     source: &SourceRef,
 ) -> Result<MappedTable, GraphError> {
-    let spec = &pipeline.spec;
-    let mut accessors: BTreeMap<String, Accessor> = BTreeMap::new();
-    for column in frame.columns() {
-        accessors.insert(column.name().to_string(), Accessor::new(column)?);
-    }
-    let rows = accessors
-        .get(ttkg_normalise::ROW_COLUMN)
+    let map = TableMap::new(pipeline, frame, ontology)?;
+    let rows = frame
+        .column(ttkg_normalise::ROW_COLUMN)
+        .ok()
+        .map(Accessor::new)
+        .transpose()?
         .ok_or_else(|| mapping_error(pipeline, "-", "the table has no row numbers"))?;
-    let columns: Vec<String> = spec.columns.keys().map(|k| k.get_ref().clone()).collect();
-    let column_index = |key: &str| -> u16 {
-        columns
-            .iter()
-            .position(|c| c == key)
-            .and_then(|i| u16::try_from(i).ok())
-            .unwrap_or(NO_COLUMN)
-    };
     let mut table = MappedTable {
         sheet: source.sheet.clone(),
-        columns: columns.clone(),
+        columns: pipeline.plan.columns.clone(),
         ..MappedTable::default()
     };
-    let out = &mut table.triples;
-    let origins = &mut table.origins;
-    let rdf_type = named(public::RDF_TYPE);
-    let derived_from = named(public::PROV_WAS_DERIVED_FROM);
     let row_prefix = match &source.sheet {
         Some(sheet) => format!("{}/{}/row/", source.file_node.as_str(), iri_key(sheet)),
         None => format!("{}/row/", source.file_node.as_str()),
     };
-    let mut iris: BTreeMap<&str, Vec<NamedNode>> = BTreeMap::new();
+    let mut row = RowWriter {
+        map: &map,
+        ontology,
+        out: &mut table.triples,
+        origins: &mut table.origins,
+        iris: Vec::new(),
+        rdf_type: named(public::RDF_TYPE),
+    };
     for i in 0..frame.height() {
-        let row_number = match rows.get(i) {
+        let number = match rows.get(i) {
             Some(Value::Integer(n)) => n,
             _ => rows.text(i).and_then(|t| t.parse().ok()).unwrap_or(0),
         };
-        let row_node = named(&format!("{row_prefix}{row_number}"));
-        let facts_start = out.len();
-        iris.clear();
-        for (entity, template) in spec.entities.iter().zip(&pipeline.templates) {
-            let name = entity.name.get_ref().as_str();
-            let each = entity.for_each.as_ref().map(|c| c.get_ref().as_str());
-            let parts: Vec<Option<String>> = match each {
-                Some(c) => accessors
-                    .get(c)
-                    .and_then(|a| a.text(i))
+        let facts_start = row.out.len();
+        row.mint(i).map_err(|e| {
+            mapping_error(
+                pipeline,
+                &e.0,
+                &format!("row {number} gives the invalid IRI <{}>: {}", e.1, e.2),
+            )
+        })?;
+        let described = row
+            .facts(i)
+            .map_err(|e| mapping_error(pipeline, &e.0, &format!("row {number}: {}", e.1)))?;
+        let facts_end = row.out.len();
+        let subject = described.first().cloned();
+        let row_node = named(&format!("{row_prefix}{number}"));
+        row.provenance(described, row_node, number, source);
+        row.origins.resize(row.out.len(), NO_COLUMN);
+        table.rows.push(MappedRow {
+            number: u32::try_from(number).unwrap_or(0),
+            facts: facts_start..facts_end,
+            provenance: facts_end..row.out.len(),
+            subject,
+        });
+    }
+    Ok(table)
+}
+
+/// Writes one row at a time into a table's triples.
+struct RowWriter<'a> {
+    map: &'a TableMap,
+    ontology: &'a Ontology,
+    out: &'a mut Vec<Triple>,
+    origins: &'a mut Vec<u16>,
+    /// Each entity's IRIs in the current row.
+    iris: Vec<Vec<NamedNode>>,
+    rdf_type: NamedNode,
+}
+
+impl RowWriter<'_> {
+    fn cell(&self, slot: Option<usize>, row: usize) -> Option<Value> {
+        self.map.slots[slot?].get(row)
+    }
+
+    fn text(&self, slot: Option<usize>, row: usize) -> Option<String> {
+        self.map.slots[slot?].text(row)
+    }
+
+    /// The IRIs of the row's entities: one per entity, one per value of a
+    /// `for_each` column, none where a placeholder's cell is empty. An
+    /// error is (entity, IRI, why).
+    fn mint(&mut self, row: usize) -> Result<(), (String, String, String)> {
+        self.iris.clear();
+        for entity in &self.map.entities {
+            let parts: Vec<Option<String>> = match entity.for_each {
+                Some((_, slot)) => self
+                    .text(Some(slot), row)
                     .map(|v| {
                         v.split(MULTI_SEPARATOR)
                             .map(|p| Some(p.to_owned()))
@@ -224,20 +483,13 @@ pub fn map_rows(
             let mut minted = Vec::with_capacity(parts.len());
             'part: for part in parts {
                 let mut iri = String::from(ID);
-                for piece in &template.parts {
+                for piece in &entity.iri {
                     match piece {
-                        TemplatePart::Text(t) => iri.push_str(t),
-                        TemplatePart::Column(c) => {
-                            // A resolved name's identity (`c.id`, see
-                            // `resolve`) makes the IRI; the column's value
-                            // as written stays the label.
-                            let value = if Some(c.as_str()) == each {
-                                part.clone()
-                            } else {
-                                accessors
-                                    .get(&format!("{c}.id"))
-                                    .or_else(|| accessors.get(c.as_str()))
-                                    .and_then(|a| a.text(i))
+                        IriSlot::Text(t) => iri.push_str(t),
+                        IriSlot::Column { column, slot } => {
+                            let value = match entity.for_each {
+                                Some((each, _)) if each == *column => part.clone(),
+                                _ => self.text(*slot, row),
                             };
                             match value.filter(|v| !v.trim().is_empty()) {
                                 Some(v) => iri.push_str(&iri_key(&v)),
@@ -246,201 +498,219 @@ pub fn map_rows(
                         }
                     }
                 }
-                let node = NamedNode::new(&iri).map_err(|e| {
-                    mapping_error(
-                        pipeline,
-                        name,
-                        &format!("row {row_number} gives the invalid IRI <{iri}>: {e}"),
-                    )
-                })?;
+                let node = NamedNode::new(&iri)
+                    .map_err(|e| (entity.name.clone(), iri.clone(), e.to_string()))?;
                 minted.push(node);
             }
-            iris.insert(name, minted);
+            self.iris.push(minted);
         }
-        let mut described: Vec<NamedNode> = Vec::new();
-        let mut subject_of_row = None;
-        for entity in &spec.entities {
-            let name = entity.name.get_ref().as_str();
+        Ok(())
+    }
+
+    /// The facts about the row's entities that have a class; returns them,
+    /// in order. An error is (entity, why).
+    fn facts(&mut self, row: usize) -> Result<Vec<NamedNode>, (String, String)> {
+        let map = self.map;
+        let mut described = Vec::new();
+        for (e, entity) in map.entities.iter().enumerate() {
             let Some(class) = &entity.class else { continue };
-            let class = named(&ttkg_vocab::expand(class.get_ref()).unwrap_or_default());
-            let each = entity.for_each.as_ref().map(|c| c.get_ref().as_str());
-            for (index, subject) in iris
-                .get(name)
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .enumerate()
-            {
-                subject_of_row.get_or_insert_with(|| subject.clone());
+            for (index, subject) in self.iris[e].clone().into_iter().enumerate() {
                 described.push(subject.clone());
-                let s = NamedOrBlankNode::NamedNode(subject.clone());
-                out.push(Triple::new(s.clone(), rdf_type.clone(), class.clone()));
-                origins.push(NO_COLUMN);
-                for (property, value) in &entity.properties {
-                    let predicate =
-                        named(&ttkg_vocab::expand(property.get_ref()).unwrap_or_default());
+                self.push(
+                    &subject,
+                    &self.rdf_type.clone(),
+                    class.clone().into(),
+                    NO_COLUMN,
+                );
+                for property in &entity.properties {
                     let mut objects: Vec<(Term, u16)> = Vec::new();
-                    for source in value.get_ref().sources() {
-                        match source {
-                            PropertySource::Entity(other) => {
-                                objects.extend(
-                                    iris.get(other.as_str())
-                                        .into_iter()
-                                        .flatten()
-                                        .cloned()
-                                        .map(|n| (Term::from(n), NO_COLUMN)),
-                                );
-                            }
-                            PropertySource::Iri(iri) => {
-                                if let Some(class) = ontology.implied_class(&iri) {
-                                    out.push(Triple::new(
-                                        s.clone(),
-                                        rdf_type.clone(),
-                                        named(class),
-                                    ));
-                                    origins.push(NO_COLUMN);
-                                }
-                                objects.push((named(&iri).into(), NO_COLUMN));
-                            }
-                            PropertySource::Literal {
-                                value,
-                                datatype,
-                                lang,
-                            } => objects.push((
-                                match (datatype, lang) {
-                                    (_, Some(lang)) => {
-                                        Literal::new_language_tagged_literal_unchecked(
-                                            value,
-                                            lang.to_ascii_lowercase(),
-                                        )
-                                        .into()
-                                    }
-                                    (Some(dt), None) => typed(value, &dt),
-                                    (None, None) => Literal::new_simple_literal(value).into(),
-                                },
-                                NO_COLUMN,
-                            )),
-                            PropertySource::Column { column, lang } => {
-                                let (base, suffix) = match column.split_once('.') {
-                                    Some((b, s)) => (b, Some(s)),
-                                    None => (column.as_str(), None),
-                                };
-                                let Some(spec_column) = spec.column(base) else {
-                                    continue;
-                                };
-                                let Some(accessor) = accessors.get(column.as_str()) else {
-                                    continue;
-                                };
-                                let Some(value) = accessor.get(i) else {
-                                    continue;
-                                };
-                                let origin = column_index(base);
-                                // A for_each entity reads its own part of a split column.
-                                let value = match (each, &value) {
-                                    (Some(c), Value::Text(t)) if c == base && suffix.is_none() => {
-                                        Value::Text(
-                                            t.split(MULTI_SEPARATOR)
-                                                .nth(index)
-                                                .unwrap_or_default()
-                                                .to_owned(),
-                                        )
-                                    }
-                                    _ => value,
-                                };
-                                let kind = if suffix.is_some() {
-                                    None
-                                } else {
-                                    Some(spec_column.kind)
-                                };
-                                if kind == Some(ColumnKind::Money) {
-                                    let node = named(&format!(
-                                        "{}/{}",
-                                        subject.as_str(),
-                                        local_name(predicate.as_str())
-                                    ));
-                                    let before = out.len();
-                                    money_node(&node, base, spec_column, &accessors, i, out);
-                                    origins.resize(origins.len() + out.len() - before, origin);
-                                    objects.push((node.into(), origin));
-                                    continue;
-                                }
-                                let before = objects.len();
-                                let mut values = Vec::new();
-                                push_values(
-                                    &mut values,
-                                    value,
-                                    kind,
-                                    lang.as_deref(),
-                                    spec_column.split.is_some(),
-                                )
-                                .map_err(|e| {
-                                    mapping_error(pipeline, name, &format!("row {row_number}: {e}"))
-                                })?;
-                                objects.extend(values.into_iter().map(|v| (v, origin)));
-                                if kind == Some(ColumnKind::Concept) {
-                                    let classes: Vec<Term> = objects[before..]
-                                        .iter()
-                                        .filter_map(|(o, _)| match o {
-                                            Term::NamedNode(n) => {
-                                                ontology.implied_class(n.as_str())
-                                            }
-                                            _ => None,
-                                        })
-                                        .map(|c| named(c).into())
-                                        .collect();
-                                    for c in classes {
-                                        out.push(Triple::new(s.clone(), rdf_type.clone(), c));
-                                        origins.push(NO_COLUMN);
-                                    }
-                                }
-                            }
-                        }
+                    for value in &property.values {
+                        self.value(entity, &subject, property, value, row, index, &mut objects)
+                            .map_err(|why| (entity.name.clone(), why))?;
                     }
                     for (object, origin) in objects {
-                        out.push(Triple::new(s.clone(), predicate.clone(), object));
-                        origins.push(origin);
+                        self.push(&subject, &property.predicate, object, origin);
                     }
                 }
             }
         }
-        let facts_end = out.len();
-        if !described.is_empty() {
-            for subject in described {
-                out.push(Triple::new(subject, derived_from.clone(), row_node.clone()));
+        Ok(described)
+    }
+
+    fn push(&mut self, subject: &NamedNode, predicate: &NamedNode, object: Term, origin: u16) {
+        self.out
+            .push(Triple::new(subject.clone(), predicate.clone(), object));
+        self.origins.push(origin);
+    }
+
+    /// The objects one value of a property gives `subject` (the `index`th
+    /// of its entity's IRIs in the row).
+    #[allow(clippy::too_many_arguments)]
+    fn value(
+        &mut self,
+        entity: &EntityMap,
+        subject: &NamedNode,
+        property: &PropertyMap,
+        value: &ValueMap,
+        row: usize,
+        index: usize,
+        objects: &mut Vec<(Term, u16)>,
+    ) -> Result<(), String> {
+        let column = match value {
+            ValueMap::Entity(other) => {
+                objects.extend(
+                    self.iris[*other]
+                        .iter()
+                        .map(|n| (n.clone().into(), NO_COLUMN)),
+                );
+                return Ok(());
             }
-            let r = NamedOrBlankNode::NamedNode(row_node.clone());
-            out.push(Triple::new(
-                r.clone(),
-                rdf_type.clone(),
-                named(&ttkg::iri(ttkg::SOURCE_ROW)),
-            ));
-            out.push(Triple::new(
-                r.clone(),
-                named(&ttkg::iri(ttkg::SOURCE_FILE_PROP)),
-                source.file_node.clone(),
-            ));
-            out.push(Triple::new(
-                r.clone(),
-                named(&ttkg::iri(ttkg::ROW_NUMBER)),
-                typed(row_number.to_string(), public::XSD_INTEGER),
-            ));
-            if let Some(sheet) = &source.sheet {
-                out.push(Triple::new(
-                    r,
-                    named(&ttkg::iri(ttkg::SHEET)),
-                    Literal::new_simple_literal(sheet),
-                ));
+            ValueMap::Iri(iri, class) => {
+                if let Some(class) = class {
+                    self.push(
+                        subject,
+                        &self.rdf_type.clone(),
+                        class.clone().into(),
+                        NO_COLUMN,
+                    );
+                }
+                objects.push((iri.clone().into(), NO_COLUMN));
+                return Ok(());
+            }
+            ValueMap::Literal(term) => {
+                objects.push((term.clone(), NO_COLUMN));
+                return Ok(());
+            }
+            ValueMap::Column(column) => column,
+        };
+        let Some(cell) = self.cell(column.slot, row) else {
+            return Ok(());
+        };
+        if let Some(money) = &column.money {
+            let node = named(&format!("{}/{}", subject.as_str(), property.local_name));
+            let before = self.out.len();
+            self.money_node(&node, money, row);
+            self.origins
+                .resize(self.origins.len() + self.out.len() - before, column.column);
+            objects.push((node.into(), column.column));
+            return Ok(());
+        }
+        // A for_each entity reads its own part of a split column.
+        let cell = match (entity.for_each, &cell) {
+            (Some((each, _)), Value::Text(t))
+                if usize::from(column.column) == each && column.kind.is_some() =>
+            {
+                Value::Text(
+                    t.split(MULTI_SEPARATOR)
+                        .nth(index)
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            }
+            _ => cell,
+        };
+        let before = objects.len();
+        let mut values = Vec::new();
+        push_values(
+            &mut values,
+            cell,
+            column.kind,
+            column.lang.as_deref(),
+            column.split,
+        )?;
+        objects.extend(values.into_iter().map(|v| (v, column.column)));
+        if column.kind == Some(ColumnKind::Concept) {
+            let classes: Vec<Term> = objects[before..]
+                .iter()
+                .filter_map(|(o, _)| match o {
+                    Term::NamedNode(n) => self.ontology.implied_class(n.as_str()),
+                    _ => None,
+                })
+                .map(|c| named(c).into())
+                .collect();
+            for class in classes {
+                self.push(subject, &self.rdf_type.clone(), class, NO_COLUMN);
             }
         }
-        origins.resize(out.len(), NO_COLUMN);
-        table.rows.push(MappedRow {
-            number: u32::try_from(row_number).unwrap_or(0),
-            facts: facts_start..facts_end,
-            provenance: facts_end..out.len(),
-            subject: subject_of_row,
-        });
+        Ok(())
     }
-    Ok(table)
+
+    /// A ttkg:MonetaryAmount: value and currency as reported, value in
+    /// yuan, the figure as reported, its unit and the text as written.
+    fn money_node(&mut self, node: &NamedNode, money: &MoneySlots, row: usize) {
+        let mut facts: Vec<(String, Term)> = vec![(
+            public::RDF_TYPE.to_owned(),
+            named(&ttkg::iri(ttkg::MONETARY_AMOUNT)).into(),
+        )];
+        if let Some(Value::Decimal(v)) = self.cell(money.value, row) {
+            facts.push((
+                public::SCHEMA_VALUE.to_owned(),
+                typed(v, public::XSD_DECIMAL),
+            ));
+        }
+        let currency = match self.cell(money.currency, row) {
+            Some(Value::Text(c)) => {
+                facts.push((
+                    public::SCHEMA_CURRENCY.to_owned(),
+                    Literal::new_simple_literal(&c).into(),
+                ));
+                c
+            }
+            _ => String::new(),
+        };
+        if let Some(Value::Decimal(v)) = self.cell(money.cny, row) {
+            facts.push((ttkg::iri(ttkg::VALUE_CNY), typed(v, public::XSD_DECIMAL)));
+        }
+        if let Some(Value::Text(t)) = self.cell(money.text, row) {
+            facts.push((
+                ttkg::iri(ttkg::SOURCE_TEXT),
+                Literal::new_simple_literal(t).into(),
+            ));
+        }
+        if let Some(Value::Decimal(v)) = self.cell(money.source, row) {
+            facts.push((
+                ttkg::iri(ttkg::REPORTED_VALUE),
+                typed(v, public::XSD_DECIMAL),
+            ));
+        }
+        // The unit of the figure as written: per row (万 in the cell), or the
+        // column's multiplier where the cell has no figure.
+        let scale = match self.cell(money.scale, row) {
+            Some(Value::Decimal(scale)) => scale,
+            _ => money.multiplier.clone(),
+        };
+        let unit = source_unit(&scale, &currency);
+        if !unit.is_empty() {
+            facts.push((
+                ttkg::iri(ttkg::SOURCE_UNIT),
+                Literal::new_simple_literal(unit).into(),
+            ));
+        }
+        for (predicate, object) in facts {
+            self.out
+                .push(Triple::new(node.clone(), named(&predicate), object));
+        }
+    }
+
+    /// Where the row's entities came from (see [`crate::provenance::row`]).
+    fn provenance(
+        &mut self,
+        described: Vec<NamedNode>,
+        row_node: NamedNode,
+        number: i64,
+        source: &SourceRef,
+    ) {
+        if described.is_empty() {
+            return;
+        }
+        self.out.extend(crate::provenance::row(
+            described,
+            &row_node,
+            &source.file_node,
+            number,
+            source.sheet.as_deref(),
+        ));
+    }
 }
 
 fn local_name(iri: &str) -> &str {
@@ -485,69 +755,6 @@ fn push_values(
         }
     }
     Ok(())
-}
-
-/// A ttkg:MonetaryAmount: value and currency as reported, value in yuan, and the text as written.
-fn money_node(
-    node: &NamedNode,
-    key: &str,
-    column: &ttkg_pipeline::ColumnSpec,
-    accessors: &BTreeMap<String, Accessor>,
-    row: usize,
-    out: &mut Vec<Triple>,
-) {
-    let s = NamedOrBlankNode::NamedNode(node.clone());
-    let mut add = |p: &str, o: Term| out.push(Triple::new(s.clone(), named(p), o));
-    add(
-        public::RDF_TYPE,
-        named(&ttkg::iri(ttkg::MONETARY_AMOUNT)).into(),
-    );
-    let get = |suffix: &str| {
-        accessors
-            .get(&format!("{key}{suffix}"))
-            .and_then(|a| a.get(row))
-    };
-    if let Some(Value::Decimal(v)) = get("") {
-        add(public::SCHEMA_VALUE, typed(v, public::XSD_DECIMAL));
-    }
-    let currency = match get(".currency") {
-        Some(Value::Text(c)) => {
-            add(
-                public::SCHEMA_CURRENCY,
-                Literal::new_simple_literal(&c).into(),
-            );
-            c
-        }
-        _ => String::new(),
-    };
-    if let Some(Value::Decimal(v)) = get(".cny") {
-        add(&ttkg::iri(ttkg::VALUE_CNY), typed(v, public::XSD_DECIMAL));
-    }
-    if let Some(Value::Text(t)) = get(".text") {
-        add(
-            &ttkg::iri(ttkg::SOURCE_TEXT),
-            Literal::new_simple_literal(t).into(),
-        );
-    }
-    if let Some(Value::Decimal(v)) = get(".source") {
-        add(
-            &ttkg::iri(ttkg::REPORTED_VALUE),
-            typed(v, public::XSD_DECIMAL),
-        );
-    }
-    // The unit of the figure as written: per row (万 in the cell), or the
-    // column's multiplier where the cell has no figure.
-    let scale = match get(".scale") {
-        Some(Value::Decimal(scale)) => scale,
-        _ => column.multiplier_text(),
-    };
-    let unit = source_unit(&scale, &currency);
-    if !unit.is_empty() {
-        add(
-            &ttkg::iri(ttkg::SOURCE_UNIT),
-            Literal::new_simple_literal(unit).into(),
-        );
-    }
 }
 
 /// The unit a figure was written in, as a reader of the report says it:
@@ -697,7 +904,7 @@ iri = "agreement/{{number}}"
             .unwrap();
             let normalised = ttkg_normalise::normalise(
                 frame,
-                &pipeline.spec,
+                &pipeline,
                 &ttkg_normalise::References::default(),
                 &[],
             )

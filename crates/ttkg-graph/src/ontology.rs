@@ -6,8 +6,8 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use oxigraph::io::{RdfFormat, RdfParser};
-use oxigraph::model::{Term, Triple};
-use ttkg_vocab::{public, ttkg, OWL, RDF, SKOS, VOCAB};
+use oxigraph::model::{NamedOrBlankNode, Term, Triple};
+use ttkg_vocab::{public, ttkg, OWL, RDF, RDFS, SKOS, VOCAB};
 
 use crate::error::GraphError;
 
@@ -132,6 +132,88 @@ impl Ontology {
     pub fn declared_terms(&self) -> impl Iterator<Item = &str> {
         self.declared.iter().map(String::as_str)
     }
+
+    /// Each declared property with its labels (any language), domains and
+    /// range: what `ttkg draft` matches a new report's headers against.
+    pub fn properties(&self) -> Vec<PropertyDescription> {
+        let label = format!("{RDFS}label");
+        let domain = format!("{RDFS}domain");
+        let range = format!("{RDFS}range");
+        let kinds = [
+            format!("{OWL}ObjectProperty"),
+            format!("{OWL}DatatypeProperty"),
+        ];
+        let rdf_type = format!("{RDF}type");
+        let mut found: BTreeMap<String, PropertyDescription> = BTreeMap::new();
+        for t in &self.triples {
+            let NamedOrBlankNode::NamedNode(subject) = &t.subject else {
+                continue;
+            };
+            let p = t.predicate.as_str();
+            if p == rdf_type
+                && !matches!(&t.object, Term::NamedNode(o) if kinds.iter().any(|k| k == o.as_str()))
+            {
+                continue;
+            }
+            let entry =
+                found
+                    .entry(subject.as_str().to_owned())
+                    .or_insert_with(|| PropertyDescription {
+                        iri: subject.as_str().to_owned(),
+                        ..PropertyDescription::default()
+                    });
+            match &t.object {
+                Term::NamedNode(_) if p == rdf_type => entry.is_property = true,
+                Term::Literal(l) if p == label => entry.labels.push(l.value().to_owned()),
+                Term::NamedNode(o) if p == domain => entry.domains.push(o.as_str().to_owned()),
+                Term::NamedNode(o) if p == range => entry.range = Some(o.as_str().to_owned()),
+                _ => {}
+            }
+        }
+        found.into_values().filter(|p| p.is_property).collect()
+    }
+}
+
+impl Ontology {
+    /// Each class's superclasses, transitively (`ttkg:DemonstrationBase` →
+    /// `ttkg:Project`, …), from `rdfs:subClassOf`.
+    pub fn superclasses(&self) -> BTreeMap<String, Vec<String>> {
+        let sub_class_of = format!("{RDFS}subClassOf");
+        let mut direct: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for t in &self.triples {
+            if let (NamedOrBlankNode::NamedNode(s), Term::NamedNode(o)) = (&t.subject, &t.object) {
+                if t.predicate.as_str() == sub_class_of {
+                    direct
+                        .entry(s.as_str().to_owned())
+                        .or_default()
+                        .push(o.as_str().to_owned());
+                }
+            }
+        }
+        let mut all = BTreeMap::new();
+        for class in direct.keys() {
+            let mut found: Vec<String> = Vec::new();
+            let mut next = direct[class].clone();
+            while let Some(c) = next.pop() {
+                if !found.contains(&c) {
+                    next.extend(direct.get(&c).cloned().unwrap_or_default());
+                    found.push(c);
+                }
+            }
+            all.insert(class.clone(), found);
+        }
+        all
+    }
+}
+
+/// A property of the ontology as `ttkg draft` sees it.
+#[derive(Debug, Clone, Default)]
+pub struct PropertyDescription {
+    pub iri: String,
+    pub labels: Vec<String>,
+    pub domains: Vec<String>,
+    pub range: Option<String>,
+    is_property: bool,
 }
 
 fn ttl_files(dir: &Path) -> Result<Vec<PathBuf>, GraphError> {

@@ -6,12 +6,11 @@ use std::path::{Path, PathBuf};
 
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
 use oxigraph::model::{
-    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple,
-    Variable,
+    GraphName, GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple, Variable,
 };
 use oxigraph::sparql::{CancellationToken, QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
-use ttkg_vocab::{public, ttkg};
+use ttkg_vocab::ttkg;
 
 use crate::error::GraphError;
 
@@ -44,40 +43,7 @@ pub struct ReplaceStats {
     pub removed: usize,
 }
 
-/// One run of the importer, for the runs graph.
-#[derive(Debug, Clone)]
-pub struct RunRecord {
-    pub iri: NamedNode,
-    /// xsd:dateTime lexical forms.
-    pub started: String,
-    pub ended: String,
-    pub tool_version: String,
-    /// Source-file nodes the run read, with the graph each produced.
-    pub used: Vec<(NamedNode, NamedNode)>,
-    /// succeeded, succeeded with quarantined rows, some sources failed.
-    pub outcome: String,
-    /// Totals, as (ttkg property local name, value): filesImported, rowsLoaded, …
-    pub totals: Vec<(&'static str, usize)>,
-    /// What the run did with each file it changed (or failed on).
-    pub changes: Vec<FileChange>,
-}
-
-/// One file an import run loaded, replaced, retracted or failed on.
-#[derive(Debug, Clone)]
-pub struct FileChange {
-    pub pipeline: String,
-    pub file: String,
-    /// loaded, replaced, retracted, failed.
-    pub kind: &'static str,
-    pub rows_loaded: usize,
-    pub rows_quarantined: usize,
-    pub triples_added: usize,
-    pub triples_removed: usize,
-    /// Why it failed.
-    pub message: Option<String>,
-    /// What needs a look although it loaded (a declared column it lacks).
-    pub warnings: Vec<String>,
-}
+pub use crate::provenance::{FileChange, RunRecord};
 
 impl KnowledgeStore {
     /// Opens (creating if needed) the store in `path`.
@@ -329,88 +295,16 @@ impl KnowledgeStore {
         )
     }
 
-    /// Adds a run to the runs graph.
+    /// Adds a run to the runs graph (see [`crate::provenance::run`]).
     pub fn record_run(&self, run: &RunRecord) -> Result<(), GraphError> {
         let graph = NamedNode::new_unchecked(ttkg_vocab::RUNS_GRAPH);
-        let g = GraphNameRef::NamedNode(graph.as_ref());
-        let s = NamedOrBlankNode::NamedNode(run.iri.clone());
-        let p = |iri: &str| NamedNode::new_unchecked(iri);
-        let date_time =
-            |v: &str| Term::Literal(Literal::new_typed_literal(v, p(public::XSD_DATE_TIME)));
         let mut transaction = self.store.start_transaction()?;
-        let mut add = |subject: &NamedOrBlankNode, pred: NamedNode, o: Term| {
-            for graph in [g, GraphNameRef::DefaultGraph] {
-                transaction.insert(oxigraph::model::QuadRef::new(
-                    subject.as_ref(),
-                    pred.as_ref(),
-                    o.as_ref(),
-                    graph,
-                ));
-            }
-        };
-        add(
-            &s,
-            p(public::RDF_TYPE),
-            p(&ttkg::iri(ttkg::IMPORT_RUN)).into(),
-        );
-        add(&s, p(public::RDF_TYPE), p(public::PROV_ACTIVITY).into());
-        add(&s, p(public::PROV_STARTED), date_time(&run.started));
-        add(&s, p(public::PROV_ENDED), date_time(&run.ended));
-        add(
-            &s,
-            p(&ttkg::iri(ttkg::TOOL_VERSION)),
-            Literal::new_simple_literal(&run.tool_version).into(),
-        );
-        for (file, graph_produced) in &run.used {
-            add(&s, p(public::PROV_USED), file.clone().into());
-            add(
-                &s,
-                p(&ttkg::iri(ttkg::PRODUCED_GRAPH)),
-                graph_produced.clone().into(),
-            );
-        }
-        let integer = |v: usize| -> Term {
-            Literal::new_typed_literal(v.to_string(), p(public::XSD_INTEGER)).into()
-        };
-        let text = |v: &str| -> Term { Literal::new_simple_literal(v).into() };
-        add(&s, p(&ttkg::iri(ttkg::OUTCOME)), text(&run.outcome));
-        for (property, value) in &run.totals {
-            add(&s, p(&ttkg::iri(property)), integer(*value));
-        }
-        for (i, change) in run.changes.iter().enumerate() {
-            let node = NamedNode::new_unchecked(format!("{}/change/{}", run.iri.as_str(), i + 1));
-            let c = NamedOrBlankNode::NamedNode(node.clone());
-            add(&s, p(&ttkg::iri(ttkg::CHANGE)), node.into());
-            let mut facts: Vec<(NamedNode, Term)> = vec![
-                (p(public::RDF_TYPE), p(&ttkg::iri(ttkg::FILE_CHANGE)).into()),
-                (p(&ttkg::iri(ttkg::PIPELINE)), text(&change.pipeline)),
-                (p(&ttkg::iri(ttkg::FILE_PATH)), text(&change.file)),
-                (p(&ttkg::iri(ttkg::CHANGE_KIND)), text(change.kind)),
-                (
-                    p(&ttkg::iri(ttkg::ROWS_LOADED)),
-                    integer(change.rows_loaded),
-                ),
-                (
-                    p(&ttkg::iri(ttkg::ROWS_QUARANTINED)),
-                    integer(change.rows_quarantined),
-                ),
-                (
-                    p(&ttkg::iri(ttkg::TRIPLES_ADDED)),
-                    integer(change.triples_added),
-                ),
-                (
-                    p(&ttkg::iri(ttkg::TRIPLES_REMOVED)),
-                    integer(change.triples_removed),
-                ),
-            ];
-            if let Some(message) = &change.message {
-                facts.push((p(&ttkg::iri(ttkg::MESSAGE)), text(message)));
-            }
-            for warning in &change.warnings {
-                facts.push((p(&ttkg::iri(ttkg::WARNING)), text(warning)));
-            }
-            for (predicate, object) in facts {
-                add(&c, predicate, object);
+        for triple in crate::provenance::run(run) {
+            for g in [
+                GraphNameRef::NamedNode(graph.as_ref()),
+                GraphNameRef::DefaultGraph,
+            ] {
+                transaction.insert(triple.as_ref().in_graph(g));
             }
         }
         transaction.commit()?;
@@ -678,6 +572,7 @@ pub fn term_text(term: &Term) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oxigraph::model::Literal;
 
     fn fact(s: &str) -> Triple {
         Triple::new(

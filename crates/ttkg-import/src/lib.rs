@@ -163,6 +163,35 @@ pub fn reference_warnings(refs: &References) -> Vec<String> {
         .collect()
 }
 
+/// Checks each pipeline's terms against the ontology and its encoding.
+fn check_pipelines(pipelines: &[Pipeline], ontology: &Ontology) -> Result<(), ImportError> {
+    let mut errors = Vec::new();
+    for pipeline in pipelines {
+        if let Err(PipelineErrors(e)) =
+            pipeline.check_terms(|iri| ontology.declares(iri), |s| ontology.has_scheme(s))
+        {
+            errors.extend(e);
+        }
+        if let Some(label) = &pipeline.spec.source.encoding {
+            if let Err(message) = ttkg_ingest::check_encoding(label) {
+                errors.push(ttkg_pipeline::PipelineError {
+                    path: pipeline.path.clone(),
+                    line: None,
+                    column: None,
+                    key: "source.encoding".into(),
+                    message,
+                    expected: String::new(),
+                });
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ImportError::Pipelines(PipelineErrors(errors)))
+    }
+}
+
 /// Loads the ontology, reference tables and pipelines, checking everything.
 pub fn prepare(
     workspace: &Workspace,
@@ -185,29 +214,7 @@ pub fn prepare(
     };
     let pipelines =
         ttkg_pipeline::load_dir(&workspace.pipelines_dir).map_err(ImportError::Pipelines)?;
-    let mut errors = Vec::new();
-    for pipeline in &pipelines {
-        if let Err(PipelineErrors(e)) =
-            pipeline.check_terms(|iri| ontology.declares(iri), |s| ontology.has_scheme(s))
-        {
-            errors.extend(e);
-        }
-        if let Some(label) = &pipeline.spec.source.encoding {
-            if let Err(message) = ttkg_ingest::check_encoding(label) {
-                errors.push(ttkg_pipeline::PipelineError {
-                    path: pipeline.path.clone(),
-                    line: None,
-                    column: None,
-                    key: "source.encoding".into(),
-                    message,
-                    expected: String::new(),
-                });
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ImportError::Pipelines(PipelineErrors(errors)));
-    }
+    check_pipelines(&pipelines, &ontology)?;
     let aliases_file = workspace.aliases_file();
     let aliases = Aliases::from_files(&aliases_file, &workspace.organisation_aliases_file())
         .map_err(|e| match e {
@@ -321,12 +328,7 @@ pub fn run_on(
     let inputs = fingerprint::reference_digest(&options.workspace, &ontology)?;
     let single = single_valued(&options.workspace, &ontology)?;
     let prepare_time = started.elapsed();
-    let shapes = if options.validate {
-        let path = options.workspace.ontology_dir.join("shapes.ttl");
-        Some(ttkg_validate::Shapes::load(&path).map_err(ImportError::Shapes)?)
-    } else {
-        None
-    };
+    let shapes = validation_shapes(options)?;
     let context = Context {
         ontology: &ontology,
         refs: &refs,
@@ -355,6 +357,13 @@ pub fn run_on(
     let mut run_facts = consistency::holds_no_sources(store.store())
         .map_err(ImportError::Store)?
         .then(RunFacts::default);
+    let loading = Loading {
+        store,
+        options,
+        shapes: shapes.as_ref(),
+        single: &single,
+        progress,
+    };
     for chunk in units.chunks(batch) {
         let read_started = Instant::now();
         let prepared: Vec<Prepared> = chunk
@@ -367,20 +376,80 @@ pub fn run_on(
             .collect();
         read_time += read_started.elapsed();
         let load_started = Instant::now();
-        match &shapes {
+        loading.load(prepared, &mut outcome, run_facts.as_mut())?;
+        load_time += load_started.elapsed();
+    }
+    progress.finish(Stage::Read);
+    progress.finish(Stage::Load);
+    retract_missing(store, missing, options.dry_run, &mut outcome);
+    let timings = |total: Duration| Timings {
+        prepare: prepare_time,
+        read: read_time,
+        load: load_time,
+        total,
+    };
+    if options.dry_run {
+        return Ok(outcome.into_dry_report(&refs, timings(started.elapsed())));
+    }
+    finish(
+        store,
+        options,
+        &refs,
+        outcome,
+        started_at,
+        timings(started.elapsed()),
+    )
+}
+
+/// The shapes every source must pass, with `--validate`.
+fn validation_shapes(
+    options: &ImportOptions,
+) -> Result<Option<ttkg_validate::Shapes>, ImportError> {
+    if !options.validate {
+        return Ok(None);
+    }
+    let path = options.workspace.ontology_dir.join("shapes.ttl");
+    ttkg_validate::Shapes::load(&path)
+        .map(Some)
+        .map_err(ImportError::Shapes)
+}
+
+/// What loading a batch of prepared files needs.
+struct Loading<'a> {
+    store: &'a KnowledgeStore,
+    options: &'a ImportOptions,
+    /// With `--validate`, the shapes every source must pass.
+    shapes: Option<&'a ttkg_validate::Shapes>,
+    single: &'a SingleValued,
+    progress: &'a dyn Progress,
+}
+
+impl Loading<'_> {
+    /// Finalises each prepared file (conflicts, the quarantine share) and,
+    /// unless this is a dry run, publishes it; with shapes, the batch is
+    /// validated first and a source that breaks them is left out.
+    fn load(
+        &self,
+        prepared: Vec<Prepared>,
+        outcome: &mut Outcome,
+        mut run_facts: Option<&mut RunFacts>,
+    ) -> Result<(), ImportError> {
+        let (store, options, single, progress) =
+            (self.store, self.options, self.single, self.progress);
+        match self.shapes {
             _ if options.dry_run => {
                 for mut p in prepared {
                     let limit = max_quarantined(options, &p.unit.pipeline);
-                    publish::finalize(&mut p, Some(store.store()), &single, limit, None)
+                    publish::finalize(&mut p, Some(store.store()), single, limit, None)
                         .map_err(ImportError::Store)?;
                     progress.advance(Stage::Load, &p.report.file);
                     outcome.record(p);
                 }
             }
             Some(shapes) => {
-                let gated = gate::finalize_and_validate(store, shapes, &single, options, prepared)?;
+                let gated = gate::finalize_and_validate(store, shapes, single, options, prepared)?;
                 for (p, triples) in gated.sources {
-                    publish_one(store, p, triples, &mut outcome);
+                    publish_one(store, p, triples, outcome);
                     progress.advance(Stage::Load, &outcome.files[outcome.files.len() - 1].file);
                 }
                 outcome.violations.extend(gated.violations);
@@ -391,44 +460,30 @@ pub fn run_on(
                     let triples = publish::finalize(
                         &mut p,
                         Some(store.store()),
-                        &single,
+                        single,
                         limit,
-                        run_facts.as_mut(),
+                        run_facts.as_deref_mut(),
                     )
                     .map_err(ImportError::Store)?;
                     progress.advance(Stage::Load, &p.report.file);
-                    publish_one(store, p, triples, &mut outcome);
+                    publish_one(store, p, triples, outcome);
                 }
             }
         }
-        load_time += load_started.elapsed();
+        Ok(())
     }
-    progress.finish(Stage::Read);
-    progress.finish(Stage::Load);
-    for (pipeline, file, graph) in missing {
-        let mut report = FileReport::new(pipeline, file, &graph, FileStatus::Retracted);
-        report.replaced = true;
-        if !options.dry_run {
-            match store.retract_graph(&graph) {
-                Ok(stats) => report.triples_removed = stats.removed,
-                Err(e) => {
-                    report.status = FileStatus::Failed(format!(
-                        "the file is gone, but retracting its data failed: {e}; it stays until the next run"
-                    ))
-                }
-            }
-        }
-        outcome.files.push(report);
-    }
-    let timings = |total: Duration| Timings {
-        prepare: prepare_time,
-        read: read_time,
-        load: load_time,
-        total,
-    };
-    if options.dry_run {
-        return Ok(outcome.into_dry_report(&refs, timings(started.elapsed())));
-    }
+}
+
+/// The run's end: its report files written, the run recorded in the
+/// store's history, the store flushed and its snapshot published.
+fn finish(
+    store: &KnowledgeStore,
+    options: &ImportOptions,
+    refs: &References,
+    outcome: Outcome,
+    started_at: chrono::DateTime<chrono::Utc>,
+    timings: Timings,
+) -> Result<ImportReport, ImportError> {
     let stamp = started_at.format("%Y%m%dT%H%M%S%.3fZ").to_string();
     let dir = &options.quarantine_dir;
     let quarantine_files = (!outcome.quarantine.is_empty())
@@ -455,7 +510,7 @@ pub fn run_on(
         .map_err(ImportError::Store)?;
     store.flush().map_err(ImportError::Store)?;
     // Readers in other processes (query workers) see the run once published.
-    let mut warnings = reference_warnings(&refs);
+    let mut warnings = reference_warnings(refs);
     if store.path().is_some() {
         if let Err(e) = store.publish_snapshot() {
             warnings.push(format!(
@@ -475,8 +530,33 @@ pub fn run_on(
         skipped_file,
         dry_run: false,
         warnings,
-        timings: timings(started.elapsed()),
+        timings,
     })
+}
+
+/// The sources whose file is gone from what the run covers: their graphs
+/// retracted (not in a dry run), each listed as such.
+fn retract_missing(
+    store: &KnowledgeStore,
+    missing: Vec<(String, String, NamedNode)>,
+    dry_run: bool,
+    outcome: &mut Outcome,
+) {
+    for (pipeline, file, graph) in missing {
+        let mut report = FileReport::new(pipeline, file, &graph, FileStatus::Retracted);
+        report.replaced = true;
+        if !dry_run {
+            match store.retract_graph(&graph) {
+                Ok(stats) => report.triples_removed = stats.removed,
+                Err(e) => {
+                    report.status = FileStatus::Failed(format!(
+                        "the file is gone, but retracting its data failed: {e}; it stays until the next run"
+                    ))
+                }
+            }
+        }
+        outcome.files.push(report);
+    }
 }
 
 /// Replaces the source's graph with `triples` (when it loads) and records it.
@@ -520,16 +600,24 @@ fn single_valued(workspace: &Workspace, ontology: &Ontology) -> Result<SingleVal
 }
 
 /// What `ttkg check FILE…` reports: each (pipeline, file) pair the files
-/// select, read and checked as an import would (missing columns,
+/// select (or, with `pipeline`, that pipeline file for each), read and
+/// checked as an import would (missing columns,
 /// quarantined rows, duplicates, conflicts within the file, whether it would
 /// load), without a store.
 pub fn check_files(
     workspace: &Workspace,
     files: &[PathBuf],
     max_quarantined_override: Option<f64>,
+    pipeline: Option<&Path>,
 ) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
-    let (ontology, refs, pipelines) = prepare(workspace)?;
+    let (ontology, refs, mut pipelines) = prepare(workspace)?;
+    if let Some(path) = pipeline {
+        // A pipeline not (yet) in pipelines/, such as a draft: it alone.
+        let only = Pipeline::load(path).map_err(ImportError::Pipelines)?;
+        check_pipelines(std::slice::from_ref(&only), &ontology)?;
+        pipelines = vec![only];
+    }
     let settings = Settings::load(&workspace.root)?;
     let units = sources::select(
         &pipelines,

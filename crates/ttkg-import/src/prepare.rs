@@ -175,31 +175,7 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
             read.tables
         }
         Err(e) => {
-            let mut message = e.to_string();
-            match &e {
-                ttkg_ingest::IngestError::MissingColumns {
-                    keys,
-                    row,
-                    location,
-                    ..
-                } => {
-                    let places: Vec<String> = keys
-                        .iter()
-                        .map(|k| format!("`{k}` at {}", pipeline.column_place(k)))
-                        .collect();
-                    message.push_str(&format!(" (the pipeline declares {})", places.join(", ")));
-                    // The run history keeps no text of a file that is maybe
-                    // not a report at all: the headers found stay out of it.
-                    prepared.report.recorded_message = Some(format!(
-                        "{location}: the header (row {row}) lacks required columns ({}); the headers found are in that run's summary",
-                        keys.join(", ")
-                    ));
-                }
-                ttkg_ingest::IngestError::MergedParent { key, .. } => {
-                    message.push_str(&format!(" ({})", pipeline.column_place(key)));
-                }
-                _ => {}
-            }
+            let message = read_failure(&mut prepared, &e);
             return prepared.failed(message);
         }
     };
@@ -212,6 +188,57 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
             return prepared.failed(message);
         }
     }
+    check_rows(&mut prepared, context);
+    prepared
+}
+
+/// Why a file could not be read, with the pipeline's lines for the columns
+/// the error names; for missing columns, the run history is told less.
+fn read_failure(prepared: &mut Prepared, e: &ttkg_ingest::IngestError) -> String {
+    let pipeline = &prepared.unit.pipeline;
+    let mut message = e.to_string();
+    match e {
+        ttkg_ingest::IngestError::MissingColumns {
+            keys,
+            row,
+            location,
+            ..
+        } => {
+            let places: Vec<String> = keys
+                .iter()
+                .map(|k| format!("`{k}` at {}", pipeline.column_place(k)))
+                .collect();
+            message.push_str(&format!(" (the pipeline declares {})", places.join(", ")));
+            // The run history keeps no text of a file that is maybe
+            // not a report at all: the headers found stay out of it.
+            prepared.report.recorded_message = Some(format!(
+                "{location}: the header (row {row}) lacks required columns ({}); the headers found are in that run's summary",
+                keys.join(", ")
+            ));
+        }
+        ttkg_ingest::IngestError::MergedParent { key, .. } => {
+            message.push_str(&format!(" ({})", pipeline.column_place(key)));
+        }
+        _ => {}
+    }
+    message
+}
+
+/// The rows checked against each other: conflicts with another row,
+/// duplicates (loaded once, listed) and rows that make no entity.
+fn check_rows(prepared: &mut Prepared, context: &Context<'_>) {
+    let name = prepared.unit.pipeline.name.clone();
+    let relative = prepared.unit.relative.clone();
+    // The IRI templates of the entities a row describes, for the reason.
+    let templates: Vec<String> = prepared
+        .unit
+        .pipeline
+        .spec
+        .entities
+        .iter()
+        .filter(|e| e.class.is_some())
+        .map(|e| format!("`{}`", e.iri.get_ref()))
+        .collect();
     let findings =
         consistency::check_rows(&prepared.tables, context.single, &prepared.unit.relative);
     prepared.excluded = findings.excluded;
@@ -219,8 +246,8 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
     for duplicate in findings.duplicates {
         prepared.report.rows_duplicate += 1;
         prepared.skipped.push(SkippedRow {
-            pipeline: pipeline.name.clone(),
-            file: unit.relative.clone(),
+            pipeline: name.clone(),
+            file: relative.clone(),
             sheet: duplicate.sheet,
             row: duplicate.row,
             rule: "duplicate".into(),
@@ -240,13 +267,6 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
         .collect();
     for (t, r, sheet, row) in empty {
         prepared.excluded.insert((t, r));
-        let templates: Vec<String> = pipeline
-            .spec
-            .entities
-            .iter()
-            .filter(|e| e.class.is_some())
-            .map(|e| format!("`{}`", e.iri.get_ref()))
-            .collect();
         let record = prepared.record(
             sheet,
             row,
@@ -260,7 +280,6 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
         );
         prepared.quarantine.push(record);
     }
-    prepared
 }
 
 /// Every declared column the file lacks is a warning, or fails the file
@@ -302,7 +321,7 @@ fn prepare_table(
     prepared.report.encoding = table.encoding.map(str::to_owned);
     let absent: Vec<String> = table.missing.iter().map(|m| m.key.clone()).collect();
     let normalised =
-        ttkg_normalise::normalise(table.frame.clone(), &pipeline.spec, context.refs, &absent)
+        ttkg_normalise::normalise(table.frame.clone(), pipeline, context.refs, &absent)
             .map_err(|e| format!("{}: {e}", table.location()))?;
     let report = &mut prepared.report;
     report.rows_read += normalised.rows_read + table.rejected.len();
@@ -337,7 +356,7 @@ fn prepare_table(
             problem.row,
             table.column_name(&problem.column),
             problem.value.clone(),
-            &problem.rule,
+            problem.rule.name(),
             problem.reason.clone(),
         );
         prepared.quarantine.push(record);

@@ -5,9 +5,8 @@
 use std::collections::BTreeSet;
 
 use ttkg_graph::consistency::{self, QuadReader, RunFacts};
-use ttkg_graph::oxigraph::model::{Literal, NamedNode, NamedOrBlankNode, Term, Triple};
+use ttkg_graph::oxigraph::model::Triple;
 use ttkg_graph::{GraphError, SingleValued};
-use ttkg_vocab::{public, ttkg};
 
 use crate::prepare::Prepared;
 use crate::report::FileStatus;
@@ -86,50 +85,18 @@ fn refusal(report: &crate::FileReport, max_quarantined: f64) -> Option<String> {
     None
 }
 
-/// The source file's provenance, stored in its own graph so it is replaced with it.
+/// The source file's provenance (see [`ttkg_graph::provenance::file`]).
 fn file_facts(prepared: &Prepared) -> Vec<Triple> {
     let unit = &prepared.unit;
-    let report = &prepared.report;
-    let s = NamedOrBlankNode::NamedNode(unit.file_node.clone());
-    let p = |iri: &str| NamedNode::new_unchecked(iri);
-    let t = |iri: String| p(&iri);
-    let string = |v: &str| Term::Literal(Literal::new_simple_literal(v));
-    let integer = |v: usize| {
-        Term::Literal(Literal::new_typed_literal(
-            v.to_string(),
-            p(public::XSD_INTEGER),
-        ))
-    };
-    let size = std::fs::metadata(&unit.path)
-        .map(|m| m.len() as usize)
-        .unwrap_or(0);
-    [
-        (
-            p(public::RDF_TYPE),
-            Term::from(t(ttkg::iri(ttkg::SOURCE_FILE))),
-        ),
-        // Stated as well as implied by the subclass axiom, so that plain
-        // PROV-O queries (`?f a prov:Entity`) find the files.
-        (p(public::RDF_TYPE), Term::from(p(public::PROV_ENTITY))),
-        (t(ttkg::iri(ttkg::FILE_PATH)), string(&unit.relative)),
-        (t(ttkg::iri(ttkg::BYTE_SIZE)), integer(size)),
-        (t(ttkg::iri(ttkg::SHA256)), string(&prepared.sha)),
-        (t(ttkg::iri(ttkg::PIPELINE)), string(&unit.pipeline.name)),
-        (
-            t(ttkg::iri(ttkg::PIPELINE_VERSION)),
-            string(&prepared.version),
-        ),
-        (
-            t(ttkg::iri(ttkg::PRODUCED_GRAPH)),
-            Term::from(unit.graph.clone()),
-        ),
-        (t(ttkg::iri(ttkg::ROWS_READ)), integer(report.rows_read)),
-        (
-            t(ttkg::iri(ttkg::ROWS_QUARANTINED)),
-            integer(report.rows_quarantined),
-        ),
-    ]
-    .into_iter()
-    .map(|(predicate, object)| Triple::new(s.clone(), predicate, object))
-    .collect()
+    ttkg_graph::provenance::file(&ttkg_graph::SourceFile {
+        node: &unit.file_node,
+        path: &unit.relative,
+        bytes: std::fs::metadata(&unit.path).map_or(0, |m| m.len()),
+        sha256: &prepared.sha,
+        pipeline: &unit.pipeline.name,
+        pipeline_version: &prepared.version,
+        graph: &unit.graph,
+        rows_read: prepared.report.rows_read,
+        rows_quarantined: prepared.report.rows_quarantined,
+    })
 }

@@ -20,43 +20,7 @@ pub(crate) fn read(
     options: &ReadOptions,
     expected: &[ExpectedColumn],
 ) -> Result<Table, IngestError> {
-    crate::limits::check_file(path, &options.limits)?;
-    let bytes = std::fs::read(path).map_err(|source| IngestError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    if bytes.is_empty() {
-        return Err(IngestError::Empty {
-            path: path.to_owned(),
-        });
-    }
-    let (text, encoding) = decode(path, &bytes, options.encoding.as_deref())?;
-    // Windows-1258 (and Mac exports) keep Vietnamese tone marks apart from
-    // their letters; compose them so they compare equal to typed text.
-    let text = if text.is_ascii() {
-        text
-    } else {
-        use unicode_normalization::UnicodeNormalization;
-        text.nfc().collect()
-    };
-    if let Some(offset) = text.find('\0') {
-        return Err(IngestError::Binary {
-            path: path.to_owned(),
-            offset,
-        });
-    }
-    // One line ending, so that line numbers and records agree with what an
-    // editor shows (Excel on Windows writes CR LF, old Mac exports CR).
-    let text = if text.contains('\r') {
-        text.replace("\r\n", "\n").replace('\r', "\n")
-    } else {
-        text
-    };
-    if text.trim().is_empty() {
-        return Err(IngestError::Empty {
-            path: path.to_owned(),
-        });
-    }
+    let (text, encoding) = file_text(path, options)?;
     let location = path.display().to_string();
     let (delimiter, found) = find_header(&location, &text, options, expected)?;
     let body = Body::split(&text, delimiter, found.row);
@@ -126,6 +90,109 @@ pub(crate) fn read(
         frame,
         encoding: Some(encoding.name()),
         rejected: body.rejected,
+    })
+}
+
+/// The file's text: size checked, decoded (see [`decode`]), Vietnamese
+/// tone marks composed, one line ending, not empty.
+fn file_text(
+    path: &Path,
+    options: &ReadOptions,
+) -> Result<(String, &'static Encoding), IngestError> {
+    crate::limits::check_file(path, &options.limits)?;
+    let bytes = std::fs::read(path).map_err(|source| IngestError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    if bytes.is_empty() {
+        return Err(IngestError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    let (text, encoding) = decode(path, &bytes, options.encoding.as_deref())?;
+    // Windows-1258 (and Mac exports) keep Vietnamese tone marks apart from
+    // their letters; compose them so they compare equal to typed text.
+    let text = if text.is_ascii() {
+        text
+    } else {
+        use unicode_normalization::UnicodeNormalization;
+        text.nfc().collect()
+    };
+    if let Some(offset) = text.find('\0') {
+        return Err(IngestError::Binary {
+            path: path.to_owned(),
+            offset,
+        });
+    }
+    // One line ending, so that line numbers and records agree with what an
+    // editor shows (Excel on Windows writes CR LF, old Mac exports CR).
+    let text = if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text
+    };
+    if text.trim().is_empty() {
+        return Err(IngestError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    Ok((text, encoding))
+}
+
+/// The first `max_rows` records of a CSV file split into cells, under the
+/// declared delimiter or the one that splits the most lines into the same
+/// number of fields (more than one): what `ttkg draft` reads a report by.
+pub(crate) fn preview(
+    path: &Path,
+    options: &ReadOptions,
+    max_rows: usize,
+) -> Result<crate::Preview, IngestError> {
+    let (text, encoding) = file_text(path, options)?;
+    let delimiter = options.delimiter.unwrap_or_else(|| {
+        let consistent = |d: u8| {
+            let widths: Vec<usize> = records(&text, d)
+                .iter()
+                .take(max_rows)
+                .filter(|r| !r.text.trim().is_empty())
+                .map(|r| r.fields)
+                .collect();
+            let mut counts = std::collections::BTreeMap::new();
+            for w in widths.iter().filter(|w| **w > 1) {
+                *counts.entry(*w).or_insert(0usize) += 1;
+            }
+            counts
+                .into_iter()
+                .map(|(w, n)| (n, w))
+                .max()
+                .unwrap_or((0, 0))
+        };
+        DELIMITERS
+            .into_iter()
+            .max_by_key(|d| {
+                (
+                    consistent(*d),
+                    std::cmp::Reverse(DELIMITERS.iter().position(|x| x == d)),
+                )
+            })
+            .unwrap_or(b',')
+    });
+    let rows = records(&text, delimiter)
+        .iter()
+        .filter(|r| r.broken.is_none() && r.fields <= options.limits.max_columns)
+        .take(max_rows)
+        .map(|r| {
+            let cells = split_line(r.text, delimiter as char)
+                .into_iter()
+                .map(|c| c.map(str::to_owned))
+                .collect();
+            (r.line, cells)
+        })
+        .collect();
+    Ok(crate::Preview {
+        sheet: None,
+        encoding: Some(encoding.name()),
+        delimiter: Some(delimiter),
+        rows,
     })
 }
 

@@ -181,7 +181,7 @@ fn match_cells(
 
 /// One header from two rows: `parent/child` under a parent merged across
 /// its children, the single text where only one row has one.
-fn combine(parent: &[Option<&str>], child: &[Option<&str>]) -> Vec<Option<String>> {
+pub fn combine(parent: &[Option<&str>], child: &[Option<&str>]) -> Vec<Option<String>> {
     let width = parent.len().max(child.len());
     let mut spanning: Option<&str> = None;
     (0..width)
@@ -273,6 +273,17 @@ pub(crate) fn find(
             best = Some((matched, *row, indexes));
         }
     }
+    Err(not_found(location, rows, expected, best))
+}
+
+/// Why no header row was taken: the best row lacks required columns, or
+/// no row names any expected column.
+fn not_found(
+    location: &str,
+    rows: &[(u32, Vec<Option<&str>>)],
+    expected: &[ExpectedColumn],
+    best: Option<(usize, u32, Vec<Option<usize>>)>,
+) -> IngestError {
     let describe = |c: &ExpectedColumn| format!("{} (one of: {})", c.key, c.headers.join(" / "));
     match best {
         Some((matched, row, indexes)) if matched > 0 => {
@@ -293,7 +304,7 @@ pub(crate) fn find(
                         .collect()
                 })
                 .unwrap_or_default();
-            Err(IngestError::MissingColumns {
+            IngestError::MissingColumns {
                 location: location.to_owned(),
                 row,
                 missing: missing
@@ -303,9 +314,9 @@ pub(crate) fn find(
                     .join("; "),
                 found: found.join(", "),
                 keys: missing.iter().map(|c| c.key.clone()).collect(),
-            })
+            }
         }
-        _ => Err(IngestError::NoHeader {
+        _ => IngestError::NoHeader {
             location: location.to_owned(),
             rows: rows.len(),
             expected: expected
@@ -314,7 +325,7 @@ pub(crate) fn find(
                 .map(describe)
                 .collect::<Vec<_>>()
                 .join("; "),
-        }),
+        },
     }
 }
 

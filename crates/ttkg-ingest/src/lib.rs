@@ -14,7 +14,7 @@ mod limits;
 mod workbook;
 
 pub use error::IngestError;
-pub use header::{header_key, ExpectedColumn};
+pub use header::{combine as combine_header_rows, header_key, ExpectedColumn};
 pub use limits::{check_file, ReadLimits};
 
 use std::path::{Path, PathBuf};
@@ -172,6 +172,34 @@ pub fn read(
         }),
         SourceFormat::Xlsx | SourceFormat::Xls | SourceFormat::Ods => {
             workbook::read(path, options, expected)
+        }
+    }
+}
+
+/// The first rows of a report as text, for drafting a pipeline for it:
+/// one per visible sheet of a workbook, one for a CSV file.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub sheet: Option<String>,
+    /// The encoding a CSV file was decoded from.
+    pub encoding: Option<&'static str>,
+    /// The CSV field separator found.
+    pub delimiter: Option<u8>,
+    /// Non-empty rows with their 1-based numbers, cells as text.
+    pub rows: Vec<(u32, Vec<Option<String>>)>,
+}
+
+/// Reads the first `max_rows` rows of each sheet of `path` (every visible
+/// sheet; `options.sheet` is not used), held to the same limits as [`read`].
+pub fn preview(
+    path: &Path,
+    options: &ReadOptions,
+    max_rows: usize,
+) -> Result<Vec<Preview>, IngestError> {
+    match options.format {
+        SourceFormat::Csv => csv::preview(path, options, max_rows).map(|p| vec![p]),
+        SourceFormat::Xlsx | SourceFormat::Xls | SourceFormat::Ods => {
+            workbook::preview(path, options, max_rows)
         }
     }
 }

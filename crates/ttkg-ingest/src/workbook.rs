@@ -14,35 +14,7 @@ pub(crate) fn read(
     options: &ReadOptions,
     expected: &[ExpectedColumn],
 ) -> Result<Read, IngestError> {
-    let format = match options.format {
-        SourceFormat::Xlsx => "xlsx",
-        SourceFormat::Xls => "xls",
-        SourceFormat::Ods => "ods",
-        SourceFormat::Csv => "csv",
-    };
-    let size = crate::limits::check_file(path, &options.limits)?;
-    if size == 0 {
-        return Err(IngestError::Empty {
-            path: path.to_owned(),
-        });
-    }
-    if format != "xls" && starts_with(path, &[0xD0, 0xCF, 0x11, 0xE0]) {
-        // Office saves password-protected workbooks as OLE compound files.
-        return Err(IngestError::Protected {
-            path: path.to_owned(),
-        });
-    }
-    if format != "xls" {
-        crate::limits::check_unpacked(path, &options.limits)?;
-    }
-    if format == "ods" {
-        crate::limits::check_ods_extent(path, &options.limits)?;
-    }
-    let mut workbook = open_workbook_auto(path).map_err(|e| IngestError::Workbook {
-        path: path.to_owned(),
-        format,
-        message: e.to_string(),
-    })?;
+    let (mut workbook, format) = open(path, options)?;
     let sheets: Vec<(String, bool)> = workbook
         .sheets_metadata()
         .iter()
@@ -68,6 +40,71 @@ pub(crate) fn read(
     Ok(Read { tables, notes })
 }
 
+type Workbook = Sheets<std::io::BufReader<std::fs::File>>;
+
+/// Opens a workbook after the checks that keep a hostile one from
+/// exhausting the machine (size, unpacked size, extent, encryption).
+fn open(path: &Path, options: &ReadOptions) -> Result<(Workbook, &'static str), IngestError> {
+    let format = match options.format {
+        SourceFormat::Xlsx => "xlsx",
+        SourceFormat::Xls => "xls",
+        SourceFormat::Ods => "ods",
+        SourceFormat::Csv => "csv",
+    };
+    let size = crate::limits::check_file(path, &options.limits)?;
+    if size == 0 {
+        return Err(IngestError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    if format != "xls" && starts_with(path, &[0xD0, 0xCF, 0x11, 0xE0]) {
+        // Office saves password-protected workbooks as OLE compound files.
+        return Err(IngestError::Protected {
+            path: path.to_owned(),
+        });
+    }
+    if format != "xls" {
+        crate::limits::check_unpacked(path, &options.limits)?;
+    }
+    if format == "ods" {
+        crate::limits::check_ods_extent(path, &options.limits)?;
+    }
+    let workbook = open_workbook_auto(path).map_err(|e| IngestError::Workbook {
+        path: path.to_owned(),
+        format,
+        message: e.to_string(),
+    })?;
+    Ok((workbook, format))
+}
+
+/// The first `max_rows` non-empty rows of each visible sheet: what `ttkg
+/// draft` reads a report by.
+pub(crate) fn preview(
+    path: &Path,
+    options: &ReadOptions,
+    max_rows: usize,
+) -> Result<Vec<crate::Preview>, IngestError> {
+    let (mut workbook, format) = open(path, options)?;
+    let visible: Vec<String> = workbook
+        .sheets_metadata()
+        .iter()
+        .filter(|s| s.visible == SheetVisible::Visible)
+        .map(|s| s.name.clone())
+        .collect();
+    let mut previews = Vec::with_capacity(visible.len());
+    for name in visible {
+        let mut rows = sheet_rows(&mut workbook, path, format, &name, &options.limits)?;
+        rows.truncate(max_rows);
+        previews.push(crate::Preview {
+            sheet: Some(name),
+            encoding: None,
+            delimiter: None,
+            rows,
+        });
+    }
+    Ok(previews)
+}
+
 /// A sheet row: its 1-based number and its cells as text.
 type SheetRow = (u32, Vec<Option<String>>);
 
@@ -76,7 +113,7 @@ type SheetRow = (u32, Vec<Option<String>>);
 /// that a stray cell at XFD1048576 costs one cell, not a billion; every
 /// sheet is held to the cell, column and time bounds.
 fn sheet_rows(
-    workbook: &mut Sheets<std::io::BufReader<std::fs::File>>,
+    workbook: &mut Workbook,
     path: &Path,
     format: &'static str,
     name: &str,

@@ -2,11 +2,12 @@
 
 use polars::prelude::*;
 use ttkg_pipeline::{
-    AreaUnit, ColumnKind, ColumnSpec, DateOrder, DateSystem, NumberStyle, PipelineSpec, Resolve,
+    AreaUnit, ColumnKind, ColumnSpec, Companion, DateOrder, DateSystem, MoneyColumn, NumberStyle,
+    PipelineSpec, Resolve,
 };
 
 use crate::refs::References;
-use crate::{null_str, text_of, MULTI_SEPARATOR, ROW_COLUMN};
+use crate::{identity_of, null_str, rule_of, text_of, MULTI_SEPARATOR, ROW_COLUMN};
 
 /// Composes Unicode (NFC: Windows-1258 and Mac files write Vietnamese tone
 /// marks as separate characters), trims, folds full-width ASCII (digits,
@@ -472,7 +473,7 @@ fn resolve_organisation(key: &str, text: Expr, refs: &References) -> Vec<Expr> {
         .when(unified.neq(text))
         .then(lit("legal form 有限责任公司 written as 有限公司"))
         .otherwise(null_str());
-    vec![value.alias(key), rule.alias(format!("{key}.rule"))]
+    vec![value.alias(key), rule.alias(rule_of(key))]
 }
 
 /// A technology's, event's, platform's or project's name: kept as written
@@ -497,8 +498,8 @@ fn resolve_entity(key: &str, kind: &str, text: Expr, refs: &References) -> Vec<E
         .otherwise(null_str());
     vec![
         text.alias(key),
-        id.alias(format!("{key}.id")),
-        rule.alias(format!("{key}.rule")),
+        id.alias(identity_of(key)),
+        rule.alias(rule_of(key)),
     ]
 }
 
@@ -519,14 +520,14 @@ fn ambiguity_rule(kind: &str, names: Expr) -> Expr {
 pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References) -> Vec<Expr> {
     let text = col(text_of(key));
     let multiplier = column.multiplier_text();
-    match column.kind {
-        ColumnKind::Text => match column.resolve {
+    match column.kind() {
+        ColumnKind::Text => match column.resolve() {
             None => vec![text.alias(key)],
             Some(Resolve::Organisation) => resolve_organisation(key, text, refs),
             Some(kind) => resolve_entity(key, kind.name(), text, refs),
         },
         ColumnKind::Integer => {
-            let n = parse_number(text.clone(), column.number_style);
+            let n = parse_number(text.clone(), column.number_style());
             let value = n.clone() * value_multiplier(text, &multiplier);
             vec![
                 when(
@@ -538,19 +539,19 @@ pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References
                 .then(value.cast(DataType::Int64))
                 .otherwise(lit(NULL).cast(DataType::Int64))
                 .alias(key),
-                n.alias(format!("{key}.source")),
+                n.alias(Companion::Source.column(key)),
             ]
         }
         ColumnKind::Decimal => {
-            let n = parse_number(text.clone(), column.number_style);
+            let n = parse_number(text.clone(), column.number_style());
             vec![
                 (n.clone() * value_multiplier(text, &multiplier)).alias(key),
-                n.alias(format!("{key}.source")),
+                n.alias(Companion::Source.column(key)),
             ]
         }
         ColumnKind::Area => {
-            let n = parse_number(text, column.number_style);
-            let (numerator, denominator) = column.unit.map_or((1, 1), |u| u.hectares_per_unit());
+            let n = parse_number(text, column.number_style());
+            let (numerator, denominator) = column.unit().map_or((1, 1), |u| u.hectares_per_unit());
             // 亩 to hectares divides by 15, which no decimal does exactly:
             // rounded half away from zero to 6 places (a hundredth of a m²).
             let hectares = (n.clone() * decimal(&numerator.to_string())
@@ -558,19 +559,19 @@ pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References
             .round(AREA_DECIMAL_PLACES, RoundMode::HalfAwayFromZero);
             let mut columns = vec![
                 hectares.alias(key),
-                n.clone().alias(format!("{key}.source")),
+                n.clone().alias(Companion::Source.column(key)),
             ];
-            if let Some(unit) = column.unit {
+            if let Some(unit) = column.unit() {
                 columns.extend(area_companions(key, n, unit));
             }
             columns
         }
         ColumnKind::Date => {
-            vec![parse_date(text, column.date_order, column.date_system).alias(key)]
+            vec![parse_date(text, column.date_order(), column.date_system()).alias(key)]
         }
         ColumnKind::DateTime => {
-            let date = parse_date(text.clone(), column.date_order, column.date_system);
-            let time = parse_time(text, column.date_order);
+            let date = parse_date(text.clone(), column.date_order(), column.date_system());
+            let time = parse_time(text, column.date_order());
             vec![when(
                 date.clone()
                     .str()
@@ -583,7 +584,7 @@ pub(crate) fn normalise_column(key: &str, column: &ColumnSpec, refs: &References
             .alias(key)]
         }
         ColumnKind::Concept => {
-            let scheme = column.scheme.as_deref().unwrap_or("");
+            let scheme = column.scheme().unwrap_or("");
             vec![refs.concepts.lookup(scheme, concept_key(text)).alias(key)]
         }
         ColumnKind::Money => Vec::new(),
@@ -603,25 +604,26 @@ pub const AREA_DECIMAL_PLACES: u32 = 6;
 pub(crate) fn normalise_money(
     key: &str,
     column: &ColumnSpec,
+    money: &MoneyColumn,
     spec: &PipelineSpec,
     refs: &References,
 ) -> Vec<Expr> {
     let text = col(text_of(key));
-    let n = parse_number(text.clone(), column.number_style);
+    let n = parse_number(text.clone(), column.number_style());
     let scale = value_multiplier(text, &column.multiplier_text());
     let amount = n.clone() * scale.clone();
-    let currency = match (&column.currency, &column.currency_column) {
+    let currency = match (&money.currency, &money.currency_column) {
         (Some(code), _) => lit(code.as_str()),
         (None, Some(other)) => currency_code(col(text_of(other))),
         (None, None) => null_str(),
     };
-    let year = match &column.date_column {
+    let year = match &money.date_column {
         Some(date)
             if spec
                 .column(date)
-                .is_some_and(|c| matches!(c.kind, ColumnKind::Date | ColumnKind::DateTime)) =>
+                .is_some_and(|c| matches!(c.kind(), ColumnKind::Date | ColumnKind::DateTime)) =>
         {
-            col(date.as_str())
+            col(date.clone())
                 .str()
                 .slice(lit(0), lit(4))
                 .cast(DataType::Int32)
@@ -648,57 +650,70 @@ pub(crate) fn normalise_money(
         .round(2, RoundMode::HalfAwayFromZero);
     vec![
         amount.alias(key),
-        n.clone().alias(format!("{key}.source")),
+        n.clone().alias(Companion::Source.column(key)),
         // The unit the sender wrote the figure in (万 or 亿 in the cell or
         // the column's multiplier), so the figure can be shown as written.
         when(n.is_not_null())
             .then(scale)
             .otherwise(lit(NULL).cast(DECIMAL))
-            .alias(format!("{key}.scale")),
-        currency.alias(format!("{key}.currency")),
-        year.alias(format!("{key}.year")),
-        cny.alias(format!("{key}.cny")),
+            .alias(Companion::Scale.column(key)),
+        currency.alias(Companion::Currency.column(key)),
+        year.alias(Companion::Year.column(key)),
+        cny.alias(Companion::Cny.column(key)),
     ]
 }
 
-/// Currency codes from what senders write: codes, symbols, names.
+/// Currency codes from what senders write: codes, symbols, names (upper
+/// case, no spaces).
+pub const CURRENCY_WORDS: &[(&str, &str)] = &[
+    ("CNY", "CNY"),
+    ("RMB", "CNY"),
+    ("¥", "CNY"),
+    ("￥", "CNY"),
+    ("元", "CNY"),
+    ("人民币", "CNY"),
+    ("人民币元", "CNY"),
+    ("VND", "VND"),
+    ("₫", "VND"),
+    ("Đ", "VND"),
+    ("VNĐ", "VND"),
+    ("ĐỒNG", "VND"),
+    ("THB", "THB"),
+    ("฿", "THB"),
+    ("บาท", "THB"),
+    ("USD", "USD"),
+    ("US$", "USD"),
+    ("$", "USD"),
+    ("IDR", "IDR"),
+    ("RP", "IDR"),
+    ("MYR", "MYR"),
+    ("RM", "MYR"),
+    ("SGD", "SGD"),
+    ("S$", "SGD"),
+    ("EUR", "EUR"),
+    ("€", "EUR"),
+    ("LAK", "LAK"),
+    ("₭", "LAK"),
+    ("KHR", "KHR"),
+    ("៛", "KHR"),
+    ("MMK", "MMK"),
+    ("PHP", "PHP"),
+    ("₱", "PHP"),
+    ("BND", "BND"),
+];
+
+/// The currency a text such as `人民币`, `US$` or `đồng` names.
+pub fn currency_of(text: &str) -> Option<&'static str> {
+    let key: String = text.to_uppercase().split_whitespace().collect();
+    CURRENCY_WORDS
+        .iter()
+        .find(|(word, _)| *word == key)
+        .map(|(_, code)| *code)
+}
+
+/// Currency codes from what senders write (see [`CURRENCY_WORDS`]).
 fn currency_code(text: Expr) -> Expr {
-    const TABLE: &[(&str, &str)] = &[
-        ("CNY", "CNY"),
-        ("RMB", "CNY"),
-        ("¥", "CNY"),
-        ("￥", "CNY"),
-        ("元", "CNY"),
-        ("人民币", "CNY"),
-        ("人民币元", "CNY"),
-        ("VND", "VND"),
-        ("₫", "VND"),
-        ("Đ", "VND"),
-        ("VNĐ", "VND"),
-        ("ĐỒNG", "VND"),
-        ("THB", "THB"),
-        ("฿", "THB"),
-        ("บาท", "THB"),
-        ("USD", "USD"),
-        ("US$", "USD"),
-        ("$", "USD"),
-        ("IDR", "IDR"),
-        ("RP", "IDR"),
-        ("MYR", "MYR"),
-        ("RM", "MYR"),
-        ("SGD", "SGD"),
-        ("S$", "SGD"),
-        ("EUR", "EUR"),
-        ("€", "EUR"),
-        ("LAK", "LAK"),
-        ("₭", "LAK"),
-        ("KHR", "KHR"),
-        ("៛", "KHR"),
-        ("MMK", "MMK"),
-        ("PHP", "PHP"),
-        ("₱", "PHP"),
-        ("BND", "BND"),
-    ];
+    const TABLE: &[(&str, &str)] = CURRENCY_WORDS;
     let old = Series::new(
         "old".into(),
         TABLE.iter().map(|(o, _)| *o).collect::<Vec<_>>(),
@@ -724,8 +739,8 @@ pub(crate) fn split_concepts(
     column: &ColumnSpec,
     refs: &References,
 ) -> PolarsResult<LazyFrame> {
-    let scheme = column.scheme.as_deref().unwrap_or("");
-    let separators = column.split.as_deref().unwrap_or("");
+    let scheme = column.scheme().unwrap_or("");
+    let separators = column.split().unwrap_or("");
     let parts = lf
         .clone()
         .select([
@@ -789,7 +804,7 @@ fn area_companions(key: &str, reported: Expr, unit: AreaUnit) -> Vec<Expr> {
             (reported.clone() * decimal(&factor_numerator.to_string())
                 / decimal(&factor_denominator.to_string()))
             .round(AREA_DECIMAL_PLACES, RoundMode::HalfAwayFromZero)
-            .alias(format!("{key}.{}", target.name()))
+            .alias(Companion::Area(*target).column(key))
         })
         .collect()
 }

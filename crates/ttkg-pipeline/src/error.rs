@@ -50,14 +50,11 @@ impl PipelineError {
     }
 
     pub(crate) fn from_toml(path: &Path, text: &str, error: &toml::de::Error) -> Self {
-        let span = error.span().unwrap_or(0..0);
-        let key = text.get(span.clone()).unwrap_or("").trim().to_owned();
         let mut message = error.message().trim().to_owned();
+        let span = key_span(text, error.span().unwrap_or(0..0), &message);
+        let key = text.get(span.clone()).unwrap_or("").trim().to_owned();
         let mut expected = String::new();
-        if message.contains("did not match any variant") {
-            message = "this property value has an unexpected shape".into();
-            expected = "a column name (\"title\") or a table with one of: column (+ lang), entity, iri, value (+ datatype or lang)".into();
-        } else if let Some((field, allowed)) = message
+        if let Some((field, allowed)) = message
             .strip_prefix("unknown field ")
             .and_then(|rest| rest.split_once(", expected "))
             .map(|(f, a)| (f.to_owned(), a.to_owned()))
@@ -74,6 +71,27 @@ impl PipelineError {
             message,
             expected,
         }
+    }
+}
+
+/// Where in `span` (a table, for an error raised while reading a column or
+/// a property value as a whole) the key the message names in backticks is
+/// written, so that the error points at it; else the span.
+fn key_span(text: &str, span: Range<usize>, message: &str) -> Range<usize> {
+    let Some(key) = message.split('`').nth(1).filter(|k| !k.is_empty()) else {
+        return span;
+    };
+    let Some(inside) = text.get(span.clone()) else {
+        return span;
+    };
+    let found = inside.match_indices(key).find(|(at, _)| {
+        let before = inside[..*at].chars().next_back();
+        let after = inside[at + key.len()..].trim_start();
+        matches!(before, None | Some(' ' | '{' | ',' | '\n' | '\t')) && after.starts_with('=')
+    });
+    match found {
+        Some((at, _)) => span.start + at..span.start + at + key.len(),
+        None => span,
     }
 }
 

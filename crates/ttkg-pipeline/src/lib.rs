@@ -8,12 +8,16 @@
 //! set, so nothing runs until the whole declaration makes sense. Every error
 //! names the file, line, column and key it is about.
 
+mod column;
 mod error;
 mod model;
+mod plan;
 pub mod template;
 
+pub use column::*;
 pub use error::{PipelineError, PipelineErrors};
 pub use model::*;
+pub use plan::{expand_iri, EntityPlan, IriPart, Plan, PropertyPlan, ValuePlan};
 pub use template::{Template, TemplatePart};
 
 use std::path::{Path, PathBuf};
@@ -28,8 +32,8 @@ pub struct Pipeline {
     /// The declaration's text, kept to turn spans into line numbers.
     pub text: String,
     pub spec: PipelineSpec,
-    /// Parsed IRI templates, one per entity, in `spec.entities` order.
-    pub templates: Vec<Template>,
+    /// The declaration resolved for running.
+    pub plan: Plan,
 }
 
 impl Pipeline {
@@ -52,14 +56,14 @@ impl Pipeline {
             .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .unwrap_or_default();
         let mut errors = Vec::new();
-        let templates = spec.validate(path, text, &mut errors);
+        let plan = spec.plan(path, text, &mut errors);
         if errors.is_empty() {
             Ok(Pipeline {
                 name,
                 path: path.to_owned(),
                 text: text.to_owned(),
                 spec,
-                templates,
+                plan,
             })
         } else {
             Err(PipelineErrors(errors))
@@ -76,7 +80,7 @@ impl Pipeline {
     ) -> Result<(), PipelineErrors> {
         let mut errors = Vec::new();
         for (key, column) in &self.spec.columns {
-            if let Some(scheme) = &column.scheme {
+            if let Some(scheme) = column.scheme() {
                 if !has_scheme(scheme) {
                     errors.push(PipelineError::at(
                         &self.path,

@@ -66,6 +66,33 @@ fn the_reference_lists_every_key_and_value_the_model_accepts() {
             r#"name = { headers = ["Name"], type = "zz_unknown" }"#,
             "type",
         ),
+        // Each type's own keys: an unknown key is answered with the common
+        // keys and the type's.
+        (
+            r#"name = { headers = ["Name"] }"#,
+            r#"name = { headers = ["Name"], type = "integer", zz_unknown = 1 }"#,
+            "[columns] integer",
+        ),
+        (
+            r#"name = { headers = ["Name"] }"#,
+            r#"name = { headers = ["Name"], type = "datetime", zz_unknown = 1 }"#,
+            "[columns] datetime",
+        ),
+        (
+            r#"name = { headers = ["Name"] }"#,
+            r#"name = { headers = ["Name"], type = "money", zz_unknown = 1 }"#,
+            "[columns] money",
+        ),
+        (
+            r#"name = { headers = ["Name"] }"#,
+            r#"name = { headers = ["Name"], type = "area", zz_unknown = 1 }"#,
+            "[columns] area",
+        ),
+        (
+            r#"name = { headers = ["Name"] }"#,
+            r#"name = { headers = ["Name"], type = "concept", zz_unknown = 1 }"#,
+            "[columns] concept",
+        ),
         (r#"format = "csv""#, r#"format = "zz_unknown""#, "format"),
         (
             r#"name = { headers = ["Name"] }"#,

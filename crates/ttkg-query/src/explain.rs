@@ -120,7 +120,7 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// Where the parser stopped, 1-based, from its message (`error at 3:12: …`).
-fn position(raw: &str) -> Option<(usize, usize)> {
+pub(crate) fn position(raw: &str) -> Option<(usize, usize)> {
     let at = raw.find("at ")?;
     let rest = &raw[at + 3..];
     let end = rest.find(|c: char| !(c.is_ascii_digit() || c == ':'))?;
@@ -359,9 +359,9 @@ fn pointed(query: &str, line: usize, column: usize) -> String {
 
 /// A SPARQL syntax error in plain words: where, the line with a caret, and
 /// what to do. `raw` is the parser's message for `query`.
-pub fn syntax_error(query: &str, raw: &str) -> String {
+pub fn syntax_error(query: &str, raw: &str, position: Option<(usize, usize)>) -> String {
     // Messages without a place (a query nested too deeply) say it already.
-    let Some((line, column)) = position(raw) else {
+    let Some((line, column)) = position else {
         return raw.to_owned();
     };
     let text = query.lines().nth(line.saturating_sub(1)).unwrap_or("");
@@ -371,6 +371,70 @@ pub fn syntax_error(query: &str, raw: &str) -> String {
         "the query cannot be read at line {line}, column {column}:\n{}\n{sentence}",
         pointed(query, line, column)
     )
+}
+
+/// `foo:` used without a PREFIX: the predeclared prefixes, and the place
+/// of the prefixed name rather than its end where the parser stopped.
+fn unknown_prefix(
+    line: usize,
+    column: usize,
+    text: &str,
+    word: Option<&str>,
+) -> (String, usize, usize) {
+    let prefix = word
+        .and_then(|w| w.split_once(':'))
+        .map(|(p, _)| p.trim_start_matches(['?', '$']).to_owned())
+        .unwrap_or_default();
+    let known: Vec<String> = ttkg_vocab::PREFIXES
+        .iter()
+        .map(|(p, _)| format!("{p}:"))
+        .collect();
+    // Point at the prefixed name, not the end of it where the parser stopped.
+    let start = word.map_or(column, |_| {
+        let chars: Vec<char> = text.chars().collect();
+        let mut start = column.saturating_sub(1).min(chars.len());
+        while start > 0 && !chars[start - 1].is_whitespace() {
+            start -= 1;
+        }
+        start + 1
+    });
+    let sentence = format!(
+        "`{prefix}:` is not a known prefix. The predeclared prefixes are {}; declare another at the top with PREFIX {prefix}: <http://…>",
+        known.join(" ")
+    );
+    (sentence, line, start)
+}
+
+/// A triple pattern not ended with `.` before the next line.
+fn missing_dot(
+    query: &str,
+    raw: &str,
+    line: usize,
+    column: usize,
+    text: &str,
+) -> Option<(String, usize, usize)> {
+    // The parser reports this at the start of the next line, or inside
+    // it when it expected a new graph pattern (OPTIONAL, FILTER …).
+    let first_word = column <= text.len() - text.trim_start().len() + 1;
+    if line > 1 && (first_word || raw.contains("OPTIONAL")) {
+        let lines: Vec<&str> = query.lines().collect();
+        let previous = lines[..line - 1]
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, l)| (i, l.trim_end()))
+            .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+        if let Some((index, previous)) = previous {
+            if !previous.ends_with(['.', ';', ',', '{', '(', '[']) {
+                let (pl, pc) = (index + 1, previous.chars().count());
+                let sentence = format!(
+                    "a `.` is missing at the end of line {pl}: each triple pattern ends with `.` (or `;` to go on with the same subject)"
+                );
+                return Some((sentence, pl, pc));
+            }
+        }
+    }
+    None
 }
 
 fn explain(
@@ -383,27 +447,7 @@ fn explain(
 ) -> (String, usize, usize) {
     let here = |sentence: String| (sentence, line, column);
     if raw.contains("Prefix not found") {
-        let prefix = word
-            .and_then(|w| w.split_once(':'))
-            .map(|(p, _)| p.trim_start_matches(['?', '$']).to_owned())
-            .unwrap_or_default();
-        let known: Vec<String> = ttkg_vocab::PREFIXES
-            .iter()
-            .map(|(p, _)| format!("{p}:"))
-            .collect();
-        // Point at the prefixed name, not the end of it where the parser stopped.
-        let start = word.map_or(column, |_| {
-            let chars: Vec<char> = text.chars().collect();
-            let mut start = column.saturating_sub(1).min(chars.len());
-            while start > 0 && !chars[start - 1].is_whitespace() {
-                start -= 1;
-            }
-            start + 1
-        });
-        return (format!(
-            "`{prefix}:` is not a known prefix. The predeclared prefixes are {}; declare another at the top with PREFIX {prefix}: <http://…>",
-            known.join(" ")
-        ), line, start);
+        return unknown_prefix(line, column, text, word);
     }
     if let Some((sentence, l, c)) = unbalanced(query) {
         return (sentence, l, c);
@@ -438,29 +482,8 @@ fn explain(
         ));
     }
     if word.is_some() {
-        // The parser reports this at the start of the next line, or inside
-        // it when it expected a new graph pattern (OPTIONAL, FILTER …).
-        let first_word = column <= text.len() - text.trim_start().len() + 1;
-        if line > 1 && (first_word || raw.contains("OPTIONAL")) {
-            let lines: Vec<&str> = query.lines().collect();
-            let previous = lines[..line - 1]
-                .iter()
-                .enumerate()
-                .rev()
-                .map(|(i, l)| (i, l.trim_end()))
-                .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-            if let Some((index, previous)) = previous {
-                if !previous.ends_with(['.', ';', ',', '{', '(', '[']) {
-                    let (pl, pc) = (index + 1, previous.chars().count());
-                    return (
-                        format!(
-                            "a `.` is missing at the end of line {pl}: each triple pattern ends with `.` (or `;` to go on with the same subject)"
-                        ),
-                        pl,
-                        pc,
-                    );
-                }
-            }
+        if let Some(missing) = missing_dot(query, raw, line, column, text) {
+            return missing;
         }
     }
     if line > query.lines().count() || column > text.chars().count() {
@@ -600,7 +623,8 @@ mod tests {
     }
 
     fn explained(query: &str) -> String {
-        syntax_error(query, &raw(query))
+        let raw = raw(query);
+        syntax_error(query, &raw, position(&raw))
     }
 
     #[test]

@@ -156,7 +156,66 @@ pub fn export_table(
             ),
         });
     }
-    // Per row (entity), per column: the distinct values, first seen first.
+    let rows = group_by_entity(solutions, &variables, entity)?;
+    let cells = ordered_cells(table, &variables, &rows, options)?;
+    let mut shown: Vec<usize> = (0..variables.len())
+        .filter(|&c| Some(c) != entity)
+        .collect();
+    if let (Some(e), true) = (entity, options.with_iri) {
+        shown.push(e);
+    }
+    let mut columns = Vec::new();
+    let mut described = Vec::new();
+    for c in shown {
+        let variable = &variables[c];
+        let column_cells: Vec<Option<Term>> = cells.iter().map(|row| row[c].clone()).collect();
+        let (header, description) =
+            header_and_description(table, variable, Some(c) == entity, options);
+        if let Some((years, months)) = partial_dates(&column_cells) {
+            let parts = DateParts {
+                variable,
+                header: &header,
+                description: &description,
+                years,
+                months,
+            };
+            parts.push(&column_cells, &options.lang, &mut columns, &mut described);
+            continue;
+        }
+        let column = typed_column(variable, &column_cells);
+        let kind = match column.dtype() {
+            DataType::Date => "date",
+            DataType::Boolean => "yes/no",
+            d if d.is_primitive_numeric() => "number",
+            _ => "text",
+        };
+        columns.push(column);
+        described.push(ExportedColumn {
+            variable: variable.clone(),
+            header,
+            description,
+            kind,
+        });
+    }
+    let frame =
+        DataFrame::new(rows.len(), columns).map_err(|e| QueryError::Write(e.to_string()))?;
+    Ok(ExportedTable {
+        name: table.name.clone(),
+        title: table.title.clone(),
+        description: table.description.clone(),
+        frame,
+        columns: described,
+        per_entity: entity.is_some(),
+    })
+}
+
+/// Per row (entity), per column: the distinct values, first seen first;
+/// without an entity column, one row per solution.
+fn group_by_entity(
+    solutions: ttkg_graph::oxigraph::sparql::QuerySolutionIter<'static>,
+    variables: &[String],
+    entity: Option<usize>,
+) -> Result<Vec<Vec<Vec<Term>>>, QueryError> {
     let mut rows: Vec<Vec<Vec<Term>>> = Vec::new();
     let mut index: HashMap<Term, usize> = HashMap::new();
     for solution in solutions {
@@ -183,6 +242,17 @@ pub fn export_table(
             }
         }
     }
+    Ok(rows)
+}
+
+/// The rows' cells (a value per column: labels in the chosen language,
+/// several values joined), sorted by the table's `# @order` columns.
+fn ordered_cells(
+    table: &SavedQuery,
+    variables: &[String],
+    rows: &[Vec<Vec<Term>>],
+    options: &ExportOptions,
+) -> Result<Vec<Vec<Option<Term>>>, QueryError> {
     for name in &table.order {
         if !variables.contains(name) {
             return Err(QueryError::SavedFile {
@@ -212,105 +282,96 @@ pub fn export_table(
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
     }
-    let mut shown: Vec<usize> = (0..variables.len())
-        .filter(|&c| Some(c) != entity)
-        .collect();
-    if let (Some(e), true) = (entity, options.with_iri) {
-        shown.push(e);
-    }
-    let mut columns = Vec::new();
-    let mut described = Vec::new();
-    for c in shown {
-        let variable = &variables[c];
-        let doc = table
-            .columns
-            .iter()
-            .find(|d| &d.variable == variable)
-            .cloned()
-            .unwrap_or_else(|| ColumnDoc {
-                variable: variable.clone(),
-                ..ColumnDoc::default()
-            });
-        let cells: Vec<Option<Term>> = cells.iter().map(|row| row[c].clone()).collect();
-        let header = if Some(c) == entity {
-            if doc.headers.is_empty() {
-                "IRI".to_owned()
-            } else {
-                doc.header(&options.lang).to_owned()
-            }
-        } else {
-            doc.header(&options.lang).to_owned()
-        };
-        let description = if Some(c) == entity && doc.description.is_empty() {
-            "The entity's identifier in the knowledge graph: the same entity has the same IRI in every table and every export".to_owned()
-        } else {
-            doc.description.clone()
-        };
-        if let Some((years, months)) = partial_dates(&cells) {
-            columns.push(Column::new(
-                variable.as_str().into(),
-                cells
-                    .iter()
-                    .map(|t| t.as_ref().map(term_text))
-                    .collect::<Vec<_>>(),
-            ));
-            described.push(ExportedColumn {
-                variable: variable.clone(),
-                header: header.clone(),
-                description: format!(
-                    "{description}{}as reported: a whole date (2016-03-01), a month (2016-03) or a year (2016)",
-                    if description.is_empty() { "" } else { "; " }
-                ),
-                kind: "text",
-            });
-            let (year_word, month_word) = if options.lang == "zh" {
-                ("（年）", "（月）")
-            } else {
-                (" (year)", " (month)")
-            };
-            columns.push(Column::new(format!("{variable}_year").into(), years));
-            described.push(ExportedColumn {
-                variable: format!("{variable}_year"),
-                header: format!("{header}{year_word}"),
-                description: format!("The year of {header}, for sorting and pivots"),
-                kind: "year",
-            });
-            columns.push(Column::new(format!("{variable}_month").into(), months));
-            described.push(ExportedColumn {
-                variable: format!("{variable}_month"),
-                header: format!("{header}{month_word}"),
-                description: format!(
-                    "The month (1–12) of {header}; empty where only the year was reported"
-                ),
-                kind: "month",
-            });
-            continue;
-        }
-        let column = typed_column(variable, &cells);
-        let kind = match column.dtype() {
-            DataType::Date => "date",
-            DataType::Boolean => "yes/no",
-            d if d.is_primitive_numeric() => "number",
-            _ => "text",
-        };
-        columns.push(column);
+    Ok(cells)
+}
+
+/// A column's header in the chosen language and its description; the
+/// entity column is `IRI`, described as the entity's identifier.
+fn header_and_description(
+    table: &SavedQuery,
+    variable: &str,
+    is_entity: bool,
+    options: &ExportOptions,
+) -> (String, String) {
+    let doc = table
+        .columns
+        .iter()
+        .find(|d| d.variable == variable)
+        .cloned()
+        .unwrap_or_else(|| ColumnDoc {
+            variable: variable.to_owned(),
+            ..ColumnDoc::default()
+        });
+    let header = if is_entity && doc.headers.is_empty() {
+        "IRI".to_owned()
+    } else {
+        doc.header(&options.lang).to_owned()
+    };
+    let description = if is_entity && doc.description.is_empty() {
+        "The entity's identifier in the knowledge graph: the same entity has the same IRI in every table and every export".to_owned()
+    } else {
+        doc.description.clone()
+    };
+    (header, description)
+}
+
+/// A date column whose values are given at different precisions: the
+/// dates as reported, and their year and month apart for sorting and pivots.
+struct DateParts<'a> {
+    variable: &'a str,
+    header: &'a str,
+    description: &'a str,
+    years: Vec<Option<i32>>,
+    months: Vec<Option<i32>>,
+}
+
+impl DateParts<'_> {
+    fn push(
+        self,
+        cells: &[Option<Term>],
+        lang: &str,
+        columns: &mut Vec<Column>,
+        described: &mut Vec<ExportedColumn>,
+    ) {
+        let (variable, header, description) = (self.variable, self.header, self.description);
+        columns.push(Column::new(
+            variable.into(),
+            cells
+                .iter()
+                .map(|t| t.as_ref().map(term_text))
+                .collect::<Vec<_>>(),
+        ));
         described.push(ExportedColumn {
-            variable: variable.clone(),
-            header,
-            description,
-            kind,
+            variable: variable.to_owned(),
+            header: header.to_owned(),
+            description: format!(
+                "{description}{}as reported: a whole date (2016-03-01), a month (2016-03) or a year (2016)",
+                if description.is_empty() { "" } else { "; " }
+            ),
+            kind: "text",
+        });
+        let (year_word, month_word) = if lang == "zh" {
+            ("（年）", "（月）")
+        } else {
+            (" (year)", " (month)")
+        };
+        columns.push(Column::new(format!("{variable}_year").into(), self.years));
+        described.push(ExportedColumn {
+            variable: format!("{variable}_year"),
+            header: format!("{header}{year_word}"),
+            description: format!("The year of {header}, for sorting and pivots"),
+            kind: "year",
+        });
+        columns.push(Column::new(format!("{variable}_month").into(), self.months));
+        described.push(ExportedColumn {
+            variable: format!("{variable}_month"),
+            header: format!("{header}{month_word}"),
+            description: format!(
+                "The month (1–12) of {header}; empty where only the year was reported"
+            ),
+            kind: "month",
         });
     }
-    let frame =
-        DataFrame::new(rows.len(), columns).map_err(|e| QueryError::Write(e.to_string()))?;
-    Ok(ExportedTable {
-        name: table.name.clone(),
-        title: table.title.clone(),
-        description: table.description.clone(),
-        frame,
-        columns: described,
-        per_entity: entity.is_some(),
-    })
 }
 
 /// One cell from an entity's distinct values of a column: labels in the

@@ -32,9 +32,15 @@ pub use vocabulary::Vocabulary;
 /// What can go wrong asking a question.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
-    /// The parser's message, with the line and column in the analyst's text.
-    #[error("SPARQL syntax error: {0}")]
-    Syntax(String),
+    /// The parser's message and the 1-based line and column it points at in
+    /// the analyst's text (none for a query too deeply nested to parse).
+    #[error("SPARQL syntax error: {message}")]
+    Syntax {
+        message: String,
+        position: Option<(usize, usize)>,
+        #[source]
+        source: Option<ttkg_graph::oxigraph::sparql::SparqlSyntaxError>,
+    },
     #[error("the query ran longer than its time limit (--timeout) and was stopped; narrow it with FILTER or LIMIT, or allow more time")]
     Timeout,
     #[error("the query failed: {0}")]
@@ -75,7 +81,7 @@ impl QueryError {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            QueryError::Syntax(_)
+            QueryError::Syntax { .. }
                 | QueryError::UnknownSaved { .. }
                 | QueryError::MissingParam { .. }
                 | QueryError::BadParam { .. }
@@ -90,8 +96,19 @@ impl QueryError {
 impl From<GraphError> for QueryError {
     fn from(e: GraphError) -> Self {
         match e {
-            GraphError::Syntax(e) => QueryError::Syntax(e.to_string()),
-            e @ GraphError::TooDeep { .. } => QueryError::Syntax(e.to_string()),
+            GraphError::Syntax(e) => {
+                let message = e.to_string();
+                QueryError::Syntax {
+                    position: explain::position(&message),
+                    message,
+                    source: Some(e),
+                }
+            }
+            e @ GraphError::TooDeep { .. } => QueryError::Syntax {
+                message: e.to_string(),
+                position: None,
+                source: None,
+            },
             GraphError::Query(e) => evaluation_error(e),
             other => QueryError::Store(other),
         }
@@ -226,7 +243,16 @@ mod tests {
         ) else {
             panic!("a syntax error");
         };
-        assert!(matches!(err, QueryError::Syntax(_)));
+        assert!(
+            matches!(
+                err,
+                QueryError::Syntax {
+                    position: Some(_),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("3:"), "{err}");
     }
 

@@ -143,9 +143,11 @@ pub fn evaluate(store: &KnowledgeStore, request: &Request) -> Result<Body, ApiEr
             };
             let results = ttkg_query::ask_in(store, sparql, &bindings, &graphs, &deadline)
                 .map_err(|e| match e {
-                    QueryError::Syntax(raw) => {
-                        ApiError::bad_request(ttkg_query::explain::syntax_error(sparql, &raw))
-                    }
+                    QueryError::Syntax {
+                        message, position, ..
+                    } => ApiError::bad_request(ttkg_query::explain::syntax_error(
+                        sparql, &message, position,
+                    )),
                     e => query_error(e),
                 })?;
             let mut body = write_results(results, request)?;

@@ -55,6 +55,27 @@ pub enum Constraint {
 const DOCUMENTATION: [&str; 5] = ["name", "description", "order", "group", "severity"];
 
 impl Shapes {
+    /// Each target class's properties with `sh:minCount` of one or more
+    /// (full IRIs), in the file's order.
+    pub fn required_properties(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut required: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for shape in &self.shapes {
+            for property in &shape.properties {
+                let needed = property
+                    .constraints
+                    .iter()
+                    .any(|c| matches!(c, Constraint::MinCount(n) if *n > 0));
+                if needed {
+                    required
+                        .entry(shape.target_class.clone())
+                        .or_default()
+                        .push(property.path.clone());
+                }
+            }
+        }
+        required
+    }
+
     /// Reads a Turtle shapes file.
     pub fn load(path: &Path) -> Result<Self, ValidateError> {
         let triples = ttkg_graph::parse_turtle(path)?;

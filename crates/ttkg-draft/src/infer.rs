@@ -1,0 +1,755 @@
+//! A column's type from what its header says (万元, 面积, ngày …) and what
+//! its values read as, with ttkg's own parsers, so that a drafted type is
+//! one the import will read.
+
+use std::sync::LazyLock;
+
+use polars::prelude::*;
+use regex::Regex;
+use ttkg_normalise::{clean_text, concept_key, parse_date, parse_number, ConceptTable};
+use ttkg_pipeline::{AreaUnit, ColumnType, DateOrder, DateSystem, NumberStyle, Resolve};
+
+/// A drafted column's type and settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Text {
+        resolve: Option<Resolve>,
+        split: Option<String>,
+    },
+    Integer {
+        multiplier: Option<String>,
+        style: NumberStyle,
+    },
+    Decimal {
+        multiplier: Option<String>,
+        style: NumberStyle,
+    },
+    Date {
+        order: DateOrder,
+        system: DateSystem,
+        time: bool,
+    },
+    Money {
+        currency: Currency,
+        multiplier: Option<String>,
+        /// The key of the date column whose year picks the exchange rate.
+        date_column: Option<String>,
+        style: NumberStyle,
+    },
+    Area {
+        unit: AreaUnit,
+        style: NumberStyle,
+    },
+    Concept {
+        scheme: String,
+        split: Option<String>,
+    },
+}
+
+/// Where a money column's currency comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Currency {
+    Code(String),
+    /// The key of a column holding each row's currency.
+    Column(String),
+}
+
+impl Kind {
+    /// The kind a pipeline's column declares.
+    pub fn of(spec: &ttkg_pipeline::ColumnSpec) -> Kind {
+        let multiplier = spec.multiplier().map(|m| format!("{m}"));
+        let style = spec.number_style();
+        match &spec.kind {
+            ColumnType::Text(t) => Kind::Text {
+                resolve: t.resolve,
+                split: t.split.clone(),
+            },
+            ColumnType::Integer(_) => Kind::Integer { multiplier, style },
+            ColumnType::Decimal(_) => Kind::Decimal { multiplier, style },
+            ColumnType::Date(d) | ColumnType::DateTime(d) => Kind::Date {
+                order: d.date_order,
+                system: d.date_system,
+                time: matches!(spec.kind, ColumnType::DateTime(_)),
+            },
+            ColumnType::Money(m) => Kind::Money {
+                currency: match (&m.currency, &m.currency_column) {
+                    (Some(code), _) => Currency::Code(code.clone()),
+                    (None, Some(column)) => Currency::Column(column.clone()),
+                    (None, None) => Currency::Code("CNY".into()),
+                },
+                multiplier,
+                date_column: m.date_column.clone(),
+                style,
+            },
+            ColumnType::Area(a) => Kind::Area {
+                unit: a.unit,
+                style,
+            },
+            ColumnType::Concept(c) => Kind::Concept {
+                scheme: c.scheme.clone(),
+                split: c.split.clone(),
+            },
+        }
+    }
+
+    pub fn is_number(&self) -> bool {
+        matches!(
+            self,
+            Kind::Integer { .. } | Kind::Decimal { .. } | Kind::Money { .. } | Kind::Area { .. }
+        )
+    }
+}
+
+fn pattern(re: &str) -> Regex {
+    Regex::new(re).expect("a draft pattern compiles")
+}
+
+static DATE_WORDS: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"(?i)日期|时间|年月|date|ngày|วันที่|tanggal|thời gian|signed"));
+static MONEY_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"(?i)金额|价值|合同额|经费|投资|资金|amount|value|price|funding|giá trị|số tiền|kinh phí|มูลค่า|จำนวนเงิน|งบประมาณ|nilai|biaya",
+    )
+});
+static AREA_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(r"(?i)面积|亩|公顷|hectare|\bha\b|ไร่|\brai\b|diện tích|luas|m²|平方米")
+});
+static ORGANISATION_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"(?i)单位|机构|公司|大学|学院|企业|组织|合作方|输出方|受让方|organi[sz]ation|institution|company|partner|party|member|đơn vị|cơ quan|tổ chức|หน่วยงาน|องค์กร|lembaga|instansi|perusahaan",
+    )
+});
+static TECHNOLOGY_WORDS: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"(?i)技术|technolog|công nghệ|เทคโนโลยี|teknologi"));
+
+/// The multiplier a header's unit implies (`金额（万元）` → 10000).
+pub fn header_multiplier(header: &str) -> Option<&'static str> {
+    static WORDS: LazyLock<[(Regex, &str); 4]> = LazyLock::new(|| {
+        [
+            (pattern(r"亿"), "100000000"),
+            (pattern(r"(?i)百万|million|triệu|ล้าน|juta"), "1000000"),
+            (pattern(r"万"), "10000"),
+            (pattern(r"(?i)千|thousand|nghìn|ngàn|พัน|ribu"), "1000"),
+        ]
+    });
+    WORDS
+        .iter()
+        .find(|(re, _)| re.is_match(header))
+        .map(|(_, m)| *m)
+}
+
+/// The currency a header names (`金额（万元）` → CNY, `Giá trị (VNĐ)` → VND).
+pub fn header_currency(header: &str) -> Option<&'static str> {
+    let upper = header.to_uppercase();
+    ttkg_normalise::CURRENCY_WORDS
+        .iter()
+        // A lone Latin letter (Đ) is a letter of a word, not a currency.
+        .filter(|(word, _)| {
+            word.chars().count() > 1
+                || !word
+                    .chars()
+                    .all(|c| c.is_alphabetic() && (c as u32) < 0x2E80)
+        })
+        .filter(|(word, _)| match upper.find(word) {
+            // A code or word of letters stands alone (`RM` is not in `FORM`).
+            Some(at) if word.chars().all(|c| c.is_ascii_alphabetic()) => {
+                let before = upper[..at].chars().next_back();
+                let after = upper[at + word.len()..].chars().next();
+                !before.is_some_and(|c| c.is_alphanumeric())
+                    && !after.is_some_and(|c| c.is_alphanumeric())
+            }
+            Some(_) => true,
+            None => false,
+        })
+        .max_by_key(|(word, _)| word.chars().count())
+        .map(|(_, code)| *code)
+}
+
+/// The area unit a header names.
+pub fn header_unit(header: &str) -> Option<AreaUnit> {
+    static UNITS: LazyLock<[(Regex, AreaUnit); 4]> = LazyLock::new(|| {
+        [
+            (pattern(r"(?i)亩|\bmu\b"), AreaUnit::Mu),
+            (
+                pattern(r"(?i)公顷|hectare|\bha\b|héc-?ta|hecta"),
+                AreaUnit::Hectare,
+            ),
+            (pattern(r"(?i)ไร่|\brai\b"), AreaUnit::Rai),
+            (pattern(r"(?i)m²|平方米|square met"), AreaUnit::SquareMetre),
+        ]
+    });
+    UNITS
+        .iter()
+        .find(|(re, _)| re.is_match(header))
+        .map(|(_, u)| *u)
+}
+
+pub fn says_date(header: &str) -> bool {
+    DATE_WORDS.is_match(header)
+}
+
+pub fn says_money(header: &str) -> bool {
+    MONEY_WORDS.is_match(header) || header_currency(header).is_some()
+}
+
+/// What a column's values read as, counted with ttkg's parsers.
+#[derive(Debug, Clone, Default)]
+pub struct Readings {
+    pub values: usize,
+    /// Values read as numbers in point style (1,500.50) and comma style (1.500,50).
+    pub point: usize,
+    pub comma: usize,
+    /// Values read as whole numbers (point style).
+    pub whole: usize,
+    /// Values read as dates, year first, day first, month first.
+    pub dates: [usize; 3],
+    /// Values with a time of day.
+    pub times: usize,
+    /// The scheme most values are labels of, and how many.
+    pub concept: Option<(String, usize)>,
+    /// As `concept`, for the parts of values split at 、;；,，/.
+    pub split_concept: Option<(String, usize, usize)>,
+    /// Values that are Excel serial day numbers (42537).
+    pub serials: usize,
+    /// Values that name a currency (CNY, 美元, ₫).
+    pub currencies: usize,
+    /// Whether no value repeats (a column that can name each row).
+    pub distinct: bool,
+}
+
+const ORDERS: [DateOrder; 3] = [DateOrder::Ymd, DateOrder::Dmy, DateOrder::Mdy];
+pub const SPLIT: &str = "、;；,，/";
+
+impl Readings {
+    /// The readings of one column's values.
+    #[cfg(test)]
+    pub fn of(values: &[String], concepts: &ConceptTable) -> PolarsResult<Readings> {
+        let mut all = Readings::of_all(&[values.to_vec()], concepts)?;
+        Ok(all.pop().unwrap_or_default())
+    }
+
+    /// The readings of each column's values, counted in one polars query
+    /// over all columns (a query per column costs more than its counting).
+    pub fn of_all(columns: &[Vec<String>], concepts: &ConceptTable) -> PolarsResult<Vec<Readings>> {
+        // A failed formula (#DIV/0!) says nothing of the column's type.
+        let columns: Vec<Vec<String>> = columns
+            .iter()
+            .map(|values| {
+                values
+                    .iter()
+                    .filter(|v| !(v.starts_with('#') && v.len() <= 14 && !v.contains(' ')))
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        let height = columns.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let series: Vec<Column> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, values)| {
+                let padded: Vec<Option<&str>> = (0..height)
+                    .map(|r| values.get(r).map(String::as_str))
+                    .collect();
+                Column::new(format!("c{i}").into(), padded)
+            })
+            .collect();
+        let frame = DataFrame::new(height, series)?;
+        let schemes: Vec<String> = concepts.schemes().map(str::to_owned).collect();
+        let mut exprs = Vec::new();
+        for i in 0..columns.len() {
+            exprs.extend(counting(i, concepts, &schemes));
+        }
+        let counts = frame.lazy().select(exprs).collect()?;
+        columns
+            .iter()
+            .enumerate()
+            .map(|(i, values)| Readings::from_counts(i, values, &counts, concepts, &schemes))
+            .collect()
+    }
+
+    fn from_counts(
+        i: usize,
+        values: &[String],
+        counts: &DataFrame,
+        concepts: &ConceptTable,
+        schemes: &[String],
+    ) -> PolarsResult<Readings> {
+        if values.is_empty() {
+            return Ok(Readings::default());
+        }
+        let get = |name: &str| -> PolarsResult<usize> {
+            let n = counts.column(&format!("{i}:{name}"))?.i64()?.get(0);
+            Ok(n.unwrap_or(0).max(0) as usize)
+        };
+        let mut concept: Option<(String, usize)> = None;
+        for (s, scheme) in schemes.iter().enumerate() {
+            let n = get(&format!("s{s}"))?;
+            if n > 0 && concept.as_ref().is_none_or(|(_, b)| n > *b) {
+                concept = Some((scheme.clone(), n));
+            }
+        }
+        let serial = Regex::new(r"^\d{5}(\.\d+)?$").expect("the serial pattern compiles");
+        let distinct = values
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            == values.len();
+        Ok(Readings {
+            distinct,
+            serials: values.iter().filter(|v| serial.is_match(v)).count(),
+            currencies: values
+                .iter()
+                .filter(|v| ttkg_normalise::currency_of(v).is_some())
+                .count(),
+            values: values.len(),
+            point: get("point")?,
+            comma: get("comma")?,
+            whole: get("whole")?,
+            dates: [get("date0")?, get("date1")?, get("date2")?],
+            times: get("times")?,
+            concept,
+            split_concept: split_concepts(values, concepts, schemes)?,
+        })
+    }
+
+    fn share(&self, n: usize) -> f64 {
+        if self.values == 0 {
+            0.0
+        } else {
+            n as f64 / self.values as f64
+        }
+    }
+
+    /// The number style most values read in, and the share they make.
+    pub fn numbers(&self) -> (NumberStyle, f64) {
+        if self.comma > self.point {
+            (NumberStyle::Comma, self.share(self.comma))
+        } else {
+            (NumberStyle::Point, self.share(self.point))
+        }
+    }
+
+    /// Whether most values name a currency: a column of each row's currency.
+    pub fn is_currency(&self) -> bool {
+        self.values > 0 && self.share(self.currencies) >= 0.9
+    }
+
+    /// The date orders that read the most values (several when the values
+    /// read the same in each, as ISO dates do).
+    pub fn date_orders(&self) -> Vec<DateOrder> {
+        let most = self.dates.iter().copied().max().unwrap_or(0);
+        ORDERS
+            .iter()
+            .zip(self.dates)
+            .filter(|(_, n)| most > 0 && *n == most)
+            .map(|(o, _)| *o)
+            .collect()
+    }
+
+    /// The date order most values read in (year first on a tie), and the share.
+    pub fn dates(&self) -> (DateOrder, f64) {
+        let (i, n) = self
+            .dates
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, n)| (**n, std::cmp::Reverse(*i)))
+            .map(|(i, n)| (i, *n))
+            .unwrap_or((0, 0));
+        (ORDERS[i], self.share(n))
+    }
+
+    pub fn date_share(&self, order: DateOrder) -> f64 {
+        let i = ORDERS.iter().position(|o| *o == order).unwrap_or(0);
+        self.share(self.dates[i])
+    }
+
+    pub fn concept_share(&self, scheme: &str) -> f64 {
+        match (&self.concept, &self.split_concept) {
+            (Some((s, n)), _) if s == scheme => self.share(*n),
+            (_, Some((s, found, parts))) if s == scheme && *parts > 0 => {
+                *found as f64 / *parts as f64
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+/// The counts of column `i` (named `c{i}`) of the readings' frame, each
+/// aliased `{i}:name`.
+fn counting(i: usize, concepts: &ConceptTable, schemes: &[String]) -> Vec<Expr> {
+    let count = |e: Expr, name: String| e.cast(DataType::Int64).sum().alias(format!("{i}:{name}"));
+    // The values as normalisation sees them: tidied, full-width folded.
+    let v = || clean_text(col(format!("c{i}")));
+    let point = || parse_number(v(), NumberStyle::Point);
+    let mut exprs = vec![
+        count(point().is_not_null(), "point".into()),
+        count(
+            parse_number(v(), NumberStyle::Comma).is_not_null(),
+            "comma".into(),
+        ),
+        count(
+            point()
+                .cast(DataType::Float64)
+                .round(0, RoundMode::HalfToEven)
+                .eq(point().cast(DataType::Float64)),
+            "whole".into(),
+        ),
+        count(
+            v().str().contains(lit(r"\d{1,2}:\d{2}"), false),
+            "times".into(),
+        ),
+    ];
+    for (d, order) in ORDERS.iter().enumerate() {
+        let parsed = parse_date(v(), *order, DateSystem::Excel1900);
+        exprs.push(count(parsed.is_not_null(), format!("date{d}")));
+    }
+    for (s, scheme) in schemes.iter().enumerate() {
+        let found = concepts.lookup(scheme, concept_key(v()));
+        exprs.push(count(found.is_not_null(), format!("s{s}")));
+    }
+    exprs
+}
+
+/// The best scheme for the parts of values that hold several (`越南、老挝`):
+/// (scheme, parts found, parts), when some value has a separator.
+fn split_concepts(
+    values: &[String],
+    concepts: &ConceptTable,
+    schemes: &[String],
+) -> PolarsResult<Option<(String, usize, usize)>> {
+    if !values.iter().any(|v| v.contains(|c| SPLIT.contains(c))) {
+        return Ok(None);
+    }
+    let parts: Vec<String> = values
+        .iter()
+        .flat_map(|v| v.split(|c| SPLIT.contains(c)))
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let frame = df!("v" => &parts)?;
+    let mut best: Option<(String, usize, usize)> = None;
+    for scheme in schemes {
+        let n = frame
+            .clone()
+            .lazy()
+            .select([concepts
+                .lookup(scheme, concept_key(clean_text(col("v"))))
+                .is_not_null()
+                .cast(DataType::Int64)
+                .sum()
+                .alias("found")])
+            .collect()?
+            .column("found")?
+            .i64()?
+            .get(0)
+            .unwrap_or(0) as usize;
+        if n > 0 && best.as_ref().is_none_or(|(_, b, _)| n > *b) {
+            best = Some((scheme.clone(), n, parts.len()));
+        }
+    }
+    Ok(best)
+}
+
+/// A column's kind from its header and values alone, and why.
+pub fn infer(header: &str, readings: &Readings) -> (Kind, String) {
+    if readings.values == 0 {
+        let text = Kind::Text {
+            resolve: None,
+            split: None,
+        };
+        return (
+            text,
+            "no values in the rows read; text until it has some".into(),
+        );
+    }
+    let (_, numbers) = readings.numbers();
+    let (_, dates) = readings.dates();
+    let date_needed = if says_date(header) { 0.6 } else { 0.9 };
+    if dates >= date_needed && (says_date(header) || numbers < 0.8) {
+        return date(readings);
+    }
+    if numbers >= 0.75 {
+        return number(header, readings);
+    }
+    if let Some(found) = concept(readings) {
+        return found;
+    }
+    text(header)
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.0}%", share * 100.0)
+}
+
+fn date(readings: &Readings) -> (Kind, String) {
+    let (order, dates) = readings.dates();
+    let serials = if readings.serials * 2 > readings.values {
+        "; they are Excel serial day numbers, counted from 1900 (Windows): set date_system = \"1904\" if the file comes from an old Mac workbook"
+    } else {
+        ""
+    };
+    let kind = Kind::Date {
+        order,
+        system: DateSystem::Excel1900,
+        time: readings.times * 2 > readings.values,
+    };
+    let why = format!(
+        "{} of the values read as dates{}{serials}",
+        percent(dates),
+        order_note(order)
+    );
+    (kind, why)
+}
+
+/// An area, an amount, a whole number or a decimal, as the header says.
+fn number(header: &str, readings: &Readings) -> (Kind, String) {
+    let (style, numbers) = readings.numbers();
+    let multiplier = header_multiplier(header).map(str::to_owned);
+    let why = format!("{} of the values read as numbers", percent(numbers));
+    if AREA_WORDS.is_match(header) {
+        return match header_unit(header) {
+            Some(unit) => (
+                Kind::Area { unit, style },
+                format!("{why}; the header names an area in {}", unit.name()),
+            ),
+            None => (
+                Kind::Area {
+                    unit: AreaUnit::Mu,
+                    style,
+                },
+                format!("{why}; the header names an area but no unit: 亩 assumed, check it"),
+            ),
+        };
+    }
+    if says_money(header) {
+        let (currency, said) = match header_currency(header) {
+            Some(code) => (code.to_owned(), format!("the header names {code}")),
+            None => (
+                "CNY".to_owned(),
+                "no currency in the header: CNY assumed unless a column gives each row's, check it"
+                    .to_owned(),
+            ),
+        };
+        let kind = Kind::Money {
+            currency: Currency::Code(currency),
+            multiplier,
+            date_column: None,
+            style,
+        };
+        return (kind, format!("{why}; the header names an amount; {said}"));
+    }
+    if readings.whole == readings.point && style == NumberStyle::Point {
+        return (
+            Kind::Integer { multiplier, style },
+            format!("{why}, all whole"),
+        );
+    }
+    (Kind::Decimal { multiplier, style }, why)
+}
+
+/// Labels of one concept scheme, whole or split at separators.
+fn concept(readings: &Readings) -> Option<(Kind, String)> {
+    let whole = readings
+        .concept
+        .clone()
+        .map(|(s, n)| (s, readings.share(n), None));
+    let split = readings.split_concept.clone().map(|(s, found, parts)| {
+        let share = found as f64 / parts.max(1) as f64;
+        (s, share, Some(SPLIT.to_owned()))
+    });
+    let (scheme, share, split) = [whole, split]
+        .into_iter()
+        .flatten()
+        .filter(|(_, share, _)| *share >= 0.6)
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let why = format!(
+        "{} of the values are labels of the {scheme} scheme",
+        percent(share)
+    );
+    Some((Kind::Concept { scheme, split }, why))
+}
+
+/// Text, resolved as organisations or technologies where the header names them.
+fn text(header: &str) -> (Kind, String) {
+    let resolve = if ORGANISATION_WORDS.is_match(header) {
+        Some(Resolve::Organisation)
+    } else if TECHNOLOGY_WORDS.is_match(header) {
+        Some(Resolve::Technology)
+    } else {
+        None
+    };
+    let why = match resolve {
+        Some(r) => format!(
+            "text; the header names {}s, so names are resolved with the alias table",
+            r.name()
+        ),
+        None => "text".into(),
+    };
+    (
+        Kind::Text {
+            resolve,
+            split: None,
+        },
+        why,
+    )
+}
+
+fn order_note(order: DateOrder) -> &'static str {
+    match order {
+        DateOrder::Ymd => "",
+        DateOrder::Dmy => ", day first",
+        DateOrder::Mdy => ", month first",
+    }
+}
+
+/// A known column's kind, kept where the values read as it and adjusted to
+/// what this header says (another unit, another currency); else the kind
+/// inferred.
+pub fn adapt(known: Kind, exact: bool, header: &str, readings: &Readings, inferred: Kind) -> Kind {
+    let (_, numbers) = readings.numbers();
+    match known {
+        _ if readings.values == 0 => known,
+        Kind::Money {
+            currency,
+            multiplier,
+            date_column,
+            style,
+        } if numbers >= 0.8 => Kind::Money {
+            currency: match (header_currency(header), currency) {
+                (Some(code), Currency::Code(_)) => Currency::Code(code.to_owned()),
+                (_, kept) => kept,
+            },
+            multiplier: if exact {
+                multiplier
+            } else {
+                header_multiplier(header).map(str::to_owned)
+            },
+            date_column,
+            // Values that read only in comma style (1.500,50) say so.
+            style: match readings.numbers().0 {
+                NumberStyle::Comma => NumberStyle::Comma,
+                NumberStyle::Point => style,
+            },
+        },
+        // The unit this header names, else the known column's.
+        Kind::Area { unit, style } if numbers >= 0.8 => Kind::Area {
+            unit: header_unit(header).unwrap_or(unit),
+            style: match readings.numbers().0 {
+                NumberStyle::Comma => NumberStyle::Comma,
+                NumberStyle::Point => style,
+            },
+        },
+        Kind::Integer { .. } | Kind::Decimal { .. } if numbers >= 0.8 => known,
+        // Serial numbers read the same counted from 1900 or 1904, so the
+        // system is not taken from another sender's pipeline.
+        Kind::Date { order, time, .. } => {
+            if readings.date_share(order) >= 0.8 {
+                Kind::Date {
+                    order,
+                    system: DateSystem::Excel1900,
+                    time,
+                }
+            } else {
+                inferred
+            }
+        }
+        Kind::Concept { ref scheme, .. } if readings.concept_share(scheme) >= 0.5 => known,
+        // Names of organisations or technologies are resolved where the
+        // header says so, even if the known column was not.
+        Kind::Text { resolve, split }
+            if !inferred.is_number() || matches!(inferred, Kind::Integer { .. }) =>
+        {
+            let resolve = match (&inferred, resolve) {
+                (_, Some(r)) => Some(r),
+                (
+                    Kind::Text {
+                        resolve: Some(r), ..
+                    },
+                    None,
+                ) => Some(*r),
+                _ => None,
+            };
+            Kind::Text { resolve, split }
+        }
+        _ => inferred,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_say_units_currencies_and_multipliers() {
+        assert_eq!(header_multiplier("协议金额（万元）"), Some("10000"));
+        assert_eq!(header_multiplier("Giá trị (triệu VNĐ)"), Some("1000000"));
+        assert_eq!(header_currency("协议金额（万元）"), Some("CNY"));
+        assert_eq!(header_currency("Giá trị hợp đồng (VNĐ)"), Some("VND"));
+        assert_eq!(header_currency("Contract value (USD)"), Some("USD"));
+        assert_eq!(header_currency("Form"), None);
+        assert_eq!(header_unit("面积（公顷）"), Some(AreaUnit::Hectare));
+        assert_eq!(header_unit("พื้นที่ (ไร่)"), Some(AreaUnit::Rai));
+    }
+
+    fn readings(values: &[&str]) -> Readings {
+        let values: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        Readings::of(&values, &ConceptTable::default()).unwrap()
+    }
+
+    #[test]
+    fn values_give_the_type() {
+        let (kind, _) = infer(
+            "签约日期",
+            &readings(&["2016-06-16", "2015/3/2", "2014年5月6日"]),
+        );
+        assert!(
+            matches!(
+                kind,
+                Kind::Date {
+                    order: DateOrder::Ymd,
+                    ..
+                }
+            ),
+            "{kind:?}"
+        );
+        let (kind, _) = infer("Ngày ký", &readings(&["16/06/2016", "25/12/2015"]));
+        assert!(
+            matches!(
+                kind,
+                Kind::Date {
+                    order: DateOrder::Dmy,
+                    ..
+                }
+            ),
+            "{kind:?}"
+        );
+        let (kind, _) = infer("协议金额（万元）", &readings(&["78.82", "1,200"]));
+        assert_eq!(
+            kind,
+            Kind::Money {
+                currency: Currency::Code("CNY".into()),
+                multiplier: Some("10000".into()),
+                date_column: None,
+                style: NumberStyle::Point
+            }
+        );
+        let (kind, _) = infer("学员人数", &readings(&["12", "30"]));
+        assert!(matches!(kind, Kind::Integer { .. }), "{kind:?}");
+        let (kind, _) = infer("Diện tích (ha)", &readings(&["12,5", "1.030,25"]));
+        assert_eq!(
+            kind,
+            Kind::Area {
+                unit: AreaUnit::Hectare,
+                style: NumberStyle::Comma
+            }
+        );
+        let (kind, _) = infer("合作单位", &readings(&["广西大学", "越南农业科学院"]));
+        assert_eq!(
+            kind,
+            Kind::Text {
+                resolve: Some(Resolve::Organisation),
+                split: None
+            }
+        );
+    }
+}
