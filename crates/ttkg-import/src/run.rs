@@ -1,0 +1,469 @@
+//! A run: every (pipeline, file) pair read in parallel, published batch by
+//! batch, the files gone from the data folder retracted, and the run
+//! recorded; and `ttkg check`'s dry reading of some files.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use ttkg_graph::consistency::{self, RunFacts};
+use ttkg_graph::oxigraph::model::{NamedNode, Triple};
+use ttkg_graph::{KnowledgeStore, Ontology, RunRecord, SingleValued};
+use ttkg_normalise::References;
+use ttkg_pipeline::Pipeline;
+
+use crate::prepare;
+use crate::prepare::{Context, Prepared};
+use crate::workspace::{check_pipelines, reference_warnings};
+use crate::{
+    fingerprint, gate, publish, quarantine, report, sources, FileReport, FileStatus, ImportError,
+    ImportLock, ImportOptions, ImportReport, NameResolution, Progress, QuarantineRecord, Selection,
+    Settings, SkippedRow, Stage, Timings, WorkUnit, Workspace,
+};
+
+/// How long an import waits for a reader (a query or an export) that has
+/// the store open, before failing with the reason.
+pub const READER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Runs an import.
+pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportReport, ImportError> {
+    let _lock = ImportLock::acquire(&options.store, options.wait, |holder| {
+        tracing::warn!("waiting for the import already running on this store ({holder}) to finish");
+    })?;
+    let store = KnowledgeStore::open_waiting(&options.store, READER_PATIENCE, || {
+        tracing::warn!(
+            "waiting for another ttkg command reading this store (a query, an export) to close it"
+        );
+    })
+    .map_err(ImportError::Store)?;
+    run_on(&store, options, progress)
+}
+
+/// What a run keeps while it goes through the batches.
+#[derive(Default)]
+struct Outcome {
+    files: Vec<FileReport>,
+    quarantine: Vec<QuarantineRecord>,
+    resolutions: Vec<NameResolution>,
+    skipped: Vec<SkippedRow>,
+    violations: Vec<(String, ttkg_validate::Violation)>,
+    /// Source-file nodes the run read, with the graph each produced.
+    used: Vec<(NamedNode, NamedNode)>,
+}
+
+impl Outcome {
+    /// Takes in a source's report and lists, once it is published or failed.
+    fn record(&mut self, p: Prepared) {
+        self.quarantine.extend(p.quarantine);
+        if p.report.status == FileStatus::Loaded {
+            self.resolutions.extend(p.resolutions);
+            self.skipped.extend(p.skipped);
+        }
+        if matches!(p.report.status, FileStatus::Loaded | FileStatus::Unchanged) {
+            self.used.push((p.unit.file_node, p.unit.graph));
+        }
+        self.files.push(p.report);
+    }
+
+    /// The report of a run that changed nothing: what it would do.
+    fn into_dry_report(self, refs: &References, timings: Timings) -> ImportReport {
+        ImportReport {
+            run: String::new(),
+            files: self.files,
+            quarantine: self.quarantine,
+            quarantine_files: None,
+            violations: self.violations,
+            resolutions: self.resolutions,
+            resolutions_file: None,
+            skipped: self.skipped,
+            skipped_file: None,
+            dry_run: true,
+            warnings: reference_warnings(refs),
+            timings,
+        }
+    }
+}
+
+/// [`run`] on a store already open (and locked by the caller), so that the
+/// same process can query it while the import runs: each query sees every
+/// source either before or after its load, never half of it.
+pub fn run_on(
+    store: &KnowledgeStore,
+    options: &ImportOptions,
+    progress: &dyn Progress,
+) -> Result<ImportReport, ImportError> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    let (ontology, refs, pipelines) = prepare(&options.workspace)?;
+    let settings = Settings::load(&options.workspace.root)?;
+    let units = sources::select(
+        &pipelines,
+        &options.workspace.data_dir,
+        &options.selection,
+        settings.import.follow_links,
+    )?;
+    let ontology_graph = NamedNode::new_unchecked(ttkg_vocab::ONTOLOGY_GRAPH);
+    if !options.dry_run {
+        store
+            .replace_graph(&ontology_graph, &ontology.triples)
+            .map_err(ImportError::Store)?;
+    }
+    let missing = missing_sources(store, options, &units)?;
+    let inputs = fingerprint::reference_digest(&options.workspace, &ontology)?;
+    let single = single_valued(&options.workspace, &ontology)?;
+    let prepare_time = started.elapsed();
+    let shapes = validation_shapes(options)?;
+    let context = Context {
+        ontology: &ontology,
+        refs: &refs,
+        single: &single,
+        inputs: &inputs,
+        store: Some(store),
+        force: options.force,
+        limits: settings.read_limits(),
+    };
+
+    // Files are prepared in parallel a few at a time and each batch is
+    // published before the next is read, so memory holds a handful of
+    // files' triples rather than the whole run's. Validation needs every
+    // source of the run at once (an agreement's event may come from another
+    // report), so it takes them in one batch.
+    let batch = if shapes.is_some() {
+        units.len().max(1)
+    } else {
+        rayon::current_num_threads().max(1)
+    };
+    progress.start(Stage::Read, units.len() as u64);
+    progress.start(Stage::Load, units.len() as u64);
+    let (mut read_time, mut load_time) = (Duration::ZERO, Duration::ZERO);
+    let mut outcome = Outcome::default();
+    // On a store without sources, conflicts can only be with this run's.
+    let mut run_facts = consistency::holds_no_sources(store.store())
+        .map_err(ImportError::Store)?
+        .then(RunFacts::default);
+    let loading = Loading {
+        store,
+        options,
+        shapes: shapes.as_ref(),
+        single: &single,
+        progress,
+    };
+    for chunk in units.chunks(batch) {
+        let read_started = Instant::now();
+        let prepared: Vec<Prepared> = chunk
+            .par_iter()
+            .map(|unit| {
+                let prepared = prepare::prepare_unit(unit, &context);
+                progress.advance(Stage::Read, &unit.relative);
+                prepared
+            })
+            .collect();
+        read_time += read_started.elapsed();
+        let load_started = Instant::now();
+        loading.load(prepared, &mut outcome, run_facts.as_mut())?;
+        load_time += load_started.elapsed();
+    }
+    progress.finish(Stage::Read);
+    progress.finish(Stage::Load);
+    retract_missing(store, missing, options.dry_run, &mut outcome);
+    let timings = |total: Duration| Timings {
+        prepare: prepare_time,
+        read: read_time,
+        load: load_time,
+        total,
+    };
+    if options.dry_run {
+        return Ok(outcome.into_dry_report(&refs, timings(started.elapsed())));
+    }
+    finish(
+        store,
+        options,
+        &refs,
+        outcome,
+        started_at,
+        timings(started.elapsed()),
+    )
+}
+
+/// The shapes every source must pass, with `--validate`.
+fn validation_shapes(
+    options: &ImportOptions,
+) -> Result<Option<ttkg_validate::Shapes>, ImportError> {
+    if !options.validate {
+        return Ok(None);
+    }
+    let path = options.workspace.ontology_dir.join("shapes.ttl");
+    ttkg_validate::Shapes::load(&path)
+        .map(Some)
+        .map_err(ImportError::Shapes)
+}
+
+/// What loading a batch of prepared files needs.
+struct Loading<'a> {
+    store: &'a KnowledgeStore,
+    options: &'a ImportOptions,
+    /// With `--validate`, the shapes every source must pass.
+    shapes: Option<&'a ttkg_validate::Shapes>,
+    single: &'a SingleValued,
+    progress: &'a dyn Progress,
+}
+
+impl Loading<'_> {
+    /// Finalises each prepared file (conflicts, the quarantine share) and,
+    /// unless this is a dry run, publishes it; with shapes, the batch is
+    /// validated first and a source that breaks them is left out.
+    fn load(
+        &self,
+        prepared: Vec<Prepared>,
+        outcome: &mut Outcome,
+        mut run_facts: Option<&mut RunFacts>,
+    ) -> Result<(), ImportError> {
+        let (store, options, single, progress) =
+            (self.store, self.options, self.single, self.progress);
+        match self.shapes {
+            _ if options.dry_run => {
+                for mut p in prepared {
+                    let limit = max_quarantined(options, &p.unit.pipeline);
+                    publish::finalize(&mut p, Some(store.store()), single, limit, None)
+                        .map_err(ImportError::Store)?;
+                    progress.advance(Stage::Load, &p.report.file);
+                    outcome.record(p);
+                }
+            }
+            Some(shapes) => {
+                let gated = gate::finalize_and_validate(store, shapes, single, options, prepared)?;
+                for (p, triples) in gated.sources {
+                    publish_one(store, p, triples, outcome);
+                    progress.advance(Stage::Load, &outcome.files[outcome.files.len() - 1].file);
+                }
+                outcome.violations.extend(gated.violations);
+            }
+            None => {
+                for mut p in prepared {
+                    let limit = max_quarantined(options, &p.unit.pipeline);
+                    let triples = publish::finalize(
+                        &mut p,
+                        Some(store.store()),
+                        single,
+                        limit,
+                        run_facts.as_deref_mut(),
+                    )
+                    .map_err(ImportError::Store)?;
+                    progress.advance(Stage::Load, &p.report.file);
+                    publish_one(store, p, triples, outcome);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The run's end: its report files written, the run recorded in the
+/// store's history, the store flushed and its snapshot published.
+fn finish(
+    store: &KnowledgeStore,
+    options: &ImportOptions,
+    refs: &References,
+    outcome: Outcome,
+    started_at: chrono::DateTime<chrono::Utc>,
+    timings: Timings,
+) -> Result<ImportReport, ImportError> {
+    let stamp = started_at.format("%Y%m%dT%H%M%S%.3fZ").to_string();
+    let dir = &options.quarantine_dir;
+    let quarantine_files = (!outcome.quarantine.is_empty())
+        .then(|| quarantine::write(dir, &stamp, &outcome.quarantine))
+        .transpose()?;
+    let resolutions_file = (!outcome.resolutions.is_empty())
+        .then(|| quarantine::write_resolutions(dir, &stamp, &outcome.resolutions))
+        .transpose()?;
+    let skipped_file = (!outcome.skipped.is_empty())
+        .then(|| quarantine::write_skipped(dir, &stamp, &outcome.skipped))
+        .transpose()?;
+    let run_iri = NamedNode::new_unchecked(format!("{}run/{stamp}", ttkg_vocab::ID));
+    store
+        .record_run(&RunRecord {
+            iri: run_iri.clone(),
+            started: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ended: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            used: outcome.used,
+            outcome: report::outcome(&outcome.files).to_owned(),
+            totals: report::totals(&outcome.files),
+            changes: outcome.files.iter().filter_map(report::change_of).collect(),
+        })
+        .map_err(ImportError::Store)?;
+    store.flush().map_err(ImportError::Store)?;
+    // Readers in other processes (query workers) see the run once published.
+    let mut warnings = reference_warnings(refs);
+    if store.path().is_some() {
+        if let Err(e) = store.publish_snapshot() {
+            warnings.push(format!(
+                "the import is complete, but the snapshot that `ttkg serve`'s queries read could not be written ({e}); they answer from the previous one until the next run"
+            ));
+        }
+    }
+    Ok(ImportReport {
+        run: run_iri.as_str().to_owned(),
+        files: outcome.files,
+        quarantine: outcome.quarantine,
+        quarantine_files,
+        violations: outcome.violations,
+        resolutions: outcome.resolutions,
+        resolutions_file,
+        skipped: outcome.skipped,
+        skipped_file,
+        dry_run: false,
+        warnings,
+        timings,
+    })
+}
+
+/// The sources whose file is gone from what the run covers: their graphs
+/// retracted (not in a dry run), each listed as such.
+fn retract_missing(
+    store: &KnowledgeStore,
+    missing: Vec<(String, String, NamedNode)>,
+    dry_run: bool,
+    outcome: &mut Outcome,
+) {
+    for (pipeline, file, graph) in missing {
+        let mut report = FileReport::new(pipeline, file, &graph, FileStatus::Retracted);
+        report.replaced = true;
+        if !dry_run {
+            match store.retract_graph(&graph) {
+                Ok(stats) => report.triples_removed = stats.removed,
+                Err(e) => {
+                    report.status = FileStatus::Failed(format!(
+                        "the file is gone, but retracting its data failed: {e}; it stays until the next run"
+                    ))
+                }
+            }
+        }
+        outcome.files.push(report);
+    }
+}
+
+/// Replaces the source's graph with `triples` (when it loads) and records it.
+fn publish_one(
+    store: &KnowledgeStore,
+    mut p: Prepared,
+    triples: Option<Vec<Triple>>,
+    outcome: &mut Outcome,
+) {
+    if let Some(triples) = triples {
+        match store.replace_graph(&p.unit.graph, &triples) {
+            Ok(stats) => {
+                p.report.triples_added = stats.added;
+                p.report.triples_removed = stats.removed;
+            }
+            Err(e) => {
+                p.report.rows_loaded = 0;
+                p.report.status = FileStatus::Failed(format!(
+                    "loading into the store failed: {e}; its previous version stays"
+                ))
+            }
+        }
+    }
+    outcome.record(p);
+}
+
+/// The share of quarantined rows past which a file of `pipeline` fails.
+fn max_quarantined(options: &ImportOptions, pipeline: &Pipeline) -> f64 {
+    options
+        .max_quarantined
+        .unwrap_or_else(|| pipeline.spec.max_quarantined())
+}
+
+/// The single-valued properties of `ontology/shapes.ttl` and the ontology.
+fn single_valued(workspace: &Workspace, ontology: &Ontology) -> Result<SingleValued, ImportError> {
+    let shapes = workspace.ontology_dir.join("shapes.ttl");
+    SingleValued::load(&shapes, ontology).map_err(|e| ImportError::Reference {
+        path: shapes.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// What `ttkg check FILE…` reports: each (pipeline, file) pair the files
+/// select (or, with `pipeline`, that pipeline file for each), read and
+/// checked as an import would (missing columns,
+/// quarantined rows, duplicates, conflicts within the file, whether it would
+/// load), without a store.
+pub fn check_files(
+    workspace: &Workspace,
+    files: &[PathBuf],
+    max_quarantined_override: Option<f64>,
+    pipeline: Option<&Path>,
+) -> Result<ImportReport, ImportError> {
+    let started = Instant::now();
+    let (ontology, refs, mut pipelines) = prepare(workspace)?;
+    if let Some(path) = pipeline {
+        // A pipeline not (yet) in pipelines/, such as a draft: it alone.
+        let only = Pipeline::load(path).map_err(ImportError::Pipelines)?;
+        check_pipelines(std::slice::from_ref(&only), &ontology)?;
+        pipelines = vec![only];
+    }
+    let settings = Settings::load(&workspace.root)?;
+    let units = sources::select(
+        &pipelines,
+        &workspace.data_dir,
+        &Selection::Files(files.to_vec()),
+        settings.import.follow_links,
+    )?;
+    let inputs = fingerprint::reference_digest(workspace, &ontology)?;
+    let single = single_valued(workspace, &ontology)?;
+    let context = Context {
+        ontology: &ontology,
+        refs: &refs,
+        single: &single,
+        inputs: &inputs,
+        store: None,
+        force: true,
+        limits: settings.read_limits(),
+    };
+    let mut outcome = Outcome::default();
+    let prepared: Vec<Prepared> = units
+        .par_iter()
+        .map(|unit| prepare::prepare_unit(unit, &context))
+        .collect();
+    for mut p in prepared {
+        let limit =
+            max_quarantined_override.unwrap_or_else(|| p.unit.pipeline.spec.max_quarantined());
+        publish::finalize::<ttkg_graph::oxigraph::store::Store>(&mut p, None, &single, limit, None)
+            .map_err(ImportError::Store)?;
+        outcome.record(p);
+    }
+    Ok(outcome.into_dry_report(
+        &refs,
+        Timings {
+            total: started.elapsed(),
+            ..Timings::default()
+        },
+    ))
+}
+
+/// The sources in the store whose file is gone from what the run covers:
+/// with every pipeline, any source not selected; with some pipelines, their
+/// sources not selected; with named files, none.
+fn missing_sources(
+    store: &KnowledgeStore,
+    options: &ImportOptions,
+    units: &[WorkUnit],
+) -> Result<Vec<(String, String, NamedNode)>, ImportError> {
+    let covers = |pipeline: &str| match &options.selection {
+        _ if options.keep_missing => false,
+        Selection::All => true,
+        Selection::Pipelines(names) => names.iter().any(|n| n == pipeline),
+        Selection::Files(_) => false,
+    };
+    Ok(store
+        .sources()
+        .map_err(ImportError::Store)?
+        .into_iter()
+        .filter(|(pipeline, file, _)| {
+            covers(pipeline)
+                && !units
+                    .iter()
+                    .any(|u| &u.pipeline.name == pipeline && &u.relative == file)
+        })
+        .collect())
+}
