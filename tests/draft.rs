@@ -99,6 +99,16 @@ fn a_new_kind_of_report_gets_a_draft_that_checks_and_imports() {
     let report = dir.join("perjanjian-2016.xlsx");
     indonesian_report(&report);
 
+    // An import passes over a report no pipeline takes, and says so.
+    let store_dir = ws.path().join("store");
+    let before = import(ws.path(), &store_dir, &["--dry-run"]);
+    assert_eq!(before.code, 8, "{}\n{}", before.stdout, before.stderr);
+    assert!(
+        before.stderr.contains("reports/indonesia/perjanjian-2016.xlsx: no pipeline takes this file, so it was not imported; `ttkg draft"),
+        "{}",
+        before.stderr
+    );
+
     let run = ttkg(ws.path(), &["draft", report.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let draft_path = dir.join("perjanjian-2016.draft.toml");
@@ -155,7 +165,6 @@ fn a_new_kind_of_report_gets_a_draft_that_checks_and_imports() {
 
     // Moved to pipelines/, it imports the three agreements, in rupiah.
     std::fs::rename(&draft_path, ws.path().join("pipelines/indonesia.toml")).unwrap();
-    let store_dir = ws.path().join("store");
     let run = import(ws.path(), &store_dir, &["perjanjian-2016-draft"]);
     assert!(
         run.code == 0 || run.code == 8,

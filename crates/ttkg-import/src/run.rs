@@ -49,6 +49,9 @@ struct Outcome {
     violations: Vec<(String, ttkg_validate::Violation)>,
     /// Source-file nodes the run read, with the graph each produced.
     used: Vec<(NamedNode, NamedNode)>,
+    /// What the run found that needs a look besides the files' own
+    /// warnings (a report no pipeline takes).
+    warnings: Vec<String>,
 }
 
 impl Outcome {
@@ -78,7 +81,10 @@ impl Outcome {
             skipped: self.skipped,
             skipped_file: None,
             dry_run: true,
-            warnings: reference_warnings(refs),
+            warnings: reference_warnings(refs)
+                .into_iter()
+                .chain(self.warnings)
+                .collect(),
             timings,
         }
     }
@@ -137,6 +143,15 @@ pub fn run_on(
     progress.start(Stage::Load, units.len() as u64);
     let (mut read_time, mut load_time) = (Duration::ZERO, Duration::ZERO);
     let mut outcome = Outcome::default();
+    if matches!(options.selection, Selection::All) {
+        let data = &options.workspace.data_dir;
+        for file in sources::untaken(&pipelines, data, settings.import.follow_links)? {
+            outcome.warnings.push(format!(
+                "{file}: no pipeline takes this file, so it was not imported; `ttkg draft {}` drafts a pipeline for it",
+                data.join(&file).display()
+            ));
+        }
+    }
     // On a store without sources, conflicts can only be with this run's.
     let mut run_facts = consistency::holds_no_sources(store.store())
         .map_err(ImportError::Store)?
@@ -295,6 +310,7 @@ fn finish(
     store.flush().map_err(ImportError::Store)?;
     // Readers in other processes (query workers) see the run once published.
     let mut warnings = reference_warnings(refs);
+    warnings.extend(outcome.warnings);
     if store.path().is_some() {
         if let Err(e) = store.publish_snapshot() {
             warnings.push(format!(

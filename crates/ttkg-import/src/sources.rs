@@ -195,6 +195,23 @@ fn unit(pipeline: &Pipeline, data_dir: &Path, found: &Found) -> WorkUnit {
     }
 }
 
+/// The report files under the data folder that no pipeline takes (the
+/// reference tables and drafts of `ttkg draft` aside): a report dropped
+/// into data/ that nothing imports is said, not silently passed over.
+pub fn untaken(
+    pipelines: &[Pipeline],
+    data_dir: &Path,
+    follow_links: bool,
+) -> Result<Vec<String>, ImportError> {
+    let sets: Vec<GlobSet> = pipelines.iter().map(globs).collect::<Result<_, _>>()?;
+    Ok(walk(data_dir, follow_links)?
+        .into_iter()
+        .map(|f| f.relative)
+        .filter(|r| !r.starts_with("reference/") && !r.ends_with(".draft.toml"))
+        .filter(|r| !sets.iter().any(|set| set.is_match(r.as_str())))
+        .collect())
+}
+
 /// The work units of a selection, in a stable order.
 pub fn select(
     pipelines: &[Pipeline],
