@@ -32,7 +32,7 @@ pub(crate) fn reference_digest(
     for path in files.iter().filter(|p| p.exists()) {
         let bytes = std::fs::read(path).map_err(|e| ImportError::Reference {
             path: path.display().to_string(),
-            message: e.to_string(),
+            source: e.into(),
         })?;
         // Names, not paths: moving the workspace changes nothing.
         let name = path.file_name().unwrap_or_default().to_string_lossy();

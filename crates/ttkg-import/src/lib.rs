@@ -102,8 +102,14 @@ pub enum ImportError {
     Ontology(#[source] GraphError),
     #[error("{0}")]
     Store(#[source] GraphError),
-    #[error("{path}: {message}")]
-    Reference { path: String, message: String },
+    /// A reference file (the exchange rates, the alias table, the shapes,
+    /// ttkg.toml) that cannot be read; the cause is kept.
+    #[error("{path}: {source}")]
+    Reference {
+        path: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("{0}")]
     Selection(String),
     #[error("cannot write the quarantine file {}: {message}", path.display())]

@@ -108,10 +108,10 @@ pub fn run_on(
         &options.selection,
         settings.import.follow_links,
     )?;
-    let ontology_graph = NamedNode::new_unchecked(ttkg_vocab::ONTOLOGY_GRAPH);
     if !options.dry_run {
+        let graph = NamedNode::new_unchecked(ttkg_vocab::ONTOLOGY_GRAPH);
         store
-            .replace_graph(&ontology_graph, &ontology.triples)
+            .replace_graph(&graph, &ontology.triples)
             .map_err(ImportError::Store)?;
     }
     let missing = missing_sources(store, options, &units)?;
@@ -128,7 +128,6 @@ pub fn run_on(
         force: options.force,
         limits: settings.read_limits(),
     };
-
     // Files are prepared in parallel a few at a time and each batch is
     // published before the next is read, so memory holds a handful of
     // files' triples rather than the whole run's. Validation needs every
@@ -144,13 +143,7 @@ pub fn run_on(
     let (mut read_time, mut load_time) = (Duration::ZERO, Duration::ZERO);
     let mut outcome = Outcome::default();
     if matches!(options.selection, Selection::All) {
-        let data = &options.workspace.data_dir;
-        for file in sources::untaken(&pipelines, data, settings.import.follow_links)? {
-            outcome.warnings.push(format!(
-                "{file}: no pipeline takes this file, so it was not imported; `ttkg draft {}` drafts a pipeline for it",
-                data.join(&file).display()
-            ));
-        }
+        outcome.warnings = untaken(&pipelines, &options.workspace, &settings)?;
     }
     // On a store without sources, conflicts can only be with this run's.
     let mut run_facts = consistency::holds_no_sources(store.store())
@@ -198,6 +191,24 @@ pub fn run_on(
         started_at,
         timings(started.elapsed()),
     )
+}
+
+/// A warning for each report in the data folder that no pipeline takes.
+fn untaken(
+    pipelines: &[Pipeline],
+    workspace: &Workspace,
+    settings: &Settings,
+) -> Result<Vec<String>, ImportError> {
+    let data = &workspace.data_dir;
+    Ok(sources::untaken(pipelines, data, settings.import.follow_links)?
+        .into_iter()
+        .map(|file| {
+            format!(
+                "{file}: no pipeline takes this file, so it was not imported; `ttkg draft {}` drafts a pipeline for it",
+                data.join(&file).display()
+            )
+        })
+        .collect())
 }
 
 /// The shapes every source must pass, with `--validate`.
@@ -395,7 +406,7 @@ fn single_valued(workspace: &Workspace, ontology: &Ontology) -> Result<SingleVal
     let shapes = workspace.ontology_dir.join("shapes.ttl");
     SingleValued::load(&shapes, ontology).map_err(|e| ImportError::Reference {
         path: shapes.display().to_string(),
-        message: e.to_string(),
+        source: e.into(),
     })
 }
 

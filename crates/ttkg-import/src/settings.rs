@@ -62,13 +62,13 @@ impl Settings {
             Err(e) => {
                 return Err(ImportError::Reference {
                     path: path.display().to_string(),
-                    message: e.to_string(),
+                    source: e.into(),
                 })
             }
         };
         toml::from_str(&text).map_err(|e| ImportError::Reference {
             path: path.display().to_string(),
-            message: e.to_string(),
+            source: e.into(),
         })
     }
 

@@ -95,14 +95,14 @@ pub fn prepare(
     let concepts = ConceptTable::from_labels(ontology.concept_labels()).map_err(|e| {
         ImportError::Reference {
             path: workspace.ontology_dir.display().to_string(),
-            message: e.to_string(),
+            source: e.into(),
         }
     })?;
     let rates_file = workspace.rates_file();
     let rates = if rates_file.exists() {
         RateTable::from_csv(&rates_file).map_err(|e| ImportError::Reference {
             path: rates_file.display().to_string(),
-            message: e.to_string(),
+            source: e.into(),
         })?
     } else {
         RateTable::default()
@@ -113,12 +113,13 @@ pub fn prepare(
     let aliases_file = workspace.aliases_file();
     let aliases = Aliases::from_files(&aliases_file, &workspace.organisation_aliases_file())
         .map_err(|e| match e {
-            ttkg_normalise::NormaliseError::Reference { path, message } => {
-                ImportError::Reference { path, message }
-            }
+            ttkg_normalise::NormaliseError::Reference { path, message } => ImportError::Reference {
+                path,
+                source: message.into(),
+            },
             other => ImportError::Reference {
                 path: aliases_file.display().to_string(),
-                message: other.to_string(),
+                source: other.into(),
             },
         })?;
     Ok((
