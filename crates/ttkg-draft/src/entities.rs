@@ -40,7 +40,7 @@ pub(crate) fn draft(
     // Entities whose IRI the report can make, in the base's order; links
     // are resolved once all are known.
     for entity in &base.spec.entities {
-        let rename = |key: &str| renames.get(&(base.name.clone(), key.to_owned())).cloned();
+        let rename = |key: &str| renamed(&renames, &base.name, key);
         let Some(iri) = rename_template(entity.iri.get_ref(), &rename) else {
             continue;
         };
@@ -196,6 +196,20 @@ fn add_labelled(kept: &mut Vec<DraftEntity>, columns: &[DraftColumn], knowledge:
     }
 }
 
+/// A column reference of `pipeline` (`amount`, `amount.cny`) with the
+/// draft's key for its column, if the report has that column.
+fn renamed(renames: &Renames, pipeline: &str, column: &str) -> Option<String> {
+    let (key, companion) = match column.split_once('.') {
+        Some((k, c)) => (k, Some(c)),
+        None => (column, None),
+    };
+    let key = renames.get(&(pipeline.to_owned(), key.to_owned()))?;
+    Some(match companion {
+        Some(c) => format!("{key}.{c}"),
+        None => key.clone(),
+    })
+}
+
 /// The template with the draft's keys, if the report has every column it uses.
 fn rename_template(template: &str, rename: &impl Fn(&str) -> Option<String>) -> Option<String> {
     let parsed = Template::parse(template).ok()?;
@@ -220,17 +234,7 @@ fn properties(
     renames: &Renames,
     kept: &BTreeSet<String>,
 ) -> (Properties, Properties) {
-    let rename = |column: &str| {
-        let (key, companion) = match column.split_once('.') {
-            Some((k, c)) => (k, Some(c)),
-            None => (column, None),
-        };
-        let key = renames.get(&(pipeline.name.clone(), key.to_owned()))?;
-        Some(match companion {
-            Some(c) => format!("{key}.{c}"),
-            None => key.clone(),
-        })
-    };
+    let rename = |column: &str| renamed(renames, &pipeline.name, column);
     let (mut out, mut fixed) = (Vec::new(), Vec::new());
     for (property, value) in &entity.properties {
         let is_fixed = value.get_ref().items().iter().all(|item| {
@@ -327,16 +331,8 @@ fn add_other_properties(
             let only_this = |c: &str| {
                 let key = c.split_once('.').map_or(c, |(k, _)| k);
                 (key == known.key)
-                    .then(|| {
-                        renames
-                            .get(&(known.pipeline.name.clone(), key.to_owned()))
-                            .cloned()
-                    })
+                    .then(|| renamed(renames, &known.pipeline.name, c))
                     .flatten()
-                    .map(|k| match c.split_once('.') {
-                        Some((_, companion)) => format!("{k}.{companion}"),
-                        None => k,
-                    })
             };
             for (property, value) in &entity.properties {
                 let items: Vec<String> = value
@@ -392,11 +388,7 @@ fn borrow_entities(
             if !only_column || entity.class.is_none() {
                 continue;
             }
-            let rename = |key: &str| {
-                renames
-                    .get(&(pipeline.name.clone(), key.to_owned()))
-                    .cloned()
-            };
+            let rename = |key: &str| renamed(renames, &pipeline.name, key);
             let Some(iri) = rename_template(entity.iri.get_ref(), &rename) else {
                 continue;
             };

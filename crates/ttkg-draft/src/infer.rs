@@ -288,7 +288,8 @@ impl Readings {
                 concept = Some((scheme.clone(), n));
             }
         }
-        let serial = Regex::new(r"^\d{5}(\.\d+)?$").expect("the serial pattern compiles");
+        static SERIAL: LazyLock<Regex> = LazyLock::new(|| pattern(r"^\d{5}(\.\d+)?$"));
+        let serial = &*SERIAL;
         let distinct = values
             .iter()
             .collect::<std::collections::BTreeSet<_>>()
