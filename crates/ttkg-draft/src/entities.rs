@@ -33,6 +33,7 @@ pub(crate) fn draft(
     let Some(base) = base.and_then(|b| knowledge.pipelines.iter().find(|p| p.name == b)) else {
         let mut kept = Vec::new();
         add_labelled(&mut kept, columns, knowledge);
+        place_by_kind(&mut kept, columns, knowledge);
         check_required(&mut kept, knowledge);
         return kept;
     };
@@ -60,6 +61,7 @@ pub(crate) fn draft(
             fixed: Vec::new(),
             source: Some(base.name.clone()),
             missing: Vec::new(),
+            guessed: Vec::new(),
         });
     }
     let names: BTreeSet<String> = kept.iter().map(|e| e.name.clone()).collect();
@@ -75,6 +77,7 @@ pub(crate) fn draft(
     add_other_properties(&mut kept, columns, chosen, &renames, knowledge);
     borrow_entities(&mut kept, columns, chosen, &renames, knowledge);
     add_labelled(&mut kept, columns, knowledge);
+    place_by_kind(&mut kept, columns, knowledge);
     check_required(&mut kept, knowledge);
     kept
 }
@@ -89,7 +92,12 @@ fn local(iri: &str) -> String {
 
 /// An entity of `class` (full IRI) named by the first column that names
 /// each row, with that column as its label; none when no column can.
-fn entity_for(class: &str, columns: &[DraftColumn], kept: &[DraftEntity]) -> Option<DraftEntity> {
+fn entity_for(
+    class: &str,
+    columns: &[DraftColumn],
+    kept: &[DraftEntity],
+    knowledge: &Knowledge,
+) -> Option<DraftEntity> {
     let name_column = columns
         .iter()
         .find(|c| c.names_rows && !c.numbers && matches!(c.kind, crate::Kind::Text { .. }))?;
@@ -100,7 +108,7 @@ fn entity_for(class: &str, columns: &[DraftColumn], kept: &[DraftEntity]) -> Opt
     Some(DraftEntity {
         name: name.clone(),
         class: Some(ttkg_vocab::compact(class)),
-        iri: format!("{}/{{{}}}", local(class), name_column.key),
+        iri: iri_for(class, &name_column.key, knowledge),
         for_each: None,
         properties: vec![(
             "skos:prefLabel".into(),
@@ -109,6 +117,7 @@ fn entity_for(class: &str, columns: &[DraftColumn], kept: &[DraftEntity]) -> Opt
         fixed: Vec::new(),
         source: None,
         missing: Vec::new(),
+        guessed: Vec::new(),
     })
 }
 
@@ -143,14 +152,20 @@ fn add_labelled(kept: &mut Vec<DraftEntity>, columns: &[DraftColumn], knowledge:
             continue;
         };
         let target = match property.domains.first() {
-            Some(domain) => match kept.iter().position(|e| {
-                e.class.as_deref().and_then(ttkg_vocab::expand).as_ref() == Some(domain)
-            }) {
+            // A project's 示范面积（亩） says it is a demonstration base: the
+            // entity of a superclass of the domain becomes one.
+            Some(domain) => match kept
+                .iter()
+                .position(|e| {
+                    e.class.as_deref().and_then(ttkg_vocab::expand).as_ref() == Some(domain)
+                })
+                .or_else(|| specialise(kept, domain, knowledge))
+            {
                 Some(i) => i,
                 // A new entity only for a report no pipeline describes: next
                 // to another pipeline's entities it would stand unlinked.
                 None if kept.iter().any(|e| e.class.is_some()) => continue,
-                None => match entity_for(domain, columns, kept) {
+                None => match entity_for(domain, columns, kept, knowledge) {
                     Some(e) => {
                         kept.push(e);
                         kept.len() - 1
@@ -174,25 +189,179 @@ fn add_labelled(kept: &mut Vec<DraftEntity>, columns: &[DraftColumn], knowledge:
                     && !range.starts_with(ttkg_vocab::XSD)
                     && !range.starts_with(ttkg_vocab::RDF) =>
             {
-                let mut name = local(range);
-                while kept.iter().any(|e| e.name == name) {
-                    name.push('_');
-                }
-                kept.push(DraftEntity {
-                    name: name.clone(),
-                    class: Some(ttkg_vocab::compact(range)),
-                    iri: format!("{}/{{{}}}", local(range), column.key),
-                    for_each: None,
-                    properties: vec![("skos:prefLabel".into(), crate::render::quote(&column.key))],
-                    fixed: Vec::new(),
-                    source: None,
-                    missing: Vec::new(),
-                });
-                format!("{{ entity = {} }}", crate::render::quote(&name))
+                linked_entity(kept, range, &column.key, knowledge)
             }
             _ => crate::render::quote(&column.key),
         };
         kept[target].properties.push((compact, value));
+    }
+}
+
+/// The first entity whose class is a superclass of `domain` (full IRI),
+/// its class made `domain`.
+fn specialise(kept: &mut [DraftEntity], domain: &str, knowledge: &Knowledge) -> Option<usize> {
+    let supers = knowledge.superclasses.get(domain)?;
+    let i = kept.iter().position(|e| {
+        e.class
+            .as_deref()
+            .and_then(ttkg_vocab::expand)
+            .is_some_and(|c| supers.contains(&c))
+    })?;
+    kept[i].class = Some(ttkg_vocab::compact(domain));
+    Some(i)
+}
+
+/// A required property a column gives in another form: an area in the
+/// unit the property's label names (`ttkg:areaHectares`, "面积（公顷）",
+/// from a column in 亩 as `area.hectare`), or a concept of the scheme the
+/// property's range is (`ttkg:country` from the country column another
+/// entity reads). Only when exactly one column can.
+fn required_from_read(
+    property: &str,
+    columns: &[DraftColumn],
+    knowledge: &Knowledge,
+) -> Option<String> {
+    let description = knowledge.properties.iter().find(|p| p.iri == property)?;
+    let unit = description
+        .labels
+        .iter()
+        .find_map(|l| crate::infer::header_unit(l));
+    let range = description.range.as_deref().map(local);
+    let fits: Vec<String> = columns
+        .iter()
+        .filter_map(|c| match &c.kind {
+            crate::Kind::Area { .. } => unit.map(|u| format!("{}.{}", c.key, u.name())),
+            crate::Kind::Concept { scheme, .. } if range.as_deref() == Some(scheme.as_str()) => {
+                Some(c.key.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    match fits.as_slice() {
+        [one] => Some(crate::render::quote(one)),
+        _ => None,
+    }
+}
+
+/// A new entity of `class` (full IRI) named and labelled by the column
+/// `key`, and the link to it as TOML.
+fn linked_entity(
+    kept: &mut Vec<DraftEntity>,
+    class: &str,
+    key: &str,
+    knowledge: &Knowledge,
+) -> String {
+    let mut name = local(class);
+    while kept.iter().any(|e| e.name == name) {
+        name.push('_');
+    }
+    kept.push(DraftEntity {
+        name: name.clone(),
+        class: Some(ttkg_vocab::compact(class)),
+        iri: iri_for(class, key, knowledge),
+        for_each: None,
+        properties: vec![("skos:prefLabel".into(), crate::render::quote(key))],
+        fixed: Vec::new(),
+        source: None,
+        missing: Vec::new(),
+        guessed: Vec::new(),
+    });
+    format!("{{ entity = {} }}", crate::render::quote(&name))
+}
+
+/// The IRI template of an entity of `class` (full IRI) named by the column
+/// `key`: the prefix the existing pipelines give such entities when they
+/// name them by one column (`org/{…}`), so that the draft's organisations
+/// are the same nodes as theirs; else the class's local name.
+fn iri_for(class: &str, key: &str, knowledge: &Knowledge) -> String {
+    let prefix = knowledge
+        .pipelines
+        .iter()
+        .flat_map(|p| &p.spec.entities)
+        .filter(|e| {
+            e.class
+                .as_ref()
+                .and_then(|c| ttkg_vocab::expand(c.get_ref()))
+                .as_deref()
+                == Some(class)
+        })
+        .find_map(
+            |e| match Template::parse(e.iri.get_ref()).ok()?.parts.as_slice() {
+                [TemplatePart::Text(prefix), TemplatePart::Column(_)] => Some(prefix.clone()),
+                _ => None,
+            },
+        )
+        .unwrap_or_else(|| format!("{}/", local(class)));
+    format!("{prefix}{{{key}}}")
+}
+
+/// Columns still unread that the first entity's class has an obvious place
+/// for: a date is when it began (`ttkg:startDate`, a second one when it
+/// ended), and a column of organisation names becomes an organisation
+/// linked by the class's first link to organisations it lacks (required
+/// links first). Each is marked to be checked.
+fn place_by_kind(kept: &mut Vec<DraftEntity>, columns: &[DraftColumn], knowledge: &Knowledge) {
+    let Some(main) = kept.iter().position(|e| e.class.is_some()) else {
+        return;
+    };
+    let class = kept[main].class.clone().expect("has a class");
+    let class_iri = ttkg_vocab::expand(&class).unwrap_or_else(|| class.clone());
+    let organisation = ttkg_vocab::ttkg::iri("Organisation");
+    let required = knowledge
+        .required
+        .get(&class_iri)
+        .cloned()
+        .unwrap_or_default();
+    let mut links: Vec<&str> = knowledge
+        .properties
+        .iter()
+        .filter(|p| p.range.as_deref() == Some(organisation.as_str()))
+        .filter(|p| !p.domains.is_empty() && knowledge.may_have(&class, &p.iri))
+        .map(|p| p.iri.as_str())
+        .collect();
+    links.sort_by_key(|p| !required.iter().any(|r| r == p));
+    let has = |kept: &[DraftEntity], iri: &str| {
+        let compact = ttkg_vocab::compact(iri);
+        kept[main].properties.iter().any(|(p, _)| *p == compact)
+    };
+    for property in &required {
+        if has(kept, property) {
+            continue;
+        }
+        if let Some(value) = required_from_read(property, columns, knowledge) {
+            let property = ttkg_vocab::compact(property);
+            kept[main].guessed.push(property.clone());
+            kept[main].properties.push((property, value));
+        }
+    }
+    for column in columns {
+        if column.currencies || is_read(kept, &column.key) {
+            continue;
+        }
+        let value = match &column.kind {
+            crate::Kind::Date { .. } => ["startDate", "endDate"]
+                .map(ttkg_vocab::ttkg::iri)
+                .into_iter()
+                .find(|p| knowledge.may_have(&class, p) && !has(kept, p))
+                .map(|p| (p, crate::render::quote(&column.key))),
+            crate::Kind::Text {
+                resolve: Some(ttkg_pipeline::Resolve::Organisation),
+                ..
+            } => match links.iter().find(|p| !has(kept, p)) {
+                Some(link) => {
+                    let link = link.to_string();
+                    let value = linked_entity(kept, &organisation, &column.key, knowledge);
+                    Some((link, value))
+                }
+                None => None,
+            },
+            _ => None,
+        };
+        if let Some((property, value)) = value {
+            let property = ttkg_vocab::compact(&property);
+            kept[main].guessed.push(property.clone());
+            kept[main].properties.push((property, value));
+        }
     }
 }
 
@@ -442,6 +611,7 @@ fn borrow_entities(
                     fixed,
                     source: Some(pipeline.name.clone()),
                     missing: Vec::new(),
+                    guessed: Vec::new(),
                 });
                 break;
             }

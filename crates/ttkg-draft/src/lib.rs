@@ -49,17 +49,22 @@ pub struct Knowledge<'a> {
 
 impl Knowledge<'_> {
     /// Whether an entity of `class` (compact or full) may have `property`:
-    /// the ontology gives it no domain, or the class or a superclass.
+    /// the ontology gives it no domain, or the class or a superclass (as
+    /// its `rdfs:domain`, else among its `schema:domainIncludes`).
     pub(crate) fn may_have(&self, class: &str, property: &str) -> bool {
         let class = ttkg_vocab::expand(class).unwrap_or_else(|| class.to_owned());
         let property = ttkg_vocab::expand(property).unwrap_or_else(|| property.to_owned());
         let Some(p) = self.properties.iter().find(|p| p.iri == property) else {
             return false;
         };
-        p.domains.is_empty()
-            || p.domains.iter().any(|d| {
-                *d == class || self.superclasses.get(&class).is_some_and(|s| s.contains(d))
-            })
+        let applies = |d: &String| {
+            *d == class || self.superclasses.get(&class).is_some_and(|s| s.contains(d))
+        };
+        match (p.domains.is_empty(), p.domain_includes.is_empty()) {
+            (true, true) => true,
+            (false, _) => p.domains.iter().any(applies),
+            (true, false) => p.domain_includes.iter().any(applies),
+        }
     }
 }
 
@@ -130,6 +135,9 @@ pub struct DraftEntity {
     /// Required properties of the class no column gives, said in a
     /// comment above the block.
     pub missing: Vec<String>,
+    /// Properties placed by their column's type alone (a date as the start
+    /// date), marked to be checked.
+    pub guessed: Vec<String>,
 }
 
 /// A drafted pipeline.

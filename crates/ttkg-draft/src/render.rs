@@ -287,6 +287,12 @@ fn entity_block(out: &mut String, entity: &DraftEntity) {
     if !entity.properties.is_empty() || !entity.fixed.is_empty() {
         block.push_str("[entity.properties]\n");
         for (property, value) in &entity.properties {
+            if entity.guessed.contains(property) {
+                let _ = writeln!(
+                    block,
+                    "# CHECK: no pipeline or label places the next value; the column's type does"
+                );
+            }
             let _ = writeln!(block, "{} = {value}", quote(property));
         }
         if !entity.fixed.is_empty() {

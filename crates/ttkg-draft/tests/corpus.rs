@@ -101,7 +101,7 @@ fn drafts_map_at_least_four_fifths_of_the_corpus_columns_as_the_hand_written_pip
     );
     assert!(total > 80, "the corpus has {total} columns");
     assert!(
-        share >= 0.75,
+        share >= 0.80,
         "{:.1}% of the columns\n{}",
         share * 100.0,
         table.join("\n")

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::{NamedOrBlankNode, Term, Triple};
-use ttkg_vocab::{public, ttkg, OWL, RDF, RDFS, SKOS, VOCAB};
+use ttkg_vocab::{public, ttkg, OWL, RDF, RDFS, SCHEMA, SKOS, VOCAB};
 
 use crate::error::GraphError;
 
@@ -133,11 +133,14 @@ impl Ontology {
         self.declared.iter().map(String::as_str)
     }
 
-    /// Each declared property with its labels (any language), domains and
+    /// Each declared property with its labels (`rdfs:label` and the
+    /// `skos:altLabel`s reports also write, any language), domains and
     /// range: what `ttkg draft` matches a new report's headers against.
     pub fn properties(&self) -> Vec<PropertyDescription> {
         let label = format!("{RDFS}label");
+        let alt_label = format!("{SKOS}altLabel");
         let domain = format!("{RDFS}domain");
+        let domain_includes = format!("{SCHEMA}domainIncludes");
         let range = format!("{RDFS}range");
         let kinds = [
             format!("{OWL}ObjectProperty"),
@@ -164,8 +167,13 @@ impl Ontology {
                     });
             match &t.object {
                 Term::NamedNode(_) if p == rdf_type => entry.is_property = true,
-                Term::Literal(l) if p == label => entry.labels.push(l.value().to_owned()),
+                Term::Literal(l) if p == label || p == alt_label => {
+                    entry.labels.push(l.value().to_owned())
+                }
                 Term::NamedNode(o) if p == domain => entry.domains.push(o.as_str().to_owned()),
+                Term::NamedNode(o) if p == domain_includes => {
+                    entry.domain_includes.push(o.as_str().to_owned())
+                }
                 Term::NamedNode(o) if p == range => entry.range = Some(o.as_str().to_owned()),
                 _ => {}
             }
@@ -212,6 +220,10 @@ pub struct PropertyDescription {
     pub iri: String,
     pub labels: Vec<String>,
     pub domains: Vec<String>,
+    /// Classes whose instances it is used on, where it has no single
+    /// domain (`schema:domainIncludes`: a start date is a project's or an
+    /// event's, not an agreement's).
+    pub domain_includes: Vec<String>,
     pub range: Option<String>,
     is_property: bool,
 }
