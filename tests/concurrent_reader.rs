@@ -30,6 +30,7 @@ fn options(root: &std::path::Path, store: &std::path::Path) -> ImportOptions {
         dry_run: false,
         wait: LockWait::FailFast,
         max_quarantined: None,
+        memory: ttkg_import::DEFAULT_MEMORY,
     }
 }
 

@@ -131,6 +131,16 @@ fn importing_twice_gives_the_same_store() {
     let second = graph_dump(&KnowledgeStore::open(&store_path).unwrap(), "");
     assert_eq!(first.len(), second.len());
     assert!(first == second, "same quads after a forced re-import");
+    // The smallest memory budget reads one file at a time and gives the
+    // bulk loader small batches: the same store.
+    let small = ws.path().join("small");
+    let run = import(ws.path(), &small, &["--memory", "64M"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let third = graph_dump(&KnowledgeStore::open(&small).unwrap(), "");
+    assert!(first == third, "same quads with --memory 64M");
+    let refused = import(ws.path(), &small, &["--memory", "8M"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("64M"), "{}", refused.stderr);
 }
 
 #[test]

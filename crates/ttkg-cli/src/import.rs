@@ -44,6 +44,38 @@ pub struct ImportArgs {
     /// pipeline's `max_quarantined` (default 0.5).
     #[arg(long, value_name = "SHARE", value_parser = parse_share)]
     pub max_quarantined: Option<f64>,
+    /// The memory the import aims to stay within (`1.5G`, `800M`): it sets
+    /// how many files are read at once and how much the store's bulk loader
+    /// holds. Default 1.5G. A single file's reading still takes what its
+    /// size needs.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[serde(default)]
+    pub memory: Option<u64>,
+}
+
+/// A size in bytes: a number with K, M, G (powers of 1024), or bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let upper = trimmed.to_uppercase();
+    let upper = upper
+        .strip_suffix("IB")
+        .or_else(|| upper.strip_suffix('B'))
+        .unwrap_or(&upper);
+    let (number, scale) = match upper.chars().last() {
+        Some('K') => (&upper[..upper.len() - 1], 1u64 << 10),
+        Some('M') => (&upper[..upper.len() - 1], 1 << 20),
+        Some('G') => (&upper[..upper.len() - 1], 1 << 30),
+        _ => (upper, 1),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * (scale as f64) >= (64u64 << 20) as f64 => {
+            Ok((v * scale as f64).min(u64::MAX as f64) as u64)
+        }
+        Ok(v) if v.is_finite() && v > 0.0 => Err(format!(
+            "`{trimmed}` is less than the 64M an import needs at the least"
+        )),
+        _ => Err(format!("`{trimmed}` is not a size (such as 1.5G or 800M)")),
+    }
 }
 
 /// A share between 0 and 1 (`0.2`, or `20%`).
@@ -105,6 +137,7 @@ impl ImportRequest {
             dry_run: args.dry_run,
             wait,
             max_quarantined: args.max_quarantined,
+            memory: args.memory.unwrap_or(ttkg_import::DEFAULT_MEMORY),
         }
     }
 }
@@ -298,5 +331,20 @@ pub fn run_forwarded(root: &Path, store: &KnowledgeStore, body: serde_json::Valu
         exit_code: code,
         stdout: String::from_utf8_lossy(&out).into_owned(),
         stderr: String::from_utf8_lossy(&err).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_read_with_their_unit_and_too_small_ones_are_refused() {
+        assert_eq!(parse_size("1.5G"), Ok(1536 << 20));
+        assert_eq!(parse_size("800M"), Ok(800 << 20));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert!(parse_size("10M").unwrap_err().contains("64M"));
+        assert!(parse_size("lots").unwrap_err().contains("not a size"));
+        assert!(parse_size("-1G").is_err());
     }
 }

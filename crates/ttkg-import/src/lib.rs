@@ -59,7 +59,14 @@ pub struct ImportOptions {
     /// The share of a file's rows that may be quarantined before the file
     /// fails, for every pipeline (each pipeline's `max_quarantined` otherwise).
     pub max_quarantined: Option<f64>,
+    /// Bytes the run aims to stay within: it sets how many files are read
+    /// at once and how much oxigraph's bulk loader holds
+    /// ([`DEFAULT_MEMORY`] unless given).
+    pub memory: u64,
 }
+
+/// The memory an import aims to stay within unless told otherwise: 1.5 GiB.
+pub const DEFAULT_MEMORY: u64 = 1536 << 20;
 
 /// The stages progress is reported for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

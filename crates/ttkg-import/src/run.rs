@@ -133,10 +133,12 @@ pub fn run_on(
     // files' triples rather than the whole run's. Validation needs every
     // source of the run at once (an agreement's event may come from another
     // report), so it takes them in one batch.
-    let batch = if shapes.is_some() {
-        units.len().max(1)
+    store.limit_load_memory(options.memory / 2);
+    let batches = if shapes.is_some() {
+        vec![units.len()]
     } else {
-        rayon::current_num_threads().max(1)
+        let needs: Vec<u64> = units.iter().map(expected_memory).collect();
+        batch_sizes(&needs, rayon::current_num_threads(), options.memory)
     };
     progress.start(Stage::Read, units.len() as u64);
     progress.start(Stage::Load, units.len() as u64);
@@ -156,7 +158,10 @@ pub fn run_on(
         single: &single,
         progress,
     };
-    for chunk in units.chunks(batch) {
+    let mut rest = units.as_slice();
+    for size in batches {
+        let (chunk, after) = rest.split_at(size.min(rest.len()));
+        rest = after;
         let read_started = Instant::now();
         let prepared: Vec<Prepared> = chunk
             .par_iter()
@@ -191,6 +196,42 @@ pub fn run_on(
         started_at,
         timings(started.elapsed()),
     )
+}
+
+/// How many files each batch reads at once: as many as there are threads,
+/// while the memory their reading and mapping is expected to take stays
+/// within half the budget (the other half is the bulk loader's and
+/// RocksDB's); a file too large for that alone is read alone.
+fn batch_sizes(needs: &[u64], threads: usize, memory: u64) -> Vec<usize> {
+    let threads = threads.max(1);
+    let mut sizes = Vec::new();
+    let (mut count, mut held) = (0usize, 0u64);
+    for &need in needs {
+        if count > 0 && (count == threads || held.saturating_add(need) > memory / 2) {
+            sizes.push(count);
+            (count, held) = (0, 0);
+        }
+        count += 1;
+        held = held.saturating_add(need);
+    }
+    if count > 0 {
+        sizes.push(count);
+    }
+    sizes
+}
+
+/// What reading, normalising and mapping a file holds at its peak, from
+/// its size on disk: about 60 times a CSV file and 250 times a workbook,
+/// whose cells are compressed (measured on the synthetic agreement reports
+/// of `scripts/bench`: 100,000 rows are a 22 MB CSV file or a 5.7 MB
+/// workbook, and about 1.3 GB of tables and triples).
+fn expected_memory(unit: &WorkUnit) -> u64 {
+    let bytes = std::fs::metadata(&unit.path).map_or(0, |m| m.len());
+    let factor = match unit.pipeline.spec.source.format {
+        ttkg_pipeline::Format::Csv => 60,
+        _ => 250,
+    };
+    bytes.saturating_mul(factor)
 }
 
 /// A warning for each report in the data folder that no pipeline takes.
@@ -493,4 +534,24 @@ fn missing_sources(
                     .any(|u| &u.pipeline.name == pipeline && &u.relative == file)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_sizes;
+
+    #[test]
+    fn files_are_read_together_while_they_fit_in_half_the_budget() {
+        let mb = 1u64 << 20;
+        // Small files: as many at once as there are threads.
+        assert_eq!(batch_sizes(&[mb; 5], 2, 1536 * mb), vec![2, 2, 1]);
+        // Two large files do not fit together: one at a time.
+        assert_eq!(
+            batch_sizes(&[600 * mb, 600 * mb, mb], 2, 1536 * mb),
+            vec![1, 2]
+        );
+        // A file larger than the budget is still read, alone.
+        assert_eq!(batch_sizes(&[4000 * mb, mb], 2, 1536 * mb), vec![1, 1]);
+        assert_eq!(batch_sizes(&[], 2, 1536 * mb), Vec::<usize>::new());
+    }
 }
