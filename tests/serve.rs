@@ -502,7 +502,7 @@ fn the_query_page_runs_a_saved_question_in_chromium() {
         .unwrap_or(0);
     assert!(bars >= 5, "a bar per partner country: {said}");
     assert!(
-        said.contains("downloads: ttkg-results.xlsx, ttkg-results.csv"),
+        said.contains("downloads: headline-figures-DATE.xlsx, headline-figures-DATE.csv"),
         "{said}"
     );
     let png = std::fs::read(&screenshot).expect("a screenshot");

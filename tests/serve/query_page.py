@@ -97,6 +97,9 @@ try:
     driver.find_element(By.ID, "run").click()
     wait.until(lambda d: answers() > before)
     header, rows = header_and_rows()
+    # The saved question's title and parameters went with its text.
+    assert not driver.find_element(By.ID, "question").is_displayed(), "a typed query is no saved question"
+    assert not driver.find_elements(By.CSS_SELECTOR, "#saved button.active"), "no saved question is marked"
     bars = driver.find_elements(By.CSS_SELECTOR, "#chart rect.bar")
     print(f"chart bars: {len(bars)}")
     assert len(bars) == len(rows), (len(bars), rows)
@@ -137,27 +140,33 @@ try:
     assert error.is_displayed()
     assert "^" in error.text, "the caret under the place: " + error.text
     assert not driver.find_element(By.ID, "warnings").is_displayed(), "warnings of the last answer only"
+    # Nothing of the previous answer stays beside the error.
+    assert not driver.find_elements(By.CSS_SELECTOR, "#results tr"), "the old table is gone"
+    assert not driver.find_element(By.ID, "chart").is_displayed(), "the old chart is gone"
     print("error shown:", error.text.splitlines()[0])
 
     header, rows = run_saved("headline-figures")
     assert header == ["figure", "value"], header
     driver.save_screenshot(screenshot)
 
-    # The downloads: a workbook and a CSV file of the same answer.
-    for button, name in (("download-xlsx", "ttkg-results.xlsx"), ("download-csv", "ttkg-results.csv")):
+    # The downloads: a workbook and a CSV file of the same answer, named
+    # after the question and the day.
+    day = time.strftime("%Y-%m-%d")
+    xlsx, csv = f"headline-figures-{day}.xlsx", f"headline-figures-{day}.csv"
+    for button, name in (("download-xlsx", xlsx), ("download-csv", csv)):
         driver.find_element(By.ID, button).click()
         deadline = time.time() + 30
         while name not in os.listdir(downloads) and time.time() < deadline:
             time.sleep(0.2)
         assert name in os.listdir(downloads), os.listdir(downloads)
-    with open(os.path.join(downloads, "ttkg-results.xlsx"), "rb") as f:
+    with open(os.path.join(downloads, xlsx), "rb") as f:
         assert f.read(2) == b"PK", "an XLSX file is a zip"
     # The CSV is for Excel: UTF-8 with a byte-order mark, values as stored.
-    with open(os.path.join(downloads, "ttkg-results.csv"), encoding="utf-8-sig") as f:
+    with open(os.path.join(downloads, csv), encoding="utf-8-sig") as f:
         lines = f.read().splitlines()
     assert lines[0] == "figure,value" and len(lines) == len(rows) + 1, lines
     assert "network members,1763" in lines, lines
-    print("downloads: ttkg-results.xlsx, ttkg-results.csv")
+    print("downloads: headline-figures-DATE.xlsx, headline-figures-DATE.csv")
 finally:
     driver.quit()
 

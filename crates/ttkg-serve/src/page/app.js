@@ -104,8 +104,7 @@ async function run() {
   $("warnings").hidden = warnings.length === 0;
   if (!response.ok) {
     $("status").textContent = "";
-    $("results").classList.remove("stale");
-    $("chart").classList.remove("stale");
+    clearAnswer();
     return showError(await response.text());
   }
   const type = response.headers.get("Content-Type") || "";
@@ -245,6 +244,43 @@ async function download(accept, name) {
   link.remove();
 }
 
+// An answer that failed leaves nothing of the previous one on the page: a
+// table or chart left standing would read as this question's answer.
+function clearAnswer() {
+  state.vars = [];
+  state.rows = [];
+  state.sort = null;
+  $("results").replaceChildren();
+  $("results").classList.remove("stale");
+  const figure = $("chart");
+  figure.replaceChildren();
+  figure.classList.remove("stale");
+  figure.hidden = true;
+  $("download-csv").disabled = $("download-xlsx").disabled = true;
+}
+
+// Once the editor's text is no longer the saved question's, the page no
+// longer shows that question's title, description and parameters.
+function forgetQuestion() {
+  if (!state.current || $("editor").value === state.current.text) return;
+  state.current = null;
+  $("question").hidden = true;
+  $("question-title").textContent = "";
+  $("question-description").textContent = "";
+  $("params").replaceChildren();
+  for (const b of document.querySelectorAll("#saved button")) b.classList.remove("active");
+}
+
+// Download names say what and when: the saved question's name (or
+// "query") and today's date, such as agreements-by-country-2016-06-30.csv.
+function fileName(extension) {
+  const what = state.current ? state.current.name : "query";
+  const today = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  const date = `${today.getFullYear()}-${pad(today.getMonth() + 1)}-${pad(today.getDate())}`;
+  return `${what}-${date}.${extension}`;
+}
+
 // Counts finished runs, so that scripts driving the page know when one ends.
 function answered() {
   document.body.dataset.answers = Number(document.body.dataset.answers || 0) + 1;
@@ -264,7 +300,8 @@ $("editor").addEventListener("keydown", (e) => {
     run();
   }
 });
-$("download-csv").addEventListener("click", () => download("text/csv", "ttkg-results.csv"));
+$("editor").addEventListener("input", forgetQuestion);
+$("download-csv").addEventListener("click", () => download("text/csv", fileName("csv")));
 $("download-xlsx").addEventListener("click", () =>
-  download("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "ttkg-results.xlsx"));
+  download("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", fileName("xlsx")));
 loadSaved();
