@@ -179,7 +179,7 @@ fn add_labelled(kept: &mut Vec<DraftEntity>, columns: &[DraftColumn], knowledge:
             },
         };
         let compact = ttkg_vocab::compact(iri);
-        if kept[target].properties.iter().any(|(p, _)| *p == compact) {
+        if kept[target].has(&compact) {
             continue;
         }
         let value = match &property.range {
@@ -307,11 +307,10 @@ fn place_by_kind(kept: &mut Vec<DraftEntity>, columns: &[DraftColumn], knowledge
     let class = kept[main].class.clone().expect("has a class");
     let class_iri = ttkg_vocab::expand(&class).unwrap_or_else(|| class.clone());
     let organisation = ttkg_vocab::ttkg::iri("Organisation");
-    let required = knowledge
+    let required: &[String] = knowledge
         .required
         .get(&class_iri)
-        .cloned()
-        .unwrap_or_default();
+        .map_or(&[], Vec::as_slice);
     let mut links: Vec<&str> = knowledge
         .properties
         .iter()
@@ -320,18 +319,13 @@ fn place_by_kind(kept: &mut Vec<DraftEntity>, columns: &[DraftColumn], knowledge
         .map(|p| p.iri.as_str())
         .collect();
     links.sort_by_key(|p| !required.iter().any(|r| r == p));
-    let has = |kept: &[DraftEntity], iri: &str| {
-        let compact = ttkg_vocab::compact(iri);
-        kept[main].properties.iter().any(|(p, _)| *p == compact)
-    };
-    for property in &required {
+    let has = |kept: &[DraftEntity], iri: &str| kept[main].has(&ttkg_vocab::compact(iri));
+    for property in required {
         if has(kept, property) {
             continue;
         }
         if let Some(value) = required_from_read(property, columns, knowledge) {
-            let property = ttkg_vocab::compact(property);
-            kept[main].guessed.push(property.clone());
-            kept[main].properties.push((property, value));
+            kept[main].guess(property, value);
         }
     }
     for column in columns {
@@ -347,20 +341,14 @@ fn place_by_kind(kept: &mut Vec<DraftEntity>, columns: &[DraftColumn], knowledge
             crate::Kind::Text {
                 resolve: Some(ttkg_pipeline::Resolve::Organisation),
                 ..
-            } => match links.iter().find(|p| !has(kept, p)) {
-                Some(link) => {
-                    let link = link.to_string();
-                    let value = linked_entity(kept, &organisation, &column.key, knowledge);
-                    Some((link, value))
-                }
-                None => None,
-            },
+            } => links.iter().find(|p| !has(kept, p)).map(|link| {
+                let value = linked_entity(kept, &organisation, &column.key, knowledge);
+                (link.to_string(), value)
+            }),
             _ => None,
         };
         if let Some((property, value)) = value {
-            let property = ttkg_vocab::compact(&property);
-            kept[main].guessed.push(property.clone());
-            kept[main].properties.push((property, value));
+            kept[main].guess(&property, value);
         }
     }
 }

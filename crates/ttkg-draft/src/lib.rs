@@ -140,6 +140,21 @@ pub struct DraftEntity {
     pub guessed: Vec<String>,
 }
 
+impl DraftEntity {
+    /// Whether a property (as written, `ttkg:place`) is among its properties.
+    pub(crate) fn has(&self, property: &str) -> bool {
+        self.properties.iter().any(|(p, _)| p == property)
+    }
+
+    /// Adds a property placed by its column's type alone (`property` a
+    /// full IRI), marked for the analyst to check.
+    pub(crate) fn guess(&mut self, property: &str, value: String) {
+        let property = ttkg_vocab::compact(property);
+        self.guessed.push(property.clone());
+        self.properties.push((property, value));
+    }
+}
+
 /// A drafted pipeline.
 #[derive(Debug, Clone)]
 pub struct Draft {

@@ -134,7 +134,9 @@ pub fn run_on(
     // source of the run at once (an agreement's event may come from another
     // report), so it takes them in one batch.
     store.limit_load_memory(options.memory / 2);
-    let batches = if shapes.is_some() {
+    let batches = if units.is_empty() {
+        Vec::new()
+    } else if shapes.is_some() {
         vec![units.len()]
     } else {
         let needs: Vec<u64> = units.iter().map(expected_memory).collect();
@@ -160,7 +162,7 @@ pub fn run_on(
     };
     let mut rest = units.as_slice();
     for size in batches {
-        let (chunk, after) = rest.split_at(size.min(rest.len()));
+        let (chunk, after) = rest.split_at(size);
         rest = after;
         let read_started = Instant::now();
         let prepared: Vec<Prepared> = chunk
