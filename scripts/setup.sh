@@ -32,5 +32,5 @@ fi
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ttkg/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
-say "building in $CARGO_TARGET_DIR (the first build compiles RocksDB and polars: about 16 minutes on 2 cores; later builds take seconds)"
+say "building in $CARGO_TARGET_DIR (the first build compiles RocksDB and polars: about 25 minutes on 2 cores; later builds take seconds)"
 cd "$ROOT"
