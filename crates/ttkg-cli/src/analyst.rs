@@ -493,9 +493,9 @@ pub fn open(store: &Path) -> Result<Reader, Failure> {
             );
             Ok(Reader::Snapshot(snapshot))
         }
-        Err(_) => Err((
+        Err(unreadable) => Err((
             exit::STORE,
-            format!("{holder} holds the store {}, which has no published state to read yet ({held}); try again when it has finished", store.display()),
+            format!("{holder} holds the store {}, and its published state cannot be read ({unreadable}); try again when it has finished ({held})", store.display()),
         )),
     }
 }

@@ -84,16 +84,22 @@ fn remove_unused(dir: &Path, keep: &str) {
         if name == keep || !path.is_dir() {
             continue;
         }
-        let free = match File::open(path.join(READER_LOCK)) {
-            Ok(lock) => lock.try_lock().is_ok(),
+        // The exclusive lock is held until the folder is gone: a reader that
+        // opened the lock file meanwhile waits, then finds it removed and
+        // moves on to the current snapshot (instead of opening half-deleted
+        // table files).
+        let lock = File::open(path.join(READER_LOCK)).ok();
+        let free = match &lock {
+            Some(lock) => lock.try_lock().is_ok(),
             // A staging folder, or a snapshot whose lock file is gone.
-            Err(_) => true,
+            None => true,
         };
         if free {
             if let Err(e) = std::fs::remove_dir_all(&path) {
                 tracing::warn!("cannot remove the old snapshot {}: {e}", path.display());
             }
         }
+        drop(lock);
     }
 }
 
@@ -126,9 +132,13 @@ impl Snapshot {
             };
             let path = dir.join(&generation);
             let Ok(lock) = OpenOptions::new().read(true).open(path.join(READER_LOCK)) else {
+                std::thread::sleep(std::time::Duration::from_millis(5));
                 continue;
             };
             if lock.lock_shared().is_err() || !path.join(READER_LOCK).exists() {
+                // Replaced and removed since we read its name: a newer one is
+                // current; give the writer a moment to name it.
+                std::thread::sleep(std::time::Duration::from_millis(5));
                 continue;
             }
             let store = Store::open_read_only(&path).map_err(|e| GraphError::Open {
