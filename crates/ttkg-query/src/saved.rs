@@ -6,6 +6,14 @@
 //! variable the analyst can set with `--param NAME=VALUE`. The variable must
 //! be one of the query's result columns: oxigraph binds only those.
 //!
+//! A saved question speaks the analyst's languages and says how it is best
+//! drawn: `# @title zh 按国家统计的协议` and `# @description zh …` give its
+//! title and description in another language (the first lines are English);
+//! `# @chart bar x=country series=year value=valueCny` (or `stacked`,
+//! `line`, `pie`, `none`) is the chart the query page opens it with; and
+//! `# @totals none` says its rows overlap (a total row, or one item counted
+//! under several labels), so the page offers no totals, stacks or shares.
+//!
 //! A parameter may say what kind of value it takes, `# @param NAME:KIND=…`:
 //! `country` (an ISO code in any case, or any name of the country in any
 //! language: `TH`, `th`, `泰国`, `Thailand`, `ประเทศไทย`; bound as the ISO
@@ -39,7 +47,67 @@ pub struct SavedQuery {
     /// `# @order VAR VAR`: the columns an export table's rows are sorted by
     /// (numbers as numbers, the rest as text; empty cells last).
     pub order: Vec<String>,
+    /// Titles in other languages, by language tag (`# @title zh …`).
+    pub titles: Vec<(String, String)>,
+    /// Descriptions in other languages (`# @description zh …`, joined).
+    pub descriptions: Vec<(String, String)>,
+    /// How the query page draws the answer (`# @chart …`).
+    pub chart: Option<ChartSpec>,
+    /// False when the rows overlap, so sums across them would double count
+    /// (`# @totals none`).
+    pub totals: bool,
     pub text: String,
+}
+
+/// `# @chart TYPE x=VAR series=VAR value=VAR`: the chart a saved question's
+/// answer opens with on the query page.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChartSpec {
+    /// bar, stacked, line, pie, or none (its figures are not on one scale).
+    pub kind: String,
+    pub x: Option<String>,
+    pub series: Option<String>,
+    pub value: Option<String>,
+}
+
+const CHART_KINDS: [&str; 5] = ["bar", "stacked", "line", "pie", "none"];
+
+/// `TYPE key=VAR …`, each VAR one of the query's variables.
+fn parse_chart(spec: &str, text: &str) -> Result<ChartSpec, String> {
+    let mut words = spec.split_whitespace();
+    let kind = words.next().unwrap_or("");
+    if !CHART_KINDS.contains(&kind) {
+        return Err(format!(
+            "the chart type is one of {}",
+            CHART_KINDS.join(", ")
+        ));
+    }
+    let mut chart = ChartSpec {
+        kind: kind.to_owned(),
+        ..ChartSpec::default()
+    };
+    for word in words {
+        let (key, variable) = word.split_once('=').ok_or("write key=VARIABLE")?;
+        let variable = variable.trim_start_matches(['?', '$']);
+        if !text.contains(&format!("?{variable}")) {
+            return Err(format!("`{variable}` is not a variable of the query"));
+        }
+        let slot = match key {
+            "x" => &mut chart.x,
+            "series" => &mut chart.series,
+            "value" => &mut chart.value,
+            other => return Err(format!("`{other}`: the keys are x, series and value")),
+        };
+        *slot = Some(variable.to_owned());
+    }
+    Ok(chart)
+}
+
+/// `LANG text`: a language tag, then the words.
+fn parse_translation(spec: &str) -> Option<(String, String)> {
+    let (lang, words) = spec.split_once(char::is_whitespace)?;
+    let valid = !lang.is_empty() && lang.chars().all(|c| c.is_ascii_alphabetic() || c == '-');
+    valid.then(|| (lang.to_ascii_lowercase(), words.trim().to_owned()))
 }
 
 /// What one column of an export table is, in the analyst's words.
@@ -186,71 +254,109 @@ pub fn find(dir: &Path, name: &str) -> Result<SavedQuery, QueryError> {
 
 /// Reads one `.rq` file and its header comment.
 pub fn load_file(path: &Path) -> Result<SavedQuery, QueryError> {
-    let text = std::fs::read_to_string(path).map_err(|e| QueryError::SavedFile {
+    let bad = |message: String| QueryError::SavedFile {
         path: path.to_owned(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut title = String::new();
+    let mut query = SavedQuery {
+        name,
+        path: path.to_owned(),
+        title: String::new(),
+        description: String::new(),
+        params: Vec::new(),
+        columns: Vec::new(),
+        entity: None,
+        order: Vec::new(),
+        titles: Vec::new(),
+        descriptions: Vec::new(),
+        chart: None,
+        totals: true,
+        text: String::new(),
+    };
     let mut description = Vec::new();
-    let mut params = Vec::new();
-    let mut columns = Vec::new();
-    let mut entity = None;
-    let mut order = Vec::new();
     for line in text.lines() {
         let Some(comment) = line.trim_start().strip_prefix('#') else {
             break;
         };
         let comment = comment.trim();
-        if let Some(spec) = comment.strip_prefix("@param") {
-            params.push(parse_param(spec.trim()).ok_or_else(|| QueryError::SavedFile {
-                path: path.to_owned(),
-                message: format!(
-                    "`# @param {}`: write `# @param NAME=DEFAULT what it is` or `# @param NAME what it is` (NAME:country, NAME:year, NAME:iri or NAME:concept:SCHEME for a kind of value)",
-                    spec.trim()
-                ),
-            })?);
-        } else if let Some(spec) = comment.strip_prefix("@column") {
-            columns.push(parse_column(spec.trim()).ok_or_else(|| QueryError::SavedFile {
-                path: path.to_owned(),
-                message: format!(
-                    "`# @column {}`: write `# @column VARIABLE | 中文标题 | English header | what the column means` (and `| vi=… | th=…` for more languages)",
-                    spec.trim()
-                ),
-            })?);
-        } else if let Some(spec) = comment.strip_prefix("@order") {
-            order = spec
-                .split_whitespace()
-                .map(|v| v.trim_start_matches(['?', '$']).to_owned())
-                .collect();
-        } else if let Some(spec) = comment.strip_prefix("@entity") {
-            entity = Some(spec.trim().trim_start_matches(['?', '$']).to_owned());
-        } else if title.is_empty() {
-            title = comment.to_owned();
+        if comment.starts_with('@') {
+            query.read_directive(comment, &text).map_err(bad)?;
+        } else if query.title.is_empty() {
+            query.title = comment.to_owned();
         } else if !comment.is_empty() {
             description.push(comment.to_owned());
         }
     }
-    if title.is_empty() {
-        return Err(QueryError::SavedFile {
-            path: path.to_owned(),
-            message: "a saved query starts with a `# ...` line saying what it answers".into(),
-        });
+    if query.title.is_empty() {
+        return Err(bad(
+            "a saved query starts with a `# ...` line saying what it answers".into(),
+        ));
     }
-    Ok(SavedQuery {
-        name,
-        path: path.to_owned(),
-        title,
-        description: description.join(" "),
-        params,
-        columns,
-        entity,
-        order,
-        text,
-    })
+    query.description = description.join(" ");
+    query.text = text;
+    Ok(query)
+}
+
+impl SavedQuery {
+    /// Reads one `# @…` header line into the query; the error says how to
+    /// write it.
+    fn read_directive(&mut self, comment: &str, text: &str) -> Result<(), String> {
+        let (directive, spec) = comment
+            .split_once(char::is_whitespace)
+            .unwrap_or((comment, ""));
+        let spec = spec.trim();
+        match directive {
+            "@param" => self.params.push(parse_param(spec).ok_or_else(|| format!(
+                "`# @param {spec}`: write `# @param NAME=DEFAULT what it is` or `# @param NAME what it is` (NAME:country, NAME:year, NAME:iri or NAME:concept:SCHEME for a kind of value)"
+            ))?),
+            "@column" => self.columns.push(parse_column(spec).ok_or_else(|| format!(
+                "`# @column {spec}`: write `# @column VARIABLE | 中文标题 | English header | what the column means` (and `| vi=… | th=…` for more languages)"
+            ))?),
+            "@order" => {
+                self.order = spec
+                    .split_whitespace()
+                    .map(|v| v.trim_start_matches(['?', '$']).to_owned())
+                    .collect()
+            }
+            "@entity" => self.entity = Some(spec.trim_start_matches(['?', '$']).to_owned()),
+            "@title" => self.titles.push(parse_translation(spec).ok_or(
+                "`# @title`: write `# @title LANGUAGE the title`, such as `# @title zh 按国家统计的协议`",
+            )?),
+            "@description" => {
+                let (lang, words) = parse_translation(spec)
+                    .ok_or("`# @description`: write `# @description LANGUAGE what it answers`")?;
+                match self.descriptions.iter_mut().find(|(l, _)| *l == lang) {
+                    // Chinese lines join without a space, other languages with one.
+                    Some((_, joined)) if lang.starts_with("zh") => joined.push_str(&words),
+                    Some((_, joined)) => {
+                        joined.push(' ');
+                        joined.push_str(&words)
+                    }
+                    None => self.descriptions.push((lang, words)),
+                }
+            }
+            "@chart" => {
+                self.chart = Some(parse_chart(spec, text).map_err(|e| format!(
+                    "`# @chart {spec}`: {e} (`# @chart bar x=VARIABLE series=VARIABLE value=VARIABLE`)"
+                ))?)
+            }
+            "@totals" if spec == "none" => self.totals = false,
+            "@totals" => {
+                return Err("`# @totals`: only `# @totals none` (rows overlap, so sums across them double count)".into())
+            }
+            other => {
+                return Err(format!(
+                    "`# {other}` is not a header directive: @param, @column, @order, @entity, @title, @description, @chart or @totals"
+                ))
+            }
+        }
+        Ok(())
+    }
 }
 
 fn parse_param(spec: &str) -> Option<Param> {
@@ -419,6 +525,54 @@ mod tests {
             .unwrap();
         assert_eq!(b[0].1, Literal::new_simple_literal("TH").into());
         assert!(q.bindings(&[("colour".into(), "red".into())]).is_err());
+    }
+
+    fn saved(text: &str) -> Result<SavedQuery, QueryError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.rq");
+        std::fs::write(&path, text).unwrap();
+        load_file(&path)
+    }
+
+    #[test]
+    fn titles_descriptions_chart_and_totals_are_read_from_the_header() {
+        let q = saved(
+            "# Agreements by country\n# @title zh 按国家统计的协议\n# @description zh 第一行，\n# @description zh 第二行。\n\
+             # @description vi Dòng một\n# @description vi dòng hai\n# @chart line x=year series=?country value=valueCny\n\
+             # @totals none\nSELECT ?country ?year (SUM(?v) AS ?valueCny) {}\n",
+        )
+        .unwrap();
+        assert_eq!(q.titles, [("zh".to_owned(), "按国家统计的协议".to_owned())]);
+        assert_eq!(
+            q.descriptions,
+            [
+                ("zh".to_owned(), "第一行，第二行。".to_owned()),
+                ("vi".to_owned(), "Dòng một dòng hai".to_owned())
+            ]
+        );
+        let chart = q.chart.unwrap();
+        assert_eq!(chart.kind, "line");
+        assert_eq!(chart.x.as_deref(), Some("year"));
+        assert_eq!(chart.series.as_deref(), Some("country"));
+        assert_eq!(chart.value.as_deref(), Some("valueCny"));
+        assert!(!q.totals);
+        assert!(saved("# T\nSELECT * {}\n").unwrap().totals);
+    }
+
+    #[test]
+    fn a_header_directive_that_cannot_be_read_says_how_to_write_it() {
+        for (header, says) in [
+            ("# @chart donut x=year", "the chart type is one of"),
+            ("# @chart bar x=colour", "`colour` is not a variable"),
+            ("# @chart bar y=year", "the keys are x, series and value"),
+            ("# @chart bar year", "write key=VARIABLE"),
+            ("# @title 按国家", "# @title LANGUAGE the title"),
+            ("# @totals some", "only `# @totals none`"),
+            ("# @colour red", "not a header directive"),
+        ] {
+            let err = saved(&format!("# T\n{header}\nSELECT ?year {{}}\n")).unwrap_err();
+            assert!(err.to_string().contains(says), "{header}: {err}");
+        }
     }
 
     #[test]
