@@ -501,6 +501,20 @@ fn the_query_page_runs_a_saved_question_in_chromium() {
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0);
     assert!(bars >= 5, "a bar per partner country: {said}");
+    // Each feature of the page printed its line once its checks held.
+    for feature in [
+        "line chart: ",
+        "bar and stacked charts drawn",
+        "pivot grand total: ",
+        "in 万元: ",
+        "pie: ",
+        "chart saved: membership-growth-DATE.png, membership-growth-DATE.svg",
+        "中文: titles, headers and controls",
+        "describe: ",
+        "country drop-down: ",
+    ] {
+        assert!(said.contains(feature), "{feature}: {said}");
+    }
     assert!(
         said.contains("downloads: headline-figures-DATE.xlsx, headline-figures-DATE.csv"),
         "{said}"

@@ -1,21 +1,27 @@
 """The query page in headless Chromium (Debian's chromium and chromedriver).
 
 Usage: query_page.py PAGE_URL SCREENSHOT.png
-Clicks through saved questions, sorts a column, checks the chart, and
-saves a screenshot; exits non-zero when something is not as expected.
+Clicks through saved questions: sorts a column, pivots with totals checked
+against SPARQL, draws each kind of chart and saves it, switches language and
+unit, runs typed questions, downloads, and saves a screenshot; exits
+non-zero when something is not as expected.
 """
+import json
 import os
 import struct
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import zlib
+from decimal import Decimal
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 url, screenshot = sys.argv[1], sys.argv[2]
 
@@ -37,13 +43,19 @@ wait = WebDriverWait(driver, 30)
 
 
 def header_and_rows():
+    """The table's columns (by variable) and its rows as shown (also while
+    the pivot or the chart is the view)."""
     table = driver.find_element(By.ID, "results")
-    header = [th.text.rstrip(" ▲▼") for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
+    header = [th.get_attribute("data-variable") for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
     rows = [
-        [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+        [td.get_attribute("textContent") for td in tr.find_elements(By.TAG_NAME, "td")]
         for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")
     ]
     return header, rows
+
+
+def shown_headers():
+    return [th.get_attribute("textContent").rstrip(" ▲▼") for th in driver.find_elements(By.CSS_SELECTOR, "#results thead th")]
 
 
 def answers():
@@ -59,43 +71,191 @@ def run_saved(name):
     return header_and_rows()
 
 
+def run_typed(query):
+    editor = driver.find_element(By.ID, "editor")
+    editor.clear()
+    editor.send_keys(query)
+    before = answers()
+    driver.find_element(By.ID, "run").click()
+    wait.until(lambda d: answers() > before)
+
+
+def view(name):
+    driver.find_element(By.CSS_SELECTOR, f'#views button[data-view="{name}"]').click()
+
+
+def view_offered(name):
+    button = driver.find_element(By.CSS_SELECTOR, f'#views button[data-view="{name}"]')
+    return button.is_displayed() and button.is_enabled()
+
+
+def choose(select_id, value):
+    Select(driver.find_element(By.ID, select_id)).select_by_value(value)
+
+
+def choices(select_id):
+    return [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, f"#{select_id} option")]
+
+
+def number(shown):
+    """A figure as the page shows it (thousands separators) as a Decimal."""
+    return Decimal(shown.replace(",", "")) if shown else None
+
+
+def sparql(query):
+    """The endpoint's own answer, for figures the page must match."""
+    request = urllib.request.Request(
+        url.rstrip("/") + "/sparql",
+        data=query.encode(),
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"},
+    )
+    try:
+        with urllib.request.urlopen(request) as response:
+            return json.load(response)["results"]["bindings"]
+    except urllib.error.HTTPError as e:
+        raise AssertionError(f"{query}: {e.read().decode()}") from e
+
+
+def saved_file(name, deadline=30):
+    until = time.time() + deadline
+    while name not in os.listdir(downloads) and time.time() < until:
+        time.sleep(0.2)
+    assert name in os.listdir(downloads), (name, os.listdir(downloads))
+    time.sleep(0.3)
+    with open(os.path.join(downloads, name), "rb") as f:
+        return f.read()
+
+
+day = time.strftime("%Y-%m-%d")
+
 try:
     driver.get(url)
     wait.until(seen.presence_of_element_located((By.CSS_SELECTOR, "#saved button")))
     assert "ttkg" in driver.title, driver.title
+    assert driver.execute_script("return document.documentElement.lang") == "en"
 
     header, rows = run_saved("headline-figures")
     figures = {row[header.index("figure")]: row[header.index("value")] for row in rows}
-    print(f"headline figures: {figures.get('network members')} members", figures)
-    assert figures.get("network members") == "1763", figures
+    print(f"headline figures: {figures.get('network members', '').replace(',', '')} members", figures)
+    assert figures.get("network members") == "1,763", figures
+    # Its figures are in different units: no chart, no pivot.
+    assert not view_offered("chart") and not view_offered("pivot")
+    assert not driver.find_element(By.ID, "chart").is_displayed()
 
+    # Agreements by country and year opens as a line per country over the
+    # years, as its header declares.
     header, rows = run_saved("agreements-by-country")
     assert len(rows) > 1, rows
-    # Sorting by the count column, both ways.
+    assert shown_headers()[header.index("agreements")] == "Agreements", shown_headers()
+    assert Select(driver.find_element(By.ID, "chart-type")).first_selected_option.get_attribute("value") == "line"
+    assert set(choices("chart-type")) == {"bar", "stacked", "line"}, choices("chart-type")
+    countries = {r[header.index("country")] for r in rows}
+    lines = driver.find_elements(By.CSS_SELECTOR, "#chart polyline.line")
+    assert len(lines) == len(countries), (len(lines), countries)
+    print(f"line chart: {len(lines)} countries")
+    for kind, mark in (("stacked", "rect.bar"), ("bar", "rect.bar")):
+        choose("chart-type", kind)
+        assert driver.find_elements(By.CSS_SELECTOR, f"#chart {mark}"), kind
+    print("bar and stacked charts drawn")
+
+    # Sorting the table by the count column, both ways.
+    view("table")
     column = header.index("agreements")
     driver.find_elements(By.CSS_SELECTOR, "#results thead th")[column].click()
     _, ascending = header_and_rows()
-    values = [float(r[column]) for r in ascending]
+    values = [number(r[column]) for r in ascending]
     assert values == sorted(values), values
     driver.find_elements(By.CSS_SELECTOR, "#results thead th")[column].click()
     _, descending = header_and_rows()
-    values = [float(r[column]) for r in descending]
+    values = [number(r[column]) for r in descending]
     assert values == sorted(values, reverse=True), values
 
+    # The pivot: years down, countries across, the value summed, with row,
+    # column and grand totals that are SPARQL's own sums, to the fen.
+    view("pivot")
+    choose("shape-rows", str(header.index("year")))
+    choose("shape-columns", str(header.index("country")))
+    choose("shape-value", str(header.index("valueCny")))
+    choose("shape-aggregate", "sum")
+    pivot = driver.find_element(By.ID, "pivot-table")
+    across = [th.text for th in pivot.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert across[-1] == "Total", across
+    body = [[c.text for c in tr.find_elements(By.CSS_SELECTOR, "th, td")] for tr in pivot.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    assert body[-1][0] == "Total", body[-1]
+    grand = number(body[-1][-1])
+    # SPARQL's own sums, by year and over all, from the same facts.
+    agreements = "?a a ttkg:Agreement ; ttkg:partnerCountry/ttkg:isoCode ?iso ; ttkg:signingDate ?signed ; ttkg:amount/ttkg:valueCny ?cny ."
+    by_year = {
+        b["year"]["value"]: Decimal(b["v"]["value"])
+        for b in sparql(f"SELECT ?year (SUM(?cny) AS ?v) WHERE {{ {agreements} BIND(YEAR(?signed) AS ?year) }} GROUP BY ?year")
+    }
+    everything = Decimal(sparql(f"SELECT (SUM(?cny) AS ?v) WHERE {{ {agreements} }}")[0]["v"]["value"])
+    assert {line[0]: number(line[-1]) for line in body[:-1]} == by_year, (body, by_year)
+    assert grand == everything, (grand, everything)
+    column_totals = [number(c) for c in body[-1][1:-1]]
+    assert grand == sum(c for c in column_totals if c is not None), body[-1]
+    print(f"pivot grand total: {grand} yuan, as SPARQL sums it; {len(by_year)} year totals match")
+
+    # Amounts in 万元: the same figure, its point moved four places, exactly.
+    choose("unit", "wan")
+    pivot = driver.find_element(By.ID, "pivot-table")
+    grand_wan = number(pivot.find_elements(By.CSS_SELECTOR, "tbody tr")[-1].find_elements(By.TAG_NAME, "td")[-1].text)
+    assert grand_wan * 10000 == grand, (grand_wan, grand)
+    view("table")
+    assert "万元" in shown_headers()[header.index("valueCny")], shown_headers()
+    choose("unit", "yuan")
+    print(f"in 万元: {grand_wan}")
+
+    # Shares: the demonstration area by country as a pie, one slice each.
     header, rows = run_saved("demonstration-area-by-country")
-    chart = driver.find_element(By.ID, "chart")
-    bars = chart.find_elements(By.CSS_SELECTOR, "rect.bar")
-    print(f"demonstration area rows: {len(rows)}, chart shown: {chart.is_displayed()}")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#chart rect.bar")) == len(rows)
+    choose("chart-type", "pie")
+    slices = driver.find_elements(By.CSS_SELECTOR, "#chart path.slice")
+    assert len(slices) == len(rows), (len(slices), rows)
+    print(f"pie: {len(slices)} slices")
+
+    # Membership growth stacks the new members of each country by year, and
+    # the chart saves as PNG and SVG named after the question.
+    header, rows = run_saved("membership-growth")
+    assert Select(driver.find_element(By.ID, "chart-type")).first_selected_option.get_attribute("value") == "stacked"
+    assert driver.find_elements(By.CSS_SELECTOR, "#chart rect.bar")
+    driver.find_element(By.ID, "save-png").click()
+    assert saved_file(f"membership-growth-{day}.png")[:8] == b"\x89PNG\r\n\x1a\n"
+    driver.find_element(By.ID, "save-svg").click()
+    svg = saved_file(f"membership-growth-{day}.svg").decode()
+    assert "<svg" in svg and "rect" in svg, svg[:200]
+    print("chart saved: membership-growth-DATE.png, membership-growth-DATE.svg")
+
+    # Rows that overlap (a country per course, and an "all countries" row)
+    # get no totals.
+    run_saved("trainees-by-country")
+    view("pivot")
+    assert not driver.find_elements(By.CSS_SELECTOR, "#pivot-table tr.total")
+    assert "no totals" in driver.find_element(By.ID, "view-note").text
+    assert "stacked" not in choices("chart-type") and "pie" not in choices("chart-type")
+
+    # The provenance answer is a list of statements, not a chart.
+    run_saved("fact-provenance")
+    assert not view_offered("chart")
+
+    # 中文: the page, the questions, the headers; back to English after.
+    driver.find_element(By.ID, "language").click()
+    assert driver.execute_script("return document.documentElement.lang") == "zh-CN"
+    titles = [b.text for b in driver.find_elements(By.CSS_SELECTOR, "#saved button")]
+    assert "按合作国家和年份统计的协议数量与金额" in titles, titles
+    header, rows = run_saved("agreements-by-country")
+    assert shown_headers()[header.index("agreements")] == "协议数", shown_headers()
+    assert driver.find_element(By.ID, "question-title").text == "按合作国家和年份统计的协议数量与金额"
+    assert driver.find_element(By.CSS_SELECTOR, '#views button[data-view="pivot"]').text == "透视表"
+    assert "行" in driver.find_element(By.ID, "status").text
+    print("中文: titles, headers and controls")
+    driver.find_element(By.ID, "language").click()
+    assert driver.find_element(By.ID, "question-title").text.startswith("Agreements")
 
     # An ad-hoc question typed in the editor.
-    editor = driver.find_element(By.ID, "editor")
-    editor.clear()
-    editor.send_keys(
+    run_typed(
         "SELECT ?country (COUNT(?a) AS ?agreements) WHERE { ?a a ttkg:Agreement ; ttkg:partnerCountry/ttkg:isoCode ?country } GROUP BY ?country ORDER BY DESC(?agreements)"
     )
-    before = answers()
-    driver.find_element(By.ID, "run").click()
-    wait.until(lambda d: answers() > before)
     header, rows = header_and_rows()
     # The saved question's title and parameters went with its text.
     assert not driver.find_element(By.ID, "question").is_displayed(), "a typed query is no saved question"
@@ -104,6 +264,21 @@ try:
     print(f"chart bars: {len(bars)}")
     assert len(bars) == len(rows), (len(bars), rows)
 
+    # The default question's classes are shown as ttkg:Agreement, not as
+    # cut-off IRIs, in the table and along the chart's axis.
+    run_typed("SELECT ?class (COUNT(?s) AS ?entities) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?entities)")
+    header, rows = header_and_rows()
+    assert "ttkg:Agreement" in [r[0] for r in rows], rows
+    axis = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#chart svg text")]
+    assert any(a.startswith("ttkg:") for a in axis), axis
+
+    # DESCRIBE answers as Turtle, a statement to a line.
+    run_typed("DESCRIBE ?a WHERE { ?a ttkg:agreementNumber \"GX-2014-001\" }")
+    graph = driver.find_element(By.CSS_SELECTOR, "#graph pre.graph")
+    assert graph.is_displayed() and len(graph.text.splitlines()) > 5, graph.text
+    assert not driver.find_elements(By.CSS_SELECTOR, "#results tr")
+    print(f"describe: {len(graph.text.splitlines())} lines")
+
     # A country parameter is a drop-down of the countries, by name.
     header, rows = run_saved("technologies-to-country")
     select = driver.find_element(By.ID, "param-country")
@@ -111,31 +286,20 @@ try:
     options = {o.get_attribute("value"): o.text for o in select.find_elements(By.TAG_NAME, "option")}
     assert "泰国" in options.get("TH", ""), options
     before = answers()
-    from selenium.webdriver.support.ui import Select
-
     Select(select).select_by_value("TH")
     wait.until(lambda d: answers() > before)
     _, thai = header_and_rows()
-    assert thai and all(r[header.index("country")] == "TH" for r in thai), thai
+    assert thai, "technologies transferred to Thailand"
     print(f"country drop-down: {len(options)} countries")
 
     # A term the ontology does not define is a warning on the page.
-    editor = driver.find_element(By.ID, "editor")
-    editor.clear()
-    editor.send_keys("SELECT ?m WHERE { ?m a ttkg:Member }")
-    before = answers()
-    driver.find_element(By.ID, "run").click()
-    wait.until(lambda d: answers() > before)
+    run_typed("SELECT ?m WHERE { ?m a ttkg:Member }")
     warnings = driver.find_element(By.ID, "warnings")
     assert warnings.is_displayed() and "ttkg:NetworkMembership" in warnings.text, warnings.text
     print("warning shown:", warnings.text.splitlines()[0])
 
     # A mistake shows the server's message.
-    editor.clear()
-    editor.send_keys("SELECT ?x WHERE { ?x a }")
-    before = answers()
-    driver.find_element(By.ID, "run").click()
-    wait.until(lambda d: answers() > before)
+    run_typed("SELECT ?x WHERE { ?x a }")
     error = driver.find_element(By.ID, "error")
     assert error.is_displayed()
     assert "^" in error.text, "the caret under the place: " + error.text
@@ -145,25 +309,21 @@ try:
     assert not driver.find_element(By.ID, "chart").is_displayed(), "the old chart is gone"
     print("error shown:", error.text.splitlines()[0])
 
+    header, rows = run_saved("agreements-by-country")
+    driver.save_screenshot(screenshot)
     header, rows = run_saved("headline-figures")
     assert header == ["figure", "value"], header
-    driver.save_screenshot(screenshot)
 
     # The downloads: a workbook and a CSV file of the same answer, named
     # after the question and the day.
-    day = time.strftime("%Y-%m-%d")
     xlsx, csv = f"headline-figures-{day}.xlsx", f"headline-figures-{day}.csv"
-    for button, name in (("download-xlsx", xlsx), ("download-csv", csv)):
-        driver.find_element(By.ID, button).click()
-        deadline = time.time() + 30
-        while name not in os.listdir(downloads) and time.time() < deadline:
-            time.sleep(0.2)
-        assert name in os.listdir(downloads), os.listdir(downloads)
-    with open(os.path.join(downloads, xlsx), "rb") as f:
-        assert f.read(2) == b"PK", "an XLSX file is a zip"
+    driver.find_element(By.ID, "download-xlsx").click()
+    assert saved_file(xlsx)[:2] == b"PK", "an XLSX file is a zip"
+    driver.find_element(By.ID, "download-csv").click()
     # The CSV is for Excel: UTF-8 with a byte-order mark, values as stored.
-    with open(os.path.join(downloads, csv), encoding="utf-8-sig") as f:
-        lines = f.read().splitlines()
+    content = saved_file(csv)
+    assert content.startswith(b"\xef\xbb\xbf"), content[:10]
+    lines = content.decode("utf-8-sig").splitlines()
     assert lines[0] == "figure,value" and len(lines) == len(rows) + 1, lines
     assert "network members,1763" in lines, lines
     print("downloads: headline-figures-DATE.xlsx, headline-figures-DATE.csv")

@@ -217,6 +217,7 @@ pub fn router(
         .route("/sparql", any(sparql))
         .route("/store", any(graph_store))
         .route("/api/saved", get(saved_list))
+        .route("/api/prefixes", get(prefixes))
         .route("/api/saved/{name}", get(saved_answer))
         .route("/ttkg/hello", get(forward::hello))
         .route("/ttkg/import", post(forward::import))
@@ -631,6 +632,16 @@ fn same_secret(given: &str, expected: &str) -> bool {
             == 0
 }
 
+/// The predeclared prefixes and the entities' namespace, with which the
+/// page shows IRIs as `ttkg:Agreement` and `org/…`.
+async fn prefixes() -> Response {
+    let prefixes: serde_json::Map<String, serde_json::Value> = ttkg_vocab::PREFIXES
+        .iter()
+        .map(|(p, ns)| ((*p).to_owned(), (*ns).into()))
+        .collect();
+    axum::Json(serde_json::json!({ "prefixes": prefixes, "ids": ttkg_vocab::ID })).into_response()
+}
+
 async fn saved_list(State(app): State<App>) -> Response {
     let listed = tokio::task::spawn_blocking(move || {
         let queries = ttkg_query::saved::load_dir(&app.options.queries_dir)?;
@@ -643,10 +654,33 @@ async fn saved_list(State(app): State<App>) -> Response {
             let list: Vec<serde_json::Value> = queries
                 .iter()
                 .map(|q| {
+                    // Titles, descriptions and headers by language tag; the
+                    // first header lines of the file are English.
+                    let mut titles = serde_json::Map::new();
+                    titles.insert("en".into(), q.title.clone().into());
+                    for (lang, title) in &q.titles {
+                        titles.insert(lang.clone(), title.clone().into());
+                    }
+                    let mut descriptions = serde_json::Map::new();
+                    descriptions.insert("en".into(), q.description.clone().into());
+                    for (lang, description) in &q.descriptions {
+                        descriptions.insert(lang.clone(), description.clone().into());
+                    }
                     serde_json::json!({
                         "name": q.name,
                         "title": q.title,
+                        "titles": titles,
                         "description": q.description,
+                        "descriptions": descriptions,
+                        "columns": q.columns.iter().map(|c| serde_json::json!({
+                            "variable": c.variable,
+                            "headers": c.headers.iter().map(|(lang, header)| (lang.clone(), header.clone().into())).collect::<serde_json::Map<_, _>>(),
+                            "description": c.description,
+                        })).collect::<Vec<_>>(),
+                        "chart": q.chart.as_ref().map(|c| serde_json::json!({
+                            "type": c.kind, "x": c.x, "series": c.series, "value": c.value,
+                        })),
+                        "totals": q.totals,
                         "text": q.text,
                         "params": q.params.iter().map(|p| serde_json::json!({
                             "name": p.name,

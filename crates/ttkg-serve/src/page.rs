@@ -9,6 +9,10 @@ use crate::ApiError;
 
 const INDEX: &str = include_str!("page/index.html");
 const SCRIPT: &str = include_str!("page/app.js");
+const WORDS: &str = include_str!("page/i18n.js");
+const NUMBERS: &str = include_str!("page/numbers.js");
+const ANSWER: &str = include_str!("page/answer.js");
+const CHART: &str = include_str!("page/chart.js");
 const STYLE: &str = include_str!("page/app.css");
 
 pub async fn index() -> Html<&'static str> {
@@ -18,6 +22,10 @@ pub async fn index() -> Html<&'static str> {
 pub async fn asset(Path(file): Path<String>) -> Response {
     let (media_type, body) = match file.as_str() {
         "app.js" => ("text/javascript; charset=utf-8", SCRIPT),
+        "i18n.js" => ("text/javascript; charset=utf-8", WORDS),
+        "numbers.js" => ("text/javascript; charset=utf-8", NUMBERS),
+        "answer.js" => ("text/javascript; charset=utf-8", ANSWER),
+        "chart.js" => ("text/javascript; charset=utf-8", CHART),
         "app.css" => ("text/css; charset=utf-8", STYLE),
         _ => return ApiError::new(StatusCode::NOT_FOUND, "no such asset").into_response(),
     };

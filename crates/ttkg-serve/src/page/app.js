@@ -1,9 +1,22 @@
-// The query page: saved questions, the editor, a sortable table, a chart
-// when the answer is one label column and one number column, downloads.
+// The query page: saved questions, the editor, the answer as a sortable
+// table, a pivot and a chart, downloads. Words in i18n.js, exact numbers in
+// numbers.js, column types and the pivot in answer.js, drawing in chart.js.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { saved: [], current: null, rows: [], vars: [], sort: null, request: null };
+const state = {
+  saved: [],
+  current: null,
+  rows: [],
+  vars: [],
+  columns: [],
+  sort: null,
+  // table, pivot or chart; `chosen` once the analyst picked one.
+  view: "table",
+  chosen: null,
+  shape: null,
+  unit: localStorage.getItem("ttkg-unit") || "yuan",
+};
 
 function text(tag, content, attrs) {
   const el = document.createElement(tag);
@@ -16,10 +29,19 @@ async function loadSaved() {
   const response = await fetch("/api/saved", { headers: { Accept: "application/json" } });
   if (!response.ok) return showError(await response.text());
   state.saved = await response.json();
+  listSaved();
+}
+
+function listSaved() {
   const list = $("saved");
   list.replaceChildren();
   for (const q of state.saved) {
-    const button = text("button", q.title, { type: "button", "data-saved": q.name, title: q.description });
+    const button = text("button", inLanguage(q.titles, q.title), {
+      type: "button",
+      "data-saved": q.name,
+      title: inLanguage(q.descriptions, q.description),
+    });
+    button.classList.toggle("active", state.current !== null && state.current.name === q.name);
     button.addEventListener("click", () => pick(q));
     const item = text("li");
     item.append(button);
@@ -29,10 +51,10 @@ async function loadSaved() {
 
 function pick(q) {
   state.current = q;
+  state.chosen = null;
   $("editor").value = q.text;
   $("question").hidden = false;
-  $("question-title").textContent = q.title;
-  $("question-description").textContent = q.description;
+  describeQuestion();
   const params = $("params");
   params.replaceChildren();
   for (const p of q.params) {
@@ -58,6 +80,13 @@ function pick(q) {
   run();
 }
 
+function describeQuestion() {
+  const q = state.current;
+  if (!q) return;
+  $("question-title").textContent = inLanguage(q.titles, q.title);
+  $("question-description").textContent = inLanguage(q.descriptions, q.description);
+}
+
 // A saved question whose text is untouched runs by name, with its
 // parameters; anything else goes to the SPARQL endpoint as typed.
 function request(accept, spreadsheet = false) {
@@ -78,17 +107,17 @@ function request(accept, spreadsheet = false) {
 
 async function run() {
   showError(null);
-  $("status").textContent = "running…";
+  $("status").textContent = t("running");
   // The previous answer stays visible, dimmed, until the new one arrives.
-  $("results").classList.add("stale");
-  $("chart").classList.add("stale");
+  for (const id of ["results", "chart", "pivot"]) $(id).classList.add("stale");
   const started = performance.now();
   let response;
   try {
     response = await request("application/sparql-results+json, text/turtle;q=0.5");
   } catch (e) {
     $("status").textContent = "";
-    return showError("The server did not answer: " + e);
+    clearAnswer();
+    return showError(t("noAnswer") + e);
   }
   const took = Math.round(performance.now() - started);
   // The server's warnings: terms the ontology does not define, and the like.
@@ -109,58 +138,84 @@ async function run() {
   }
   const type = response.headers.get("Content-Type") || "";
   if (!type.includes("json")) {
-    const body = await response.text();
-    state.vars = ["rdf"];
-    state.rows = [[{ value: body }]];
-    render();
-    $("status").textContent = "graph answer in " + took + " ms";
+    // A graph (CONSTRUCT, DESCRIBE) as the Turtle it is, line by line.
+    clearAnswer();
+    const pre = text("pre", await response.text(), { class: "graph", "data-testid": "graph" });
+    $("graph").replaceChildren(pre);
+    $("graph").hidden = false;
+    $("status").textContent = t("graphAnswer", took);
     answered();
     return;
   }
   const data = await response.json();
+  $("graph").hidden = true;
   if ("boolean" in data) {
     state.vars = ["answer"];
-    state.rows = [[{ value: String(data.boolean) }]];
+    state.rows = [[{ type: "literal", value: String(data.boolean) }]];
   } else {
     state.vars = data.head.vars;
     state.rows = data.results.bindings.map((b) => state.vars.map((v) => b[v] || null));
   }
   state.sort = null;
+  state.columns = describeColumns(state.vars, state.rows, questionShown());
+  state.shape = defaultShape();
+  state.took = took;
+  state.emptyWhy = state.rows.length === 0 && warnings.length > 0;
   render();
-  $("status").textContent = state.rows.length + (state.rows.length === 1 ? " row" : " rows") + " in " + took + " ms" +
-    (state.rows.length === 0 && warnings.length ? " — the warnings below say why the answer may be empty" : "");
   $("download-csv").disabled = $("download-xlsx").disabled = !("results" in data);
   answered();
 }
 
-const isNumber = (cell) => cell && cell.type === "literal" && cell.value !== "" && !isNaN(Number(cell.value));
-const show = (cell) => (cell ? cell.value : "");
+// The saved question the answer is of, if the editor still holds it.
+function questionShown() {
+  const q = state.current;
+  return q && q.text === $("editor").value ? q : null;
+}
+
+function statusLine() {
+  if (state.took === undefined) return;
+  $("status").textContent = t("rows", state.rows.length, state.took) + (state.emptyWhy ? t("emptyWhy") : "");
+}
 
 function sortedRows() {
   if (!state.sort) return state.rows;
   const { column, descending } = state.sort;
-  const numeric = state.rows.every((r) => !r[column] || isNumber(r[column]));
-  const key = (r) => (numeric ? (r[column] ? Number(r[column].value) : -Infinity) : show(r[column]));
+  const numeric = state.rows.every((r) => !r[column] || isNumeric(r[column]));
   return [...state.rows].sort((a, b) => {
-    const x = key(a), y = key(b);
-    const order = numeric ? x - y : String(x).localeCompare(String(y));
+    let order;
+    if (numeric) {
+      if (!a[column] || !b[column]) order = (a[column] ? 1 : 0) - (b[column] ? 1 : 0);
+      else order = compare(decimal(a[column].value), decimal(b[column].value));
+    } else {
+      order = (a[column] ? a[column].value : "").localeCompare(b[column] ? b[column].value : "");
+    }
     return descending ? -order : order;
   });
 }
 
 function render() {
+  statusLine();
+  renderTable();
+  renderView();
+}
+
+function renderTable() {
   const table = $("results");
   table.classList.remove("stale");
-  $("chart").classList.remove("stale");
   table.replaceChildren();
   const head = text("tr");
-  state.vars.forEach((v, i) => {
+  state.columns.forEach((column, i) => {
     const mark = state.sort && state.sort.column === i ? (state.sort.descending ? " ▼" : " ▲") : "";
-    const th = text("th", v + mark, { scope: "col", "aria-sort": mark ? (state.sort.descending ? "descending" : "ascending") : "none" });
+    const th = text("th", headerOf(column, state.unit) + mark, {
+      scope: "col",
+      "data-variable": column.name,
+      title: column.help || column.name,
+      "aria-sort": mark ? (state.sort.descending ? "descending" : "ascending") : "none",
+    });
     th.addEventListener("click", () => {
       const descending = state.sort && state.sort.column === i ? !state.sort.descending : false;
       state.sort = { column: i, descending };
-      render();
+      renderTable();
     });
     head.append(th);
   });
@@ -169,67 +224,130 @@ function render() {
   const tbody = text("tbody");
   for (const row of sortedRows()) {
     const tr = text("tr");
-    for (const cell of row) tr.append(text("td", show(cell), isNumber(cell) ? { class: "number" } : {}));
+    row.forEach((cell, i) => {
+      const column = state.columns[i];
+      const attrs = column.kind === "number" ? { class: "number" } : {};
+      if (cell && cell.type === "uri") attrs.title = cell.value;
+      tr.append(text("td", showCell(cell, column, state.unit), attrs));
+    });
     tbody.append(tr);
   }
   table.append(thead, tbody);
-  chart();
 }
 
-// A bar chart (a line for years or dates) when the answer is one label
-// column and one number column.
-function chart() {
-  const figure = $("chart");
-  figure.replaceChildren();
-  figure.hidden = true;
-  if (state.vars.length < 2 || state.rows.length < 2 || state.rows.length > 60) return;
-  // Years and dates label the axis even when they are numbers.
-  const temporalName = (v) => /year|date|month|年/i.test(v);
-  const numeric = state.vars.map((v, i) => !temporalName(v) && state.rows.every((r) => isNumber(r[i])));
-  const numbers = numeric.map((n, i) => (n ? i : -1)).filter((i) => i >= 0);
-  const labels = numeric.map((n, i) => (n ? -1 : i)).filter((i) => i >= 0);
-  if (numbers.length !== 1 || labels.length < 1) return;
-  const [label, value] = [labels[0], numbers[0]];
-  const rows = sortedRows();
-  const values = rows.map((r) => Number(r[value].value));
-  const names = rows.map((r) => show(r[label]));
-  const temporal = names.every((n) => /^\d{4}(-\d\d)?(-\d\d)?$/.test(n));
-  const width = 760, height = 280, left = 56, bottom = 90, top = 12;
-  const max = Math.max(...values, 0) || 1;
-  const step = (width - left) / values.length;
-  const y = (v) => top + (height - top - bottom) * (1 - v / max);
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", `${state.vars[value]} by ${state.vars[label]}`);
-  const add = (tag, attrs, content) => {
-    const el = document.createElementNS(ns, tag);
-    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-    if (content !== undefined) el.textContent = content;
-    svg.append(el);
-    return el;
-  };
-  add("line", { x1: left, y1: y(0), x2: width, y2: y(0), class: "axis" });
-  add("text", { x: left - 6, y: y(max) + 4, "text-anchor": "end", class: "tick" }, max.toLocaleString());
-  add("text", { x: left - 6, y: y(0), "text-anchor": "end", class: "tick" }, "0");
-  if (temporal) {
-    const points = values.map((v, i) => `${left + step * (i + 0.5)},${y(v)}`).join(" ");
-    add("polyline", { points, class: "line" });
+// The pivot and chart shape an answer starts with: what its saved question
+// declares (`# @chart`), else years along the axis, labels as series and the
+// first number column summed. Null when the answer has nothing to pivot.
+function defaultShape() {
+  const q = questionShown();
+  const declared = (q && q.chart) || {};
+  const index = (name) => state.columns.findIndex((c) => c.name === name);
+  const labels = state.columns.filter((c) => c.kind === "label" || c.kind === "time");
+  const measures = state.columns.filter((c) => c.kind === "number");
+  if (declared.type === "none" || !labels.length || !measures.length || !state.rows.length) return null;
+  const time = labels.find((c) => c.kind === "time" && distinct(c) < state.rows.length);
+  const x = index(declared.x) >= 0 ? index(declared.x) : (time || labels[0]).index;
+  let series = -1;
+  if (declared.series !== undefined) series = index(declared.series);
+  else if (state.columns[x].kind === "time") {
+    const other = labels.find((c) => c.index !== x && c.kind === "label" && distinct(c) <= MAX_SERIES);
+    if (other) series = other.index;
   }
-  values.forEach((v, i) => {
-    const x = left + step * i;
-    if (!temporal) {
-      add("rect", { x: x + step * 0.1, y: y(v), width: step * 0.8, height: Math.max(0, y(0) - y(v)), class: "bar" })
-        .append(Object.assign(document.createElementNS(ns, "title"), { textContent: `${names[i]}: ${v}` }));
-    } else {
-      add("circle", { cx: x + step * 0.5, cy: y(v), r: 3, class: "point" });
-    }
-    const name = names[i].length > 14 ? names[i].slice(0, 13) + "…" : names[i];
-    add("text", { x: x + step * 0.5, y: height - bottom + 14, transform: `rotate(35 ${x + step * 0.5} ${height - bottom + 14})`, class: "tick" }, name);
-  });
-  figure.append(svg, text("figcaption", `${state.vars[value]} by ${state.vars[label]}`));
+  const value = index(declared.value) >= 0 ? index(declared.value) : measures[0].index;
+  const totals = !(q && q.totals === false);
+  return { rows: x, columns: series, value, aggregate: "sum", type: declared.type || null, totals };
+}
+
+function distinct(column) {
+  return new Set(state.rows.map((r) => keyOf(r[column.index], column))).size;
+}
+
+// Which views the answer offers, and the one shown.
+function renderView() {
+  const shape = state.shape;
+  const offered = { table: true, pivot: shape !== null, chart: shape !== null };
+  for (const b of document.querySelectorAll("#views button")) {
+    b.disabled = !offered[b.dataset.view];
+    b.setAttribute("aria-pressed", "false");
+  }
+  let view = state.chosen && offered[state.chosen] ? state.chosen : shape ? "chart" : "table";
+  state.view = view;
+  document.querySelector(`#views button[data-view="${view}"]`).setAttribute("aria-pressed", "true");
+  $("views").hidden = state.columns.length === 0;
+  $("unit-choice").hidden = !state.columns.some((c) => c.amount);
+  $("shape").hidden = view === "table";
+  $("chart-only").hidden = view !== "chart";
+  $("pivot").hidden = view !== "pivot";
+  $("table-view").hidden = view !== "table";
+  $("pivot").classList.remove("stale");
+  $("chart").classList.remove("stale");
+  $("chart").hidden = true;
+  note(null);
+  if (view === "table") return;
+  fillShapeControls();
+  if (view === "pivot") {
+    $("pivot").replaceChildren(pivotTable(state.rows, state.columns, shape, state.unit, shape.totals));
+    note(shape.totals ? (shape.aggregate === "average" ? t("averageRounded") : null) : t("noTotals"));
+  } else {
+    renderChart();
+  }
+}
+
+// The selects of the pivot and chart, set to the current shape.
+function fillShapeControls() {
+  const shape = state.shape;
+  const labels = state.columns.filter((c) => c.kind === "label" || c.kind === "time");
+  const measures = state.columns.filter((c) => c.kind === "number");
+  const chart = state.view === "chart";
+  $("shape-rows-label").textContent = chart ? t("xAxis") : t("rowsBy");
+  $("shape-columns-label").textContent = chart ? t("series") : t("columnsBy");
+  options($("shape-rows"), labels.map((c) => [c.index, c.header]), shape.rows);
+  options($("shape-columns"), [[-1, t("none")], ...labels.filter((c) => c.index !== shape.rows).map((c) => [c.index, c.header])], shape.columns);
+  options($("shape-value"), [...measures.map((c) => [c.index, headerOf(c, state.unit)]), [-1, t("countRows")]], shape.value);
+  options($("shape-aggregate"), ["sum", "count", "average", "min", "max"].map((a) => [a, t(a)]), shape.aggregate);
+  $("shape-aggregate").disabled = shape.value < 0;
+}
+
+function options(select, choices, chosen) {
+  select.replaceChildren(...choices.map(([value, label]) => text("option", label, { value })));
+  select.value = String(chosen);
+}
+
+function renderChart() {
+  const shape = state.shape;
+  const pivot = pivotOf(state.rows, state.columns, shape);
+  const x = state.columns[shape.rows];
+  const series = shape.columns >= 0 ? state.columns[shape.columns] : null;
+  const value = shape.value >= 0 ? state.columns[shape.value] : null;
+  if (pivot.rowKeys.length > MAX_CATEGORIES) return note(t("tooMany", pivot.rowKeys.length, x.header));
+  if (series && pivot.columnKeys.length > MAX_SERIES) return note(t("tooMany", pivot.columnKeys.length, series.header));
+  const places = value && value.amount && shape.aggregate !== "count" ? UNIT_PLACES[state.unit] : 0;
+  const number = (acc) => {
+    const v = aggregateOf(acc, shape.aggregate);
+    if (v === null) return null;
+    return (typeof v === "number" ? v : toNumber(v)) / 10 ** places;
+  };
+  const data = {
+    categories: pivot.rowKeys,
+    series: (series ? pivot.columnKeys : [""]).map((ck) => ({ name: ck, values: pivot.rowKeys.map((rk) => number(pivot.cell(rk, ck))) })),
+  };
+  const nonNegative = data.series.every((s) => s.values.every((v) => v === null || v >= 0));
+  const types = chartTypes(x, series, data.categories.length, data.series.length, nonNegative, shape.totals);
+  if (!shape.type || !types.includes(shape.type)) {
+    shape.type = x.kind === "time" && types.includes("line") ? "line" : "bar";
+  }
+  options($("chart-type"), types.map((type) => [type, t(type)]), shape.type);
+  const caption = t("by", valueCaption(state.columns, shape, state.unit), x.header, series ? series.header : null);
+  const svg = drawChart(data, shape.type, caption);
+  const figure = $("chart");
+  figure.replaceChildren(svg, text("figcaption", caption));
   figure.hidden = false;
+  if (shape.aggregate === "average") note(t("averageRounded"));
+}
+
+function note(message) {
+  $("view-note").hidden = !message;
+  $("view-note").textContent = message || "";
 }
 
 // Downloads are for spreadsheets: CSV with a byte-order mark, and text a
@@ -237,7 +355,10 @@ function chart() {
 async function download(accept, name) {
   const response = await request(accept, true);
   if (!response.ok) return showError(await response.text());
-  const blob = await response.blob();
+  save(await response.blob(), name);
+}
+
+function save(blob, name) {
   const link = text("a", undefined, { href: URL.createObjectURL(blob), download: name });
   document.body.append(link);
   link.click();
@@ -249,13 +370,15 @@ async function download(accept, name) {
 function clearAnswer() {
   state.vars = [];
   state.rows = [];
+  state.columns = [];
   state.sort = null;
-  $("results").replaceChildren();
-  $("results").classList.remove("stale");
-  const figure = $("chart");
-  figure.replaceChildren();
-  figure.classList.remove("stale");
-  figure.hidden = true;
+  state.shape = null;
+  state.took = undefined;
+  for (const id of ["results", "pivot", "chart"]) {
+    $(id).replaceChildren();
+    $(id).classList.remove("stale");
+  }
+  for (const id of ["pivot", "chart", "views", "shape", "unit-choice", "graph", "view-note"]) $(id).hidden = true;
   $("download-csv").disabled = $("download-xlsx").disabled = true;
 }
 
@@ -293,6 +416,17 @@ function showError(message) {
   box.textContent = message || "";
 }
 
+function translateUnits() {
+  for (const unit of Object.keys(UNIT_PLACES)) $("unit").querySelector(`option[value="${unit}"]`).textContent = t(unit);
+}
+
+function reshape(change) {
+  if (!state.shape) return;
+  Object.assign(state.shape, change);
+  if (state.shape.columns === state.shape.rows) state.shape.columns = -1;
+  renderView();
+}
+
 $("run").addEventListener("click", run);
 $("editor").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
@@ -304,4 +438,49 @@ $("editor").addEventListener("input", forgetQuestion);
 $("download-csv").addEventListener("click", () => download("text/csv", fileName("csv")));
 $("download-xlsx").addEventListener("click", () =>
   download("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", fileName("xlsx")));
-loadSaved();
+for (const b of document.querySelectorAll("#views button")) {
+  b.addEventListener("click", () => {
+    state.chosen = b.dataset.view;
+    renderView();
+  });
+}
+$("shape-rows").addEventListener("change", (e) => reshape({ rows: Number(e.target.value) }));
+$("shape-columns").addEventListener("change", (e) => reshape({ columns: Number(e.target.value) }));
+$("shape-value").addEventListener("change", (e) => reshape({ value: Number(e.target.value) }));
+$("shape-aggregate").addEventListener("change", (e) => reshape({ aggregate: e.target.value }));
+$("chart-type").addEventListener("change", (e) => reshape({ type: e.target.value }));
+$("unit").value = state.unit;
+$("unit").addEventListener("change", (e) => {
+  state.unit = e.target.value;
+  localStorage.setItem("ttkg-unit", state.unit);
+  render();
+});
+$("save-svg").addEventListener("click", () => {
+  const svg = $("chart").querySelector("svg");
+  if (svg) save(new Blob([svgText(svg)], { type: "image/svg+xml" }), fileName("svg"));
+});
+$("save-png").addEventListener("click", async () => {
+  const svg = $("chart").querySelector("svg");
+  if (!svg) return;
+  try {
+    save(await pngBlob(svg), fileName("png"));
+  } catch (e) {
+    showError(String(e.message || e));
+  }
+});
+$("language").addEventListener("click", () => {
+  language = language === "zh" ? "en" : "zh";
+  localStorage.setItem("ttkg-language", language);
+  translatePage();
+  listSaved();
+  describeQuestion();
+  translateUnits();
+  if (state.columns.length) {
+    state.columns = describeColumns(state.vars, state.rows, questionShown());
+    render();
+  }
+});
+
+translatePage();
+translateUnits();
+loadPrefixes().finally(loadSaved);
