@@ -512,6 +512,12 @@ fn the_query_page_runs_a_saved_question_in_chromium() {
         "中文: titles, headers and controls",
         "describe: ",
         "country drop-down: ",
+        "error line marked: ",
+        "completion: ttkg:Agreement",
+        "ontology panel: ",
+        "history: ",
+        "entity page: ",
+        "saved as question: my-copy.rq",
     ] {
         assert!(said.contains(feature), "{feature}: {said}");
     }
@@ -521,9 +527,20 @@ fn the_query_page_runs_a_saved_question_in_chromium() {
     );
     let png = std::fs::read(&screenshot).expect("a screenshot");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    // Keep it for people to look at.
-    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("query-page.png");
-    std::fs::copy(&screenshot, &keep).unwrap();
+    // Keep them for people to look at (docs/ holds copies of a run's).
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("page-shots");
+    std::fs::create_dir_all(&keep).unwrap();
+    for shot in [
+        "query-page.png",
+        "entity.png",
+        "chart.png",
+        "pivot.png",
+        "page-zh.png",
+    ] {
+        let png = std::fs::read(shots.path().join(shot)).expect(shot);
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{shot}");
+        std::fs::write(keep.join(shot), png).unwrap();
+    }
 }
 
 #[test]

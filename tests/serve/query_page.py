@@ -1,6 +1,7 @@
 """The query page in headless Chromium (Debian's chromium and chromedriver).
 
 Usage: query_page.py PAGE_URL SCREENSHOT.png
+(entity.png, chart.png, pivot.png and page-zh.png are saved beside it)
 Clicks through saved questions: sorts a column, pivots with totals checked
 against SPARQL, draws each kind of chart and saves it, switches language and
 unit, runs typed questions, downloads, and saves a screenshot; exits
@@ -8,11 +9,13 @@ non-zero when something is not as expected.
 """
 import json
 import os
+import re
 import struct
 import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from decimal import Decimal
@@ -20,10 +23,13 @@ from decimal import Decimal
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 url, screenshot = sys.argv[1], sys.argv[2]
+# The page's pictures for docs/ go beside the screenshot.
+shots = os.path.dirname(os.path.abspath(screenshot))
 
 options = webdriver.ChromeOptions()
 options.binary_location = "/usr/bin/chromium"
@@ -309,8 +315,127 @@ try:
     assert not driver.find_element(By.ID, "chart").is_displayed(), "the old chart is gone"
     print("error shown:", error.text.splitlines()[0])
 
+    # The error's line is marked in the editor.
+    driver.execute_script(
+        "const a = document.getElementById('editor'); a.value = arguments[0]; a.dispatchEvent(new Event('input'));",
+        "SELECT ?x\nWHERE {\n  ?x a ttkg:Agreement ;\n     ttkg:signingDate\n}",
+    )
+    before = answers()
+    driver.find_element(By.ID, "run").click()
+    wait.until(lambda d: answers() > before)
+    message = driver.find_element(By.ID, "error").text
+    line = int(re.search(r"at line (\d+)", message).group(1))
+    marked = driver.find_elements(By.CSS_SELECTOR, "#highlight .error-line")
+    assert len(marked) == 1, message
+    lines = driver.find_elements(By.CSS_SELECTOR, "#highlight .line")
+    assert lines.index(marked[0]) + 1 == line, (line, message)
+    print(f"error line marked: {line}")
+
+    # Completion: the ontology's terms with their labels, and prefixes.
+    editor = driver.find_element(By.ID, "editor")
+    editor.clear()
+    editor.send_keys("SELECT * WHERE { ?a a ttkg:Agreem")
+    wait.until(lambda d: d.find_element(By.ID, "completions").is_displayed())
+    first = driver.find_element(By.CSS_SELECTOR, "#completions li")
+    assert first.get_attribute("data-insert") == "ttkg:Agreement", first.get_attribute("data-insert")
+    first = first.text
+    assert "Cooperation agreement" in first, first
+    editor.send_keys(Keys.TAB)
+    assert editor.get_attribute("value").endswith("?a a ttkg:Agreement"), editor.get_attribute("value")
+    editor.send_keys(" ; sk")
+    wait.until(lambda d: d.find_element(By.ID, "completions").is_displayed())
+    offered = [li.get_attribute("data-insert") for li in driver.find_elements(By.CSS_SELECTOR, "#completions li")]
+    assert "skos:" in offered, offered
+    editor.send_keys(Keys.ESCAPE)
+    assert not driver.find_element(By.ID, "completions").is_displayed()
+    keywords = [el.text for el in driver.find_elements(By.CSS_SELECTOR, "#highlight .tok-keyword")]
+    assert "SELECT" in keywords and "WHERE" in keywords, keywords
+    print(f"completion: {first}")
+
+    # The ontology panel: classes with their labels and counts in the store.
+    driver.find_element(By.CSS_SELECTOR, "#ontology-panel summary").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#ontology-classes .count") and d.find_element(By.CSS_SELECTOR, "#ontology-classes .count").text)
+    counts = {
+        li.find_element(By.TAG_NAME, "button").text: li.find_element(By.CSS_SELECTOR, ".count").text
+        for li in driver.find_elements(By.CSS_SELECTOR, "#ontology-classes li")
+    }
+    stored = sparql("SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a a ttkg:Agreement }")[0]["n"]["value"]
+    assert number(counts["ttkg:Agreement"]) == Decimal(stored), (counts.get("ttkg:Agreement"), stored)
+    editor.clear()
+    driver.find_element(By.XPATH, "//ul[@id='ontology-classes']//button[text()='ttkg:Agreement']").click()
+    assert editor.get_attribute("value") == "ttkg:Agreement ", editor.get_attribute("value")
+    driver.find_element(By.CSS_SELECTOR, "#ontology-panel summary").click()
+    print(f"ontology panel: {len(counts)} classes, ttkg:Agreement {counts['ttkg:Agreement']}")
+
+    # Query history: the queries run, newest first, back in the editor.
+    driver.find_element(By.CSS_SELECTOR, "#history-panel summary").click()
+    remembered = driver.find_elements(By.CSS_SELECTOR, "#history button")
+    assert remembered and "signingDate" in remembered[0].get_attribute("title"), [b.text for b in remembered]
+    remembered[0].click()
+    assert editor.get_attribute("value").startswith("SELECT ?x\nWHERE {"), editor.get_attribute("value")
+    driver.find_element(By.CSS_SELECTOR, "#history-panel summary").click()
+    print(f"history: {len(remembered)} queries")
+
+    # IRIs in answers open the page of their entity, with its sources.
+    run_typed("SELECT ?a ?number WHERE { ?a ttkg:agreementNumber ?number ; ttkg:transferor ?t } ORDER BY ?number LIMIT 3")
+    _, rows = header_and_rows()
+    link = driver.find_element(By.CSS_SELECTOR, "#results tbody tr td a")
+    iri = link.get_attribute("title")
+    link.click()
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "yes")
+    assert not driver.find_element(By.ID, "error").is_displayed(), driver.find_element(By.ID, "error").text
+    assert driver.find_element(By.ID, "entity-iri").text == iri
+    facts = driver.find_element(By.ID, "facts").text
+    assert "agreement number" in facts and rows[0][1] in facts, (rows[0], facts)
+    sources = {
+        tuple(td.text for td in tr.find_elements(By.TAG_NAME, "td"))[0:3:2]
+        for tr in driver.find_elements(By.CSS_SELECTOR, "#sources tbody tr")
+    }
+    expected = {
+        (b["file"]["value"], b["row"]["value"])
+        for b in sparql(f"SELECT ?file ?row WHERE {{ <{iri}> prov:wasDerivedFrom ?r . ?r ttkg:rowNumber ?row ; ttkg:sourceFile/ttkg:filePath ?file }}")
+    }
+    assert sources == expected and sources, (sources, expected)
+    # From the agreement to its transferor, which the agreement refers to.
+    driver.find_element(By.XPATH, "//table[@id='facts']//tr[td/a[text()='transferor']]/td[2]/a").click()
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "yes")
+    referrers = [a.get_attribute("title") for a in driver.find_elements(By.CSS_SELECTOR, "#incoming tbody td:first-child a")]
+    assert iri in referrers, referrers
+    driver.save_screenshot(os.path.join(shots, "entity.png"))
+    print(f"entity page: {len(sources)} source rows, referred to by {len(referrers)}")
+    # An address that is no IRI is refused before any query is made.
+    driver.get(url.rstrip("/") + "/entity?iri=" + urllib.parse.quote("x> } DROP ALL #"))
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "yes")
+    refused = driver.find_element(By.ID, "error").text
+    assert "is not an IRI" in refused, refused
+    driver.get(url)
+    wait.until(seen.presence_of_element_located((By.CSS_SELECTOR, "#saved button")))
+
     header, rows = run_saved("agreements-by-country")
     driver.save_screenshot(screenshot)
+    driver.save_screenshot(os.path.join(shots, "chart.png"))
+
+    # Save as question: the header filled in, the chart shown kept.
+    driver.find_element(By.ID, "save-as").click()
+    assert driver.find_element(By.ID, "save-title").get_attribute("value").startswith("Agreements")
+    name = driver.find_element(By.ID, "save-name")
+    name.clear()
+    name.send_keys("my copy")
+    driver.find_element(By.ID, "save-download").click()
+    question = saved_file("my-copy.rq").decode()
+    assert question.startswith("# Agreements and their total value"), question[:200]
+    assert "# @title zh 按合作国家和年份统计的协议数量与金额" in question, question
+    assert "# @chart line x=year series=country value=valueCny" in question, question
+    assert "# @column country |" in question and "SELECT ?country" in question, question
+    assert question.count("# @chart") == 1, question
+    print("saved as question: my-copy.rq")
+
+    view("pivot")
+    driver.save_screenshot(os.path.join(shots, "pivot.png"))
+    driver.find_element(By.ID, "language").click()
+    driver.save_screenshot(os.path.join(shots, "page-zh.png"))
+    driver.find_element(By.ID, "language").click()
+    view("chart")
     header, rows = run_saved("headline-figures")
     assert header == ["figure", "value"], header
 

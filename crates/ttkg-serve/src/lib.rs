@@ -213,6 +213,7 @@ pub fn router(
     });
     let mut router = Router::new()
         .route("/", get(page::index))
+        .route("/entity", get(page::entity))
         .route("/assets/{file}", get(page::asset))
         .route("/sparql", any(sparql))
         .route("/store", any(graph_store))
@@ -639,7 +640,12 @@ async fn prefixes() -> Response {
         .iter()
         .map(|(p, ns)| ((*p).to_owned(), (*ns).into()))
         .collect();
-    axum::Json(serde_json::json!({ "prefixes": prefixes, "ids": ttkg_vocab::ID })).into_response()
+    axum::Json(serde_json::json!({
+        "prefixes": prefixes,
+        "ids": ttkg_vocab::ID,
+        "ontology": ttkg_vocab::ONTOLOGY_GRAPH,
+    }))
+    .into_response()
 }
 
 async fn saved_list(State(app): State<App>) -> Response {

@@ -13,7 +13,7 @@ const AMOUNT_NAME = /cny|yuan|元/i;
 const UNIT_PLACES = { yuan: 0, wan: 4, yi: 8 };
 const UNIT_WORD = { yuan: "unitYuan", wan: "unitWan", yi: "unitYi" };
 
-let prefixes = { ids: "", compact: [] };
+let prefixes = { ids: "", compact: [], ontology: "" };
 
 async function loadPrefixes() {
   const response = await fetch("/api/prefixes", { headers: { Accept: "application/json" } });
@@ -21,9 +21,22 @@ async function loadPrefixes() {
   const data = await response.json();
   prefixes = {
     ids: data.ids,
+    ontology: data.ontology,
     // Longest namespace first, so that shapes: wins over ttkg: where both match.
     compact: Object.entries(data.prefixes).sort((a, b) => b[1].length - a[1].length),
   };
+}
+
+// The bindings of a SELECT asked of this server's endpoint; an error
+// carries the server's message.
+async function sparqlBindings(query) {
+  const response = await fetch("/sparql", {
+    method: "POST",
+    headers: { "Content-Type": "application/sparql-query", Accept: "application/sparql-results+json" },
+    body: query,
+  });
+  if (!response.ok) throw new Error(await response.text());
+  return (await response.json()).results.bindings;
 }
 
 // An IRI as an analyst reads it: ttkg:Agreement, org/guangxi-academy-…

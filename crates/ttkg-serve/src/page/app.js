@@ -53,6 +53,7 @@ function pick(q) {
   state.current = q;
   state.chosen = null;
   $("editor").value = q.text;
+  highlight();
   $("question").hidden = false;
   describeQuestion();
   const params = $("params");
@@ -107,6 +108,9 @@ function request(accept, spreadsheet = false) {
 
 async function run() {
   showError(null);
+  closeSuggestions();
+  const shownQuestion = questionShown();
+  remember($("editor").value, shownQuestion ? shownQuestion.name : null);
   $("status").textContent = t("running");
   // The previous answer stays visible, dimmed, until the new one arrives.
   for (const id of ["results", "chart", "pivot"]) $(id).classList.add("stale");
@@ -227,8 +231,14 @@ function renderTable() {
     row.forEach((cell, i) => {
       const column = state.columns[i];
       const attrs = column.kind === "number" ? { class: "number" } : {};
-      if (cell && cell.type === "uri") attrs.title = cell.value;
-      tr.append(text("td", showCell(cell, column, state.unit), attrs));
+      const td = text("td", undefined, attrs);
+      if (cell && cell.type === "uri") {
+        // An IRI opens the page of its entity: labels, facts and sources.
+        td.append(text("a", showCell(cell, column, state.unit), { href: "/entity?iri=" + encodeURIComponent(cell.value), title: cell.value }));
+      } else {
+        td.textContent = showCell(cell, column, state.unit);
+      }
+      tr.append(td);
     });
     tbody.append(tr);
   }
@@ -414,6 +424,7 @@ function showError(message) {
   const box = $("error");
   box.hidden = !message;
   box.textContent = message || "";
+  markErrorLine(message);
 }
 
 function translateUnits() {
@@ -475,12 +486,19 @@ $("language").addEventListener("click", () => {
   listSaved();
   describeQuestion();
   translateUnits();
+  listOntology();
+  listHistory();
   if (state.columns.length) {
     state.columns = describeColumns(state.vars, state.rows, questionShown());
     render();
   }
 });
 
+setupEditor($("editor"), $("highlight"), $("completions"));
+setupPanels();
 translatePage();
 translateUnits();
-loadPrefixes().finally(loadSaved);
+loadPrefixes().finally(() => {
+  loadSaved();
+  loadOntology();
+});
