@@ -254,6 +254,10 @@ try:
     assert driver.find_element(By.ID, "question-title").text == "按合作国家和年份统计的协议数量与金额"
     assert driver.find_element(By.CSS_SELECTOR, '#views button[data-view="pivot"]').text == "透视表"
     assert "行" in driver.find_element(By.ID, "status").text
+    # Countries by their Chinese names, from the country vocabulary.
+    _, shown = header_and_rows()
+    countries = {r[header.index("country")] for r in shown}
+    assert "泰国" in countries and "Thailand" not in countries, countries
     print("中文: titles, headers and controls")
     driver.find_element(By.ID, "language").click()
     assert driver.find_element(By.ID, "question-title").text.startswith("Agreements")

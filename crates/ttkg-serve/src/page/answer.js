@@ -39,6 +39,40 @@ async function sparqlBindings(query) {
   return (await response.json()).results.bindings;
 }
 
+// The vocabularies' names in other languages, by English name: a saved
+// question picks a country's or field's English name, and the page shows
+// it in the analyst's language. A name two concepts share stays as it is.
+const otherNames = new Map();
+
+async function loadOtherNames() {
+  let rows;
+  try {
+    rows = await sparqlBindings(`SELECT ?c ?en ?other WHERE {
+  ?c skos:inScheme ?scheme ; skos:prefLabel ?en, ?other
+  FILTER(LANG(?en) = "en" && LANG(?other) != "en" && LANG(?other) != "")
+}`);
+  } catch {
+    return;
+  }
+  const concepts = new Map();
+  for (const b of rows) {
+    if (!concepts.has(b.en.value)) concepts.set(b.en.value, new Map());
+    const names = concepts.get(b.en.value);
+    const lang = b.other["xml:lang"].slice(0, 2);
+    names.set(b.c.value, { ...(names.get(b.c.value) || {}), [lang]: b.other.value });
+  }
+  for (const [english, byConcept] of concepts) {
+    if (byConcept.size === 1) otherNames.set(english, [...byConcept.values()][0]);
+  }
+}
+
+// A literal label in the chosen language where a vocabulary names it so.
+function named(value) {
+  if (language === "en") return value;
+  const names = otherNames.get(value);
+  return (names && names[language]) || value;
+}
+
 // An IRI as an analyst reads it: ttkg:Agreement, org/guangxi-academy-…
 function compactIri(iri) {
   for (const [prefix, namespace] of prefixes.compact) {
@@ -84,13 +118,14 @@ function showCell(cell, column, unit) {
     const value = decimal(cell.value);
     return grouped(column.amount ? shift(value, UNIT_PLACES[unit]) : value);
   }
-  return cell.value;
+  return column.kind === "label" ? named(cell.value) : cell.value;
 }
 
 // A value the pivot groups by: the shown text of a label or time cell.
 function keyOf(cell, column) {
   if (!cell) return t("empty");
-  return cell.type === "uri" ? compactIri(cell.value) : cell.value;
+  if (cell.type === "uri") return compactIri(cell.value);
+  return column.kind === "label" ? named(cell.value) : cell.value;
 }
 
 // Rows grouped by one or two columns with one number column aggregated,

@@ -499,6 +499,7 @@ setupPanels();
 translatePage();
 translateUnits();
 loadPrefixes().finally(() => {
-  loadSaved();
+  // The other-language names first, so that the first answer shows them.
+  loadOtherNames().finally(loadSaved);
   loadOntology();
 });
