@@ -513,6 +513,7 @@ fn the_query_page_runs_a_saved_question_in_chromium() {
         "describe: ",
         "country drop-down: ",
         "error line marked: ",
+        "agreement numbers offered: ",
         "completion: ttkg:Agreement",
         "ontology panel: ",
         "history: ",

@@ -243,6 +243,13 @@ try:
     # The provenance answer is a list of statements, not a chart.
     run_saved("fact-provenance")
     assert not view_offered("chart")
+    # Its agreement number is offered from the numbers in the store.
+    offered = driver.execute_script(
+        "return [...document.getElementById('param-agreement').list.options].map((o) => o.value)"
+    )
+    stored = {b["n"]["value"] for b in sparql("SELECT DISTINCT ?n WHERE { ?a ttkg:agreementNumber ?n }")}
+    assert set(offered) == stored and len(offered) == len(stored), (len(offered), len(stored))
+    print(f"agreement numbers offered: {len(offered)}")
 
     # 中文: the page, the questions, the headers; back to English after.
     driver.find_element(By.ID, "language").click()

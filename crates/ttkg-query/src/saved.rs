@@ -169,6 +169,10 @@ pub struct Param {
     /// `None`: the analyst must give it.
     pub default: Option<String>,
     pub help: String,
+    /// `# @choices NAME PROPERTY`: the property (full IRI) whose values in
+    /// the store the query page offers as the analyst types; any text is
+    /// still accepted.
+    pub suggest_from: Option<String>,
 }
 
 /// What a parameter takes.
@@ -345,13 +349,22 @@ impl SavedQuery {
                     "`# @chart {spec}`: {e} (`# @chart bar x=VARIABLE series=VARIABLE value=VARIABLE`)"
                 ))?)
             }
+            "@choices" => {
+                let how = || format!("`# @choices {spec}`: write `# @choices NAME PROPERTY` below the `# @param NAME` line, such as `# @choices agreement ttkg:agreementNumber`");
+                let (name, property) = spec.split_once(char::is_whitespace).ok_or_else(how)?;
+                let iri = ttkg_vocab::expand(property.trim())
+                    .filter(|iri| NamedNode::new(iri).is_ok())
+                    .ok_or_else(how)?;
+                let param = self.params.iter_mut().find(|p| p.name == name).ok_or_else(how)?;
+                param.suggest_from = Some(iri);
+            }
             "@totals" if spec == "none" => self.totals = false,
             "@totals" => {
                 return Err("`# @totals`: only `# @totals none` (rows overlap, so sums across them double count)".into())
             }
             other => {
                 return Err(format!(
-                    "`# {other}` is not a header directive: @param, @column, @order, @entity, @title, @description, @chart or @totals"
+                    "`# {other}` is not a header directive: @param, @choices, @column, @order, @entity, @title, @description, @chart or @totals"
                 ))
             }
         }
@@ -373,6 +386,7 @@ fn parse_param(spec: &str) -> Option<Param> {
         kind,
         default,
         help: help.trim().to_owned(),
+        suggest_from: None,
     })
 }
 
@@ -560,6 +574,19 @@ mod tests {
     }
 
     #[test]
+    fn choices_name_the_property_whose_values_a_parameter_is_offered() {
+        let q = saved(
+            "# Facts of an agreement\n# @param agreement=GX-2014-001 its number\n\
+             # @choices agreement ttkg:agreementNumber\nSELECT ?agreement {}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            q.params[0].suggest_from.as_deref(),
+            Some("https://w3id.org/ttkg/ontology#agreementNumber")
+        );
+    }
+
+    #[test]
     fn a_header_directive_that_cannot_be_read_says_how_to_write_it() {
         for (header, says) in [
             ("# @chart donut x=year", "the chart type is one of"),
@@ -569,6 +596,18 @@ mod tests {
             ("# @title 按国家", "# @title LANGUAGE the title"),
             ("# @totals some", "only `# @totals none`"),
             ("# @colour red", "not a header directive"),
+            (
+                "# @choices year ttkg:signingDate",
+                "below the `# @param NAME` line",
+            ),
+            (
+                "# @param year=2016 the year\n# @choices year nope:x",
+                "# @choices NAME PROPERTY",
+            ),
+            (
+                "# @param year=2016 the year\n# @choices year",
+                "# @choices NAME PROPERTY",
+            ),
         ] {
             let err = saved(&format!("# T\n{header}\nSELECT ?year {{}}\n")).unwrap_err();
             assert!(err.to_string().contains(says), "{header}: {err}");

@@ -56,6 +56,27 @@ pub struct Vocabulary {
 
 impl Vocabulary {
     /// Reads the ontology graph of `store` (empty before the first import).
+    /// The distinct values of `property` in the store, sorted, at most
+    /// `limit` (one more tells the caller the list was cut): what a saved
+    /// question's `# @choices` offers as the analyst types.
+    pub fn values_of(
+        store: &KnowledgeStore,
+        property: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, QueryError> {
+        let property = ttkg_graph::oxigraph::model::NamedNode::new(property)
+            .map_err(|e| QueryError::Evaluation(format!("`{property}` is not an IRI: {e}")))?;
+        Ok(store
+            .select_terms(&format!(
+                "SELECT DISTINCT ?v WHERE {{ ?s {property} ?v }} ORDER BY ?v LIMIT {}",
+                limit + 1
+            ))
+            .map_err(QueryError::from)?
+            .into_iter()
+            .filter_map(|row| row.first().cloned().flatten().map(|t| term_text(&t)))
+            .collect())
+    }
+
     pub fn load(store: &KnowledgeStore) -> Result<Self, QueryError> {
         let rows = |sparql: String| -> Result<Vec<Vec<Option<String>>>, QueryError> {
             Ok(store

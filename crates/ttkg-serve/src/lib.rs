@@ -652,14 +652,38 @@ async fn saved_list(State(app): State<App>) -> Response {
     let listed = tokio::task::spawn_blocking(move || {
         let queries = ttkg_query::saved::load_dir(&app.options.queries_dir)?;
         let vocabulary = ttkg_query::Vocabulary::load(&app.store)?;
-        Ok::<_, ttkg_query::QueryError>((queries, vocabulary))
+        // The values `# @choices` offers, by parameter; a failure leaves
+        // the parameter free text rather than failing the list.
+        let suggestions: Vec<Vec<Vec<String>>> = queries
+            .iter()
+            .map(|q| {
+                q.params
+                    .iter()
+                    .map(|p| {
+                        p.suggest_from
+                            .as_deref()
+                            .and_then(|property| {
+                                ttkg_query::Vocabulary::values_of(
+                                    &app.store,
+                                    property,
+                                    MAX_SUGGESTIONS,
+                                )
+                                .ok()
+                            })
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok::<_, ttkg_query::QueryError>((queries, vocabulary, suggestions))
     })
     .await;
     match listed {
-        Ok(Ok((queries, vocabulary))) => {
+        Ok(Ok((queries, vocabulary, suggestions))) => {
             let list: Vec<serde_json::Value> = queries
                 .iter()
-                .map(|q| {
+                .zip(&suggestions)
+                .map(|(q, suggested)| {
                     // Titles, descriptions and headers by language tag; the
                     // first header lines of the file are English.
                     let mut titles = serde_json::Map::new();
@@ -688,12 +712,14 @@ async fn saved_list(State(app): State<App>) -> Response {
                         })),
                         "totals": q.totals,
                         "text": q.text,
-                        "params": q.params.iter().map(|p| serde_json::json!({
+                        "params": q.params.iter().zip(suggested).map(|(p, values)| serde_json::json!({
                             "name": p.name,
                             "kind": p.kind.name(),
                             "default": p.default,
                             "help": p.help,
                             "choices": choices(p, &vocabulary),
+                            "suggestions": values.iter().take(MAX_SUGGESTIONS).collect::<Vec<_>>(),
+                            "moreSuggestions": values.len() > MAX_SUGGESTIONS,
                         })).collect::<Vec<_>>(),
                     })
                 })
@@ -710,6 +736,9 @@ async fn saved_list(State(app): State<App>) -> Response {
         .into_response(),
     }
 }
+
+/// How many values of a `# @choices` property the page is sent.
+const MAX_SUGGESTIONS: usize = 5_000;
 
 /// The values a parameter of a concept kind may take, for the page's
 /// drop-down: what to send (a country's code, a concept's IRI) and its

@@ -69,8 +69,21 @@ function pick(q) {
       input.value = p.default || p.choices[0].value;
       input.addEventListener("change", run);
     } else {
-      input = text("input", undefined, { id, name: p.name, placeholder: p.help });
+      input = text("input", undefined, { id, name: p.name, placeholder: p.help, title: p.help });
       input.value = p.default || "";
+      if (p.suggestions && p.suggestions.length) {
+        // The values the store holds, offered as the analyst types.
+        const list = text("datalist", undefined, { id: id + "-values" });
+        for (const value of p.suggestions) list.append(text("option", undefined, { value }));
+        input.setAttribute("list", list.id);
+        input.setAttribute("autocomplete", "off");
+        if (p.moreSuggestions) input.title = p.help + " — " + t("moreValues", p.suggestions.length);
+        params.append(list);
+        // A value picked from the list runs at once, as a drop-down does.
+        input.addEventListener("input", (e) => {
+          if (!e.inputType || e.inputType === "insertReplacementText") run();
+        });
+      }
       input.addEventListener("keydown", (e) => { if (e.key === "Enter") run(); });
     }
     params.append(label, input);
