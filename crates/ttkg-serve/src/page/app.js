@@ -204,7 +204,9 @@ function sortedRows() {
       if (!a[column] || !b[column]) order = (a[column] ? 1 : 0) - (b[column] ? 1 : 0);
       else order = compare(decimal(a[column].value), decimal(b[column].value));
     } else {
-      order = (a[column] ? a[column].value : "").localeCompare(b[column] ? b[column].value : "");
+      // Labels sort as shown, in the chosen language.
+      const shown = (cell) => (cell ? showCell(cell, state.columns[column], state.unit) : "");
+      order = shown(a[column]).localeCompare(shown(b[column]), language === "zh" ? "zh-CN" : "en");
     }
     return descending ? -order : order;
   });
