@@ -55,7 +55,6 @@ pub struct Vocabulary {
 }
 
 impl Vocabulary {
-    /// Reads the ontology graph of `store` (empty before the first import).
     /// The distinct values of `property` in the store, sorted, at most
     /// `limit` (one more tells the caller the list was cut): what a saved
     /// question's `# @choices` offers as the analyst types.
@@ -77,6 +76,7 @@ impl Vocabulary {
             .collect())
     }
 
+    /// Reads the ontology graph of `store` (empty before the first import).
     pub fn load(store: &KnowledgeStore) -> Result<Self, QueryError> {
         let rows = |sparql: String| -> Result<Vec<Vec<Option<String>>>, QueryError> {
             Ok(store

@@ -668,6 +668,13 @@ async fn saved_list(State(app): State<App>) -> Response {
                                     property,
                                     MAX_SUGGESTIONS,
                                 )
+                                .inspect_err(|e| {
+                                    tracing::warn!(
+                                        "saved query {}: the values of `{property}` for `{}` could not be read, so it is offered as free text: {e}",
+                                        q.name,
+                                        p.name
+                                    )
+                                })
                                 .ok()
                             })
                             .unwrap_or_default()

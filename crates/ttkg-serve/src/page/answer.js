@@ -58,7 +58,7 @@ async function loadOtherNames() {
   for (const b of rows) {
     if (!concepts.has(b.en.value)) concepts.set(b.en.value, new Map());
     const names = concepts.get(b.en.value);
-    const lang = b.other["xml:lang"].slice(0, 2);
+    const lang = languageOf(b.other);
     names.set(b.c.value, { ...(names.get(b.c.value) || {}), [lang]: b.other.value });
   }
   for (const [english, byConcept] of concepts) {

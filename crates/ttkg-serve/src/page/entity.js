@@ -27,7 +27,7 @@ function labelsOf(bindings, variable) {
   const labels = {};
   for (const b of bindings) {
     const label = b[variable];
-    if (label && label.type === "literal") labels[(label["xml:lang"] || "").slice(0, 2) || "en"] ??= label.value;
+    if (label && label.type === "literal") labels[languageOf(label)] ??= label.value;
   }
   return labels;
 }
@@ -141,9 +141,7 @@ function render() {
   const own = page.facts;
   const typeRows = own.filter((b) => b.p.value === "http://www.w3.org/1999/02/22-rdf-syntax-ns#type");
   const labelRows = own.filter((b) => /#label$|core#prefLabel$/.test(b.p.value));
-  const labels = {};
-  for (const b of labelRows) labels[(b.o["xml:lang"] || "").slice(0, 2) || "en"] ??= b.o.value;
-  const label = inLanguage(labels, null) || compactIri(page.iri);
+  const label = inLanguage(labelsOf(labelRows, "o"), null) || compactIri(page.iri);
   el("entity-label").textContent = label;
   document.title = `${label} — ttkg`;
   el("entity-iri").textContent = page.iri;

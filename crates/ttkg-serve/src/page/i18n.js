@@ -218,6 +218,12 @@ function t(key, ...args) {
   return typeof message === "function" ? message(...args) : message;
 }
 
+// The two-letter language of an RDF literal in SPARQL JSON results; text
+// without a tag counts as English, as the first header lines do.
+function languageOf(literal) {
+  return (literal["xml:lang"] || "").slice(0, 2) || "en";
+}
+
 // Text in the language chosen from a {tag: text} map, else English, else
 // Chinese, else whatever there is.
 function inLanguage(texts, fallback) {

@@ -35,8 +35,8 @@ async function loadOntology() {
     }
     const term = byIri.get(iri);
     if (b.kind.value === OWL + "Class") term.kind = "class";
-    if (b.label) term.label[(b.label["xml:lang"] || "en").slice(0, 2)] ??= b.label.value;
-    if (b.comment && (!term.comment || (b.comment["xml:lang"] || "en").startsWith(language))) term.comment = b.comment.value;
+    if (b.label) term.label[languageOf(b.label)] ??= b.label.value;
+    if (b.comment && (!term.comment || languageOf(b.comment) === language)) term.comment = b.comment.value;
   }
   ontology.terms = [...byIri.values()].sort((a, b) => a.name.localeCompare(b.name));
   editor.terms = ontology.terms;
