@@ -6,44 +6,10 @@
 use crate::common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::path::Path;
 
-use common::{root, ttkg, Run};
+use common::{frame_rows, on_demo, root, ttkg};
 use polars::prelude::*;
-
-/// The demo import, done once. The store admits one process at a time, so
-/// the tests take turns through the lock.
-struct Demo {
-    _dir: tempfile::TempDir,
-    store: PathBuf,
-}
-
-fn demo() -> (MutexGuard<'static, ()>, &'static Path) {
-    static DEMO: OnceLock<Demo> = OnceLock::new();
-    static TURN: Mutex<()> = Mutex::new(());
-    let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let demo = DEMO.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = dir.path().join("store");
-        let run = common::import(&root(), &store, &[]);
-        assert_eq!(
-            run.code, 0,
-            "import failed:\n{}\n{}",
-            run.stdout, run.stderr
-        );
-        Demo { _dir: dir, store }
-    });
-    (turn, &demo.store)
-}
-
-/// `ttkg --store STORE ARGS...` on the demo store.
-fn on_demo(args: &[&str]) -> Run {
-    let (_turn, store) = demo();
-    let mut all = vec!["--store", store.to_str().expect("UTF-8")];
-    all.extend_from_slice(args);
-    ttkg(&root(), &all)
-}
 
 /// A SELECT's rows through `ttkg query ... --format csv`, read with polars.
 fn rows(args: &[&str]) -> Vec<Vec<String>> {
@@ -51,32 +17,7 @@ fn rows(args: &[&str]) -> Vec<Vec<String>> {
     all.extend_from_slice(args);
     let run = on_demo(&all);
     assert_eq!(run.code, 0, "ttkg {all:?} failed:\n{}", run.stderr);
-    let frame = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .into_reader_with_file_handle(std::io::Cursor::new(run.stdout.into_bytes()))
-        .finish()
-        .expect("SPARQL CSV results parse");
-    frame_rows(&frame)
-}
-
-/// Every cell as text, missing values as "".
-fn frame_rows(frame: &DataFrame) -> Vec<Vec<String>> {
-    (0..frame.height())
-        .map(|i| {
-            frame
-                .columns()
-                .iter()
-                .map(|c| match c.get(i).expect("in range") {
-                    AnyValue::Null => String::new(),
-                    AnyValue::String(s) => s.to_owned(),
-                    AnyValue::StringOwned(s) => s.to_string(),
-                    AnyValue::Float64(f) => f.to_string(),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect()
+    common::csv_rows(run.stdout)
 }
 
 fn saved(name: &str, params: &[&str]) -> Vec<Vec<String>> {
@@ -117,6 +58,12 @@ fn every_saved_question_has_a_test_here() {
         "technologies-to-country",
         "top-organisations",
         "trainees-by-country",
+        // The report's questions, tested in tests/report.rs.
+        "period-agreements",
+        "period-bases",
+        "period-figures",
+        "period-members",
+        "period-training",
     ]
     .into();
     let found: BTreeSet<String> = std::fs::read_dir(root().join("queries"))
@@ -129,7 +76,7 @@ fn every_saved_question_has_a_test_here() {
     assert_eq!(
         found.iter().map(String::as_str).collect::<BTreeSet<_>>(),
         tested,
-        "each saved query needs a test of its answer in tests/analyst.rs"
+        "each saved query needs a test of its answer in tests/analyst.rs (or tests/report.rs)"
     );
 }
 

@@ -6,6 +6,9 @@ pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use polars::prelude::*;
 
 use ttkg_graph::KnowledgeStore;
 
@@ -48,6 +51,73 @@ pub fn ttkg(root: &Path, args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// The demo import, done once for the whole test binary. The store admits
+/// one process at a time, so the tests take turns through the lock.
+pub fn demo() -> (MutexGuard<'static, ()>, &'static Path) {
+    struct Demo {
+        _dir: tempfile::TempDir,
+        store: PathBuf,
+    }
+    static DEMO: OnceLock<Demo> = OnceLock::new();
+    static TURN: Mutex<()> = Mutex::new(());
+    let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let demo = DEMO.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = dir.path().join("store");
+        let run = import(&root(), &store, &[]);
+        assert_eq!(
+            run.code, 0,
+            "import failed:\n{}\n{}",
+            run.stdout, run.stderr
+        );
+        Demo { _dir: dir, store }
+    });
+    (turn, &demo.store)
+}
+
+/// `ttkg --store STORE ARGS...` on the demo store.
+pub fn on_demo(args: &[&str]) -> Run {
+    let (_turn, store) = demo();
+    on_store(store, args)
+}
+
+/// `ttkg --store STORE ARGS...` in the repository's workspace.
+pub fn on_store(store: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["--store", store.to_str().expect("UTF-8")];
+    all.extend_from_slice(args);
+    ttkg(&root(), &all)
+}
+
+/// The rows of CSV text (a header first) as text, read with polars.
+pub fn csv_rows(csv: String) -> Vec<Vec<String>> {
+    let frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .into_reader_with_file_handle(std::io::Cursor::new(csv.into_bytes()))
+        .finish()
+        .expect("SPARQL CSV results parse");
+    frame_rows(&frame)
+}
+
+/// Every cell as text, missing values as "".
+pub fn frame_rows(frame: &DataFrame) -> Vec<Vec<String>> {
+    (0..frame.height())
+        .map(|i| {
+            frame
+                .columns()
+                .iter()
+                .map(|c| match c.get(i).expect("in range") {
+                    AnyValue::Null => String::new(),
+                    AnyValue::String(s) => s.to_owned(),
+                    AnyValue::StringOwned(s) => s.to_string(),
+                    AnyValue::Float64(f) => f.to_string(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Imports `root`'s data into `store` and checks that it succeeded.
@@ -110,7 +180,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// pipelines and data.
 pub fn scratch_workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    for part in ["ontology", "pipelines", "data", "queries"] {
+    for part in ["ontology", "pipelines", "data", "queries", "reports"] {
         copy_dir(&root().join(part), &dir.path().join(part));
     }
     dir

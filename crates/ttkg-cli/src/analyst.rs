@@ -550,7 +550,7 @@ fn partial_path(path: &Path) -> PathBuf {
 /// The query's time limit. Parts of a query that do not read the store do
 /// not notice cancellation; if the query is still running a second after
 /// its time is up, ttkg stops there, removing any half-written output.
-fn deadline(limit: Option<Duration>, partial: Option<PathBuf>) -> Deadline {
+pub fn deadline(limit: Option<Duration>, partial: Option<PathBuf>) -> Deadline {
     Deadline::with_overrun(limit, Duration::from_secs(1), move || {
         if let Some(partial) = partial {
             let _ = std::fs::remove_file(partial);

@@ -10,6 +10,7 @@ mod events;
 mod import;
 mod output;
 mod progress;
+mod report;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -151,6 +152,18 @@ ttkg query 'SELECT ?name WHERE { ?o a ttkg:University ; skos:prefLabel ?name }'"
     /// also be any saved question. Text that a spreadsheet would run as a
     /// formula (=, +, -, @, tab) is neutralised.
     Export(analyst::ExportArgs),
+    /// Make the department's periodic report for a year or a month.
+    ///
+    /// Asks the saved questions a definition of ROOT/reports lists (default:
+    /// reports/monthly.toml) for the period and the period before, and
+    /// writes one self-contained HTML file (charts inline; prints to A4 and
+    /// PDF from the browser) and an XLSX workbook (one sheet per section,
+    /// typed cells, native Excel charts) to ROOT/export.
+    #[command(after_help = "Examples:\n  \
+ttkg report --period 2016\n  \
+ttkg report monthly --period 2016-06 --lang en --format html --output june.html\n  \
+ttkg report --list")]
+    Report(report::ReportArgs),
     /// Count what the store holds: entities per class, facts per source file, import runs.
     Stats,
     /// List the import runs, newest first, or show what one run changed.
@@ -384,6 +397,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             analyst::query(&store, &queries_dir, request).map(|()| ExitCode::SUCCESS)
         }
         Command::Export(args) => analyst::export_command(&store, &root()?, args),
+        Command::Report(args) => report::command(&store, &root()?, args),
         Command::Stats => {
             analyst::stats(&store)?;
             Ok(ExitCode::SUCCESS)

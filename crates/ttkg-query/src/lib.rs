@@ -25,7 +25,7 @@ pub use export::{
 pub use frame::{solutions_to_frame, solutions_to_frame_within, solutions_to_text_frame_within};
 pub use output::{display_text, render_table, write_results, OutputFormat};
 pub use runs::{run_detail, runs};
-pub use saved::{ColumnDoc, Param, ParamKind, SavedQuery};
+pub use saved::{ColumnDoc, Param, ParamKind, Period, SavedQuery};
 pub use stats::{stats, StatsTable};
 pub use vocabulary::Vocabulary;
 

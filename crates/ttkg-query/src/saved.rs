@@ -13,13 +13,17 @@
 //! `line`, `pie`, `none`) is the chart the query page opens it with; and
 //! `# @totals none` says its rows overlap (a total row, or one item counted
 //! under several labels), so the page offers no totals, stacks or shares.
+//! `# @label zh network members | 网络成员` gives a text value the answer
+//! writes (a figure's name) in another language.
 //!
 //! A parameter may say what kind of value it takes, `# @param NAME:KIND=…`:
 //! `country` (an ISO code in any case, or any name of the country in any
 //! language: `TH`, `th`, `泰国`, `Thailand`, `ประเทศไทย`; bound as the ISO
 //! code), `concept:SCHEME` (any name of a concept of the scheme; bound as
-//! its IRI), `year` (1900 to 2100), `iri`, or `text` (the default). A value
-//! of the wrong kind is refused with the values it may take.
+//! its IRI), `year` (1900 to 2100), `period` (a year or a month, `2016` or
+//! `2016-06`; bound as that text, so a query compares it with the start of a
+//! date's text), `iri`, or `text` (the default). A value of the wrong kind is
+//! refused with the values it may take.
 
 use std::path::{Path, PathBuf};
 
@@ -56,6 +60,9 @@ pub struct SavedQuery {
     /// False when the rows overlap, so sums across them would double count
     /// (`# @totals none`).
     pub totals: bool,
+    /// Text values of the answer in other languages: (language, value,
+    /// translation), from `# @label zh value | 译文`.
+    pub labels: Vec<(String, String, String)>,
     pub text: String,
 }
 
@@ -73,7 +80,7 @@ pub struct ChartSpec {
 const CHART_KINDS: [&str; 5] = ["bar", "stacked", "line", "pie", "none"];
 
 /// `TYPE key=VAR …`, each VAR one of the query's variables.
-fn parse_chart(spec: &str, text: &str) -> Result<ChartSpec, String> {
+pub fn parse_chart(spec: &str, text: &str) -> Result<ChartSpec, String> {
     let mut words = spec.split_whitespace();
     let kind = words.next().unwrap_or("");
     if !CHART_KINDS.contains(&kind) {
@@ -181,6 +188,8 @@ pub enum ParamKind {
     Text,
     Iri,
     Year,
+    /// A year or a month: `2016`, `2016-06`.
+    Period,
     Country,
     Concept(String),
 }
@@ -191,6 +200,7 @@ impl ParamKind {
             "" | "text" => ParamKind::Text,
             "iri" => ParamKind::Iri,
             "year" => ParamKind::Year,
+            "period" => ParamKind::Period,
             "country" => ParamKind::Country,
             other => ParamKind::Concept(other.strip_prefix("concept:")?.to_owned()),
         })
@@ -202,6 +212,7 @@ impl ParamKind {
             ParamKind::Text => "text".into(),
             ParamKind::Iri => "iri".into(),
             ParamKind::Year => "year".into(),
+            ParamKind::Period => "period".into(),
             ParamKind::Country => "country".into(),
             ParamKind::Concept(scheme) => format!("concept:{scheme}"),
         }
@@ -280,6 +291,7 @@ pub fn load_file(path: &Path) -> Result<SavedQuery, QueryError> {
         descriptions: Vec::new(),
         chart: None,
         totals: true,
+        labels: Vec::new(),
         text: String::new(),
     };
     let mut description = Vec::new();
@@ -358,13 +370,23 @@ impl SavedQuery {
                 let param = self.params.iter_mut().find(|p| p.name == name).ok_or_else(how)?;
                 param.suggest_from = Some(iri);
             }
+            "@label" => {
+                let how = "`# @label`: write `# @label LANGUAGE value | translation`, such as `# @label zh network members | 网络成员`";
+                let (lang, words) = parse_translation(spec).ok_or(how)?;
+                let (value, translation) = words.split_once('|').ok_or(how)?;
+                let (value, translation) = (value.trim(), translation.trim());
+                if value.is_empty() || translation.is_empty() {
+                    return Err(how.into());
+                }
+                self.labels.push((lang, value.to_owned(), translation.to_owned()));
+            }
             "@totals" if spec == "none" => self.totals = false,
             "@totals" => {
                 return Err("`# @totals`: only `# @totals none` (rows overlap, so sums across them double count)".into())
             }
             other => {
                 return Err(format!(
-                    "`# {other}` is not a header directive: @param, @choices, @column, @order, @entity, @title, @description, @chart or @totals"
+                    "`# {other}` is not a header directive: @param, @choices, @column, @order, @entity, @title, @description, @chart, @label or @totals"
                 ))
             }
         }
@@ -450,6 +472,90 @@ impl SavedQuery {
     }
 }
 
+/// A year or a month that a report covers, or that a question counts to
+/// the end of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Period {
+    Year(i32),
+    /// Year and month (1 to 12).
+    Month(i32, u32),
+}
+
+impl Period {
+    /// `2016` or `2016-06` (also `2016-6`), years 1900 to 2100.
+    pub fn parse(text: &str) -> Option<Period> {
+        let text = text.trim();
+        let (year, month) = match text.split_once('-') {
+            Some((y, m)) => (y, Some(m)),
+            None => (text, None),
+        };
+        let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+            n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+        };
+        if !digits(year, 4..=4) {
+            return None;
+        }
+        let year: i32 = year.parse().ok().filter(|y| (1900..=2100).contains(y))?;
+        match month {
+            None => Some(Period::Year(year)),
+            Some(m) if digits(m, 1..=2) => {
+                let m: u32 = m.parse().ok().filter(|m| (1..=12).contains(m))?;
+                Some(Period::Month(year, m))
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// The period before: the year before a year, the month before a month.
+    pub fn previous(self) -> Period {
+        match self {
+            Period::Year(y) => Period::Year(y - 1),
+            Period::Month(y, 1) => Period::Month(y - 1, 12),
+            Period::Month(y, m) => Period::Month(y, m - 1),
+        }
+    }
+
+    pub fn year(self) -> i32 {
+        match self {
+            Period::Year(y) | Period::Month(y, _) => y,
+        }
+    }
+
+    /// `2016年` / `2016年6月`, or `2016` / `June 2016`.
+    pub fn label(self, lang: &str) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        match (self, lang.starts_with("zh")) {
+            (Period::Year(y), true) => format!("{y}年"),
+            (Period::Month(y, m), true) => format!("{y}年{m}月"),
+            (Period::Year(y), false) => y.to_string(),
+            (Period::Month(y, m), false) => format!("{} {y}", MONTHS[m as usize - 1]),
+        }
+    }
+}
+
+impl std::fmt::Display for Period {
+    /// `2016` or `2016-06`: the start of the text of every date in it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Period::Year(y) => write!(f, "{y}"),
+            Period::Month(y, m) => write!(f, "{y}-{m:02}"),
+        }
+    }
+}
+
 /// `value` as the term parameter `p` binds, refused when it is not of the
 /// parameter's kind.
 fn kind_term(
@@ -472,6 +578,12 @@ fn kind_term(
         ParamKind::Year => match value.trim().parse::<i32>() {
             Ok(year) if (1900..=2100).contains(&year) => Ok(Literal::from(year).into()),
             _ => Err(bad(format!("`{value}` is not a year (1900 to 2100)"))),
+        },
+        ParamKind::Period => match Period::parse(value) {
+            Some(period) => Ok(Literal::new_simple_literal(period.to_string()).into()),
+            None => Err(bad(format!(
+                "`{value}` is not a period: write a year (2016) or a month (2016-06), 1900 to 2100"
+            ))),
         },
         ParamKind::Country | ParamKind::Concept(_) => {
             let scheme = p.kind.scheme().expect("a concept kind");
@@ -571,6 +683,11 @@ mod tests {
         assert_eq!(chart.value.as_deref(), Some("valueCny"));
         assert!(!q.totals);
         assert!(saved("# T\nSELECT * {}\n").unwrap().totals);
+        let labelled = saved("# T\n# @label zh network members | 网络成员\nSELECT * {}\n").unwrap();
+        assert_eq!(
+            labelled.labels,
+            [("zh".into(), "network members".into(), "网络成员".into())]
+        );
     }
 
     #[test]
@@ -595,6 +712,14 @@ mod tests {
             ("# @chart bar year", "write key=VARIABLE"),
             ("# @title 按国家", "# @title LANGUAGE the title"),
             ("# @totals some", "only `# @totals none`"),
+            (
+                "# @label zh network members",
+                "# @label LANGUAGE value | translation",
+            ),
+            (
+                "# @label zh | 网络成员",
+                "# @label LANGUAGE value | translation",
+            ),
             ("# @colour red", "not a header directive"),
             (
                 "# @choices year ttkg:signingDate",
@@ -612,6 +737,37 @@ mod tests {
             let err = saved(&format!("# T\n{header}\nSELECT ?year {{}}\n")).unwrap_err();
             assert!(err.to_string().contains(says), "{header}: {err}");
         }
+    }
+
+    #[test]
+    fn periods_are_years_or_months_and_know_the_one_before() {
+        assert_eq!(Period::parse("2016"), Some(Period::Year(2016)));
+        assert_eq!(Period::parse(" 2016-6 "), Some(Period::Month(2016, 6)));
+        assert_eq!(Period::parse("2016-06").unwrap().to_string(), "2016-06");
+        for bad in [
+            "16",
+            "2016-13",
+            "2016-00",
+            "2016-",
+            "2016-06-01",
+            "1899",
+            "二〇一六",
+            "２０１６",
+        ] {
+            assert_eq!(Period::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Period::Month(2016, 1).previous(), Period::Month(2015, 12));
+        assert_eq!(Period::Year(2016).previous(), Period::Year(2015));
+        assert_eq!(Period::Month(2016, 6).label("zh"), "2016年6月");
+        assert_eq!(Period::Month(2016, 6).label("en"), "June 2016");
+        let q = saved("# T\n# @param period:period=2016 the period\nSELECT ?period {}\n").unwrap();
+        let b = q.bindings(&[("period".into(), "2016-6".into())]).unwrap();
+        assert_eq!(b[0].1, Literal::new_simple_literal("2016-06").into());
+        let err = q.bindings(&[("period".into(), "June".into())]).unwrap_err();
+        assert!(
+            err.to_string().contains("write a year (2016) or a month"),
+            "{err}"
+        );
     }
 
     #[test]

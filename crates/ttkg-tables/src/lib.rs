@@ -275,8 +275,9 @@ fn excel_date(days: i32) -> Option<ExcelDateTime> {
     .ok()
 }
 
-/// A valid, unique XLSX sheet name: at most 31 characters, none of `[]:*?/\`.
-fn sheet_name(wanted: &str, used: &mut Vec<String>) -> String {
+/// A valid, unique XLSX sheet name: at most 31 characters, none of `[]:*?/\`,
+/// not one of `used` in any case; added to `used`.
+pub fn sheet_name(wanted: &str, used: &mut Vec<String>) -> String {
     let clean: String = wanted
         .chars()
         .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
