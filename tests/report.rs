@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use calamine::{open_workbook, Data, Reader, Xlsx};
-use common::{on_demo, on_store};
+use common::{on_demo, on_store, root};
 use ttkg_report::report::group_thousands;
 
 /// A saved question's answer, each row as text (CSV read with polars).
@@ -413,4 +413,90 @@ fn a_period_with_nothing_in_it_says_so_and_bad_requests_are_refused() {
     }
     let listed = on_demo(&["report", "--list"]);
     assert!(listed.stdout.contains("monthly") && listed.stdout.contains("period-figures"));
+}
+
+#[test]
+fn the_report_page_is_served_with_its_workbook_and_refuses_bad_requests() {
+    use common::server::{curl, Server};
+    // Asked before the server holds the store (and before this test takes
+    // its turn on it).
+    let june = period_figures(None, "2016-06");
+    let (_turn, store) = common::demo();
+    let server = Server::start(&root(), store, &[], &[]);
+    let page = curl(&format!("{}/report?period=2016&lang=en", server.url), &[]);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.content_type.starts_with("text/html"),
+        "{}",
+        page.content_type
+    );
+    assert!(page.body.contains("Period: 2016 (compared with 2015)"));
+    assert!(page.body.contains(">1,763<") && page.body.contains("class=\"controls\""));
+    // Without a period: the newest year with data.
+    let newest = curl(&format!("{}/report", server.url), &[]);
+    assert!(
+        newest.body.contains("报告期：2016年（与2015年比较）"),
+        "{}",
+        &newest.body[..600.min(newest.body.len())]
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("june.xlsx");
+    let headers = dir.path().join("headers");
+    let download = std::process::Command::new("curl")
+        .args(["-sS", "-f", "-D"])
+        .arg(&headers)
+        .arg("-o")
+        .arg(&path)
+        .arg(format!(
+            "{}/report?period=2016-06&lang=en&format=xlsx",
+            server.url
+        ))
+        .status()
+        .expect("curl runs");
+    assert!(download.success());
+    let headers = std::fs::read_to_string(&headers).unwrap();
+    assert!(
+        headers.contains("filename=\"monthly-2016-06-en.xlsx\""),
+        "{headers}"
+    );
+    let mut workbook: Xlsx<_> = open_workbook(&path).unwrap();
+    assert_eq!(workbook.sheet_names()[0], "Overview");
+    let figures = table_from(
+        &workbook.worksheet_range("1 Headline figures").unwrap(),
+        "Figure",
+    );
+    let members = figures
+        .iter()
+        .find(|r| r[0] == Data::String("network members".into()))
+        .unwrap();
+    assert_eq!(
+        members[1],
+        Data::Float(june["network members"].0.parse().unwrap())
+    );
+
+    for (query, status, says) in [
+        (
+            "period=2016-13",
+            400,
+            "write a year (2016) or a month (2016-06)",
+        ),
+        ("period=2016&lang=fr", 400, "zh or en"),
+        ("period=2016&format=pdf", 400, "html or xlsx"),
+        (
+            "name=yearly&period=2016",
+            404,
+            "no report `yearly`; there are: monthly",
+        ),
+    ] {
+        let reply = curl(&format!("{}/report?{query}", server.url), &[]);
+        assert_eq!(reply.status, status, "{query}: {}", reply.body);
+        assert!(reply.body.contains(says), "{query}: {}", reply.body);
+        assert!(
+            !reply.body.contains(&root().display().to_string()),
+            "no server paths: {}",
+            reply.body
+        );
+    }
+    server.stop();
 }

@@ -567,6 +567,8 @@ fn the_query_page_runs_a_saved_question_in_chromium() {
         "history: ",
         "entity page: ",
         "saved as question: my-copy.rq",
+        "report page: ",
+        "figure names in 中文: 协作网络成员",
     ] {
         assert!(said.contains(feature), "{feature}: {said}");
     }
@@ -585,6 +587,7 @@ fn the_query_page_runs_a_saved_question_in_chromium() {
         "chart.png",
         "pivot.png",
         "page-zh.png",
+        "report.png",
     ] {
         let png = std::fs::read(shots.path().join(shot)).expect(shot);
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{shot}");

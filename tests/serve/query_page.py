@@ -1,7 +1,7 @@
 """The query page in headless Chromium (Debian's chromium and chromedriver).
 
 Usage: query_page.py PAGE_URL SCREENSHOT.png
-(entity.png, chart.png, pivot.png and page-zh.png are saved beside it)
+(entity.png, chart.png, pivot.png, page-zh.png and report.png are saved beside it)
 Clicks through saved questions: sorts a column, pivots with totals checked
 against SPARQL, draws each kind of chart and saves it, switches language and
 unit, runs typed questions, downloads, and saves a screenshot; exits
@@ -463,6 +463,35 @@ try:
     assert lines[0] == "figure,value" and len(lines) == len(rows) + 1, lines
     assert "network members,1763" in lines, lines
     print("downloads: headline-figures-DATE.xlsx, headline-figures-DATE.csv")
+
+    # In 中文 the figures are named as the question's `# @label zh` lines say.
+    view("table")
+    driver.find_element(By.ID, "language").click()
+    _, zh_rows = header_and_rows()
+    assert zh_rows[0][0] == "协作网络成员", zh_rows[0]
+    driver.find_element(By.ID, "language").click()
+    _, en_rows = header_and_rows()
+    assert en_rows[0][0] == "network members", en_rows[0]
+    print(f"figure names in 中文: {zh_rows[0][0]}")
+
+    # The periodic report, from the link in the masthead, in the page's
+    # language: the newest year first, then a month picked in its form.
+    driver.find_element(By.ID, "report-link").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=report-period]"))
+    period = driver.find_element(By.CSS_SELECTOR, "[data-testid=report-period]")
+    assert period.get_attribute("value") == "2016", period.get_attribute("value")
+    body = driver.find_element(By.TAG_NAME, "body").text
+    assert "1,763" in body and "+463" in body, body[:400]
+    period.clear()
+    period.send_keys("2016-06")
+    period.submit()
+    wait.until(lambda d: "June 2016" in d.find_element(By.TAG_NAME, "h1").find_element(By.XPATH, "..").text)
+    charts = driver.find_elements(By.CSS_SELECTOR, "section figure svg")
+    assert len(charts) == 4, len(charts)
+    xlsx_link = driver.find_element(By.CSS_SELECTOR, "[data-testid=report-xlsx]").get_attribute("href")
+    assert "period=2016-06" in xlsx_link and "format=xlsx" in xlsx_link, xlsx_link
+    driver.save_screenshot(os.path.join(shots, "report.png"))
+    print(f"report page: 2016, then June 2016 with {len(charts)} charts")
 finally:
     driver.quit()
 

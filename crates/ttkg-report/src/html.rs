@@ -5,7 +5,8 @@
 use std::fmt::Write;
 
 use crate::report::{Cell, Report};
-use crate::svg::{self, escape};
+use crate::svg;
+pub use crate::svg::escape;
 
 const STYLE: &str = r#"
 :root { color-scheme: light; }
@@ -32,8 +33,10 @@ tr { break-inside: avoid; }
 .source { font-size: 11.5px; color: #5b6876; margin: 2px 0 0; }
 footer { margin-top: 36px; font-size: 11.5px; color: #5b6876; border-top: 1px solid #e3e7eb; padding-top: 8px; }
 .controls { background: #eef3f3; padding: 10px 14px; margin: -8px 0 18px; border-radius: 6px; display: flex; flex-wrap: wrap; gap: 10px 16px; align-items: center; font-size: 13px; }
+.controls form { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: center; margin: 0; }
 .controls label { display: flex; gap: 6px; align-items: center; }
 .controls input, .controls select, .controls button { font: inherit; padding: 3px 6px; }
+.controls select[name=name] { max-width: 19em; }
 .controls a { color: #0b6e69; }
 @page { size: A4; margin: 16mm 14mm; }
 @media print {

@@ -20,6 +20,30 @@ pub use definition::{ReportDefinition, Texts};
 pub use report::{build, Cell, ChartData, Report, Section};
 pub use ttkg_query::Period;
 
+/// The newest year any agreement, membership, project, event or course is
+/// dated in: the period a report opens with when none is asked for (this
+/// year when the store has no dates yet).
+pub fn newest_year(store: &ttkg_graph::KnowledgeStore) -> Result<Period, ReportError> {
+    use ttkg_graph::Queryable;
+    let rows = store
+        .select_terms(
+            "SELECT (MAX(SUBSTR(STR(?d), 1, 4)) AS ?year)
+             WHERE { ?s ttkg:signingDate|ttkg:joinedOn|ttkg:startDate ?d }",
+        )
+        .map_err(|e| ReportError::Query {
+            question: "(the newest year with data)".into(),
+            source: Box::new(e.into()),
+        })?;
+    let newest = rows.first().and_then(|row| match row.first() {
+        Some(Some(ttkg_graph::oxigraph::model::Term::Literal(year))) => Period::parse(year.value()),
+        _ => None,
+    });
+    Ok(newest.unwrap_or_else(|| {
+        let now: chrono::DateTime<chrono::Utc> = std::time::SystemTime::now().into();
+        Period::Year(chrono::Datelike::year(&now))
+    }))
+}
+
 /// What can go wrong making a report.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {

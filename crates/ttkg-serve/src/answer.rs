@@ -160,6 +160,18 @@ pub async fn query(
     limited(&app, request).await
 }
 
+/// Builds a report ([`Job::Report`]) under the query limits.
+pub async fn report(app: App, job: Job) -> Response {
+    let request = Request {
+        job,
+        accept: None,
+        format: None,
+        for_spreadsheet: false,
+        limits: limits(&app),
+    };
+    limited(&app, request).await
+}
+
 /// Answers a Graph Store read: one named graph, or the default graph.
 pub async fn graph(app: App, graph: Option<NamedNode>, negotiation: Negotiation) -> Response {
     let request = Request {

@@ -34,6 +34,16 @@ pub enum Job {
     /// A SPARQL Update, answered with what it would change
     /// ([`delta_body`]), never applied where it is evaluated.
     Update { sparql: String },
+    /// A periodic report (`ttkg report`): its page with the period picker,
+    /// or its workbook. Without a period, the newest year with data.
+    Report {
+        reports_dir: std::path::PathBuf,
+        queries_dir: std::path::PathBuf,
+        name: String,
+        period: Option<String>,
+        lang: String,
+        xlsx: bool,
+    },
 }
 
 /// How big and how long an answer may be.
@@ -154,6 +164,25 @@ pub fn evaluate(store: &KnowledgeStore, request: &Request) -> Result<Body, ApiEr
             body.warnings = warnings(store, sparql);
             Ok(body)
         }
+        Job::Report {
+            reports_dir,
+            queries_dir,
+            name,
+            period,
+            lang,
+            xlsx,
+        } => crate::report::build(
+            store,
+            &crate::report::Asked {
+                reports_dir,
+                queries_dir,
+                name,
+                period: period.as_deref(),
+                lang,
+                xlsx: *xlsx,
+            },
+            &deadline,
+        ),
         Job::Update { sparql } => {
             let delta = store
                 .update_delta(sparql, deadline.token())

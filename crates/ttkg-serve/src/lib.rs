@@ -21,6 +21,7 @@ mod guard;
 mod negotiate;
 mod page;
 mod protocol;
+mod report;
 pub mod worker;
 
 use std::future::Future;
@@ -49,6 +50,9 @@ pub use worker::{worker_main, WorkerCommand};
 pub struct ServeOptions {
     /// The saved questions offered on the query page.
     pub queries_dir: PathBuf,
+    /// The report definitions `/report` builds (default: `reports/` beside
+    /// the saved questions).
+    pub reports_dir: PathBuf,
     /// The longest a query may run.
     pub timeout: Duration,
     /// The most rows (or triples) one answer may have.
@@ -82,6 +86,7 @@ pub struct ServeOptions {
 impl ServeOptions {
     pub fn new(queries_dir: PathBuf) -> Self {
         ServeOptions {
+            reports_dir: queries_dir.with_file_name("reports"),
             queries_dir,
             timeout: Duration::from_secs(30),
             max_rows: 100_000,
@@ -214,6 +219,7 @@ pub fn router(
     let mut router = Router::new()
         .route("/", get(page::index))
         .route("/entity", get(page::entity))
+        .route("/report", get(report))
         .route("/assets/{file}", get(page::asset))
         .route("/sparql", any(sparql))
         .route("/store", any(graph_store))
@@ -703,9 +709,20 @@ async fn saved_list(State(app): State<App>) -> Response {
                     for (lang, description) in &q.descriptions {
                         descriptions.insert(lang.clone(), description.clone().into());
                     }
+                    // `# @label` translations: language, then value to its name.
+                    let mut labels = serde_json::Map::new();
+                    for (lang, value, name) in &q.labels {
+                        if let serde_json::Value::Object(names) = labels
+                            .entry(lang.clone())
+                            .or_insert_with(|| serde_json::Value::Object(Default::default()))
+                        {
+                            names.insert(value.clone(), name.clone().into());
+                        }
+                    }
                     serde_json::json!({
                         "name": q.name,
                         "title": q.title,
+                        "labels": labels,
                         "titles": titles,
                         "description": q.description,
                         "descriptions": descriptions,
@@ -776,6 +793,58 @@ fn choices(
 
 /// A saved question's answer, its parameters given in the query string
 /// (`/api/saved/technologies-to-country?country=TH`).
+/// `/report?name=monthly&period=2016-06&lang=zh[&format=xlsx]`: the
+/// periodic report as a page (with a form to pick another period) or as a
+/// workbook, built in a query worker under the server's limits.
+async fn report(State(app): State<App>, RawQuery(query_string): RawQuery) -> Response {
+    let pairs = protocol::pairs(query_string.as_deref().unwrap_or("").as_bytes());
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let period = match value("period") {
+        None => None,
+        Some(text) => match ttkg_query::Period::parse(&text) {
+            Some(period) => Some(period.to_string()),
+            None => {
+                return ApiError::bad_request(format!(
+                    "period: `{text}` is not a period; write a year (2016) or a month (2016-06)"
+                ))
+                .into_response()
+            }
+        },
+    };
+    let lang = match value("lang").as_deref() {
+        None | Some("zh") => "zh",
+        Some("en") => "en",
+        Some(other) => {
+            return ApiError::bad_request(format!("lang: `{other}`; the report is in zh or en"))
+                .into_response()
+        }
+    };
+    let xlsx = match value("format").as_deref() {
+        None | Some("html") => false,
+        Some("xlsx") => true,
+        Some(other) => {
+            return ApiError::bad_request(format!("format: `{other}`; html or xlsx"))
+                .into_response()
+        }
+    };
+    let job = evaluate::Job::Report {
+        reports_dir: app.options.reports_dir.clone(),
+        queries_dir: app.options.queries_dir.clone(),
+        name: value("name").unwrap_or_else(|| "monthly".into()),
+        period,
+        lang: lang.into(),
+        xlsx,
+    };
+    answer::report(app, job).await
+}
+
 async fn saved_answer(
     State(app): State<App>,
     Path(name): Path<String>,

@@ -66,9 +66,12 @@ async function loadOtherNames() {
   }
 }
 
-// A literal label in the chosen language where a vocabulary names it so.
-function named(value) {
+// A literal label in the chosen language where the saved question (its
+// `# @label` lines) or a vocabulary names it so.
+function named(value, column) {
   if (language === "en") return value;
+  const own = column && column.labels && column.labels[language];
+  if (own && Object.hasOwn(own, value)) return own[value];
   const names = otherNames.get(value);
   return (names && names[language]) || value;
 }
@@ -100,6 +103,7 @@ function describeColumns(vars, rows, question) {
       amount: kind === "number" && AMOUNT_NAME.test(name),
       header: doc ? inLanguage(doc.headers, name) : name,
       help: doc ? doc.description : "",
+      labels: (question && question.labels) || null,
     };
   });
 }
@@ -118,14 +122,14 @@ function showCell(cell, column, unit) {
     const value = decimal(cell.value);
     return grouped(column.amount ? shift(value, UNIT_PLACES[unit]) : value);
   }
-  return column.kind === "label" ? named(cell.value) : cell.value;
+  return column.kind === "label" ? named(cell.value, column) : cell.value;
 }
 
 // A value the pivot groups by: the shown text of a label or time cell.
 function keyOf(cell, column) {
   if (!cell) return t("empty");
   if (cell.type === "uri") return compactIri(cell.value);
-  return column.kind === "label" ? named(cell.value) : cell.value;
+  return column.kind === "label" ? named(cell.value, column) : cell.value;
 }
 
 // Rows grouped by one or two columns with one number column aggregated,

@@ -7,6 +7,7 @@ const MESSAGES = {
     title: "ttkg — ask the technology-transfer knowledge graph",
     intro: "Ask the technology-transfer knowledge graph. Pick a saved question or write SPARQL; the ontology's prefixes (ttkg:, org:, prov:, schema:, skos:, dcterms:, rdfs:, xsd:) are predeclared.",
     saved: "Saved questions",
+    report: "Periodic report",
     editor: "SPARQL",
     run: "Run",
     downloadCsv: "Download CSV",
@@ -107,6 +108,7 @@ const MESSAGES = {
     title: "ttkg — 查询技术转移知识图谱",
     intro: "查询技术转移知识图谱。选择一个已保存的问题，或编写 SPARQL；本体的前缀（ttkg:、org:、prov:、schema:、skos:、dcterms:、rdfs:、xsd:）已预先声明。",
     saved: "已保存的问题",
+    report: "定期报告",
     editor: "SPARQL",
     run: "运行",
     downloadCsv: "下载 CSV",
@@ -239,4 +241,7 @@ function translatePage() {
   const toggle = document.getElementById("language");
   toggle.textContent = t("language");
   toggle.title = t("languageTitle");
+  // The periodic report opens in the language chosen here.
+  const report = document.getElementById("report-link");
+  if (report) report.href = `/report?lang=${language === "zh" ? "zh" : "en"}`;
 }
