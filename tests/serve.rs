@@ -254,7 +254,18 @@ fn the_sparql_protocol_answers_curl_in_every_format() {
     );
     let list = curl(&format!("{}/api/saved", server.url), &[]);
     let list: serde_json::Value = serde_json::from_str(&list.body).unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 10);
+    let saved_files = std::fs::read_dir(root().join("queries"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "rq")
+        })
+        .count();
+    assert_eq!(list.as_array().unwrap().len(), saved_files);
+    assert!(saved_files >= 15, "{saved_files}");
 
     let status = server.stop();
     assert!(status.success(), "a clean stop on SIGTERM: {status}");

@@ -14,8 +14,14 @@ use ttkg_ingest::ReadLimits;
 use ttkg_normalise::ConceptTable;
 use ttkg_pipeline::Pipeline;
 
+/// The repository, from this crate's folder as cargo gives it when the test
+/// runs: a test binary built in another clone that shares the build folder
+/// (CI) must not read that clone's files.
 fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("../..")
 }
 
 /// Every file under `dir`, relative, with `/`.

@@ -141,9 +141,13 @@ pub fn mutate(input: &[u8], corpus: &[Vec<u8>], rng: &mut Rng) -> Vec<u8> {
     out
 }
 
-/// The repository's root, from this crate's folder.
+/// The repository's root, from this crate's folder (as cargo gives it when
+/// the fuzzer runs, else where it was built).
 pub fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("../..")
 }
 
 /// Every file under `dir` whose name ends in one of `extensions`.

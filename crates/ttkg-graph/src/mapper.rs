@@ -805,7 +805,10 @@ mod tests {
 
     static ONTOLOGY: std::sync::LazyLock<crate::Ontology> = std::sync::LazyLock::new(|| {
         crate::Ontology::load(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ontology"),
+            &std::env::var_os("CARGO_MANIFEST_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+                .join("../../ontology"),
         )
         .unwrap()
     });

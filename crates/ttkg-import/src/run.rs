@@ -134,14 +134,7 @@ pub fn run_on(
     // source of the run at once (an agreement's event may come from another
     // report), so it takes them in one batch.
     store.limit_load_memory(options.memory / 2);
-    let batches = if units.is_empty() {
-        Vec::new()
-    } else if shapes.is_some() {
-        vec![units.len()]
-    } else {
-        let needs: Vec<u64> = units.iter().map(expected_memory).collect();
-        batch_sizes(&needs, rayon::current_num_threads(), options.memory)
-    };
+    let batches = batches_of(&units, shapes.is_some(), options.memory);
     progress.start(Stage::Read, units.len() as u64);
     progress.start(Stage::Load, units.len() as u64);
     let (mut read_time, mut load_time) = (Duration::ZERO, Duration::ZERO);
@@ -164,19 +157,10 @@ pub fn run_on(
     for size in batches {
         let (chunk, after) = rest.split_at(size);
         rest = after;
-        let read_started = Instant::now();
-        let prepared: Vec<Prepared> = chunk
-            .par_iter()
-            .map(|unit| {
-                let prepared = prepare::prepare_unit(unit, &context);
-                progress.advance(Stage::Read, &unit.relative);
-                prepared
-            })
-            .collect();
-        read_time += read_started.elapsed();
-        let load_started = Instant::now();
-        loading.load(prepared, &mut outcome, run_facts.as_mut())?;
-        load_time += load_started.elapsed();
+        let (read, load) =
+            loading.read_and_load(chunk, &context, &mut outcome, run_facts.as_mut())?;
+        read_time += read;
+        load_time += load;
     }
     progress.finish(Stage::Read);
     progress.finish(Stage::Load);
@@ -198,6 +182,19 @@ pub fn run_on(
         started_at,
         timings(started.elapsed()),
     )
+}
+
+/// The run's batches: one for a validated run (the shapes need every
+/// source at once), else as [`batch_sizes`] fits them to the memory budget.
+fn batches_of(units: &[WorkUnit], validated: bool, memory: u64) -> Vec<usize> {
+    if units.is_empty() {
+        Vec::new()
+    } else if validated {
+        vec![units.len()]
+    } else {
+        let needs: Vec<u64> = units.iter().map(expected_memory).collect();
+        batch_sizes(&needs, rayon::current_num_threads(), memory)
+    }
 }
 
 /// How many files each batch reads at once: as many as there are threads,
@@ -278,6 +275,29 @@ struct Loading<'a> {
 }
 
 impl Loading<'_> {
+    /// Reads a batch of files in parallel, then loads it; how long each took.
+    fn read_and_load(
+        &self,
+        chunk: &[WorkUnit],
+        context: &Context,
+        outcome: &mut Outcome,
+        run_facts: Option<&mut RunFacts>,
+    ) -> Result<(Duration, Duration), ImportError> {
+        let read_started = Instant::now();
+        let prepared: Vec<Prepared> = chunk
+            .par_iter()
+            .map(|unit| {
+                let prepared = prepare::prepare_unit(unit, context);
+                self.progress.advance(Stage::Read, &unit.relative);
+                prepared
+            })
+            .collect();
+        let read = read_started.elapsed();
+        let load_started = Instant::now();
+        self.load(prepared, outcome, run_facts)?;
+        Ok((read, load_started.elapsed()))
+    }
+
     /// Finalises each prepared file (conflicts, the quarantine share) and,
     /// unless this is a dry run, publishes it; with shapes, the batch is
     /// validated first and a source that breaks them is left out.

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::report::{Cell, Report};
+use crate::report::{Cell, Report, Section};
 use crate::svg;
 pub use crate::svg::escape;
 
@@ -110,38 +110,7 @@ pub fn render(report: &Report, lang: &str, controls: Option<&str>) -> String {
     }
     let _ = write!(out, "</ol></nav>");
     for (i, section) in report.sections.iter().enumerate() {
-        let heading = format!("{}. {}", i + 1, section.title.get(lang));
-        let _ = write!(
-            out,
-            "<section id=\"s{}\"><h2>{}</h2>",
-            i + 1,
-            escape(&heading)
-        );
-        let text = section.text.get(lang);
-        if !text.is_empty() {
-            let _ = write!(out, "<p class=\"text\">{}</p>", escape(text));
-        }
-        for note in &section.notes {
-            let _ = write!(out, "<p class=\"note\">{}</p>", escape(note.get(lang)));
-        }
-        if section.rows.is_empty() {
-            let _ = write!(
-                out,
-                "<p class=\"empty\">{}</p>",
-                escape(section.empty.get(lang))
-            );
-        } else {
-            if let Some(data) = section.chart_data(lang) {
-                let _ = write!(out, "<figure>{}</figure>", svg::chart(&data, &heading));
-            }
-            table(&mut out, section, lang);
-        }
-        let _ = write!(
-            out,
-            "<p class=\"source\">{} <code>{}</code></p></section>",
-            say("问题：", "Question:"),
-            escape(&section.question)
-        );
+        section_html(&mut out, i + 1, section, lang);
     }
     let _ = writeln!(
         out,
@@ -161,7 +130,47 @@ pub fn render(report: &Report, lang: &str, controls: Option<&str>) -> String {
     out
 }
 
-fn table(out: &mut String, section: &crate::report::Section, lang: &str) {
+/// One section: heading, text, notes, chart and table (or what to say
+/// when it has no rows), and the question it asked.
+fn section_html(out: &mut String, number: usize, section: &Section, lang: &str) {
+    let heading = format!("{number}. {}", section.title.get(lang));
+    let _ = write!(
+        out,
+        "<section id=\"s{number}\"><h2>{}</h2>",
+        escape(&heading)
+    );
+    let text = section.text.get(lang);
+    if !text.is_empty() {
+        let _ = write!(out, "<p class=\"text\">{}</p>", escape(text));
+    }
+    for note in &section.notes {
+        let _ = write!(out, "<p class=\"note\">{}</p>", escape(note.get(lang)));
+    }
+    if section.rows.is_empty() {
+        let _ = write!(
+            out,
+            "<p class=\"empty\">{}</p>",
+            escape(section.empty.get(lang))
+        );
+    } else {
+        if let Some(data) = section.chart_data(lang) {
+            let _ = write!(out, "<figure>{}</figure>", svg::chart(&data, &heading));
+        }
+        table(out, section, lang);
+    }
+    let _ = write!(
+        out,
+        "<p class=\"source\">{} <code>{}</code></p></section>",
+        if lang.starts_with("zh") {
+            "问题："
+        } else {
+            "Question:"
+        },
+        escape(&section.question)
+    );
+}
+
+fn table(out: &mut String, section: &Section, lang: &str) {
     let numeric: Vec<bool> = (0..section.columns.len())
         .map(|c| {
             section.rows.iter().any(|r| matches!(r[c], Cell::Number(_)))

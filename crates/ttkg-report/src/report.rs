@@ -13,7 +13,7 @@ use ttkg_graph::{KnowledgeStore, Queryable};
 use ttkg_query::{Deadline, ParamKind, Period, Vocabulary};
 use ttkg_vocab::{RUNS_GRAPH, XSD};
 
-use crate::definition::{ReportDefinition, ResolvedSection, Texts};
+use crate::definition::{ReportDefinition, ResolvedSection, SectionDefinition, Texts};
 use crate::ReportError;
 
 /// A report built for one period.
@@ -437,85 +437,157 @@ fn section(
     rows: Vec<Vec<Cell>>,
     previous_rows: Option<Vec<Vec<Cell>>>,
 ) -> Section {
+    let layout = Layout::new(resolved, &variables, &rows);
+    let columns = layout.columns(resolved, &variables, period);
+    let table = match &previous_rows {
+        None => rows.iter().map(|r| layout.widen(r, None)).collect(),
+        Some(before) => layout.compare(&rows, before, &columns),
+    };
     let definition = &resolved.definition;
     let question = &resolved.question;
-    let period_params: Vec<&str> = question
-        .params
-        .iter()
-        .filter(|p| p.kind == ParamKind::Period)
-        .map(|p| p.name.as_str())
-        .collect();
-    let doc = |v: &str| question.columns.iter().find(|c| c.variable == v);
-    let header = |v: &str| match doc(v) {
-        Some(d) => Texts::new(d.header("zh"), d.header("en")),
-        None => Texts::new(v, v),
-    };
-    let kept: Vec<usize> = (0..variables.len())
-        .filter(|&i| !period_params.contains(&variables[i].as_str()))
-        .collect();
-    let compared: Vec<usize> = kept
-        .iter()
-        .copied()
-        .filter(|&i| definition.compare.contains(&variables[i]))
-        .collect();
-    // Rows of the two periods are matched on their labels: the columns that
-    // are neither numbers nor the period.
-    let key_columns: Vec<usize> = kept
-        .iter()
-        .copied()
-        .filter(|&i| !rows.iter().any(|r| matches!(r[i], Cell::Number(_))))
-        .filter(|i| !compared.contains(i))
-        .collect();
-    let key = |row: &[Cell]| -> Vec<Cell> { key_columns.iter().map(|&i| row[i].clone()).collect() };
-
-    let mut columns = Vec::new();
-    for &i in &kept {
-        let v = &variables[i];
-        let description = doc(v).map(|d| d.description.clone()).unwrap_or_default();
-        if compared.contains(&i) {
-            let h = header(v);
-            let with = |p: Period| {
-                Texts::new(
-                    format!("{}（{}）", h.get("zh"), p.label("zh")),
-                    format!("{} ({})", h.get("en"), p.label("en")),
-                )
-            };
-            columns.push(Column {
-                variable: v.clone(),
-                header: with(period),
-                description: description.clone(),
-            });
-            columns.push(Column {
-                variable: format!("{v}Previous"),
-                header: with(period.previous()),
-                description: description.clone(),
-            });
-            columns.push(Column {
-                variable: format!("{v}Change"),
-                header: Texts::new(
-                    format!("变化（{}）", h.get("zh")),
-                    format!("Change ({})", h.get("en")),
-                ),
-                description: format!(
-                    "{} minus {}",
-                    period.label("en"),
-                    period.previous().label("en")
-                ),
-            });
+    Section {
+        question: question.name.clone(),
+        title: if definition.title.is_empty() {
+            question_title(question)
         } else {
-            columns.push(Column {
-                variable: v.clone(),
-                header: header(v),
-                description,
-            });
+            definition.title.clone()
+        },
+        text: definition.text.clone(),
+        chart: chart_plan(resolved, &columns),
+        notes: notes(definition, &columns, &table),
+        empty: if definition.empty.is_empty() {
+            Texts::new(
+                format!(
+                    "{}没有可报告的内容：问题 {} 未返回任何行。",
+                    period.label("zh"),
+                    question.name
+                ),
+                format!(
+                    "Nothing to report for {}: question {} returned no rows.",
+                    period.label("en"),
+                    question.name
+                ),
+            )
+        } else {
+            definition.empty.clone()
+        },
+        columns,
+        rows: table,
+    }
+}
+
+/// Which of an answer's columns a section shows, compares and matches the
+/// rows of two periods on.
+struct Layout {
+    /// Every column but the period's.
+    kept: Vec<usize>,
+    /// Those shown for the period before too, with the change.
+    compared: Vec<usize>,
+    /// The labels rows are matched on: neither numbers nor compared.
+    key_columns: Vec<usize>,
+}
+
+impl Layout {
+    fn new(resolved: &ResolvedSection, variables: &[String], rows: &[Vec<Cell>]) -> Layout {
+        let period_params: Vec<&str> = resolved
+            .question
+            .params
+            .iter()
+            .filter(|p| p.kind == ParamKind::Period)
+            .map(|p| p.name.as_str())
+            .collect();
+        let kept: Vec<usize> = (0..variables.len())
+            .filter(|&i| !period_params.contains(&variables[i].as_str()))
+            .collect();
+        let compared: Vec<usize> = kept
+            .iter()
+            .copied()
+            .filter(|&i| resolved.definition.compare.contains(&variables[i]))
+            .collect();
+        let key_columns = kept
+            .iter()
+            .copied()
+            .filter(|&i| !rows.iter().any(|r| matches!(r[i], Cell::Number(_))))
+            .filter(|i| !compared.contains(i))
+            .collect();
+        Layout {
+            kept,
+            compared,
+            key_columns,
         }
     }
 
-    let widen = |row: &[Cell], before: Option<&Vec<Cell>>| -> Vec<Cell> {
+    /// The columns shown: a compared one as three (this period, the one
+    /// before, the change), with headers from the question's `# @column`.
+    fn columns(
+        &self,
+        resolved: &ResolvedSection,
+        variables: &[String],
+        period: Period,
+    ) -> Vec<Column> {
+        let doc = |v: &str| resolved.question.columns.iter().find(|c| c.variable == v);
+        let mut columns = Vec::new();
+        for &i in &self.kept {
+            let v = &variables[i];
+            let description = doc(v).map(|d| d.description.clone()).unwrap_or_default();
+            let header = match doc(v) {
+                Some(d) => Texts::new(d.header("zh"), d.header("en")),
+                None => Texts::new(v, v),
+            };
+            if !self.compared.contains(&i) {
+                columns.push(Column {
+                    variable: v.clone(),
+                    header,
+                    description,
+                });
+                continue;
+            }
+            let with = |p: Period| {
+                Texts::new(
+                    format!("{}（{}）", header.get("zh"), p.label("zh")),
+                    format!("{} ({})", header.get("en"), p.label("en")),
+                )
+            };
+            let change = format!(
+                "{} minus {}",
+                period.label("en"),
+                period.previous().label("en")
+            );
+            columns.extend([
+                Column {
+                    variable: v.clone(),
+                    header: with(period),
+                    description: description.clone(),
+                },
+                Column {
+                    variable: format!("{v}Previous"),
+                    header: with(period.previous()),
+                    description,
+                },
+                Column {
+                    variable: format!("{v}Change"),
+                    header: Texts::new(
+                        format!("变化（{}）", header.get("zh")),
+                        format!("Change ({})", header.get("en")),
+                    ),
+                    description: change,
+                },
+            ]);
+        }
+        columns
+    }
+
+    fn key(&self, row: &[Cell]) -> Vec<Cell> {
+        self.key_columns.iter().map(|&i| row[i].clone()).collect()
+    }
+
+    /// A row as shown: compared columns followed by their value in the
+    /// period before (`before`, the matching row) and the exact change.
+    fn widen(&self, row: &[Cell], before: Option<&Vec<Cell>>) -> Vec<Cell> {
         let mut out = Vec::new();
-        for &i in &kept {
+        for &i in &self.kept {
             out.push(row[i].clone());
-            if compared.contains(&i) {
+            if self.compared.contains(&i) {
                 let earlier = before.map_or(Cell::Empty, |b| b[i].clone());
                 let change = match (row[i].number(), earlier.number()) {
                     (Some(now), Some(then)) => {
@@ -528,54 +600,68 @@ fn section(
             }
         }
         out
-    };
-    let mut table: Vec<Vec<Cell>> = Vec::new();
-    match &previous_rows {
-        None => table.extend(rows.iter().map(|r| widen(r, None))),
-        Some(before) => {
-            for row in &rows {
-                let matching = before.iter().find(|b| key(b) == key(row));
-                table.push(widen(row, matching));
-            }
-            // What the period before had and this one has not still shows.
-            for b in before {
-                if !rows.iter().any(|r| key(r) == key(b)) {
-                    let mut blank: Vec<Cell> = b.clone();
-                    for &i in &kept {
-                        if !key_columns.contains(&i) {
-                            blank[i] = Cell::Empty;
-                        }
-                    }
-                    let mut widened = widen(&blank, Some(b));
-                    // The change of a row that is gone is not known.
-                    for (c, column) in columns.iter().enumerate() {
-                        if column.variable.ends_with("Change") {
-                            widened[c] = Cell::Empty;
-                        }
-                    }
-                    table.push(widened);
-                }
-            }
-        }
     }
 
+    /// The rows of the period next to those of the period before, matched
+    /// on their labels; a row only the period before had still shows.
+    fn compare(
+        &self,
+        rows: &[Vec<Cell>],
+        before: &[Vec<Cell>],
+        columns: &[Column],
+    ) -> Vec<Vec<Cell>> {
+        let mut table: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|row| self.widen(row, before.iter().find(|b| self.key(b) == self.key(row))))
+            .collect();
+        for b in before {
+            if rows.iter().any(|r| self.key(r) == self.key(b)) {
+                continue;
+            }
+            let mut blank: Vec<Cell> = b.clone();
+            for &i in &self.kept {
+                if !self.key_columns.contains(&i) {
+                    blank[i] = Cell::Empty;
+                }
+            }
+            let mut widened = self.widen(&blank, Some(b));
+            // The change of a row that is gone is not known.
+            for (c, column) in columns.iter().enumerate() {
+                if column.variable.ends_with("Change") {
+                    widened[c] = Cell::Empty;
+                }
+            }
+            table.push(widened);
+        }
+        table
+    }
+}
+
+/// The section's chart, by column position; none when a column it names
+/// is not shown.
+fn chart_plan(resolved: &ResolvedSection, columns: &[Column]) -> Option<ChartPlan> {
     let position = |v: &str| columns.iter().position(|c| c.variable == v);
-    let chart = resolved.chart.as_ref().and_then(|c| {
-        Some(ChartPlan {
-            kind: c.kind.clone(),
-            x: position(c.x.as_deref()?)?,
-            series: match &c.series {
-                Some(s) => Some(position(s)?),
-                None => None,
-            },
-            value: position(c.value.as_deref()?)?,
-        })
-    });
-    let notes = definition
+    let c = resolved.chart.as_ref()?;
+    Some(ChartPlan {
+        kind: c.kind.clone(),
+        x: position(c.x.as_deref()?)?,
+        series: match &c.series {
+            Some(s) => Some(position(s)?),
+            None => None,
+        },
+        value: position(c.value.as_deref()?)?,
+    })
+}
+
+/// The section's checks whose column adds up to something other than zero.
+fn notes(definition: &SectionDefinition, columns: &[Column], table: &[Vec<Cell>]) -> Vec<Texts> {
+    definition
         .checks
         .iter()
         .filter_map(|check| {
-            let c = position(&check.column)?;
+            let c = columns
+                .iter()
+                .position(|col| col.variable == check.column)?;
             let total = table
                 .iter()
                 .filter_map(|r| r[c].number())
@@ -585,43 +671,17 @@ fn section(
                 Texts::new(check.zh.replace("{n}", &n), check.en.replace("{n}", &n))
             })
         })
-        .collect();
-    let title = if definition.title.is_empty() {
-        let zh = question
-            .titles
-            .iter()
-            .find(|(l, _)| l.starts_with("zh"))
-            .map_or(question.title.clone(), |(_, t)| t.clone());
-        Texts::new(zh, question.title.clone())
-    } else {
-        definition.title.clone()
-    };
-    let empty = if definition.empty.is_empty() {
-        Texts::new(
-            format!(
-                "{}没有可报告的内容：问题 {} 未返回任何行。",
-                period.label("zh"),
-                question.name
-            ),
-            format!(
-                "Nothing to report for {}: question {} returned no rows.",
-                period.label("en"),
-                question.name
-            ),
-        )
-    } else {
-        definition.empty.clone()
-    };
-    Section {
-        question: question.name.clone(),
-        title,
-        text: definition.text.clone(),
-        columns,
-        rows: table,
-        chart,
-        notes,
-        empty,
-    }
+        .collect()
+}
+
+/// A saved question's title in both languages.
+fn question_title(question: &ttkg_query::SavedQuery) -> Texts {
+    let zh = question
+        .titles
+        .iter()
+        .find(|(l, _)| l.starts_with("zh"))
+        .map_or(question.title.clone(), |(_, t)| t.clone());
+    Texts::new(zh, question.title.clone())
 }
 
 /// The newest import run and how many source files the store holds.

@@ -111,141 +111,187 @@ fn legend(svg: &mut String, names: &[&str], left: f64) {
     }
 }
 
-fn axes_chart(svg: &mut String, data: &ChartData) {
-    let many = data.series.len() > 1;
-    let (left, top, bottom) = (78.0, 14.0, 56.0);
-    let right = if many { WIDTH - 170.0 } else { WIDTH - 16.0 };
+/// Where a chart with axes is drawn: the plot's edges and its value scale.
+struct Frame {
+    left: f64,
+    top: f64,
+    height: f64,
+    low: f64,
+    high: f64,
+    /// The width of one category along the x-axis.
+    band: f64,
+}
+
+impl Frame {
+    /// The y coordinate of value `v`.
+    fn y(&self, v: f64) -> f64 {
+        self.top + self.height * (1.0 - (v - self.low) / (self.high - self.low))
+    }
+
+    /// The x coordinate of the middle of category `i`.
+    fn middle(&self, i: usize) -> f64 {
+        self.left + self.band * (i as f64 + 0.5)
+    }
+}
+
+/// The lowest and highest values drawn (stacks summed), zero included.
+fn value_range(data: &ChartData) -> (f64, f64) {
     let stacked = data.kind == "stacked";
-    let n = data.categories.len();
-    let value = |s: usize, i: usize| data.series[s].1[i].unwrap_or(0.0);
     let (mut low, mut high) = (0.0f64, 0.0f64);
-    for i in 0..n {
+    for i in 0..data.categories.len() {
+        let values = data.series.iter().map(|(_, v)| v[i].unwrap_or(0.0));
         if stacked {
-            let (pos, neg): (f64, f64) =
-                (0..data.series.len())
-                    .map(|s| value(s, i))
-                    .fold(
-                        (0.0, 0.0),
-                        |(p, m), v| if v >= 0.0 { (p + v, m) } else { (p, m + v) },
-                    );
-            high = high.max(pos);
-            low = low.min(neg);
+            let (up, down) =
+                values.fold(
+                    (0.0, 0.0),
+                    |(p, m), v| {
+                        if v >= 0.0 {
+                            (p + v, m)
+                        } else {
+                            (p, m + v)
+                        }
+                    },
+                );
+            high = high.max(up);
+            low = low.min(down);
         } else {
-            for s in 0..data.series.len() {
-                high = high.max(value(s, i));
-                low = low.min(value(s, i));
+            for v in values {
+                high = high.max(v);
+                low = low.min(v);
             }
         }
     }
     if high == low {
         high = low + 1.0;
     }
+    (low, high)
+}
+
+fn axes_chart(svg: &mut String, data: &ChartData) {
+    let many = data.series.len() > 1;
+    let (left, top, bottom) = (78.0, 14.0, 56.0);
+    let right = if many { WIDTH - 170.0 } else { WIDTH - 16.0 };
+    let (low, high) = value_range(data);
     let marks = ticks(low, high);
-    let (lo, hi) = (marks[0], *marks.last().unwrap_or(&high));
-    let plot_h = HEIGHT - top - bottom;
-    let y = |v: f64| top + plot_h * (1.0 - (v - lo) / (hi - lo));
+    let frame = Frame {
+        left,
+        top,
+        height: HEIGHT - top - bottom,
+        low: marks[0],
+        high: *marks.last().unwrap_or(&high),
+        band: (right - left) / data.categories.len().max(1) as f64,
+    };
     for &m in &marks {
         let _ = write!(
             svg,
             r##"<line x1="{left}" x2="{right}" y1="{0:.1}" y2="{0:.1}" stroke="{1}"/><text x="{2}" y="{3:.1}" text-anchor="end" fill="#5b6876">{4}</text>"##,
-            y(m),
+            frame.y(m),
             if m == 0.0 { "#5b6876" } else { "#e3e7eb" },
             left - 6.0,
-            y(m) + 4.0,
+            frame.y(m) + 4.0,
             tick_label(m)
         );
     }
     let _ = write!(
         svg,
         r##"<text transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle" fill="#5b6876">{}</text>"##,
-        top + plot_h / 2.0,
+        top + frame.height / 2.0,
         escape(&shorten(&data.value_title, 40))
     );
-    let band = (right - left) / n.max(1) as f64;
-    let label_every = (n as f64 / 24.0).ceil().max(1.0) as usize;
-    let slanted = n > 8;
-    for (i, category) in data.categories.iter().enumerate() {
-        if i % label_every != 0 {
-            continue;
-        }
-        let x = left + band * (i as f64 + 0.5);
-        let ty = HEIGHT - bottom + 14.0;
-        if slanted {
+    categories(svg, data, &frame, HEIGHT - bottom + 14.0);
+    if data.kind == "line" {
+        lines(svg, data, &frame);
+    } else {
+        bars(svg, data, &frame);
+    }
+    if many {
+        let names: Vec<&str> = data.series.iter().map(|(n, _)| n.as_str()).collect();
+        legend(svg, &names, right + 14.0);
+    }
+}
+
+/// The categories under the x-axis: slanted when there are many, every
+/// few when there are very many.
+fn categories(svg: &mut String, data: &ChartData, frame: &Frame, y: f64) {
+    let n = data.categories.len();
+    let every = (n as f64 / 24.0).ceil().max(1.0) as usize;
+    for (i, category) in data.categories.iter().enumerate().step_by(every) {
+        let x = frame.middle(i);
+        if n > 8 {
             let _ = write!(
                 svg,
-                r##"<text transform="translate({x:.1} {ty}) rotate(-35)" text-anchor="end" fill="#1d2733">{}</text>"##,
+                r##"<text transform="translate({x:.1} {y}) rotate(-35)" text-anchor="end" fill="#1d2733">{}</text>"##,
                 escape(&shorten(category, 12))
             );
         } else {
             let _ = write!(
                 svg,
-                r##"<text x="{x:.1}" y="{ty}" text-anchor="middle" fill="#1d2733">{}</text>"##,
-                escape(&shorten(category, (band / 7.0).max(4.0) as usize))
+                r##"<text x="{x:.1}" y="{y}" text-anchor="middle" fill="#1d2733">{}</text>"##,
+                escape(&shorten(category, (frame.band / 7.0).max(4.0) as usize))
             );
         }
     }
-    match data.kind.as_str() {
-        "line" => {
-            for (s, (name, values)) in data.series.iter().enumerate() {
-                let colour = PALETTE[s % PALETTE.len()];
-                let points: Vec<String> = values
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, v)| {
-                        v.map(|v| format!("{:.1},{:.1}", left + band * (i as f64 + 0.5), y(v)))
-                    })
-                    .collect();
-                let _ = write!(
-                    svg,
-                    r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"><title>{}</title></polyline>"#,
-                    points.join(" "),
-                    escape(name)
-                );
-                for p in &points {
-                    let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
-                    let _ = write!(
-                        svg,
-                        r#"<circle cx="{px}" cy="{py}" r="3" fill="{colour}"/>"#
-                    );
-                }
-            }
-        }
-        _ => {
-            let groups = if stacked { 1 } else { data.series.len() };
-            // Bars no wider than 56 px, however few the categories.
-            let width = (band * 0.8 / groups as f64).min(56.0);
-            let inset = (band - width * groups as f64) / 2.0;
-            for i in 0..n {
-                let (mut up, mut down) = (0.0f64, 0.0f64);
-                for (s, (name, values)) in data.series.iter().enumerate() {
-                    let Some(v) = values[i] else { continue };
-                    let (from, to) = if stacked {
-                        let base = if v >= 0.0 { &mut up } else { &mut down };
-                        let from = *base;
-                        *base += v;
-                        (from, *base)
-                    } else {
-                        (0.0, v)
-                    };
-                    let slot = if stacked { 0 } else { s };
-                    let x = left + band * i as f64 + inset + width * slot as f64;
-                    let _ = write!(
-                        svg,
-                        r#"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{}: {}</title></rect>"#,
-                        y(from.max(to)),
-                        (width - 1.0).max(1.0),
-                        (y(from.min(to)) - y(from.max(to))).max(0.5),
-                        PALETTE[s % PALETTE.len()],
-                        escape(&format!("{} · {name}", data.categories[i])),
-                        tick_label(v)
-                    );
-                }
-            }
+}
+
+fn lines(svg: &mut String, data: &ChartData, frame: &Frame) {
+    for (s, (name, values)) in data.series.iter().enumerate() {
+        let colour = PALETTE[s % PALETTE.len()];
+        let points: Vec<(f64, f64)> = values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|v| (frame.middle(i), frame.y(v))))
+            .collect();
+        let path: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
+            .collect();
+        let _ = write!(
+            svg,
+            r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"><title>{}</title></polyline>"#,
+            path.join(" "),
+            escape(name)
+        );
+        for (x, y) in points {
+            let _ = write!(
+                svg,
+                r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{colour}"/>"#
+            );
         }
     }
-    if many {
-        let names: Vec<&str> = data.series.iter().map(|(n, _)| n.as_str()).collect();
-        legend(svg, &names, right + 14.0);
+}
+
+/// Bars side by side per category, or stacked (positive values up,
+/// negative down), no wider than 56 px however few the categories.
+fn bars(svg: &mut String, data: &ChartData, frame: &Frame) {
+    let stacked = data.kind == "stacked";
+    let groups = if stacked { 1 } else { data.series.len() };
+    let width = (frame.band * 0.8 / groups as f64).min(56.0);
+    let inset = (frame.band - width * groups as f64) / 2.0;
+    for i in 0..data.categories.len() {
+        let (mut up, mut down) = (0.0f64, 0.0f64);
+        for (s, (name, values)) in data.series.iter().enumerate() {
+            let Some(v) = values[i] else { continue };
+            let (from, to) = if stacked {
+                let base = if v >= 0.0 { &mut up } else { &mut down };
+                let from = *base;
+                *base += v;
+                (from, *base)
+            } else {
+                (0.0, v)
+            };
+            let slot = if stacked { 0 } else { s };
+            let x = frame.left + frame.band * i as f64 + inset + width * slot as f64;
+            let _ = write!(
+                svg,
+                r#"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{}: {}</title></rect>"#,
+                frame.y(from.max(to)),
+                (width - 1.0).max(1.0),
+                (frame.y(from.min(to)) - frame.y(from.max(to))).max(0.5),
+                PALETTE[s % PALETTE.len()],
+                escape(&format!("{} · {name}", data.categories[i])),
+                tick_label(v)
+            );
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use rust_xlsxwriter::{
     Chart, ChartType, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError,
 };
 
-use crate::report::{Cell, Report, Section};
+use crate::report::{Cell, ChartData, Report, Section};
 use crate::ReportError;
 
 /// Writes the workbook to `path`.
@@ -123,6 +123,7 @@ fn workbook(report: &Report, lang: &str) -> Result<Workbook, XlsxError> {
     Ok(workbook)
 }
 
+/// A section's sheet: its title, text and notes, its table, and its chart.
 fn section_sheet(
     sheet: &mut Worksheet,
     name: &str,
@@ -154,10 +155,40 @@ fn section_sheet(
         sheet.set_row_height(r, 15.0 * lines)?;
         r += 1;
     }
-    r += 1;
-    let header_row = r;
+    let header_row = r + 1;
+    table(sheet, header_row, section, lang, formats)?;
+    sheet.autofit();
+    sheet.set_column_width(0, 24)?;
+    match section.chart_data(lang) {
+        Some(data) => chart(
+            sheet,
+            name,
+            header_row,
+            width + 1,
+            section.title.get(lang),
+            &data,
+            formats,
+        ),
+        None => Ok(()),
+    }
+}
+
+/// The section's table from `header_row` down: numbers as numbers with
+/// their decimals shown, dates as dates, with a filter and frozen header.
+fn table(
+    sheet: &mut Worksheet,
+    header_row: u32,
+    section: &Section,
+    lang: &str,
+    formats: &Formats,
+) -> Result<(), XlsxError> {
     for (c, column) in section.columns.iter().enumerate() {
-        sheet.write_string_with_format(r, c as u16, column.header.get(lang), &formats.header)?;
+        sheet.write_string_with_format(
+            header_row,
+            c as u16,
+            column.header.get(lang),
+            &formats.header,
+        )?;
     }
     let number_formats: Vec<Format> = (0..section.columns.len())
         .map(|c| {
@@ -176,56 +207,75 @@ fn section_sheet(
             Format::new().set_num_format(pattern)
         })
         .collect();
+    let mut r = header_row;
     for row in &section.rows {
         r += 1;
         for (c, cell) in row.iter().enumerate() {
-            let c16 = c as u16;
-            match cell {
-                Cell::Empty => {}
-                Cell::Number(n) => match crate::report::exact_float(*n) {
-                    Some(float) => {
-                        sheet.write_number_with_format(r, c16, float, &number_formats[c])?;
-                    }
-                    // A number a spreadsheet cannot hold exactly stays text.
-                    None => {
-                        sheet.write_string(r, c16, n.to_string())?;
-                    }
-                },
-                Cell::Year(n) => match crate::report::exact_float(*n) {
-                    Some(year) => {
-                        sheet.write_number(r, c16, year)?;
-                    }
-                    None => {
-                        sheet.write_string(r, c16, n.to_string())?;
-                    }
-                },
-                Cell::Date(d) => match ExcelDateTime::parse_from_str(d) {
-                    Ok(date) => {
-                        sheet.write_datetime_with_format(r, c16, &date, &formats.date)?;
-                    }
-                    Err(_) => {
-                        sheet.write_string(r, c16, d)?;
-                    }
-                },
-                other => {
-                    sheet.write_string(r, c16, other.shown(lang))?;
-                }
-            }
+            cell_to(sheet, r, c as u16, cell, &number_formats[c], lang, formats)?;
         }
     }
-    let last_row = r;
     if !section.rows.is_empty() {
-        sheet.autofilter(header_row, 0, last_row, width - 1)?;
+        let last_column = section.columns.len().max(1) as u16 - 1;
+        sheet.autofilter(header_row, 0, r, last_column)?;
         sheet.set_freeze_panes(header_row + 1, 0)?;
     }
-    sheet.autofit();
-    sheet.set_column_width(0, 24)?;
+    Ok(())
+}
 
-    // The chart's values, beside the table, and the chart drawn from them.
-    let Some(data) = section.chart_data(lang) else {
-        return Ok(());
-    };
-    let left = width + 1;
+/// One cell, typed: a number a spreadsheet cannot hold exactly stays text.
+fn cell_to(
+    sheet: &mut Worksheet,
+    r: u32,
+    c: u16,
+    cell: &Cell,
+    number: &Format,
+    lang: &str,
+    formats: &Formats,
+) -> Result<(), XlsxError> {
+    match cell {
+        Cell::Empty => {}
+        Cell::Number(n) => match crate::report::exact_float(*n) {
+            Some(float) => {
+                sheet.write_number_with_format(r, c, float, number)?;
+            }
+            None => {
+                sheet.write_string(r, c, n.to_string())?;
+            }
+        },
+        Cell::Year(n) => match crate::report::exact_float(*n) {
+            Some(year) => {
+                sheet.write_number(r, c, year)?;
+            }
+            None => {
+                sheet.write_string(r, c, n.to_string())?;
+            }
+        },
+        Cell::Date(d) => match ExcelDateTime::parse_from_str(d) {
+            Ok(date) => {
+                sheet.write_datetime_with_format(r, c, &date, &formats.date)?;
+            }
+            Err(_) => {
+                sheet.write_string(r, c, d)?;
+            }
+        },
+        other => {
+            sheet.write_string(r, c, other.shown(lang))?;
+        }
+    }
+    Ok(())
+}
+
+/// The chart's values as a small table at column `left` (categories down,
+/// one column per series) and a native chart drawn from it, beside them.
+fn chart(
+    sheet: &mut Worksheet,
+    name: &str,
+    header_row: u32,
+    left: u16,
+    title: &str,
+    data: &ChartData,
+    formats: &Formats,
+) -> Result<(), XlsxError> {
     sheet.write_string_with_format(header_row, left, &data.x_title, &formats.header)?;
     for (s, (series_name, _)) in data.series.iter().enumerate() {
         sheet.write_string_with_format(
@@ -259,7 +309,7 @@ fn section_sheet(
             .set_categories((name, header_row + 1, left, last, left))
             .set_values((name, header_row + 1, col, last, col));
     }
-    chart.title().set_name(section.title.get(lang));
+    chart.title().set_name(title);
     if data.kind != "pie" {
         chart.x_axis().set_name(&data.x_title);
         chart.y_axis().set_name(&data.value_title);
@@ -268,7 +318,6 @@ fn section_sheet(
         chart.legend().set_hidden();
     }
     chart.set_width(720).set_height(360);
-    let chart_col = left + data.series.len() as u16 + 2;
-    sheet.insert_chart(header_row, chart_col, &chart)?;
+    sheet.insert_chart(header_row, left + data.series.len() as u16 + 2, &chart)?;
     Ok(())
 }

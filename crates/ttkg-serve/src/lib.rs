@@ -696,57 +696,7 @@ async fn saved_list(State(app): State<App>) -> Response {
             let list: Vec<serde_json::Value> = queries
                 .iter()
                 .zip(&suggestions)
-                .map(|(q, suggested)| {
-                    // Titles, descriptions and headers by language tag; the
-                    // first header lines of the file are English.
-                    let mut titles = serde_json::Map::new();
-                    titles.insert("en".into(), q.title.clone().into());
-                    for (lang, title) in &q.titles {
-                        titles.insert(lang.clone(), title.clone().into());
-                    }
-                    let mut descriptions = serde_json::Map::new();
-                    descriptions.insert("en".into(), q.description.clone().into());
-                    for (lang, description) in &q.descriptions {
-                        descriptions.insert(lang.clone(), description.clone().into());
-                    }
-                    // `# @label` translations: language, then value to its name.
-                    let mut labels = serde_json::Map::new();
-                    for (lang, value, name) in &q.labels {
-                        if let serde_json::Value::Object(names) = labels
-                            .entry(lang.clone())
-                            .or_insert_with(|| serde_json::Value::Object(Default::default()))
-                        {
-                            names.insert(value.clone(), name.clone().into());
-                        }
-                    }
-                    serde_json::json!({
-                        "name": q.name,
-                        "title": q.title,
-                        "labels": labels,
-                        "titles": titles,
-                        "description": q.description,
-                        "descriptions": descriptions,
-                        "columns": q.columns.iter().map(|c| serde_json::json!({
-                            "variable": c.variable,
-                            "headers": c.headers.iter().map(|(lang, header)| (lang.clone(), header.clone().into())).collect::<serde_json::Map<_, _>>(),
-                            "description": c.description,
-                        })).collect::<Vec<_>>(),
-                        "chart": q.chart.as_ref().map(|c| serde_json::json!({
-                            "type": c.kind, "x": c.x, "series": c.series, "value": c.value,
-                        })),
-                        "totals": q.totals,
-                        "text": q.text,
-                        "params": q.params.iter().zip(suggested).map(|(p, values)| serde_json::json!({
-                            "name": p.name,
-                            "kind": p.kind.name(),
-                            "default": p.default,
-                            "help": p.help,
-                            "choices": choices(p, &vocabulary),
-                            "suggestions": values.iter().take(MAX_SUGGESTIONS).collect::<Vec<_>>(),
-                            "moreSuggestions": values.len() > MAX_SUGGESTIONS,
-                        })).collect::<Vec<_>>(),
-                    })
-                })
+                .map(|(q, suggested)| saved_json(q, suggested, &vocabulary))
                 .collect();
             axum::Json(list).into_response()
         }
@@ -759,6 +709,65 @@ async fn saved_list(State(app): State<App>) -> Response {
         )
         .into_response(),
     }
+}
+
+/// One saved question as `/api/saved` lists it: titles, descriptions,
+/// headers and `# @label` names by language, its chart, and its parameters
+/// with their choices and suggested values.
+fn saved_json(
+    q: &ttkg_query::SavedQuery,
+    suggested: &[Vec<String>],
+    vocabulary: &ttkg_query::Vocabulary,
+) -> serde_json::Value {
+    // Titles, descriptions and headers by language tag; the
+    // first header lines of the file are English.
+    let mut titles = serde_json::Map::new();
+    titles.insert("en".into(), q.title.clone().into());
+    for (lang, title) in &q.titles {
+        titles.insert(lang.clone(), title.clone().into());
+    }
+    let mut descriptions = serde_json::Map::new();
+    descriptions.insert("en".into(), q.description.clone().into());
+    for (lang, description) in &q.descriptions {
+        descriptions.insert(lang.clone(), description.clone().into());
+    }
+    // `# @label` translations: language, then value to its name.
+    let mut labels = serde_json::Map::new();
+    for (lang, value, name) in &q.labels {
+        if let serde_json::Value::Object(names) = labels
+            .entry(lang.clone())
+            .or_insert_with(|| serde_json::Value::Object(Default::default()))
+        {
+            names.insert(value.clone(), name.clone().into());
+        }
+    }
+    serde_json::json!({
+        "name": q.name,
+        "title": q.title,
+        "labels": labels,
+        "titles": titles,
+        "description": q.description,
+        "descriptions": descriptions,
+        "columns": q.columns.iter().map(|c| serde_json::json!({
+            "variable": c.variable,
+            "headers": c.headers.iter().map(|(lang, header)| (lang.clone(), header.clone().into())).collect::<serde_json::Map<_, _>>(),
+            "description": c.description,
+        })).collect::<Vec<_>>(),
+        "chart": q.chart.as_ref().map(|c| serde_json::json!({
+            "type": c.kind, "x": c.x, "series": c.series, "value": c.value,
+        })),
+        "totals": q.totals,
+        "text": q.text,
+        "params": q.params.iter().zip(suggested).map(|(p, values)| serde_json::json!({
+            "name": p.name,
+            "kind": p.kind.name(),
+            "default": p.default,
+            "help": p.help,
+            "choices": choices(p, vocabulary),
+            "suggestions": values.iter().take(MAX_SUGGESTIONS).collect::<Vec<_>>(),
+            "moreSuggestions": values.len() > MAX_SUGGESTIONS,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 /// How many values of a `# @choices` property the page is sent.
