@@ -45,7 +45,8 @@ options.add_experimental_option(
     },
 )
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-wait = WebDriverWait(driver, 30)
+# Polled often: the default half second adds up over the page's dozens of waits.
+wait = WebDriverWait(driver, 30, poll_frequency=0.05)
 
 
 def header_and_rows():
