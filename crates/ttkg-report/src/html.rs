@@ -78,13 +78,14 @@ pub fn render(report: &Report, lang: &str, controls: Option<&str>) -> String {
         out,
         "<header><h1>{}</h1><p class=\"period\">{}</p>",
         escape(title),
-        escape(&if zh {
-            format!("报告期：{period}（与{}比较）", report.previous.label(lang))
-        } else {
-            format!(
+        escape(&match (zh, report.compares) {
+            (true, true) => format!("报告期：{period}（与{}比较）", report.previous.label(lang)),
+            (true, false) => format!("报告期：{period}"),
+            (false, true) => format!(
                 "Period: {period} (compared with {})",
                 report.previous.label(lang)
-            )
+            ),
+            (false, false) => format!("Period: {period}"),
         })
     );
     let intro = report.intro.get(lang);

@@ -25,6 +25,8 @@ pub struct Report {
     pub intro: Texts,
     pub period: Period,
     pub previous: Period,
+    /// Whether any section shows the period before beside this one.
+    pub compares: bool,
     /// When it was built (UTC, to the second).
     pub generated: String,
     /// The import the figures come from; `None` before the first import.
@@ -361,6 +363,7 @@ pub fn build(
         intro: definition.intro.clone(),
         period,
         previous,
+        compares: sections.iter().any(|s| !s.definition.compare.is_empty()),
         generated: now(),
         data: data_state(store)?,
         sections: built,

@@ -88,6 +88,7 @@ pub fn chart(data: &ChartData, title: &str) -> String {
     svg
 }
 
+/// The series' colours and names, at most 16 (and how many more).
 fn legend(svg: &mut String, names: &[&str], left: f64) {
     for (i, name) in names.iter().enumerate().take(16) {
         let y = 24.0 + i as f64 * 17.0;
@@ -98,7 +99,7 @@ fn legend(svg: &mut String, names: &[&str], left: f64) {
             PALETTE[i % PALETTE.len()],
             left + 16.0,
             y,
-            escape(&shorten(name, 18))
+            escape(&shorten(name, 22))
         );
     }
     if names.len() > 16 {
@@ -334,7 +335,8 @@ fn pie(svg: &mut String, data: &ChartData) {
         .zip(&values)
         .map(|(c, v)| {
             let share = if total > 0.0 { v / total * 100.0 } else { 0.0 };
-            format!("{c} {share:.1}%")
+            // The name is cut, never the share.
+            format!("{} {share:.1}%", shorten(c, 14))
         })
         .collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();

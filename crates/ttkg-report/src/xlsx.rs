@@ -78,7 +78,14 @@ fn workbook(report: &Report, lang: &str) -> Result<Workbook, XlsxError> {
     let data = report.data_text(lang);
     let facts = [
         (say("报告期", "Period"), report.period.label(lang)),
-        (say("比较期", "Compared with"), report.previous.label(lang)),
+        (
+            say("比较期", "Compared with"),
+            if report.compares {
+                report.previous.label(lang)
+            } else {
+                say("（无）", "(none)")
+            },
+        ),
         (say("生成时间", "Generated"), report.generated.clone()),
         (say("数据来源", "Data"), data),
         (
