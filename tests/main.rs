@@ -16,6 +16,7 @@ mod import_demo;
 mod messy;
 mod ontology;
 mod plans;
+mod publish;
 mod report;
 mod scheduled;
 mod security;

@@ -10,6 +10,7 @@ mod events;
 mod import;
 mod output;
 mod progress;
+mod publish;
 mod report;
 mod serve;
 
@@ -164,6 +165,16 @@ ttkg report --period 2016\n  \
 ttkg report monthly --period 2016-06 --lang en --format html --output june.html\n  \
 ttkg report --list")]
     Report(report::ReportArgs),
+    /// Publish the store's graphs to a remote SPARQL store (Graph Store
+    /// Protocol and SPARQL Update): only what changed since the last
+    /// publish to it, each graph whole, each checked by its count.
+    ///
+    /// Credentials come from the environment: TTKG_PUBLISH_TOKEN (bearer),
+    /// or TTKG_PUBLISH_USER and TTKG_PUBLISH_PASSWORD (basic).
+    #[command(after_help = "Examples:\n  \
+ttkg publish --to http://127.0.0.1:7879                 # an Oxigraph server\n  \
+ttkg publish --graph-store https://kg.example.org/ttkg/data --query https://kg.example.org/ttkg/query --update https://kg.example.org/ttkg/update")]
+    Publish(publish::PublishArgs),
     /// Count what the store holds: entities per class, facts per source file, import runs.
     Stats,
     /// List the import runs, newest first, or show what one run changed.
@@ -398,6 +409,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Export(args) => analyst::export_command(&store, &root()?, args),
         Command::Report(args) => report::command(&store, &root()?, args),
+        Command::Publish(args) => publish::command(&store, args),
         Command::Stats => {
             analyst::stats(&store)?;
             Ok(ExitCode::SUCCESS)

@@ -1,0 +1,413 @@
+//! Publishing the knowledge graph to a remote SPARQL store: every named
+//! graph of the local store (one per source file, and the ontology, the
+//! vocabularies and the run history) is mirrored into the remote store with
+//! the same promises the local store keeps.
+//!
+//! - **Whole graphs only**: a graph that fits in one request is replaced by
+//!   one Graph Store `PUT`; a larger one is loaded in chunks into a staging
+//!   graph and swapped in by one `MOVE`, and the staging graph is dropped
+//!   whatever happens. A remote reader never sees half a source.
+//! - **Incremental**: a publish record per target (in the store folder,
+//!   `publish/TARGET.json`) keeps each graph's digest and size as last
+//!   published; an unchanged graph is not sent, and a graph the local store
+//!   no longer has (a retracted source) is deleted remotely.
+//! - **Verified**: after each graph, the remote's triple count is compared
+//!   with the local one; a mismatch fails that graph.
+//! - **Resumable**: the record is written after each graph, so a publish
+//!   that is stopped half-way is finished by the next.
+//!
+//! The default graph: locally it is the union of the named graphs, kept as
+//! a copy. Remote stores that answer their default graph as the union of
+//! the named graphs without counting a fact twice may be told so
+//! ([`DefaultGraph::Union`]); otherwise the copy is published too
+//! ([`DefaultGraph::Copy`], the default), since Oxigraph 0.5.13's union
+//! counts a fact two sources state twice.
+
+mod remote;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use ttkg_graph::oxigraph::model::{GraphNameRef, NamedNode, NamedOrBlankNode, Quad};
+use ttkg_graph::KnowledgeStore;
+
+pub use remote::{Auth, Endpoints, Remote, RemoteGraph};
+
+/// What can go wrong publishing.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{url}: no answer after {attempts} attempts ({message}); nothing more was sent, and the next publish resumes where this one stopped")]
+    Unreachable {
+        url: String,
+        attempts: u32,
+        message: String,
+    },
+    #[error("{url}: {what} was refused with HTTP {status}: {message}")]
+    Refused {
+        what: String,
+        url: String,
+        status: u16,
+        message: String,
+    },
+    #[error("reading the local store: {0}")]
+    Store(#[from] ttkg_graph::GraphError),
+    #[error("the publish record {path}: {message}")]
+    Record { path: PathBuf, message: String },
+}
+
+impl PublishError {
+    /// Whether the error stops the whole publish (the remote cannot be
+    /// reached or refuses the account), rather than one graph.
+    pub fn stops_everything(&self) -> bool {
+        matches!(
+            self,
+            PublishError::Unreachable { .. }
+                | PublishError::Usage(_)
+                | PublishError::Store(_)
+                | PublishError::Record { .. }
+                | PublishError::Refused {
+                    status: 401 | 403 | 404,
+                    ..
+                }
+        )
+    }
+}
+
+/// How the remote store's default graph is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DefaultGraph {
+    /// Published as a copy of the union of the named graphs.
+    #[default]
+    Copy,
+    /// Left to the remote store, configured to answer it as the union.
+    Union,
+}
+
+/// How to publish.
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    /// A name for the target, for its publish record.
+    pub target: String,
+    /// The most bytes of N-Triples one request carries; a larger graph goes
+    /// in chunks through a staging graph.
+    pub chunk_bytes: usize,
+    pub default_graph: DefaultGraph,
+}
+
+/// A graph's content, summarised: its size and a digest that does not
+/// depend on the order triples are read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphState {
+    pub triples: u64,
+    /// The sum of the triples' SHA-256 (first 16 bytes), hex.
+    #[serde(with = "hex_u128")]
+    pub digest: u128,
+}
+
+mod hex_u128 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{v:032x}"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        let text = String::deserialize(d)?;
+        u128::from_str_radix(&text, 16).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What the remote store holds, as far as the last publishes know.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Record {
+    /// The graph store address the record is about.
+    graph_store: String,
+    /// Graph IRI (or `DEFAULT`) to its state as published.
+    graphs: BTreeMap<String, GraphState>,
+}
+
+const DEFAULT_KEY: &str = "DEFAULT";
+
+/// What a publish did.
+#[derive(Debug, Default)]
+pub struct PublishReport {
+    /// Graphs sent, with their triple counts (`DEFAULT` for the default graph).
+    pub sent: Vec<(String, u64)>,
+    /// Graphs sent in chunks through a staging graph.
+    pub chunked: Vec<String>,
+    pub unchanged: usize,
+    /// Graphs removed from the remote store (no longer in the local one).
+    pub deleted: Vec<String>,
+    /// Graphs that failed, with why; the others were published.
+    pub failed: Vec<(String, String)>,
+}
+
+/// The local graphs: every named graph with its state, and the default
+/// graph's under [`DEFAULT_KEY`] when it is published as a copy.
+fn local_graphs(
+    store: &KnowledgeStore,
+    default_graph: DefaultGraph,
+) -> Result<BTreeMap<String, GraphState>, PublishError> {
+    let mut graphs = BTreeMap::new();
+    let names: Vec<NamedOrBlankNode> = store
+        .store()
+        .named_graphs()
+        .collect::<Result<_, _>>()
+        .map_err(|e| PublishError::Store(e.into()))?;
+    for name in names {
+        let NamedOrBlankNode::NamedNode(iri) = name else {
+            continue;
+        };
+        let state = state_of(store, GraphNameRef::NamedNode(iri.as_ref()))?;
+        graphs.insert(iri.into_string(), state);
+    }
+    if default_graph == DefaultGraph::Copy {
+        graphs.insert(
+            DEFAULT_KEY.into(),
+            state_of(store, GraphNameRef::DefaultGraph)?,
+        );
+    }
+    Ok(graphs)
+}
+
+fn quads_of<'a>(
+    store: &'a KnowledgeStore,
+    graph: GraphNameRef<'a>,
+) -> impl Iterator<Item = Result<Quad, PublishError>> + 'a {
+    store
+        .store()
+        .quads_for_pattern(None, None, None, Some(graph))
+        .map(|q| q.map_err(|e| PublishError::Store(e.into())))
+}
+
+fn state_of(store: &KnowledgeStore, graph: GraphNameRef) -> Result<GraphState, PublishError> {
+    let mut state = GraphState {
+        triples: 0,
+        digest: 0,
+    };
+    for quad in quads_of(store, graph) {
+        let line = ntriples_line(&quad?);
+        let hash = Sha256::digest(line.as_bytes());
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&hash[..16]);
+        state.digest = state.digest.wrapping_add(u128::from_be_bytes(first));
+        state.triples += 1;
+    }
+    Ok(state)
+}
+
+fn ntriples_line(quad: &Quad) -> String {
+    format!("{} {} {} .\n", quad.subject, quad.predicate, quad.object)
+}
+
+/// Where the record of publishing to `target` is kept.
+fn record_path(store_dir: &Path, target: &str) -> PathBuf {
+    let name: String = target
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    store_dir.join("publish").join(format!("{name}.json"))
+}
+
+fn load_record(path: &Path, graph_store: &str) -> Result<Record, PublishError> {
+    let bad = |message: String| PublishError::Record {
+        path: path.to_owned(),
+        message,
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let record: Record = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+            // Another store at the same name: what it holds is not known.
+            if record.graph_store != graph_store {
+                return Ok(Record {
+                    graph_store: graph_store.to_owned(),
+                    graphs: BTreeMap::new(),
+                });
+            }
+            Ok(record)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Record {
+            graph_store: graph_store.to_owned(),
+            graphs: BTreeMap::new(),
+        }),
+        Err(e) => Err(bad(e.to_string())),
+    }
+}
+
+/// Writes the record through a file beside it, so a stop never leaves half.
+fn save_record(path: &Path, record: &Record) -> Result<(), PublishError> {
+    let bad = |e: std::io::Error| PublishError::Record {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(bad)?;
+    }
+    let partial = path.with_extension("json.partial");
+    let bytes = serde_json::to_vec_pretty(record).map_err(|e| PublishError::Record {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    std::fs::write(&partial, bytes).map_err(bad)?;
+    std::fs::rename(&partial, path).map_err(bad)
+}
+
+/// Publishes `store` (whose folder is `store_dir`) to `remote`.
+pub fn publish(
+    store: &KnowledgeStore,
+    store_dir: &Path,
+    remote: &Remote,
+    options: &PublishOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PublishReport, PublishError> {
+    let local = local_graphs(store, options.default_graph)?;
+    let path = record_path(store_dir, &options.target);
+    let mut record = load_record(&path, &remote.endpoints.graph_store)?;
+    let mut report = PublishReport::default();
+
+    // Sources retracted locally are deleted remotely (a default graph no
+    // longer published as a copy is left to the remote store).
+    let gone: Vec<String> = record
+        .graphs
+        .keys()
+        .filter(|g| !local.contains_key(*g) && g.as_str() != DEFAULT_KEY)
+        .cloned()
+        .collect();
+    for graph in gone {
+        remote.delete(RemoteGraph::Named(&graph))?;
+        record.graphs.remove(&graph);
+        save_record(&path, &record)?;
+        progress(&format!("deleted {graph}"));
+        report.deleted.push(graph);
+    }
+    if options.default_graph == DefaultGraph::Union {
+        record.graphs.remove(DEFAULT_KEY);
+    }
+
+    // The named graphs first and the default graph last, so that what the
+    // default graph says is in the named graphs too.
+    let order = local
+        .iter()
+        .filter(|(g, _)| g.as_str() != DEFAULT_KEY)
+        .chain(local.iter().filter(|(g, _)| g.as_str() == DEFAULT_KEY));
+    for (key, state) in order {
+        if record.graphs.get(key) == Some(state) {
+            report.unchanged += 1;
+            continue;
+        }
+        let (graph_name, remote_graph) = if key == DEFAULT_KEY {
+            (GraphNameRef::DefaultGraph, RemoteGraph::Default)
+        } else {
+            (
+                GraphNameRef::NamedNode(ttkg_graph::oxigraph::model::NamedNodeRef::new_unchecked(
+                    key,
+                )),
+                RemoteGraph::Named(key),
+            )
+        };
+        match send(store, remote, graph_name, remote_graph, state, options) {
+            Ok(chunked) => {
+                record.graphs.insert(key.clone(), *state);
+                save_record(&path, &record)?;
+                progress(&format!(
+                    "sent {key} ({} triples{})",
+                    state.triples,
+                    if chunked { ", in chunks" } else { "" }
+                ));
+                report.sent.push((key.clone(), state.triples));
+                if chunked {
+                    report.chunked.push(key.clone());
+                }
+            }
+            Err(e) if e.stops_everything() => return Err(e),
+            Err(e) => {
+                // What the remote holds of it is no longer known.
+                record.graphs.remove(key);
+                save_record(&path, &record)?;
+                progress(&format!("failed {key}: {e}"));
+                report.failed.push((key.clone(), e.to_string()));
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The staging graph a large graph is loaded into before it is swapped in.
+fn staging_graph(key: &str) -> NamedNode {
+    let hash = Sha256::digest(key.as_bytes());
+    let hex: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
+    NamedNode::new_unchecked(format!("https://w3id.org/ttkg/graph/staging/{hex}"))
+}
+
+/// Sends one graph whole and checks the remote's count; true when it went
+/// in chunks.
+fn send(
+    store: &KnowledgeStore,
+    remote: &Remote,
+    graph: GraphNameRef,
+    target: RemoteGraph,
+    state: &GraphState,
+    options: &PublishOptions,
+) -> Result<bool, PublishError> {
+    let mut chunks: Vec<Vec<u8>> = vec![Vec::new()];
+    for quad in quads_of(store, graph) {
+        let line = ntriples_line(&quad?);
+        let last = chunks.last_mut().expect("one chunk at least");
+        if !last.is_empty() && last.len() + line.len() > options.chunk_bytes {
+            chunks.push(Vec::new());
+        }
+        chunks
+            .last_mut()
+            .expect("one chunk at least")
+            .extend_from_slice(line.as_bytes());
+    }
+    let chunked = chunks.len() > 1;
+    if chunked {
+        let key = match target {
+            RemoteGraph::Named(iri) => iri,
+            RemoteGraph::Default => DEFAULT_KEY,
+        };
+        let staging = staging_graph(key);
+        let staged = (|| {
+            remote.update(&format!("DROP SILENT GRAPH {staging}"))?;
+            for chunk in &chunks {
+                remote.post(RemoteGraph::Named(staging.as_str()), chunk)?;
+            }
+            let to = match target {
+                RemoteGraph::Named(iri) => format!("GRAPH <{iri}>"),
+                RemoteGraph::Default => "DEFAULT".to_owned(),
+            };
+            remote.update(&format!("MOVE SILENT GRAPH {staging} TO {to}"))
+        })();
+        // The staging graph goes, whatever happened.
+        if let Err(e) = remote.update(&format!("DROP SILENT GRAPH {staging}")) {
+            tracing::warn!("the staging graph {staging} could not be dropped: {e}");
+        }
+        staged?;
+    } else {
+        remote.put(target, &chunks[0])?;
+    }
+    let found = remote.count(target)?;
+    if found != state.triples {
+        return Err(PublishError::Refused {
+            what: "checking the graph".into(),
+            url: remote.endpoints.query.clone(),
+            status: 200,
+            message: format!(
+                "the remote store holds {found} triples of it, the local store {}: it will be sent again next time",
+                state.triples
+            ),
+        });
+    }
+    Ok(chunked)
+}
