@@ -53,6 +53,8 @@ pub struct QuerySource {
 
 pub struct QueryRequest {
     pub source: QuerySource,
+    /// Ask this SPARQL 1.1 Protocol endpoint instead of the local store.
+    pub endpoint: Option<String>,
     pub params: Vec<(String, String)>,
     pub format: Option<OutputFormat>,
     pub output: Option<PathBuf>,
@@ -60,9 +62,15 @@ pub struct QueryRequest {
 }
 
 pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<(), Failure> {
-    let store = open(store)?;
+    let store = match request.endpoint {
+        Some(_) => None,
+        None => Some(open(store)?),
+    };
     // The ontology as the store holds it: to check parameters and terms.
-    let vocabulary = ttkg_query::Vocabulary::load(&store).unwrap_or_default();
+    let vocabulary = store
+        .as_ref()
+        .map(|s| ttkg_query::Vocabulary::load(s).unwrap_or_default())
+        .unwrap_or_default();
     let (text, bindings) = match request.source {
         QuerySource {
             saved: Some(name),
@@ -70,8 +78,9 @@ pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<
             file: None,
         } => {
             let saved = saved::find(queries_dir, &name).map_err(query_failure)?;
+            let checked_against = store.is_some().then_some(&vocabulary);
             let bindings = saved
-                .bindings_checked(&request.params, Some(&vocabulary))
+                .bindings_checked(&request.params, checked_against)
                 .map_err(query_failure)?;
             (saved.text, bindings)
         }
@@ -119,8 +128,27 @@ pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<
         eprintln!("warning: {warning}");
     }
     let deadline = deadline(request.timeout, request.output.as_deref().map(partial_path));
-    let results = ttkg_query::ask(&store, &text, &bindings, &deadline)
-        .map_err(|e| query_failure_in(e, &text))?;
+    let results = match (&store, &request.endpoint) {
+        (Some(store), _) => ttkg_query::ask(store, &text, &bindings, &deadline)
+            .map_err(|e| query_failure_in(e, &text))?,
+        (None, Some(endpoint)) => {
+            let remote = ttkg_publish::Remote::for_queries(
+                endpoint,
+                ttkg_publish::Auth::from_env(),
+                request.timeout.unwrap_or(Duration::from_secs(300)),
+            )
+            .map_err(|e| (exit::USAGE, e.to_string()))?;
+            remote
+                .ask(&saved::for_another_store(&text, &bindings))
+                .map_err(|e| match e {
+                    ttkg_publish::PublishError::Refused { status: 400, .. } => {
+                        (exit::USAGE, e.to_string())
+                    }
+                    other => (exit::FAILURE, other.to_string()),
+                })?
+        }
+        (None, None) => unreachable!("the store is opened without an endpoint"),
+    };
     let format = request.format;
     let rows = match &request.output {
         Some(path) => {

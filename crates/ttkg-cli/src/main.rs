@@ -145,6 +145,11 @@ ttkg query 'SELECT ?name WHERE { ?o a ttkg:University ; skos:prefLabel ?name }'"
         /// Stop the query after this many seconds (exit code 6).
         #[arg(long, value_name = "SECONDS", value_parser = analyst::parse_timeout)]
         timeout: Option<std::time::Duration>,
+        /// Ask this SPARQL 1.1 Protocol endpoint (a store `ttkg publish`
+        /// feeds) instead of the local store: ttkg's prefixes are declared
+        /// and a saved question's parameters bound for it.
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
     },
     /// Write cleaned datasets for Excel, Power BI or pandas.
     ///
@@ -383,6 +388,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             format,
             output,
             timeout,
+            endpoint,
         } => {
             // Saved queries need the workspace; typed ones only the store.
             let queries_dir = match &found {
@@ -400,6 +406,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     file,
                     saved,
                 },
+                endpoint,
                 params,
                 format,
                 output,

@@ -7,6 +7,10 @@
 use std::time::Duration;
 
 use base64::Engine;
+use ttkg_graph::oxigraph::io::{RdfFormat, RdfParser};
+use ttkg_graph::oxigraph::model::Triple;
+use ttkg_graph::oxigraph::sparql::results::{QueryResultsFormat, QueryResultsParser};
+use ttkg_graph::oxigraph::sparql::{QueryEvaluationError, QueryResults, QueryTripleIter};
 
 use crate::PublishError;
 
@@ -143,6 +147,59 @@ impl Remote {
         })
     }
 
+    /// A client for questions only: `query` is a SPARQL 1.1 Protocol
+    /// endpoint (`ttkg query --endpoint URL`).
+    pub fn for_queries(query: &str, auth: Auth, timeout: Duration) -> Result<Remote, PublishError> {
+        let mut remote = Remote::new(
+            Endpoints {
+                graph_store: query.to_owned(),
+                query: query.to_owned(),
+                update: query.to_owned(),
+            },
+            auth,
+            timeout,
+        )?;
+        // A question is cheap to ask again, but not worth four tries.
+        remote.attempts = 2;
+        Ok(remote)
+    }
+
+    /// Asks `sparql` and reads the answer as oxigraph's results: solutions
+    /// or a boolean from SPARQL JSON results, triples from N-Triples.
+    pub fn ask(&self, sparql: &str) -> Result<QueryResults<'static>, PublishError> {
+        let url = self.endpoints.query.clone();
+        let answer = self.call(
+            "POST",
+            &url,
+            Some("application/sparql-query"),
+            sparql.as_bytes(),
+            Some("application/sparql-results+json, application/n-triples;q=0.9"),
+        )?;
+        let body = answer.1.clone();
+        self.expect_success("the question", &url, answer)?;
+        let unreadable = |e: String| PublishError::Refused {
+            what: "the question".into(),
+            url: url.clone(),
+            status: 200,
+            message: format!("the answer cannot be read: {e}"),
+        };
+        if body.trim_start().starts_with('{') {
+            let parsed = QueryResultsParser::from_format(QueryResultsFormat::Json)
+                .for_reader(std::io::Cursor::new(body.into_bytes()))
+                .map_err(|e| unreadable(e.to_string()))?;
+            return Ok(parsed.into());
+        }
+        let triples: Vec<Result<Triple, QueryEvaluationError>> =
+            RdfParser::from_format(RdfFormat::NTriples)
+                .for_reader(std::io::Cursor::new(body.into_bytes()))
+                .map(|quad| {
+                    quad.map(Triple::from)
+                        .map_err(|e| QueryEvaluationError::Service(Box::new(e)))
+                })
+                .collect();
+        Ok(QueryTripleIter::new(triples.into_iter()).into())
+    }
+
     /// The Graph Store Protocol address of `graph`.
     fn graph_url(&self, graph: RemoteGraph) -> String {
         match graph {
@@ -274,31 +331,6 @@ impl Remote {
         self.expect_success("a SPARQL update", &url, answer)
     }
 
-    /// Runs a SELECT and returns its JSON results' bindings.
-    pub fn select(&self, sparql: &str) -> Result<Vec<serde_json::Value>, PublishError> {
-        let url = self.endpoints.query.clone();
-        let answer = self.call(
-            "POST",
-            &url,
-            Some("application/sparql-query"),
-            sparql.as_bytes(),
-            Some("application/sparql-results+json"),
-        )?;
-        let body = answer.1.clone();
-        self.expect_success("a SPARQL query", &url, answer)?;
-        let json: serde_json::Value =
-            serde_json::from_str(&body).map_err(|e| PublishError::Refused {
-                what: "a SPARQL query".into(),
-                url: url.clone(),
-                status: 200,
-                message: format!("the answer is not SPARQL JSON results: {e}"),
-            })?;
-        Ok(json["results"]["bindings"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default())
-    }
-
     /// How many triples `graph` holds on the remote store.
     pub fn count(&self, graph: RemoteGraph) -> Result<u64, PublishError> {
         let sparql = match graph {
@@ -307,16 +339,26 @@ impl Remote {
             }
             RemoteGraph::Default => "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }".to_owned(),
         };
-        let rows = self.select(&sparql)?;
-        rows.first()
-            .and_then(|row| row["n"]["value"].as_str())
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| PublishError::Refused {
-                what: "counting a graph".into(),
-                url: self.endpoints.query.clone(),
-                status: 200,
-                message: "the answer has no count".into(),
-            })
+        let no_count = |message: String| PublishError::Refused {
+            what: "counting a graph".into(),
+            url: self.endpoints.query.clone(),
+            status: 200,
+            message,
+        };
+        let QueryResults::Solutions(mut solutions) = self.ask(&sparql)? else {
+            return Err(no_count("the answer is not a table".into()));
+        };
+        let first = solutions
+            .next()
+            .ok_or_else(|| no_count("the answer is empty".into()))?
+            .map_err(|e| no_count(e.to_string()))?;
+        match first.get("n") {
+            Some(ttkg_graph::oxigraph::model::Term::Literal(n)) => n
+                .value()
+                .parse()
+                .map_err(|_| no_count(format!("`{}` is not a count", n.value()))),
+            _ => Err(no_count("the answer has no count".into())),
+        }
     }
 }
 

@@ -609,6 +609,70 @@ fn kind_term(
     }
 }
 
+/// `text` as another SPARQL store takes it: ttkg's predeclared prefixes
+/// declared, and `bindings` as a `VALUES` block at the start of the
+/// outermost `WHERE` group, where every pattern and `BIND` of the query sees
+/// them, as a binding in the local store does.
+pub fn for_another_store(text: &str, bindings: &[(Variable, Term)]) -> String {
+    // Where the WHERE group opens, outside comments, strings and IRIs.
+    let mut code = String::with_capacity(text.len());
+    let (mut in_comment, mut quote, mut in_iri) = (false, None::<char>, false);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let hidden = in_comment || quote.is_some() || in_iri;
+        // `<` opens an IRI, not a comparison (`?a < 3`, `?a <= 3`).
+        let opens_iri = chars
+            .peek()
+            .is_some_and(|n| !n.is_whitespace() && *n != '=');
+        match c {
+            '\n' => in_comment = false,
+            '#' if !hidden => in_comment = true,
+            '"' | '\'' if !in_comment && !in_iri => {
+                quote = match quote {
+                    Some(q) if q == c => None,
+                    None => Some(c),
+                    other => other,
+                }
+            }
+            '<' if !hidden && opens_iri => in_iri = true,
+            '>' if in_iri => in_iri = false,
+            _ => {}
+        }
+        // Hidden text becomes as many spaces as it has bytes, so that
+        // positions in `code` are positions in `text`.
+        if hidden && c != '\n' {
+            code.extend(std::iter::repeat_n(' ', c.len_utf8()));
+        } else {
+            code.push(c);
+        }
+    }
+    let upper = code.to_ascii_uppercase();
+    let from = upper.find("WHERE").unwrap_or(0);
+    let open = code[from..].find('{').map(|i| i + from);
+    let mut out = String::new();
+    for (prefix, namespace) in ttkg_vocab::PREFIXES {
+        let declared = upper.contains(&format!("PREFIX {}:", prefix.to_uppercase()));
+        if !declared {
+            out.push_str(&format!("PREFIX {prefix}: <{namespace}>\n"));
+        }
+    }
+    match (open, bindings.is_empty()) {
+        (Some(open), false) => {
+            let variables: Vec<String> = bindings.iter().map(|(v, _)| v.to_string()).collect();
+            let values: Vec<String> = bindings.iter().map(|(_, t)| t.to_string()).collect();
+            out.push_str(&text[..=open]);
+            out.push_str(&format!(
+                " VALUES ({}) {{ ({}) }}",
+                variables.join(" "),
+                values.join(" ")
+            ));
+            out.push_str(&text[open + 1..]);
+        }
+        _ => out.push_str(text),
+    }
+    out
+}
+
 /// A parameter value as an RDF term: `<iri>` is an IRI, anything else text.
 pub fn param_term(name: &str, value: &str) -> Result<Term, QueryError> {
     match value.strip_prefix('<').and_then(|v| v.strip_suffix('>')) {
@@ -768,6 +832,28 @@ mod tests {
             err.to_string().contains("write a year (2016) or a month"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn bindings_go_to_the_start_of_the_where_group_for_another_store() {
+        let text = "# 注释 {comment} with WHERE {\nSELECT ?p ?n (IF(?n < 3, 1, 0) AS ?small) WHERE { ?x <http://x/{}> \"WHERE {\" . BIND(?p AS ?n) }";
+        let bound = for_another_store(
+            text,
+            &[(
+                Variable::new_unchecked("p"),
+                Literal::new_simple_literal("2016").into(),
+            )],
+        );
+        assert!(
+            bound.starts_with("PREFIX ttkg: <https://w3id.org/ttkg/ontology#>\n"),
+            "{bound}"
+        );
+        assert!(
+            bound.ends_with("SELECT ?p ?n (IF(?n < 3, 1, 0) AS ?small) WHERE { VALUES (?p) { (\"2016\") } ?x <http://x/{}> \"WHERE {\" . BIND(?p AS ?n) }"),
+            "{bound}"
+        );
+        let declared = for_another_store("PREFIX ttkg: <http://other/>\nASK {}", &[]);
+        assert_eq!(declared.matches("PREFIX ttkg:").count(), 1, "{declared}");
     }
 
     #[test]
