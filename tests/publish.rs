@@ -285,3 +285,61 @@ fn an_unreachable_store_is_reported_without_the_credentials() {
         bad.stderr
     );
 }
+
+#[test]
+fn a_target_in_ttkg_toml_is_published_after_each_import_that_succeeds() {
+    use std::os::unix::fs::PermissionsExt;
+    let ws = common::scratch_workspace();
+    let store = ws.path().join("store");
+    let remote = Oxigraph::start();
+    let token = ws.path().join("oxigraph.token");
+    std::fs::write(&token, "a-token-0123456789\n").unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let settings = ws.path().join("ttkg.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[[target]]\nname = \"oxi\"\nurl = \"{}\"\nafter_import = true\ntoken_file = \"{}\"\n",
+            remote.url,
+            token.display()
+        ),
+    )
+    .unwrap();
+    let run = common::import(ws.path(), &store, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("12 graphs sent"), "{}", run.stdout);
+    assert!(!run.stderr.contains("a-token-0123456789"));
+    assert_eq!(remote.graphs().len(), 11, "{:?}", remote.graphs());
+    let again = on(ws.path(), &store, &["publish", "--target", "oxi"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stdout
+            .contains("0 graphs sent (0 in chunks), 12 unchanged"),
+        "{}",
+        again.stdout
+    );
+
+    // A token file others can read is refused, and the import says that
+    // only its publishing failed (exit code 4).
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let exposed = common::import(ws.path(), &store, &["--force"]);
+    assert_eq!(exposed.code, 4, "{}", exposed.stderr);
+    assert!(
+        exposed
+            .stderr
+            .contains("the import succeeded, but publishing to `oxi` failed")
+            && exposed.stderr.contains("chmod 600"),
+        "{}",
+        exposed.stderr
+    );
+    let unknown = on(ws.path(), &store, &["publish", "--target", "fuseki"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(
+        unknown
+            .stderr
+            .contains("no [[target]] named `fuseki` (it has: oxi)"),
+        "{}",
+        unknown.stderr
+    );
+}

@@ -4,7 +4,6 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use serde::{Deserialize, Serialize};
 use ttkg_graph::KnowledgeStore;
@@ -189,7 +188,9 @@ fn tell(report: &ImportReport, json: bool, out: &mut dyn Write, err: &mut dyn Wr
     code
 }
 
-pub fn import(request: ImportRequest, store: PathBuf) -> Result<ExitCode, Failure> {
+/// Runs an import (here, or in the `ttkg serve` holding the store) and
+/// returns its exit code.
+pub fn import(request: ImportRequest, store: PathBuf) -> Result<u8, Failure> {
     let wait = if request.args.wait {
         LockWait::Wait
     } else {
@@ -220,7 +221,7 @@ pub fn import(request: ImportRequest, store: PathBuf) -> Result<ExitCode, Failur
                 }) => {
                     print!("{stdout}");
                     eprint!("{stderr}");
-                    return Ok(ExitCode::from(exit_code));
+                    return Ok(exit_code);
                 }
                 Err(e @ (ForwardError::Unreachable(_) | ForwardError::Impostor(_))) => {
                     tracing::warn!(
@@ -246,7 +247,7 @@ pub fn import(request: ImportRequest, store: PathBuf) -> Result<ExitCode, Failur
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
     );
-    Ok(ExitCode::from(code))
+    Ok(code)
 }
 
 /// Why a handed-over import is refused: it names another workspace, data

@@ -363,7 +363,13 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 json_logs: cli.log_format == LogFormat::Json,
                 args,
             };
-            import::import(request.anchored(), store)
+            let dry_run = request.args.dry_run;
+            let root = request.root.clone();
+            let code = import::import(request.anchored(), store.clone())?;
+            if dry_run || !(code == 0 || code == exit::QUARANTINED) {
+                return Ok(ExitCode::from(code));
+            }
+            publish_after_import(&root, &store, code)
         }
         Command::QueryWorker { memory } => ttkg_serve::worker_main(&store, memory)
             .map(|()| ExitCode::SUCCESS)
@@ -416,7 +422,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Export(args) => analyst::export_command(&store, &root()?, args),
         Command::Report(args) => report::command(&store, &root()?, args),
-        Command::Publish(args) => publish::command(&store, args),
+        Command::Publish(args) => publish::command(&store, found.as_deref().ok(), args),
         Command::Stats => {
             analyst::stats(&store)?;
             Ok(ExitCode::SUCCESS)
@@ -441,6 +447,29 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         } => dump(&store, format, graph, output.as_deref()),
         Command::Load { file, format } => load(&store, &file, format),
     }
+}
+
+/// Publishes to the `[[target]]`s of ttkg.toml that ask for it, after an
+/// import that succeeded; a target that fails makes the exit code 4.
+fn publish_after_import(root: &Path, store: &Path, code: u8) -> Result<ExitCode, Failure> {
+    let settings = ttkg_import::Settings::load(root).map_err(import::import_failure)?;
+    let mut code = code;
+    for target in settings.targets.iter().filter(|t| t.after_import) {
+        let published = publish::from_settings(target, std::time::Duration::from_secs(300))
+            .and_then(|prepared| publish::publish_to(store, &prepared));
+        match published {
+            Ok(0) => {}
+            Ok(failed) => code = failed,
+            Err((_, message)) => {
+                eprintln!(
+                    "error: the import succeeded, but publishing to `{}` failed: {message}; `ttkg publish --target {}` (or the next import) sends it again",
+                    target.name, target.name
+                );
+                code = exit::SOME_FILES_FAILED;
+            }
+        }
+    }
+    Ok(ExitCode::from(code))
 }
 
 /// `ttkg check`: the pipelines, or FILES read as an import would.

@@ -14,8 +14,12 @@ use crate::{exit, Failure};
 pub struct PublishArgs {
     /// The remote server's base address, with Oxigraph server's paths
     /// (URL/store, URL/query, URL/update); or give the three below.
-    #[arg(long, value_name = "URL", required_unless_present = "graph_store")]
+    #[arg(long, value_name = "URL", required_unless_present_any = ["graph_store", "target"])]
     to: Option<String>,
+    /// A `[[target]]` of ttkg.toml, by name: its addresses, settings and
+    /// credentials.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["to", "graph_store"])]
+    target: Option<String>,
     /// The Graph Store Protocol endpoint (Fuseki: …/DATASET/data).
     #[arg(long, value_name = "URL", requires_all = ["query", "update"])]
     graph_store: Option<String>,
@@ -41,7 +45,49 @@ pub struct PublishArgs {
     timeout: Duration,
 }
 
-pub fn command(store_dir: &Path, args: PublishArgs) -> Result<ExitCode, Failure> {
+pub fn command(
+    store_dir: &Path,
+    root: Option<&Path>,
+    args: PublishArgs,
+) -> Result<ExitCode, Failure> {
+    let prepared = match &args.target {
+        Some(name) => {
+            let root = root.ok_or((
+                exit::USAGE,
+                "--target names a [[target]] of ttkg.toml: run ttkg inside the workspace, or give --root".to_owned(),
+            ))?;
+            let settings =
+                ttkg_import::Settings::load(root).map_err(crate::import::import_failure)?;
+            let target = settings
+                .targets
+                .iter()
+                .find(|t| &t.name == name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> =
+                        settings.targets.iter().map(|t| t.name.as_str()).collect();
+                    (
+                        exit::USAGE,
+                        format!(
+                            "ttkg.toml has no [[target]] named `{name}` (it has: {})",
+                            known.join(", ")
+                        ),
+                    )
+                })?;
+            from_settings(target, args.timeout)?
+        }
+        None => from_args(&args)?,
+    };
+    let code = publish_to(store_dir, &prepared)?;
+    Ok(ExitCode::from(code))
+}
+
+/// A remote store and how to publish to it.
+pub struct Prepared {
+    remote: Remote,
+    options: PublishOptions,
+}
+
+fn from_args(args: &PublishArgs) -> Result<Prepared, Failure> {
     let endpoints = match (&args.to, &args.graph_store, &args.query, &args.update) {
         (_, Some(graph_store), Some(query), Some(update)) => Endpoints {
             graph_store: graph_store.clone(),
@@ -52,7 +98,7 @@ pub fn command(store_dir: &Path, args: PublishArgs) -> Result<ExitCode, Failure>
         _ => {
             return Err((
                 exit::USAGE,
-                "give --to URL, or --graph-store, --query and --update".into(),
+                "give --to URL, --target NAME, or --graph-store, --query and --update".into(),
             ))
         }
     };
@@ -62,24 +108,113 @@ pub fn command(store_dir: &Path, args: PublishArgs) -> Result<ExitCode, Failure>
         .nth(1)
         .unwrap_or(&endpoints.graph_store)
         .to_owned();
-    let remote = Remote::new(endpoints, Auth::from_env(), args.timeout).map_err(publish_failure)?;
-    let options = PublishOptions {
-        target,
-        chunk_bytes: args.chunk_size.max(1),
-        default_graph: if args.default_graph == "union" {
-            DefaultGraph::Union
-        } else {
-            DefaultGraph::Copy
+    Ok(Prepared {
+        remote: Remote::new(endpoints, Auth::from_env(), args.timeout).map_err(publish_failure)?,
+        options: PublishOptions {
+            target,
+            chunk_bytes: args.chunk_size.max(1),
+            default_graph: default_graph(&args.default_graph)?,
         },
-    };
-    let store = analyst::open(store_dir)?;
-    let report = ttkg_publish::publish(&store, store_dir, &remote, &options, &mut |line| {
-        eprintln!("{line}")
     })
+}
+
+fn default_graph(how: &str) -> Result<DefaultGraph, Failure> {
+    match how {
+        "copy" => Ok(DefaultGraph::Copy),
+        "union" => Ok(DefaultGraph::Union),
+        other => Err((
+            exit::USAGE,
+            format!("default_graph `{other}`: copy or union"),
+        )),
+    }
+}
+
+/// A `[[target]]` of ttkg.toml, ready to publish to.
+pub fn from_settings(
+    target: &ttkg_import::TargetSettings,
+    timeout: Duration,
+) -> Result<Prepared, Failure> {
+    let bad = |message: String| {
+        (
+            exit::INVALID_SETUP,
+            format!("ttkg.toml, [[target]] `{}`: {message}", target.name),
+        )
+    };
+    let endpoints = match (
+        &target.url,
+        &target.graph_store,
+        &target.query,
+        &target.update,
+    ) {
+        (None, Some(graph_store), Some(query), Some(update)) => Endpoints {
+            graph_store: graph_store.clone(),
+            query: query.clone(),
+            update: update.clone(),
+        },
+        (Some(url), None, None, None) => Endpoints::under(url),
+        _ => return Err(bad("give url, or graph_store, query and update".into())),
+    };
+    let auth = match (&target.token_file, &target.token_env) {
+        (Some(file), None) => Auth::Bearer(read_secret(file).map_err(bad)?),
+        (None, Some(var)) => match std::env::var(var) {
+            Ok(token) if !token.is_empty() => Auth::Bearer(token),
+            _ => return Err(bad(format!("token_env names {var}, which is not set"))),
+        },
+        (None, None) => Auth::from_env(),
+        (Some(_), Some(_)) => return Err(bad("give token_file or token_env, not both".into())),
+    };
+    Ok(Prepared {
+        remote: Remote::new(endpoints, auth, timeout).map_err(|e| bad(e.to_string()))?,
+        options: PublishOptions {
+            target: target.name.clone(),
+            chunk_bytes: target.chunk_bytes.unwrap_or(8 << 20).max(1),
+            default_graph: default_graph(target.default_graph.as_deref().unwrap_or("copy"))
+                .map_err(|(_, m)| bad(m))?,
+        },
+    })
+}
+
+/// A token from a file only its owner may read (a file others can read
+/// gives the credentials away, so it is refused).
+fn read_secret(file: &Path) -> Result<String, String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file)
+            .map_err(|e| format!("{}: {e}", file.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "{} can be read by others (mode {:o}); make it its owner's only: chmod 600 {}",
+                file.display(),
+                mode & 0o777,
+                file.display()
+            ));
+        }
+    }
+    let token = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let token = token.trim().to_owned();
+    if token.is_empty() {
+        return Err(format!("{} is empty", file.display()));
+    }
+    Ok(token)
+}
+
+/// Publishes the store to one prepared target; the exit code as for imports.
+pub fn publish_to(store_dir: &Path, prepared: &Prepared) -> Result<u8, Failure> {
+    let store = analyst::open(store_dir)?;
+    let report = ttkg_publish::publish(
+        &store,
+        store_dir,
+        &prepared.remote,
+        &prepared.options,
+        &mut |line| eprintln!("{line}"),
+    )
     .map_err(publish_failure)?;
     println!(
         "published to {}: {} graphs sent ({} in chunks), {} unchanged, {} deleted, {} failed",
-        remote.endpoints.graph_store,
+        prepared.remote.endpoints.graph_store,
         report.sent.len(),
         report.chunked.len(),
         report.unchanged,
@@ -90,9 +225,9 @@ pub fn command(store_dir: &Path, args: PublishArgs) -> Result<ExitCode, Failure>
         eprintln!("error: {graph}: {why}");
     }
     Ok(if report.failed.is_empty() {
-        ExitCode::SUCCESS
+        0
     } else {
-        ExitCode::from(exit::SOME_FILES_FAILED)
+        exit::SOME_FILES_FAILED
     })
 }
 

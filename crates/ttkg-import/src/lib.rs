@@ -27,7 +27,7 @@ pub use lock::{import_holder, ImportLock, LockWait, LOCK_FILE};
 pub use quarantine::{NameResolution, QuarantineRecord, SkippedRow};
 pub use report::{outcome, FileReport, FileStatus, ImportReport, Timings};
 pub use run::{check_files, run, run_on, READER_PATIENCE};
-pub use settings::{Settings, SETTINGS_FILE};
+pub use settings::{Settings, TargetSettings, SETTINGS_FILE};
 pub use sources::{Selection, WorkUnit};
 pub use workspace::{default_store, prepare, reference_warnings, Workspace};
 

@@ -11,6 +11,12 @@
 //! max_cells = 20000000      # in one sheet or CSV file
 //! max_columns = 1000
 //! max_read_seconds = 300    # reading one sheet
+//!
+//! [[target]]                # a remote store `ttkg publish --target NAME` feeds
+//! name = "oxigraph"
+//! url = "http://127.0.0.1:7879"        # Oxigraph server; or graph_store, query and update
+//! after_import = true       # publish after each import that succeeds
+//! token_file = "/etc/ttkg/oxigraph.token"   # readable by its owner only; or token_env
 //! ```
 
 use std::path::Path;
@@ -31,6 +37,33 @@ pub struct Settings {
     pub import: ImportSettings,
     #[serde(default)]
     pub limits: LimitSettings,
+    /// Remote stores to publish to (`[[target]]`).
+    #[serde(default, rename = "target")]
+    pub targets: Vec<TargetSettings>,
+}
+
+/// A remote SPARQL store `ttkg publish` feeds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSettings {
+    pub name: String,
+    /// A server's base address with Oxigraph server's paths.
+    pub url: Option<String>,
+    /// Or the three endpoints (Fuseki: …/DATASET/data, /query, /update).
+    pub graph_store: Option<String>,
+    pub query: Option<String>,
+    pub update: Option<String>,
+    /// `copy` (default) or `union`: see `ttkg publish --default-graph`.
+    pub default_graph: Option<String>,
+    /// The most bytes of N-Triples in one request.
+    pub chunk_bytes: Option<usize>,
+    /// Publish after each import that succeeds.
+    #[serde(default)]
+    pub after_import: bool,
+    /// The environment variable holding a bearer token.
+    pub token_env: Option<String>,
+    /// A file holding a bearer token, readable by its owner only.
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
