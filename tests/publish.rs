@@ -237,6 +237,37 @@ fn a_graph_larger_than_a_request_goes_in_chunks_and_is_swapped_in_whole() {
     );
     assert_eq!(counted[1], "27737");
     assert_same_answers(ws.path(), &store, &remote);
+
+    // The shapes checked on the remote store: it conforms as the local one
+    // does, until something that breaks them is written there.
+    let endpoint = format!("{}/query", remote.url);
+    let conforms = on(ws.path(), &store, &["validate", "--endpoint", &endpoint]);
+    assert_eq!(conforms.code, 0, "{}{}", conforms.stdout, conforms.stderr);
+    assert!(
+        conforms.stdout.contains("the remote store conforms"),
+        "{}",
+        conforms.stdout
+    );
+    let broken = curl(
+        &format!("{}/update", remote.url),
+        &[
+            "-H",
+            "Content-Type: application/sparql-update",
+            "--data-binary",
+            "PREFIX ttkg: <https://w3id.org/ttkg/ontology#> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> \
+             INSERT DATA { <http://example.org/bad> a ttkg:Agreement ; ttkg:signingDate \"2016-02-30\"^^xsd:date }",
+        ],
+    );
+    assert_eq!(broken.status, 204, "{}", broken.body);
+    let violated = on(ws.path(), &store, &["validate", "--endpoint", &endpoint]);
+    assert_eq!(violated.code, 7, "{}{}", violated.stdout, violated.stderr);
+    assert!(
+        violated
+            .stdout
+            .contains("\"2016-02-30\" (xsd:date) is not a valid xsd:date"),
+        "{}",
+        violated.stdout
+    );
 }
 
 #[test]

@@ -440,12 +440,27 @@ pub fn stats(store: &Path) -> Result<(), Failure> {
 
 /// `ttkg validate`: prints the violations (and writes them to `output`);
 /// true when the store conforms.
-pub fn validate(store: &Path, shapes: &Path, output: Option<&Path>) -> Result<bool, Failure> {
+pub fn validate(
+    store: &Path,
+    shapes: &Path,
+    output: Option<&Path>,
+    endpoint: Option<&str>,
+) -> Result<bool, Failure> {
     let shapes =
         ttkg_validate::Shapes::load(shapes).map_err(|e| (exit::INVALID_SETUP, e.to_string()))?;
-    let store = open(store)?;
-    let violations = ttkg_validate::validate(&*store, &shapes, &[])
-        .map_err(|e| (exit::FAILURE, format!("validation failed: {e}")))?;
+    let violations = match endpoint {
+        Some(endpoint) => {
+            let remote = ttkg_publish::Remote::for_queries(
+                endpoint,
+                ttkg_publish::Auth::from_env(),
+                Duration::from_secs(300),
+            )
+            .map_err(|e| (exit::USAGE, e.to_string()))?;
+            ttkg_validate::validate(&remote, &shapes, &[])
+        }
+        None => ttkg_validate::validate(&*open(store)?, &shapes, &[]),
+    }
+    .map_err(|e| (exit::FAILURE, format!("validation failed: {e}")))?;
     let checks: usize = shapes
         .shapes
         .iter()
@@ -458,7 +473,14 @@ pub fn validate(store: &Path, shapes: &Path, output: Option<&Path>) -> Result<bo
         shapes.shapes.len()
     );
     if violations.is_empty() {
-        println!("the store conforms to {of}");
+        println!(
+            "the {} conforms to {of}",
+            if endpoint.is_some() {
+                "remote store"
+            } else {
+                "store"
+            }
+        );
     } else {
         print!("{}", crate::output::violations_table(&violations));
         println!("\n{} violation(s) of {of}", violations.len());

@@ -195,6 +195,10 @@ ttkg publish --graph-store https://kg.example.org/ttkg/data --query https://kg.e
         /// Also write the violations to this file (.csv or .xlsx), to send back to the senders.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Check the store a SPARQL 1.1 Protocol endpoint answers for (one
+        /// `ttkg publish` feeds) instead of the local store.
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
     },
     /// Write the store, or one graph, as RDF.
     Dump {
@@ -431,9 +435,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             analyst::runs(&store, show.map(|RunsCommand::Show { id }| id).as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Validate { output } => {
+        Command::Validate { output, endpoint } => {
             let shapes = root()?.join("ontology").join("shapes.ttl");
-            let conforms = analyst::validate(&store, &shapes, output.as_deref())?;
+            let conforms =
+                analyst::validate(&store, &shapes, output.as_deref(), endpoint.as_deref())?;
             Ok(if conforms {
                 ExitCode::SUCCESS
             } else {

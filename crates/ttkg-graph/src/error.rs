@@ -44,6 +44,9 @@ pub enum GraphError {
     TooBig { limit: usize },
     #[error("reading or writing RDF failed: {0}")]
     Io(String),
+    /// A question to a remote store (`--endpoint`) that failed there.
+    #[error("the remote store: {0}")]
+    Remote(String),
     #[error("reading the normalised table failed: {0}")]
     Polars(#[from] polars::prelude::PolarsError),
 }

@@ -362,6 +362,32 @@ impl Remote {
     }
 }
 
+/// The checks of `ttkg validate --endpoint` run on the remote store.
+impl ttkg_graph::Queryable for Remote {
+    fn select_terms(
+        &self,
+        sparql: &str,
+    ) -> Result<Vec<Vec<Option<ttkg_graph::oxigraph::model::Term>>>, ttkg_graph::GraphError> {
+        let text = format!(
+            "{}{sparql}",
+            ttkg_vocab::missing_prefix_declarations(sparql)
+        );
+        let remote = |e: String| ttkg_graph::GraphError::Remote(e);
+        let QueryResults::Solutions(solutions) =
+            self.ask(&text).map_err(|e| remote(e.to_string()))?
+        else {
+            return Ok(Vec::new());
+        };
+        let variables = solutions.variables().to_vec();
+        solutions
+            .map(|solution| {
+                let solution = solution.map_err(|e| remote(e.to_string()))?;
+                Ok(variables.iter().map(|v| solution.get(v).cloned()).collect())
+            })
+            .collect()
+    }
+}
+
 fn first_line(text: &str) -> String {
     let line = text.trim().lines().next().unwrap_or("").trim();
     line.chars().take(300).collect()

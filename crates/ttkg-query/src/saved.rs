@@ -649,13 +649,7 @@ pub fn for_another_store(text: &str, bindings: &[(Variable, Term)]) -> String {
     let upper = code.to_ascii_uppercase();
     let from = upper.find("WHERE").unwrap_or(0);
     let open = code[from..].find('{').map(|i| i + from);
-    let mut out = String::new();
-    for (prefix, namespace) in ttkg_vocab::PREFIXES {
-        let declared = upper.contains(&format!("PREFIX {}:", prefix.to_uppercase()));
-        if !declared {
-            out.push_str(&format!("PREFIX {prefix}: <{namespace}>\n"));
-        }
-    }
+    let mut out = ttkg_vocab::missing_prefix_declarations(&code);
     match (open, bindings.is_empty()) {
         (Some(open), false) => {
             let variables: Vec<String> = bindings.iter().map(|(v, _)| v.to_string()).collect();

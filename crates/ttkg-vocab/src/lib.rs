@@ -49,6 +49,17 @@ pub const PREFIXES: &[(&str, &str)] = &[
     ("shapes", SHAPES),
 ];
 
+/// `PREFIX` lines for the predeclared prefixes `sparql` does not declare
+/// itself: what another store needs to read a question written for ttkg.
+pub fn missing_prefix_declarations(sparql: &str) -> String {
+    let upper = sparql.to_ascii_uppercase();
+    PREFIXES
+        .iter()
+        .filter(|(prefix, _)| !upper.contains(&format!("PREFIX {}:", prefix.to_ascii_uppercase())))
+        .map(|(prefix, namespace)| format!("PREFIX {prefix}: <{namespace}>\n"))
+        .collect()
+}
+
 /// Expands `prefix:local` with [`PREFIXES`]; full IRIs in angle brackets are
 /// returned without them. `None` for an unknown prefix.
 pub fn expand(compact: &str) -> Option<String> {
