@@ -69,7 +69,7 @@ pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<
     // The ontology as the store holds it: to check parameters and terms.
     let vocabulary = store
         .as_ref()
-        .map(|s| ttkg_query::Vocabulary::load(s).unwrap_or_default())
+        .map(|s| ttkg_query::Vocabulary::load(&**s).unwrap_or_default())
         .unwrap_or_default();
     let (text, bindings) = match request.source {
         QuerySource {
@@ -258,6 +258,10 @@ pub struct ExportArgs {
     /// Stop after this many seconds (exit code 6).
     #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
     timeout: Option<std::time::Duration>,
+    /// Export from the store a SPARQL 1.1 Protocol endpoint answers for
+    /// (one `ttkg publish` feeds) instead of the local store.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
 }
 
 /// `ttkg export`: the tables written, the output defaulting to ROOT/export.
@@ -272,6 +276,7 @@ pub fn export_command(store: &Path, root: &Path, args: ExportArgs) -> Result<Exi
         lang,
         no_iri,
         timeout,
+        endpoint,
     } = args;
     let request = ExportRequest {
         tables,
@@ -286,6 +291,7 @@ pub fn export_command(store: &Path, root: &Path, args: ExportArgs) -> Result<Exi
             None => root.join("export"),
         },
         timeout,
+        endpoint,
     };
     export(store, &root.join("queries"), request)?;
     Ok(ExitCode::SUCCESS)
@@ -304,6 +310,8 @@ pub struct ExportRequest {
     pub with_iri: bool,
     pub output: PathBuf,
     pub timeout: Option<Duration>,
+    /// Ask this SPARQL 1.1 Protocol endpoint instead of the local store.
+    pub endpoint: Option<String>,
 }
 
 /// A language tag for `--lang`: letters, and `-` between parts (`zh`, `pt-BR`).
@@ -371,10 +379,25 @@ pub fn export(store: &Path, queries_dir: &Path, request: ExportRequest) -> Resul
         lang: request.lang,
         with_iri: request.with_iri,
     };
-    let store = open(store)?;
     let deadline = deadline(request.timeout, None);
+    let (local, remote);
+    let answerer: &dyn ttkg_query::Answerer = match &request.endpoint {
+        Some(endpoint) => {
+            remote = ttkg_publish::Remote::for_queries(
+                endpoint,
+                ttkg_publish::Auth::from_env(),
+                request.timeout.unwrap_or(Duration::from_secs(300)),
+            )
+            .map_err(|e| (exit::USAGE, e.to_string()))?;
+            &remote
+        }
+        None => {
+            local = open(store)?;
+            &*local
+        }
+    };
     let written = ttkg_query::export_tables(
-        &store,
+        answerer,
         &tables,
         &request.params,
         &options,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use ttkg_graph::oxigraph::io::{RdfFormat, RdfParser};
-use ttkg_graph::oxigraph::model::Triple;
+use ttkg_graph::oxigraph::model::{Term, Triple, Variable};
 use ttkg_graph::oxigraph::sparql::results::{QueryResultsFormat, QueryResultsParser};
 use ttkg_graph::oxigraph::sparql::{QueryEvaluationError, QueryResults, QueryTripleIter};
 
@@ -65,6 +65,9 @@ impl Auth {
         }
     }
 }
+
+/// The largest answer read from a remote store, in bytes.
+const MAX_ANSWER: u64 = 1 << 30;
 
 /// Where the remote store answers.
 #[derive(Debug, Clone)]
@@ -243,16 +246,28 @@ impl Remote {
             match self.agent.run(request) {
                 Ok(mut response) => {
                     let status = response.status().as_u16();
+                    // An answer cut short would be a wrong answer: one
+                    // larger than the limit, or unreadable, is an error.
                     let text = response
                         .body_mut()
                         .with_config()
-                        .limit(1 << 20)
-                        .read_to_string()
-                        .unwrap_or_default();
-                    if status < 500 {
-                        return Ok((status, text));
+                        .limit(MAX_ANSWER)
+                        .read_to_string();
+                    match text {
+                        Ok(text) if status < 500 => return Ok((status, text)),
+                        Ok(text) => last = format!("{status} {}", first_line(&text)),
+                        Err(e) => {
+                            return Err(PublishError::Refused {
+                                what: format!("{method} {url}"),
+                                url: url.to_owned(),
+                                status,
+                                message: format!(
+                                    "the answer could not be read whole (at most {} MiB): {e}",
+                                    MAX_ANSWER >> 20
+                                ),
+                            })
+                        }
                     }
-                    last = format!("{status} {}", first_line(&text));
                 }
                 Err(e) => last = e.to_string(),
             }
@@ -364,14 +379,8 @@ impl Remote {
 
 /// The checks of `ttkg validate --endpoint` run on the remote store.
 impl ttkg_graph::Queryable for Remote {
-    fn select_terms(
-        &self,
-        sparql: &str,
-    ) -> Result<Vec<Vec<Option<ttkg_graph::oxigraph::model::Term>>>, ttkg_graph::GraphError> {
-        let text = format!(
-            "{}{sparql}",
-            ttkg_vocab::missing_prefix_declarations(sparql)
-        );
+    fn select_terms(&self, sparql: &str) -> Result<Vec<Vec<Option<Term>>>, ttkg_graph::GraphError> {
+        let text = ttkg_query::saved::for_another_store(sparql, &[]);
         let remote = |e: String| ttkg_graph::GraphError::Remote(e);
         let QueryResults::Solutions(solutions) =
             self.ask(&text).map_err(|e| remote(e.to_string()))?
@@ -385,6 +394,23 @@ impl ttkg_graph::Queryable for Remote {
                 Ok(variables.iter().map(|v| solution.get(v).cloned()).collect())
             })
             .collect()
+    }
+}
+
+/// `ttkg export --endpoint`: export tables asked of the remote store, a
+/// saved question's parameters bound as `ttkg query --endpoint` binds them.
+/// The remote store's own time limit and `--timeout` bound each question.
+impl ttkg_query::Answerer for Remote {
+    fn answer(
+        &self,
+        sparql: &str,
+        bindings: &[(Variable, Term)],
+        _deadline: &ttkg_query::Deadline,
+    ) -> Result<QueryResults<'static>, ttkg_query::QueryError> {
+        self.ask(&ttkg_query::saved::for_another_store(sparql, bindings))
+            .map_err(|e| {
+                ttkg_query::QueryError::Store(ttkg_graph::GraphError::Remote(e.to_string()))
+            })
     }
 }
 

@@ -22,13 +22,13 @@ use polars::prelude::*;
 use ttkg_graph::oxigraph::model::{Literal, Term};
 use ttkg_graph::oxigraph::sparql::QueryResults;
 use ttkg_graph::store::term_text;
-use ttkg_graph::{KnowledgeStore, Queryable};
+use ttkg_graph::Queryable;
 use ttkg_tables::CsvOptions;
 use ttkg_vocab::{ID, RUNS_GRAPH, XSD};
 
 use crate::frame::typed_column;
 use crate::saved::ColumnDoc;
-use crate::{ask, display_text, evaluation_error, Deadline, QueryError, SavedQuery, Vocabulary};
+use crate::{display_text, evaluation_error, Deadline, QueryError, SavedQuery, Vocabulary};
 
 /// The file formats of `ttkg export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +105,7 @@ pub struct ExportedTable {
 /// sheets. Returns the files written with their row counts. Nothing is
 /// written unless every query succeeds.
 pub fn export_tables(
-    store: &KnowledgeStore,
+    store: &dyn crate::Answerer,
     tables: &[SavedQuery],
     params: &[(String, String)],
     options: &ExportOptions,
@@ -122,7 +122,7 @@ pub fn export_tables(
             .cloned()
             .collect();
         let bindings = table.bindings_checked(&given, Some(&vocabulary))?;
-        let results = ask(store, &table.text, &bindings, deadline)?;
+        let results = store.answer(&table.text, &bindings, deadline)?;
         exported.push(export_table(table, results, options)?);
     }
     let sources = sources(store, tables, options)?;
@@ -468,7 +468,7 @@ fn partial_dates(cells: &[Option<Term>]) -> Option<(Vec<Option<i32>>, Vec<Option
 /// and every source file the store holds with its SHA-256 and the time it
 /// was imported.
 fn sources(
-    store: &KnowledgeStore,
+    store: &dyn Queryable,
     tables: &[SavedQuery],
     options: &ExportOptions,
 ) -> Result<DataFrame, QueryError> {

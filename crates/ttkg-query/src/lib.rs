@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use ttkg_graph::oxigraph::model::{Term, Variable};
 use ttkg_graph::oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults};
-use ttkg_graph::{GraphError, GraphSelection, KnowledgeStore};
+use ttkg_graph::{GraphError, GraphSelection, KnowledgeStore, Queryable};
 
 pub use export::{
     export_table, export_tables, ExportFormat, ExportOptions, ExportedTable, LANGUAGE_FALLBACK,
@@ -184,6 +184,29 @@ impl Deadline {
             token: Some(token),
             _stop: Some(stop),
         }
+    }
+}
+
+/// Where questions are answered: the local store, or a remote SPARQL
+/// endpoint (`--endpoint`), which implements it in ttkg-publish.
+pub trait Answerer: Queryable {
+    /// The answer to `sparql` with `bindings` set, within `deadline`.
+    fn answer(
+        &self,
+        sparql: &str,
+        bindings: &[(Variable, Term)],
+        deadline: &Deadline,
+    ) -> Result<QueryResults<'static>, QueryError>;
+}
+
+impl Answerer for KnowledgeStore {
+    fn answer(
+        &self,
+        sparql: &str,
+        bindings: &[(Variable, Term)],
+        deadline: &Deadline,
+    ) -> Result<QueryResults<'static>, QueryError> {
+        ask(self, sparql, bindings, deadline)
     }
 }
 

@@ -76,8 +76,9 @@ impl Vocabulary {
             .collect())
     }
 
-    /// Reads the ontology graph of `store` (empty before the first import).
-    pub fn load(store: &KnowledgeStore) -> Result<Self, QueryError> {
+    /// Reads the ontology graph of `store` (empty before the first import),
+    /// the local store or a remote one.
+    pub fn load(store: &dyn Queryable) -> Result<Self, QueryError> {
         let rows = |sparql: String| -> Result<Vec<Vec<Option<String>>>, QueryError> {
             Ok(store
                 .select_terms(&sparql)

@@ -657,7 +657,7 @@ async fn prefixes() -> Response {
 async fn saved_list(State(app): State<App>) -> Response {
     let listed = tokio::task::spawn_blocking(move || {
         let queries = ttkg_query::saved::load_dir(&app.options.queries_dir)?;
-        let vocabulary = ttkg_query::Vocabulary::load(&app.store)?;
+        let vocabulary = ttkg_query::Vocabulary::load(&*app.store)?;
         // The values `# @choices` offers, by parameter; a failure leaves
         // the parameter free text rather than failing the list.
         let suggestions: Vec<Vec<Vec<String>>> = queries
@@ -871,7 +871,7 @@ async fn saved_answer(
             .collect();
     let store = app.store.clone();
     let checked = tokio::task::spawn_blocking(move || {
-        let vocabulary = ttkg_query::Vocabulary::load(&store).unwrap_or_default();
+        let vocabulary = ttkg_query::Vocabulary::load(&*store).unwrap_or_default();
         saved
             .bindings_checked(&given, Some(&vocabulary))
             .map(|b| (saved, b))
