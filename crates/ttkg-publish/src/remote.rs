@@ -124,6 +124,20 @@ impl Remote {
                     "`{url}` is not an http:// or https:// address"
                 )));
             }
+            // user:password@host would be printed with every message about
+            // the address, and is visible to other users on the command line.
+            let authority = url
+                .split("://")
+                .nth(1)
+                .unwrap_or("")
+                .split('/')
+                .next()
+                .unwrap_or("");
+            if authority.contains('@') {
+                return Err(PublishError::Usage(
+                    "the address holds credentials (user:password@host), which ttkg would print and others could read; give them as TTKG_PUBLISH_USER and TTKG_PUBLISH_PASSWORD, or TTKG_PUBLISH_TOKEN, instead".into(),
+                ));
+            }
         }
         let native = rustls_native_certs::load_native_certs();
         let certificates: Vec<ureq::tls::Certificate<'static>> = native
@@ -456,5 +470,13 @@ mod tests {
             Duration::from_secs(1)
         )
         .is_err());
+        let Err(leaky) = Remote::new(
+            Endpoints::under("https://ana:s3cret@kg.example.org/ttkg"),
+            Auth::None,
+            Duration::from_secs(1),
+        ) else {
+            panic!("credentials in the address are refused");
+        };
+        assert!(!leaky.to_string().contains("s3cret"), "{leaky}");
     }
 }
