@@ -500,3 +500,34 @@ fn the_report_page_is_served_with_its_workbook_and_refuses_bad_requests() {
     }
     server.stop();
 }
+
+#[test]
+fn the_query_page_offers_a_period_parameter_the_years_and_months_with_data() {
+    use common::server::{curl, Server};
+    let (_turn, store) = common::demo();
+    let server = Server::start(&root(), store, &[], &[]);
+    let list = curl(&format!("{}/api/saved", server.url), &[]);
+    let list: serde_json::Value = serde_json::from_str(&list.body).unwrap();
+    let figures = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "period-figures")
+        .expect("period-figures is listed");
+    let offered: Vec<&str> = figures["params"][0]["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(figures["params"][0]["kind"], "period");
+    assert_eq!(&offered[..3], ["2016", "2016-12", "2016-11"], "{offered:?}");
+    assert!(
+        offered.contains(&"2014") && offered.contains(&"2013-09"),
+        "{offered:?}"
+    );
+    assert!(offered
+        .iter()
+        .all(|p| ttkg_query::Period::parse(p).is_some()));
+    server.stop();
+}

@@ -76,6 +76,33 @@ impl Vocabulary {
             .collect())
     }
 
+    /// The years and months anything in `store` is dated in (agreements,
+    /// memberships, projects, events, courses), newest first: what a
+    /// `period` parameter is offered.
+    pub fn periods_with_data(store: &dyn Queryable) -> Result<Vec<crate::Period>, QueryError> {
+        let rows = store
+            .select_terms(
+                "SELECT DISTINCT ?p WHERE {
+                   { ?s ttkg:signingDate|ttkg:joinedOn|ttkg:startDate ?d . BIND(SUBSTR(STR(?d), 1, 4) AS ?p) }
+                   UNION
+                   { ?s ttkg:signingDate|ttkg:joinedOn|ttkg:startDate ?d . FILTER(STRLEN(STR(?d)) >= 7)
+                     BIND(SUBSTR(STR(?d), 1, 7) AS ?p) }
+                 }",
+            )
+            .map_err(QueryError::from)?;
+        let mut periods: Vec<crate::Period> = rows
+            .iter()
+            .filter_map(|row| row.first().cloned().flatten())
+            .filter_map(|t| crate::Period::parse(&term_text(&t)))
+            .collect();
+        // Newest year first, each year before its months, newest month first.
+        periods.sort_by_key(|p| match *p {
+            crate::Period::Year(y) => (std::cmp::Reverse(y), 0, std::cmp::Reverse(0)),
+            crate::Period::Month(y, m) => (std::cmp::Reverse(y), 1, std::cmp::Reverse(m)),
+        });
+        Ok(periods)
+    }
+
     /// Reads the ontology graph of `store` (empty before the first import),
     /// the local store or a remote one.
     pub fn load(store: &dyn Queryable) -> Result<Self, QueryError> {

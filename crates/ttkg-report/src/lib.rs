@@ -24,20 +24,15 @@ pub use ttkg_query::Period;
 /// dated in: the period a report opens with when none is asked for (this
 /// year when the store has no dates yet).
 pub fn newest_year(store: &ttkg_graph::KnowledgeStore) -> Result<Period, ReportError> {
-    use ttkg_graph::Queryable;
-    let rows = store
-        .select_terms(
-            "SELECT (MAX(SUBSTR(STR(?d), 1, 4)) AS ?year)
-             WHERE { ?s ttkg:signingDate|ttkg:joinedOn|ttkg:startDate ?d }",
-        )
-        .map_err(|e| ReportError::Query {
+    let periods =
+        ttkg_query::Vocabulary::periods_with_data(store).map_err(|e| ReportError::Query {
             question: "(the newest year with data)".into(),
-            source: Box::new(e.into()),
+            source: Box::new(e),
         })?;
-    let newest = rows.first().and_then(|row| match row.first() {
-        Some(Some(ttkg_graph::oxigraph::model::Term::Literal(year))) => Period::parse(year.value()),
-        _ => None,
-    });
+    let newest = periods
+        .iter()
+        .find(|p| matches!(p, Period::Year(_)))
+        .copied();
     Ok(newest.unwrap_or_else(|| {
         let now: chrono::DateTime<chrono::Utc> = std::time::SystemTime::now().into();
         Period::Year(chrono::Datelike::year(&now))

@@ -658,6 +658,10 @@ async fn saved_list(State(app): State<App>) -> Response {
     let listed = tokio::task::spawn_blocking(move || {
         let queries = ttkg_query::saved::load_dir(&app.options.queries_dir)?;
         let vocabulary = ttkg_query::Vocabulary::load(&*app.store)?;
+        // A `period` parameter is offered the years and months with data.
+        let periods: Vec<String> = ttkg_query::Vocabulary::periods_with_data(&*app.store)
+            .map(|p| p.iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
         // The values `# @choices` offers, by parameter; a failure leaves
         // the parameter free text rather than failing the list.
         let suggestions: Vec<Vec<Vec<String>>> = queries
@@ -666,6 +670,9 @@ async fn saved_list(State(app): State<App>) -> Response {
                 q.params
                     .iter()
                     .map(|p| {
+                        if p.kind == ttkg_query::ParamKind::Period && p.suggest_from.is_none() {
+                            return periods.clone();
+                        }
                         p.suggest_from
                             .as_deref()
                             .and_then(|property| {
