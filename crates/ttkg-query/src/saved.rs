@@ -482,7 +482,8 @@ pub enum Period {
 }
 
 impl Period {
-    /// `2016` or `2016-06` (also `2016-6`), years 1900 to 2100.
+    /// `2016` or `2016-06` (also `2016-6`): a four-digit year, as dates'
+    /// text starts (so the period before 1900 is 1899, not an error).
     pub fn parse(text: &str) -> Option<Period> {
         let text = text.trim();
         let (year, month) = match text.split_once('-') {
@@ -495,7 +496,7 @@ impl Period {
         if !digits(year, 4..=4) {
             return None;
         }
-        let year: i32 = year.parse().ok().filter(|y| (1900..=2100).contains(y))?;
+        let year: i32 = year.parse().ok().filter(|y| (1000..=9999).contains(y))?;
         match month {
             None => Some(Period::Year(year)),
             Some(m) if digits(m, 1..=2) => {
@@ -582,7 +583,7 @@ fn kind_term(
         ParamKind::Period => match Period::parse(value) {
             Some(period) => Ok(Literal::new_simple_literal(period.to_string()).into()),
             None => Err(bad(format!(
-                "`{value}` is not a period: write a year (2016) or a month (2016-06), 1900 to 2100"
+                "`{value}` is not a period: write a year (2016) or a month (2016-06)"
             ))),
         },
         ParamKind::Country | ParamKind::Concept(_) => {
@@ -808,7 +809,7 @@ mod tests {
             "2016-00",
             "2016-",
             "2016-06-01",
-            "1899",
+            "0999",
             "二〇一六",
             "２０１６",
         ] {
@@ -816,6 +817,9 @@ mod tests {
         }
         assert_eq!(Period::Month(2016, 1).previous(), Period::Month(2015, 12));
         assert_eq!(Period::Year(2016).previous(), Period::Year(2015));
+        // The period before is always a period too.
+        let first = Period::parse("1900-01").unwrap().previous();
+        assert_eq!(Period::parse(&first.to_string()), Some(first));
         assert_eq!(Period::Month(2016, 6).label("zh"), "2016年6月");
         assert_eq!(Period::Month(2016, 6).label("en"), "June 2016");
         let q = saved("# T\n# @param period:period=2016 the period\nSELECT ?period {}\n").unwrap();
