@@ -421,3 +421,47 @@ fn a_target_in_ttkg_toml_is_published_after_each_import_that_succeeds() {
         unknown.stderr
     );
 }
+
+#[test]
+fn an_address_that_answers_a_web_page_is_not_taken_for_an_empty_store() {
+    // A login page or a proxy's notice, 200 OK in HTML, to any request.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/sparql", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            use std::io::{Read, Write};
+            let mut request = [0u8; 65536];
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(300)));
+            let _ = stream.read(&mut request);
+            let page = "<html><body>Please sign in</body></html>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    let ws = common::scratch_workspace();
+    let store = ws.path().join("store");
+    for args in [
+        vec!["validate", "--endpoint", url.as_str()],
+        vec![
+            "query",
+            "--saved",
+            "headline-figures",
+            "--endpoint",
+            url.as_str(),
+        ],
+    ] {
+        let run = on(ws.path(), &store, &args);
+        assert_ne!(run.code, 0, "{args:?}: {}", run.stdout);
+        assert!(!run.stdout.contains("conforms"), "{}", run.stdout);
+        assert!(
+            run.stderr
+                .contains("`text/html`, not SPARQL JSON results or N-Triples"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}

@@ -350,7 +350,8 @@ fn staging_graph(key: &str) -> NamedNode {
 }
 
 /// Sends one graph whole and checks the remote's count; true when it went
-/// in chunks.
+/// in chunks. One chunk is held in memory at a time, whatever the graph's
+/// size: a graph that fills more than one goes through the staging graph.
 fn send(
     store: &KnowledgeStore,
     remote: &Remote,
@@ -359,44 +360,44 @@ fn send(
     state: &GraphState,
     options: &PublishOptions,
 ) -> Result<bool, PublishError> {
-    let mut chunks: Vec<Vec<u8>> = vec![Vec::new()];
-    for quad in quads_of(store, graph) {
-        let line = ntriples_line(&quad?);
-        let last = chunks.last_mut().expect("one chunk at least");
-        if !last.is_empty() && last.len() + line.len() > options.chunk_bytes {
-            chunks.push(Vec::new());
-        }
-        chunks
-            .last_mut()
-            .expect("one chunk at least")
-            .extend_from_slice(line.as_bytes());
-    }
-    let chunked = chunks.len() > 1;
-    if chunked {
-        let key = match target {
-            RemoteGraph::Named(iri) => iri,
-            RemoteGraph::Default => DEFAULT_KEY,
-        };
-        let staging = staging_graph(key);
-        let staged = (|| {
-            remote.update(&format!("DROP SILENT GRAPH {staging}"))?;
-            for chunk in &chunks {
-                remote.post(RemoteGraph::Named(staging.as_str()), chunk)?;
+    let key = match target {
+        RemoteGraph::Named(iri) => iri,
+        RemoteGraph::Default => DEFAULT_KEY,
+    };
+    let staging = staging_graph(key);
+    let mut chunk: Vec<u8> = Vec::new();
+    let mut staged = false;
+    let streamed = (|| {
+        for quad in quads_of(store, graph) {
+            let line = ntriples_line(&quad?);
+            if !chunk.is_empty() && chunk.len() + line.len() > options.chunk_bytes {
+                if !staged {
+                    staged = true;
+                    remote.update(&format!("DROP SILENT GRAPH {staging}"))?;
+                }
+                remote.post(RemoteGraph::Named(staging.as_str()), &chunk)?;
+                chunk.clear();
             }
-            let to = match target {
-                RemoteGraph::Named(iri) => format!("GRAPH <{iri}>"),
-                RemoteGraph::Default => "DEFAULT".to_owned(),
-            };
-            remote.update(&format!("MOVE SILENT GRAPH {staging} TO {to}"))
-        })();
-        // The staging graph goes, whatever happened.
+            chunk.extend_from_slice(line.as_bytes());
+        }
+        if !staged {
+            return remote.put(target, &chunk);
+        }
+        remote.post(RemoteGraph::Named(staging.as_str()), &chunk)?;
+        let to = match target {
+            RemoteGraph::Named(iri) => format!("GRAPH <{iri}>"),
+            RemoteGraph::Default => "DEFAULT".to_owned(),
+        };
+        remote.update(&format!("MOVE SILENT GRAPH {staging} TO {to}"))
+    })();
+    // The staging graph goes, whatever happened.
+    if staged {
         if let Err(e) = remote.update(&format!("DROP SILENT GRAPH {staging}")) {
             tracing::warn!("the staging graph {staging} could not be dropped: {e}");
         }
-        staged?;
-    } else {
-        remote.put(target, &chunks[0])?;
     }
+    streamed?;
+    let chunked = staged;
     let found = remote.count(target)?;
     if found != state.triples {
         return Err(PublishError::Refused {

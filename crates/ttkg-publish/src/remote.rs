@@ -69,6 +69,13 @@ impl Auth {
 /// The largest answer read from a remote store, in bytes.
 const MAX_ANSWER: u64 = 1 << 30;
 
+/// What a remote store answered.
+struct Answer {
+    status: u16,
+    content_type: String,
+    body: String,
+}
+
 /// Where the remote store answers.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
@@ -192,29 +199,39 @@ impl Remote {
             sparql.as_bytes(),
             Some("application/sparql-results+json, application/n-triples;q=0.9"),
         )?;
-        let body = answer.1.clone();
-        self.expect_success("the question", &url, answer)?;
+        self.expect_success("the question", &url, &answer)?;
         let unreadable = |e: String| PublishError::Refused {
             what: "the question".into(),
             url: url.clone(),
-            status: 200,
+            status: answer.status,
             message: format!("the answer cannot be read: {e}"),
         };
-        if body.trim_start().starts_with('{') {
-            let parsed = QueryResultsParser::from_format(QueryResultsFormat::Json)
-                .for_reader(std::io::Cursor::new(body.into_bytes()))
-                .map_err(|e| unreadable(e.to_string()))?;
-            return Ok(parsed.into());
+        // By what the store says it sent: a page of another kind (a login
+        // page, a proxy's notice) is an error, never an empty answer.
+        let media_type = answer.content_type.split(';').next().unwrap_or("").trim();
+        let body = std::io::Cursor::new(answer.body.into_bytes());
+        match media_type {
+            "application/sparql-results+json" | "application/json" => {
+                let parsed = QueryResultsParser::from_format(QueryResultsFormat::Json)
+                    .for_reader(body)
+                    .map_err(|e| unreadable(e.to_string()))?;
+                Ok(parsed.into())
+            }
+            "application/n-triples" | "text/plain" => {
+                let triples: Vec<Result<Triple, QueryEvaluationError>> =
+                    RdfParser::from_format(RdfFormat::NTriples)
+                        .for_reader(body)
+                        .map(|quad| {
+                            quad.map(Triple::from)
+                                .map_err(|e| QueryEvaluationError::Service(Box::new(e)))
+                        })
+                        .collect();
+                Ok(QueryTripleIter::new(triples.into_iter()).into())
+            }
+            other => Err(unreadable(format!(
+                "it is `{other}`, not SPARQL JSON results or N-Triples: is {url} a SPARQL endpoint?"
+            ))),
         }
-        let triples: Vec<Result<Triple, QueryEvaluationError>> =
-            RdfParser::from_format(RdfFormat::NTriples)
-                .for_reader(std::io::Cursor::new(body.into_bytes()))
-                .map(|quad| {
-                    quad.map(Triple::from)
-                        .map_err(|e| QueryEvaluationError::Service(Box::new(e)))
-                })
-                .collect();
-        Ok(QueryTripleIter::new(triples.into_iter()).into())
     }
 
     /// The Graph Store Protocol address of `graph`.
@@ -231,8 +248,8 @@ impl Remote {
         }
     }
 
-    /// Sends one request (retrying as the module says) and returns the
-    /// status and body of its answer.
+    /// Sends one request (retrying as the module says) and returns its
+    /// answer.
     fn call(
         &self,
         method: &str,
@@ -240,7 +257,7 @@ impl Remote {
         content_type: Option<&str>,
         body: &[u8],
         accept: Option<&str>,
-    ) -> Result<(u16, String), PublishError> {
+    ) -> Result<Answer, PublishError> {
         let mut pause = self.pause;
         let mut last = String::new();
         for attempt in 1..=self.attempts.max(1) {
@@ -255,11 +272,17 @@ impl Remote {
                 request = request.header("Accept", accept);
             }
             let request = request
-                .body(body.to_vec())
+                .body(body)
                 .map_err(|e| PublishError::Usage(format!("{url}: {e}")))?;
             match self.agent.run(request) {
                 Ok(mut response) => {
                     let status = response.status().as_u16();
+                    let content_type = response
+                        .headers()
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
                     // An answer cut short would be a wrong answer: one
                     // larger than the limit, or unreadable, is an error.
                     let text = response
@@ -268,7 +291,13 @@ impl Remote {
                         .limit(MAX_ANSWER)
                         .read_to_string();
                     match text {
-                        Ok(text) if status < 500 => return Ok((status, text)),
+                        Ok(body) if status < 500 => {
+                            return Ok(Answer {
+                                status,
+                                content_type,
+                                body,
+                            })
+                        }
                         Ok(text) => last = format!("{status} {}", first_line(&text)),
                         Err(e) => {
                             return Err(PublishError::Refused {
@@ -299,12 +328,8 @@ impl Remote {
     }
 
     /// A 2xx, or the error that says what the status means.
-    fn expect_success(
-        &self,
-        what: &str,
-        url: &str,
-        (status, body): (u16, String),
-    ) -> Result<(), PublishError> {
+    fn expect_success(&self, what: &str, url: &str, answer: &Answer) -> Result<(), PublishError> {
+        let (status, body) = (answer.status, &answer.body);
         if (200..300).contains(&status) {
             return Ok(());
         }
@@ -318,7 +343,7 @@ impl Remote {
             what: what.to_owned(),
             url: url.to_owned(),
             status,
-            message: format!("{hint} ({})", first_line(&body)),
+            message: format!("{hint} ({})", first_line(body)),
         })
     }
 
@@ -326,24 +351,24 @@ impl Remote {
     pub fn put(&self, graph: RemoteGraph, body: &[u8]) -> Result<(), PublishError> {
         let url = self.graph_url(graph);
         let answer = self.call("PUT", &url, Some("application/n-triples"), body, None)?;
-        self.expect_success("replacing the graph", &url, answer)
+        self.expect_success("replacing the graph", &url, &answer)
     }
 
     /// Adds the N-Triples `body` to `graph`.
     pub fn post(&self, graph: RemoteGraph, body: &[u8]) -> Result<(), PublishError> {
         let url = self.graph_url(graph);
         let answer = self.call("POST", &url, Some("application/n-triples"), body, None)?;
-        self.expect_success("adding to the graph", &url, answer)
+        self.expect_success("adding to the graph", &url, &answer)
     }
 
     /// Removes `graph`; `false` when the store did not have it.
     pub fn delete(&self, graph: RemoteGraph) -> Result<bool, PublishError> {
         let url = self.graph_url(graph);
         let answer = self.call("DELETE", &url, None, &[], None)?;
-        if answer.0 == 404 {
+        if answer.status == 404 {
             return Ok(false);
         }
-        self.expect_success("removing the graph", &url, answer)?;
+        self.expect_success("removing the graph", &url, &answer)?;
         Ok(true)
     }
 
@@ -357,7 +382,7 @@ impl Remote {
             sparql.as_bytes(),
             None,
         )?;
-        self.expect_success("a SPARQL update", &url, answer)
+        self.expect_success("a SPARQL update", &url, &answer)
     }
 
     /// How many triples `graph` holds on the remote store.
@@ -399,7 +424,10 @@ impl ttkg_graph::Queryable for Remote {
         let QueryResults::Solutions(solutions) =
             self.ask(&text).map_err(|e| remote(e.to_string()))?
         else {
-            return Ok(Vec::new());
+            return Err(remote(format!(
+                "{} answered a SELECT with something other than a table",
+                self.endpoints.query
+            )));
         };
         let variables = solutions.variables().to_vec();
         solutions
