@@ -178,18 +178,27 @@ pub fn load_dir(dir: &Path) -> Result<Vec<ReportDefinition>, ReportError> {
 /// The definition called `name` in `dir`.
 pub fn find(dir: &Path, name: &str) -> Result<ReportDefinition, ReportError> {
     let reports = load_dir(dir)?;
-    let available = reports
-        .iter()
-        .map(|r| r.name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
+    find_in(&reports, dir, name).cloned()
+}
+
+/// The definition called `name` among `reports` (those of `dir`), or the
+/// error that lists them.
+pub fn find_in<'a>(
+    reports: &'a [ReportDefinition],
+    dir: &Path,
+    name: &str,
+) -> Result<&'a ReportDefinition, ReportError> {
     reports
-        .into_iter()
+        .iter()
         .find(|r| r.name == name)
         .ok_or_else(|| ReportError::Unknown {
             name: name.to_owned(),
             dir: dir.to_owned(),
-            available,
+            available: reports
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         })
 }
 

@@ -25,20 +25,8 @@ pub struct Asked<'a> {
 
 pub fn build(store: &KnowledgeStore, asked: &Asked, deadline: &Deadline) -> Result<Body, ApiError> {
     let definitions = ttkg_report::definition::load_dir(asked.reports_dir).map_err(failure)?;
-    let definition = definitions
-        .iter()
-        .find(|d| d.name == asked.name)
-        .ok_or_else(|| {
-            failure(ReportError::Unknown {
-                name: asked.name.to_owned(),
-                dir: asked.reports_dir.to_owned(),
-                available: definitions
-                    .iter()
-                    .map(|d| d.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
-        })?;
+    let definition = ttkg_report::definition::find_in(&definitions, asked.reports_dir, asked.name)
+        .map_err(failure)?;
     let sections = definition.resolve(asked.queries_dir).map_err(failure)?;
     let period = match asked.period.and_then(Period::parse) {
         Some(period) => period,
