@@ -411,6 +411,13 @@ fn a_target_in_ttkg_toml_is_published_after_each_import_that_succeeds() {
         "{}",
         exposed.stderr
     );
+    // A flag the target's settings would override is refused, not ignored.
+    let overridden = on(
+        ws.path(),
+        &store,
+        &["publish", "--target", "oxi", "--chunk-size", "10"],
+    );
+    assert_eq!(overridden.code, 2, "{}", overridden.stderr);
     let unknown = on(ws.path(), &store, &["publish", "--target", "fuseki"]);
     assert_eq!(unknown.code, 2, "{}", unknown.stderr);
     assert!(

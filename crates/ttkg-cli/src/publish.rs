@@ -17,8 +17,8 @@ pub struct PublishArgs {
     #[arg(long, value_name = "URL", required_unless_present_any = ["graph_store", "target"])]
     to: Option<String>,
     /// A `[[target]]` of ttkg.toml, by name: its addresses, settings and
-    /// credentials.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["to", "graph_store"])]
+    /// credentials (its chunk_bytes and default_graph, not the flags).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["to", "graph_store", "chunk_size", "default_graph"])]
     target: Option<String>,
     /// The Graph Store Protocol endpoint (Fuseki: …/DATASET/data).
     #[arg(long, value_name = "URL", requires_all = ["query", "update"])]
@@ -65,12 +65,14 @@ pub fn command(
                 .ok_or_else(|| {
                     let known: Vec<&str> =
                         settings.targets.iter().map(|t| t.name.as_str()).collect();
+                    let has = if known.is_empty() {
+                        "it has none: add a [[target]] table, as the README's \"Publishing to a server store\" shows".to_owned()
+                    } else {
+                        format!("it has: {}", known.join(", "))
+                    };
                     (
                         exit::USAGE,
-                        format!(
-                            "ttkg.toml has no [[target]] named `{name}` (it has: {})",
-                            known.join(", ")
-                        ),
+                        format!("ttkg.toml has no [[target]] named `{name}` ({has})"),
                     )
                 })?;
             from_settings(target, args.timeout)?
