@@ -175,9 +175,11 @@ ttkg report --list")]
     /// publish to it, each graph whole, each checked by its count.
     ///
     /// Credentials come from the environment: TTKG_PUBLISH_TOKEN (bearer),
-    /// or TTKG_PUBLISH_USER and TTKG_PUBLISH_PASSWORD (basic).
+    /// or TTKG_PUBLISH_USER and TTKG_PUBLISH_PASSWORD (Digest or Basic, as
+    /// the store asks).
     #[command(after_help = "Examples:\n  \
-ttkg publish --to http://127.0.0.1:7879                 # an Oxigraph server\n  \
+ttkg publish --to http://127.0.0.1:7879                     # an Oxigraph server\n  \
+TTKG_PUBLISH_USER=ttkg TTKG_PUBLISH_PASSWORD=… ttkg publish --to http://kg.example.org:8890 --server virtuoso\n  \
 ttkg publish --graph-store https://kg.example.org/ttkg/data --query https://kg.example.org/ttkg/query --update https://kg.example.org/ttkg/update")]
     Publish(publish::PublishArgs),
     /// Count what the store holds: entities per class, facts per source file, import runs.

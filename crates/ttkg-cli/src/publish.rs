@@ -4,7 +4,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ttkg_publish::{Auth, DefaultGraph, Endpoints, PublishError, PublishOptions, Remote};
+use ttkg_publish::{
+    Auth, DefaultGraph, Endpoints, PublishError, PublishOptions, Remote, ServerKind,
+};
 
 use crate::analyst::{self, parse_timeout};
 use crate::{exit, Failure};
@@ -12,13 +14,19 @@ use crate::{exit, Failure};
 /// `ttkg publish`'s options.
 #[derive(clap::Args)]
 pub struct PublishArgs {
-    /// The remote server's base address, with Oxigraph server's paths
-    /// (URL/store, URL/query, URL/update); or give the three below.
+    /// The remote server's base address (http://HOST:PORT), its paths
+    /// those of --server; or give the three addresses below.
     #[arg(long, value_name = "URL", required_unless_present_any = ["graph_store", "target"])]
     to: Option<String>,
+    /// Which server --to is: `oxigraph` (URL/store, URL/query,
+    /// URL/update) or `virtuoso` (URL/sparql-graph-crud-auth, URL/sparql,
+    /// URL/sparql-auth, with Digest authentication; its default graph is
+    /// the union of its graphs).
+    #[arg(long, value_name = "KIND", default_value = "oxigraph", value_parser = ServerKind::NAMES, requires = "to")]
+    server: String,
     /// A `[[target]]` of ttkg.toml, by name: its addresses, settings and
     /// credentials (its chunk_bytes and default_graph, not the flags).
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["to", "graph_store", "chunk_size", "default_graph"])]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["to", "server", "graph_store", "chunk_size", "default_graph"])]
     target: Option<String>,
     /// The Graph Store Protocol endpoint (Fuseki: …/DATASET/data).
     #[arg(long, value_name = "URL", requires_all = ["query", "update"])]
@@ -36,9 +44,13 @@ pub struct PublishArgs {
     /// `copy`: publish the default graph as the union of the sources (for
     /// stores whose union counts a fact of two sources twice, as Oxigraph
     /// 0.5.13's does); `union`: the remote store is set to answer its
-    /// default graph as the union of the named graphs.
-    #[arg(long, value_name = "HOW", default_value = "copy", value_parser = ["copy", "union"])]
-    default_graph: String,
+    /// default graph as the union of the named graphs; `named`: the copy
+    /// goes to the named graph https://w3id.org/ttkg/graph/default, which
+    /// `--endpoint` questions then name as their default graph. Default:
+    /// `named` for Virtuoso (its default graph is all its graphs, and counts
+    /// a fact of two sources twice), `copy` otherwise.
+    #[arg(long, value_name = "HOW", value_parser = ["copy", "union", "named"])]
+    default_graph: Option<String>,
     /// Give up on a request after this many seconds (it is retried on a
     /// connection error or a 5xx).
     #[arg(long, value_name = "SECONDS", value_parser = parse_timeout, default_value = "300")]
@@ -90,20 +102,18 @@ pub struct Prepared {
 }
 
 fn from_args(args: &PublishArgs) -> Result<Prepared, Failure> {
-    let endpoints = match (&args.to, &args.graph_store, &args.query, &args.update) {
-        (_, Some(graph_store), Some(query), Some(update)) => Endpoints {
-            graph_store: graph_store.clone(),
-            query: query.clone(),
-            update: update.clone(),
-        },
-        (Some(to), _, _, _) => Endpoints::under(to),
-        _ => {
-            return Err((
-                exit::USAGE,
-                "give --to URL, --target NAME, or --graph-store, --query and --update".into(),
-            ))
-        }
-    };
+    let server = ServerKind::from_name(&args.server).map_err(publish_failure)?;
+    let endpoints = endpoints(
+        server,
+        args.to.as_deref(),
+        args.graph_store.as_deref(),
+        args.query.as_deref(),
+        args.update.as_deref(),
+    )
+    .ok_or((
+        exit::USAGE,
+        "give --to URL, --target NAME, or --graph-store, --query and --update".to_owned(),
+    ))?;
     let target = endpoints
         .graph_store
         .split("://")
@@ -115,19 +125,41 @@ fn from_args(args: &PublishArgs) -> Result<Prepared, Failure> {
         options: PublishOptions {
             target,
             chunk_bytes: args.chunk_size.max(1),
-            default_graph: default_graph(&args.default_graph)?,
+            default_graph: default_graph(args.default_graph.as_deref(), server)
+                .map_err(|m| (exit::USAGE, m))?,
         },
     })
 }
 
-fn default_graph(how: &str) -> Result<DefaultGraph, Failure> {
-    match how {
-        "copy" => Ok(DefaultGraph::Copy),
-        "union" => Ok(DefaultGraph::Union),
-        other => Err((
-            exit::USAGE,
-            format!("default_graph `{other}`: copy or union"),
-        )),
+/// A server's endpoints: under its base address, or the three given.
+fn endpoints(
+    server: ServerKind,
+    base: Option<&str>,
+    graph_store: Option<&str>,
+    query: Option<&str>,
+    update: Option<&str>,
+) -> Option<Endpoints> {
+    match (base, graph_store, query, update) {
+        (None, Some(graph_store), Some(query), Some(update)) => Some(Endpoints {
+            graph_store: graph_store.to_owned(),
+            query: query.to_owned(),
+            update: update.to_owned(),
+        }),
+        (Some(base), None, None, None) => Some(server.endpoints(base)),
+        _ => None,
+    }
+}
+
+fn default_graph(how: Option<&str>, server: ServerKind) -> Result<DefaultGraph, String> {
+    match (how, server) {
+        (None, _) => Ok(server.default_graph()),
+        (Some("copy"), ServerKind::Virtuoso) => Err(
+            "default graph `copy`: Virtuoso has no default graph of its own (it answers the union of its graphs), so it cannot hold a copy; leave out --default-graph (the copy then goes to a named graph)".to_owned(),
+        ),
+        (Some("copy"), _) => Ok(DefaultGraph::Copy),
+        (Some("union"), _) => Ok(DefaultGraph::Union),
+        (Some("named"), _) => Ok(DefaultGraph::Named),
+        (Some(other), _) => Err(format!("default graph `{other}`: copy, union or named")),
     }
 }
 
@@ -142,20 +174,16 @@ pub fn from_settings(
             format!("ttkg.toml, [[target]] `{}`: {message}", target.name),
         )
     };
-    let endpoints = match (
-        &target.url,
-        &target.graph_store,
-        &target.query,
-        &target.update,
-    ) {
-        (None, Some(graph_store), Some(query), Some(update)) => Endpoints {
-            graph_store: graph_store.clone(),
-            query: query.clone(),
-            update: update.clone(),
-        },
-        (Some(url), None, None, None) => Endpoints::under(url),
-        _ => return Err(bad("give url, or graph_store, query and update".into())),
-    };
+    let server = ServerKind::from_name(target.server.as_deref().unwrap_or("oxigraph"))
+        .map_err(|e| bad(e.to_string()))?;
+    let endpoints = endpoints(
+        server,
+        target.url.as_deref(),
+        target.graph_store.as_deref(),
+        target.query.as_deref(),
+        target.update.as_deref(),
+    )
+    .ok_or_else(|| bad("give url, or graph_store, query and update".into()))?;
     let auth = match (&target.token_file, &target.token_env) {
         (Some(file), None) => Auth::Bearer(read_secret(file).map_err(bad)?),
         (None, Some(var)) => match std::env::var(var) {
@@ -170,8 +198,7 @@ pub fn from_settings(
         options: PublishOptions {
             target: target.name.clone(),
             chunk_bytes: target.chunk_bytes.unwrap_or(8 << 20).max(1),
-            default_graph: default_graph(target.default_graph.as_deref().unwrap_or("copy"))
-                .map_err(|(_, m)| bad(m))?,
+            default_graph: default_graph(target.default_graph.as_deref(), server).map_err(bad)?,
         },
     })
 }
@@ -213,7 +240,13 @@ pub fn publish_to(store_dir: &Path, prepared: &Prepared) -> Result<u8, Failure> 
         &prepared.options,
         &mut |line| eprintln!("{line}"),
     )
-    .map_err(publish_failure)?;
+    .map_err(|e| {
+        let (code, message) = publish_failure(e);
+        (
+            code,
+            format!("{message}; nothing more was sent, and the next publish resumes where this one stopped"),
+        )
+    })?;
     println!(
         "published to {}: {} graphs sent ({} in chunks), {} unchanged, {} deleted, {} failed",
         prepared.remote.endpoints.graph_store,

@@ -47,13 +47,16 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct TargetSettings {
     pub name: String,
-    /// A server's base address with Oxigraph server's paths.
+    /// A server's base address, its paths those of `server`.
     pub url: Option<String>,
+    /// `oxigraph` (default) or `virtuoso`: see `ttkg publish --server`.
+    pub server: Option<String>,
     /// Or the three endpoints (Fuseki: …/DATASET/data, /query, /update).
     pub graph_store: Option<String>,
     pub query: Option<String>,
     pub update: Option<String>,
-    /// `copy` (default) or `union`: see `ttkg publish --default-graph`.
+    /// `copy`, `union` or `named` (default: as `server` needs): see `ttkg publish
+    /// --default-graph`.
     pub default_graph: Option<String>,
     /// The most bytes of N-Triples in one request.
     pub chunk_bytes: Option<usize>,

@@ -33,14 +33,14 @@ use sha2::{Digest, Sha256};
 use ttkg_graph::oxigraph::model::{GraphNameRef, NamedNode, NamedOrBlankNode, Quad};
 use ttkg_graph::KnowledgeStore;
 
-pub use remote::{Auth, Endpoints, Remote, RemoteGraph};
+pub use remote::{Auth, Endpoints, Remote, RemoteGraph, ServerKind};
 
 /// What can go wrong publishing.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error("{0}")]
     Usage(String),
-    #[error("{url}: no answer after {attempts} attempts ({message}); nothing more was sent, and the next publish resumes where this one stopped")]
+    #[error("{url}: no answer after {attempts} attempts ({message})")]
     Unreachable {
         url: String,
         attempts: u32,
@@ -85,7 +85,16 @@ pub enum DefaultGraph {
     Copy,
     /// Left to the remote store, configured to answer it as the union.
     Union,
+    /// The copy published as the named graph [`DEFAULT_GRAPH_COPY`], which
+    /// questions name as their default graph (`default-graph-uri`): for
+    /// Virtuoso, whose default graph is every graph it holds, its own
+    /// included, a fact of two sources counted twice.
+    Named,
 }
+
+/// The named graph a copy of the default graph is published as, in
+/// [`DefaultGraph::Named`].
+pub const DEFAULT_GRAPH_COPY: &str = "https://w3id.org/ttkg/graph/default";
 
 /// How to publish.
 #[derive(Debug, Clone)]
@@ -165,7 +174,7 @@ fn local_graphs(
         let state = state_of(store, GraphNameRef::NamedNode(iri.as_ref()))?;
         graphs.insert(iri.into_string(), state);
     }
-    if default_graph == DefaultGraph::Copy {
+    if default_graph != DefaultGraph::Union {
         graphs.insert(
             DEFAULT_KEY.into(),
             state_of(store, GraphNameRef::DefaultGraph)?,
@@ -290,8 +299,11 @@ pub fn publish(
         progress(&format!("deleted {graph}"));
         report.deleted.push(graph);
     }
-    if options.default_graph == DefaultGraph::Union {
-        record.graphs.remove(DEFAULT_KEY);
+    if options.default_graph == DefaultGraph::Union && record.graphs.remove(DEFAULT_KEY).is_some() {
+        // A copy published before as a named graph would be read as the
+        // default graph by `--endpoint` questions: it goes.
+        remote.update(&format!("DROP SILENT GRAPH <{DEFAULT_GRAPH_COPY}>"))?;
+        save_record(&path, &record)?;
     }
 
     // The named graphs first and the default graph last, so that what the
@@ -306,7 +318,11 @@ pub fn publish(
             continue;
         }
         let (graph_name, remote_graph) = if key == DEFAULT_KEY {
-            (GraphNameRef::DefaultGraph, RemoteGraph::Default)
+            let remote_graph = match options.default_graph {
+                DefaultGraph::Named => RemoteGraph::Named(DEFAULT_GRAPH_COPY),
+                _ => RemoteGraph::Default,
+            };
+            (GraphNameRef::DefaultGraph, remote_graph)
         } else {
             (
                 GraphNameRef::NamedNode(ttkg_graph::oxigraph::model::NamedNodeRef::new_unchecked(

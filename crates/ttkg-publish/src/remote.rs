@@ -12,7 +12,7 @@ use ttkg_graph::oxigraph::model::{Term, Triple, Variable};
 use ttkg_graph::oxigraph::sparql::results::{QueryResultsFormat, QueryResultsParser};
 use ttkg_graph::oxigraph::sparql::{QueryEvaluationError, QueryResults, QueryTripleIter};
 
-use crate::PublishError;
+use crate::{DefaultGraph, PublishError, DEFAULT_GRAPH_COPY};
 
 /// How to authenticate to the remote store. Never printed: `Debug` shows
 /// only which kind it is.
@@ -21,7 +21,10 @@ pub enum Auth {
     #[default]
     None,
     Bearer(String),
-    Basic {
+    /// A user name and password, sent the way the store asks when it first
+    /// answers 401: HTTP Digest (Virtuoso's `…-auth` endpoints) or Basic.
+    /// Nothing is sent before the store has said which.
+    Password {
         user: String,
         password: String,
     },
@@ -32,15 +35,16 @@ impl std::fmt::Debug for Auth {
         f.write_str(match self {
             Auth::None => "Auth::None",
             Auth::Bearer(_) => "Auth::Bearer(…)",
-            Auth::Basic { .. } => "Auth::Basic(…)",
+            Auth::Password { .. } => "Auth::Password(…)",
         })
     }
 }
 
 impl Auth {
     /// From the environment: `TTKG_PUBLISH_TOKEN` (a bearer token), or
-    /// `TTKG_PUBLISH_USER` and `TTKG_PUBLISH_PASSWORD` (basic), never from
-    /// the command line, where other users of the machine can read it.
+    /// `TTKG_PUBLISH_USER` and `TTKG_PUBLISH_PASSWORD` (digest or basic),
+    /// never from the command line, where other users of the machine can
+    /// read it.
     pub fn from_env() -> Auth {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         match (
@@ -49,20 +53,36 @@ impl Auth {
             var("TTKG_PUBLISH_PASSWORD"),
         ) {
             (Some(token), _, _) => Auth::Bearer(token),
-            (None, Some(user), Some(password)) => Auth::Basic { user, password },
+            (None, Some(user), Some(password)) => Auth::Password { user, password },
             _ => Auth::None,
         }
     }
+}
 
-    fn header(&self) -> Option<String> {
-        match self {
-            Auth::None => None,
-            Auth::Bearer(token) => Some(format!("Bearer {token}")),
-            Auth::Basic { user, password } => Some(format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-            )),
+/// How the store asked for a password (from its `WWW-Authenticate`).
+#[derive(Debug, Clone)]
+enum Challenge {
+    Basic,
+    /// The store's nonce, reused with a growing count until it goes stale.
+    Digest(Box<digest_auth::WwwAuthenticateHeader>),
+}
+
+impl Challenge {
+    /// The challenge to answer among a 401's `WWW-Authenticate` values:
+    /// Digest where offered (it does not send the password), else Basic.
+    fn from_answer<'a>(values: impl Iterator<Item = &'a str>) -> Option<Challenge> {
+        let mut basic = false;
+        for value in values {
+            let scheme = value.trim_start();
+            if scheme.len() >= 6 && scheme[..6].eq_ignore_ascii_case("digest") {
+                if let Ok(prompt) = digest_auth::parse(scheme) {
+                    return Some(Challenge::Digest(Box::new(prompt)));
+                }
+            } else if scheme.len() >= 5 && scheme[..5].eq_ignore_ascii_case("basic") {
+                basic = true;
+            }
         }
+        basic.then_some(Challenge::Basic)
     }
 }
 
@@ -86,15 +106,54 @@ pub struct Endpoints {
     pub update: String,
 }
 
-impl Endpoints {
-    /// A server's base address with Oxigraph server's paths (`/store`,
-    /// `/query`, `/update`), as `ttkg publish --to URL` takes it.
-    pub fn under(base: &str) -> Endpoints {
+/// The servers whose addresses `ttkg publish --to URL --server KIND`
+/// knows from their base address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    /// Oxigraph server: `/store`, `/query`, `/update`.
+    Oxigraph,
+    /// Virtuoso 7: `/sparql-graph-crud-auth` and `/sparql-auth` (HTTP
+    /// Digest), questions on `/sparql`. Its default graph is always the
+    /// union of its graphs.
+    Virtuoso,
+}
+
+impl ServerKind {
+    pub const NAMES: [&'static str; 2] = ["oxigraph", "virtuoso"];
+
+    pub fn from_name(name: &str) -> Result<ServerKind, PublishError> {
+        match name {
+            "oxigraph" => Ok(ServerKind::Oxigraph),
+            "virtuoso" => Ok(ServerKind::Virtuoso),
+            other => Err(PublishError::Usage(format!(
+                "server `{other}`: ttkg knows the addresses of {}; for another store give its graph store, query and update addresses",
+                ServerKind::NAMES.join(" and ")
+            ))),
+        }
+    }
+
+    /// The endpoints under a server's base address.
+    pub fn endpoints(self, base: &str) -> Endpoints {
         let base = base.trim_end_matches('/');
+        let (graph_store, query, update) = match self {
+            ServerKind::Oxigraph => ("store", "query", "update"),
+            ServerKind::Virtuoso => ("sparql-graph-crud-auth", "sparql", "sparql-auth"),
+        };
         Endpoints {
-            graph_store: format!("{base}/store"),
-            query: format!("{base}/query"),
-            update: format!("{base}/update"),
+            graph_store: format!("{base}/{graph_store}"),
+            query: format!("{base}/{query}"),
+            update: format!("{base}/{update}"),
+        }
+    }
+
+    /// How its default graph is kept unless told otherwise: Virtuoso has
+    /// none apart from the union of its graphs (a `PUT ?default` fails),
+    /// which counts a fact of two sources twice, as Oxigraph 0.5.13's union
+    /// does.
+    pub fn default_graph(self) -> DefaultGraph {
+        match self {
+            ServerKind::Oxigraph => DefaultGraph::Copy,
+            ServerKind::Virtuoso => DefaultGraph::Named,
         }
     }
 }
@@ -108,6 +167,11 @@ pub struct Remote {
     attempts: u32,
     /// The first pause between attempts; each next one is twice as long.
     pause: Duration,
+    /// How the store asked for the password, once it has.
+    challenge: std::sync::Mutex<Option<Challenge>>,
+    /// Whether questions name [`DEFAULT_GRAPH_COPY`] as their default
+    /// graph: asked of the store once, with the first question.
+    copy_as_default: std::sync::OnceLock<bool>,
 }
 
 /// A graph of the remote store: a named graph, or its default graph.
@@ -168,6 +232,8 @@ impl Remote {
             auth,
             attempts: 4,
             pause: Duration::from_millis(500),
+            challenge: std::sync::Mutex::new(None),
+            copy_as_default: std::sync::OnceLock::new(),
         })
     }
 
@@ -189,14 +255,45 @@ impl Remote {
     }
 
     /// Asks `sparql` and reads the answer as oxigraph's results: solutions
-    /// or a boolean from SPARQL JSON results, triples from N-Triples.
+    /// or a boolean from SPARQL JSON results, triples from N-Triples. Where
+    /// the store holds a copy of ttkg's default graph as a named graph
+    /// ([`DefaultGraph::Named`]), the question is asked of it.
     pub fn ask(&self, sparql: &str) -> Result<QueryResults<'static>, PublishError> {
+        let copy_as_default = match self.copy_as_default.get() {
+            Some(known) => *known,
+            None => {
+                let probe = format!("ASK {{ GRAPH <{DEFAULT_GRAPH_COPY}> {{ ?s ?p ?o }} }}");
+                let held = matches!(self.ask_of(&probe, false)?, QueryResults::Boolean(true));
+                tracing::debug!(
+                    "{}: questions name {DEFAULT_GRAPH_COPY} as their default graph: {held}",
+                    self.endpoints.query
+                );
+                *self.copy_as_default.get_or_init(|| held)
+            }
+        };
+        self.ask_of(sparql, copy_as_default)
+    }
+
+    fn ask_of(
+        &self,
+        sparql: &str,
+        copy_as_default: bool,
+    ) -> Result<QueryResults<'static>, PublishError> {
         let url = self.endpoints.query.clone();
+        // As a form (the protocol's "query via URL-encoded POST"): every
+        // store takes it, where Virtuoso 7.2 answers a direct
+        // `application/sparql-query` POST without ever ending its answer.
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("query", sparql);
+        if copy_as_default {
+            form.append_pair("default-graph-uri", DEFAULT_GRAPH_COPY);
+        }
+        let form = form.finish();
         let answer = self.call(
             "POST",
             &url,
-            Some("application/sparql-query"),
-            sparql.as_bytes(),
+            Some("application/x-www-form-urlencoded"),
+            form.as_bytes(),
             Some("application/sparql-results+json, application/n-triples;q=0.9"),
         )?;
         self.expect_success("the question", &url, &answer)?;
@@ -215,7 +312,8 @@ impl Remote {
                 let parsed = QueryResultsParser::from_format(QueryResultsFormat::Json)
                     .for_reader(body)
                     .map_err(|e| unreadable(e.to_string()))?;
-                Ok(parsed.into())
+                let results: QueryResults<'static> = parsed.into();
+                ask_as_boolean(results).map_err(unreadable)
             }
             "application/n-triples" | "text/plain" => {
                 let triples: Vec<Result<Triple, QueryEvaluationError>> =
@@ -260,9 +358,12 @@ impl Remote {
     ) -> Result<Answer, PublishError> {
         let mut pause = self.pause;
         let mut last = String::new();
-        for attempt in 1..=self.attempts.max(1) {
+        let mut answered_challenge = false;
+        let mut attempt = 0;
+        while attempt < self.attempts.max(1) {
+            attempt += 1;
             let mut request = ureq::http::Request::builder().method(method).uri(url);
-            if let Some(auth) = self.auth.header() {
+            if let Some(auth) = self.authorization(method, url, body) {
                 request = request.header("Authorization", auth);
             }
             if let Some(content_type) = content_type {
@@ -271,12 +372,26 @@ impl Remote {
             if let Some(accept) = accept {
                 request = request.header("Accept", accept);
             }
-            let request = request
-                .body(body)
-                .map_err(|e| PublishError::Usage(format!("{url}: {e}")))?;
-            match self.agent.run(request) {
+            let built = |e: ureq::http::Error| PublishError::Usage(format!("{url}: {e}"));
+            // A request without content carries none: an empty body would
+            // go chunked, and Virtuoso 7.2 reads its end marker as the start
+            // of the next request on the connection (a PUT after a DELETE
+            // then loaded one triple).
+            let sent = if body.is_empty() && content_type.is_none() {
+                self.agent.run(request.body(()).map_err(built)?)
+            } else {
+                self.agent.run(request.body(body).map_err(built)?)
+            };
+            match sent {
                 Ok(mut response) => {
                     let status = response.status().as_u16();
+                    if status == 401 && self.learn_challenge(&response) && !answered_challenge {
+                        // Asked for the password (or a fresh nonce): again
+                        // at once, with it; not an attempt of the retries.
+                        answered_challenge = true;
+                        attempt -= 1;
+                        continue;
+                    }
                     let content_type = response
                         .headers()
                         .get("content-type")
@@ -325,6 +440,54 @@ impl Remote {
             attempts: self.attempts,
             message: last,
         })
+    }
+
+    /// The `Authorization` value for a request: the token, or the password
+    /// as the store has asked for it (nothing before it has).
+    fn authorization(&self, method: &str, url: &str, body: &[u8]) -> Option<String> {
+        match &self.auth {
+            Auth::None => None,
+            Auth::Bearer(token) => Some(format!("Bearer {token}")),
+            Auth::Password { user, password } => {
+                let mut challenge = self.challenge.lock().unwrap_or_else(|e| e.into_inner());
+                match challenge.as_mut()? {
+                    Challenge::Basic => Some(format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD
+                            .encode(format!("{user}:{password}"))
+                    )),
+                    Challenge::Digest(prompt) => {
+                        let context = digest_auth::AuthContext::new_with_method(
+                            user.as_str(),
+                            password.as_str(),
+                            request_target(url),
+                            Some(body),
+                            digest_auth::HttpMethod::from(method),
+                        );
+                        prompt.respond(&context).ok().map(|h| h.to_header_string())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Keeps how a 401 asks for the password; `false` when there is no
+    /// password to give or the store asked for nothing ttkg can answer.
+    fn learn_challenge(&self, response: &ureq::http::Response<ureq::Body>) -> bool {
+        if !matches!(self.auth, Auth::Password { .. }) {
+            return false;
+        }
+        let values = response
+            .headers()
+            .get_all("www-authenticate")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        let learnt = Challenge::from_answer(values);
+        let found = learnt.is_some();
+        if found {
+            *self.challenge.lock().unwrap_or_else(|e| e.into_inner()) = learnt;
+        }
+        found
     }
 
     /// A 2xx, or the error that says what the status means.
@@ -399,7 +562,9 @@ impl Remote {
             status: 200,
             message,
         };
-        let QueryResults::Solutions(mut solutions) = self.ask(&sparql)? else {
+        // Asked of the store's own dataset: with the copy named as the
+        // default graph, Virtuoso 7.2 counts a GRAPH <…> pattern as 1.
+        let QueryResults::Solutions(mut solutions) = self.ask_of(&sparql, false)? else {
             return Err(no_count("the answer is not a table".into()));
         };
         let first = solutions
@@ -456,6 +621,39 @@ impl ttkg_query::Answerer for Remote {
     }
 }
 
+/// Virtuoso 7.2 answers an ASK with a table of one variable,
+/// `__ASK_RETVAL`, holding 1 (or no row for false): read as the boolean it
+/// stands for.
+fn ask_as_boolean(results: QueryResults<'static>) -> Result<QueryResults<'static>, String> {
+    let QueryResults::Solutions(mut solutions) = results else {
+        return Ok(results);
+    };
+    if solutions.variables().len() != 1 || solutions.variables()[0].as_str() != "__ASK_RETVAL" {
+        return Ok(QueryResults::Solutions(solutions));
+    }
+    let value = match solutions.next() {
+        Some(Ok(row)) => match row.get("__ASK_RETVAL") {
+            Some(Term::Literal(value)) => value.value().to_owned(),
+            _ => String::new(),
+        },
+        Some(Err(e)) => return Err(e.to_string()),
+        // And a false one with no row at all.
+        None => return Ok(QueryResults::Boolean(false)),
+    };
+    match value.as_str() {
+        "1" | "true" => Ok(QueryResults::Boolean(true)),
+        "0" | "false" => Ok(QueryResults::Boolean(false)),
+        other => Err(format!("an ASK answered `{other}`, neither true nor false")),
+    }
+}
+
+/// The path and query of `url`, as a request line carries them (what a
+/// digest covers).
+fn request_target(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/').map_or("/", |slash| &rest[slash..])
+}
+
 fn first_line(text: &str) -> String {
     let line = text.trim().lines().next().unwrap_or("").trim();
     line.chars().take(300).collect()
@@ -467,19 +665,59 @@ mod tests {
 
     #[test]
     fn credentials_are_never_shown() {
-        let auth = Auth::Basic {
+        let auth = Auth::Password {
             user: "ana".into(),
             password: "s3cret".into(),
         };
         assert!(!format!("{auth:?}").contains("s3cret"));
         assert!(!format!("{:?}", Auth::Bearer("t0ken".into())).contains("t0ken"));
-        assert_eq!(auth.header().unwrap(), "Basic YW5hOnMzY3JldA==");
+    }
+
+    #[test]
+    fn a_password_is_sent_only_as_the_store_asks_and_digest_is_preferred() {
+        let endpoints = ServerKind::Oxigraph.endpoints("http://127.0.0.1:9");
+        let remote = Remote::new(
+            endpoints,
+            Auth::Password {
+                user: "ana".into(),
+                password: "s3cret".into(),
+            },
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let url = "http://127.0.0.1:9/sparql-auth?graph=x";
+        assert_eq!(remote.authorization("PUT", url, b""), None);
+
+        *remote.challenge.lock().unwrap() =
+            Challenge::from_answer(["Basic realm=\"x\""].into_iter());
+        assert_eq!(
+            remote.authorization("PUT", url, b"").unwrap(),
+            "Basic YW5hOnMzY3JldA=="
+        );
+
+        let offered = [
+            "Basic realm=\"x\"",
+            "Digest realm=\"SPARQL\", domain=\"/sparql-auth\", nonce=\"7b1c\", opaque=\"5ebe\", stale=false, qop=\"auth\", algorithm=\"MD5\"",
+        ];
+        *remote.challenge.lock().unwrap() = Challenge::from_answer(offered.into_iter());
+        let first = remote.authorization("PUT", url, b"").unwrap();
+        assert!(first.starts_with("Digest "), "{first}");
+        assert!(first.contains("uri=\"/sparql-auth?graph=x\""), "{first}");
+        assert!(first.contains("nc=00000001"), "{first}");
+        assert!(!first.contains("s3cret"));
+        // The same nonce, counted on.
+        let second = remote.authorization("PUT", url, b"").unwrap();
+        assert!(second.contains("nc=00000002"), "{second}");
+
+        assert!(Challenge::from_answer(["Negotiate"].into_iter()).is_none());
+        assert_eq!(request_target("https://h.example/a/b?c=d"), "/a/b?c=d");
+        assert_eq!(request_target("http://h.example"), "/");
     }
 
     #[test]
     fn graphs_are_addressed_as_the_protocol_says() {
         let remote = Remote::new(
-            Endpoints::under("http://127.0.0.1:7879/"),
+            ServerKind::Oxigraph.endpoints("http://127.0.0.1:7879/"),
             Auth::None,
             Duration::from_secs(1),
         )
@@ -493,13 +731,13 @@ mod tests {
             "http://127.0.0.1:7879/store?graph=https%3A%2F%2Fw3id.org%2Fttkg%2Fgraph%2Fa+b%23c"
         );
         assert!(Remote::new(
-            Endpoints::under("ftp://x"),
+            ServerKind::Oxigraph.endpoints("ftp://x"),
             Auth::None,
             Duration::from_secs(1)
         )
         .is_err());
         let Err(leaky) = Remote::new(
-            Endpoints::under("https://ana:s3cret@kg.example.org/ttkg"),
+            ServerKind::Oxigraph.endpoints("https://ana:s3cret@kg.example.org/ttkg"),
             Auth::None,
             Duration::from_secs(1),
         ) else {
