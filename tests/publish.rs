@@ -673,6 +673,30 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
     );
     assert_eq!(ask.stdout.trim(), "true", "{}", ask.stderr);
 
+    let trainees_on = |endpoint: &str| -> u64 {
+        let figures = on(
+            ws.path(),
+            &store,
+            &[
+                "query",
+                "--saved",
+                "headline-figures",
+                "--format",
+                "csv",
+                "--endpoint",
+                endpoint,
+            ],
+        );
+        let line = figures
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("trainees,"))
+            .unwrap_or_else(|| panic!("{}{}", figures.stdout, figures.stderr));
+        line["trainees,".len()..].trim().parse().unwrap()
+    };
+    let trainees_before = trainees_on(&endpoint);
+    assert!(trainees_before > 0);
+
     let again = publish("dba");
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(
@@ -684,11 +708,34 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
     );
 
     // A report withdrawn: deleted on Virtuoso, the copy sent again.
+    let report = ws
+        .path()
+        .join("data/reports/training-courses-2013-2016.csv");
+    let original = std::fs::read_to_string(&report).unwrap();
     withdraw_the_training_report(ws.path(), &store);
     let after = publish("dba");
     assert_eq!(after.code, 0, "{}", after.stderr);
     assert!(after.stdout.contains("1 deleted"), "{}", after.stdout);
     assert_same_answers(ws.path(), &store, &endpoint);
+
+    // Sent again, with one figure corrected: its graph, the run history and
+    // the copy go; the rest stays; the new trainee total is Virtuoso's too.
+    let corrected = original.replacen("越南、老挝、柬埔寨,18,", "越南、老挝、柬埔寨,21,", 1);
+    assert_ne!(corrected, original);
+    std::fs::write(&report, corrected).unwrap();
+    let reimported = common::import(ws.path(), &store, &[]);
+    assert_eq!(reimported.code, 0, "{}", reimported.stderr);
+    let resent = publish("dba");
+    assert_eq!(resent.code, 0, "{}", resent.stderr);
+    assert!(
+        resent
+            .stdout
+            .contains("3 graphs sent (1 in chunks), 9 unchanged, 0 deleted, 0 failed"),
+        "{}",
+        resent.stdout
+    );
+    assert_same_answers(ws.path(), &store, &endpoint);
+    assert_eq!(trainees_on(&endpoint), trainees_before + 3);
 }
 
 #[test]
