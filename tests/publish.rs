@@ -232,6 +232,12 @@ fn same_instant_written_alike(line: &str) -> String {
         .join(",")
 }
 
+/// A publish that succeeded, its summary line saying `summary`.
+fn assert_published(run: &Run, summary: &str) {
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(summary), "{}", run.stdout);
+}
+
 /// The training-course report taken out of data/ and the store imported
 /// again, which retracts its source.
 fn withdraw_the_training_report(ws: &Path, store: &Path) {
@@ -299,13 +305,9 @@ fn the_store_is_published_whole_and_answers_alike_then_only_changes_are_sent() {
     let (ws, store) = imported();
     let remote = Oxigraph::start();
     let first = on(ws.path(), &store, &["publish", "--to", &remote.url]);
-    assert_eq!(first.code, 0, "{}", first.stderr);
-    assert!(
-        first
-            .stdout
-            .contains("12 graphs sent (0 in chunks), 0 unchanged, 0 deleted, 0 failed"),
-        "{}",
-        first.stdout
+    assert_published(
+        &first,
+        "12 graphs sent (0 in chunks), 0 unchanged, 0 deleted, 0 failed",
     );
     assert!(first.stderr.contains("sent DEFAULT ("), "{}", first.stderr);
     assert_same_answers(ws.path(), &store, &format!("{}/query", remote.url));
@@ -359,14 +361,7 @@ fn the_store_is_published_whole_and_answers_alike_then_only_changes_are_sent() {
 
     // Nothing changed: nothing is sent.
     let again = on(ws.path(), &store, &["publish", "--to", &remote.url]);
-    assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(
-        again
-            .stdout
-            .contains("0 graphs sent (0 in chunks), 12 unchanged"),
-        "{}",
-        again.stdout
-    );
+    assert_published(&again, "0 graphs sent (0 in chunks), 12 unchanged");
 
     // A report withdrawn from data/: its source is retracted locally, then
     // deleted remotely, and the default graph follows.
@@ -519,14 +514,7 @@ fn a_target_in_ttkg_toml_is_published_after_each_import_that_succeeds() {
     assert!(!run.stderr.contains("a-token-0123456789"));
     assert_eq!(remote.graphs().len(), 11, "{:?}", remote.graphs());
     let again = on(ws.path(), &store, &["publish", "--target", "oxi"]);
-    assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(
-        again
-            .stdout
-            .contains("0 graphs sent (0 in chunks), 12 unchanged"),
-        "{}",
-        again.stdout
-    );
+    assert_published(&again, "0 graphs sent (0 in chunks), 12 unchanged");
 
     // A token file others can read is refused, and the import says that
     // only its publishing failed (exit code 4).
@@ -641,13 +629,9 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
     // default graph as a named graph; the largest source through a staging
     // graph and a MOVE.
     let first = publish("dba");
-    assert_eq!(first.code, 0, "{}", first.stderr);
-    assert!(
-        first
-            .stdout
-            .contains("12 graphs sent (2 in chunks), 0 unchanged, 0 deleted, 0 failed"),
-        "{}",
-        first.stdout
+    assert_published(
+        &first,
+        "12 graphs sent (2 in chunks), 0 unchanged, 0 deleted, 0 failed",
     );
     assert!(
         first
@@ -698,14 +682,7 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
     assert!(trainees_before > 0);
 
     let again = publish("dba");
-    assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(
-        again
-            .stdout
-            .contains("0 graphs sent (0 in chunks), 12 unchanged"),
-        "{}",
-        again.stdout
-    );
+    assert_published(&again, "0 graphs sent (0 in chunks), 12 unchanged");
 
     // A report withdrawn: deleted on Virtuoso, the copy sent again.
     let report = ws
@@ -726,13 +703,9 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
     let reimported = common::import(ws.path(), &store, &[]);
     assert_eq!(reimported.code, 0, "{}", reimported.stderr);
     let resent = publish("dba");
-    assert_eq!(resent.code, 0, "{}", resent.stderr);
-    assert!(
-        resent
-            .stdout
-            .contains("3 graphs sent (1 in chunks), 9 unchanged, 0 deleted, 0 failed"),
-        "{}",
-        resent.stdout
+    assert_published(
+        &resent,
+        "3 graphs sent (1 in chunks), 9 unchanged, 0 deleted, 0 failed",
     );
     assert_same_answers(ws.path(), &store, &endpoint);
     assert_eq!(trainees_on(&endpoint), trainees_before + 3);
