@@ -61,6 +61,11 @@ impl Oxigraph {
             _dir: dir,
         }
     }
+}
+
+/// A server store started for a test, asked through its query endpoint.
+trait Server {
+    fn query_endpoint(&self) -> String;
 
     /// A SELECT on the remote store as CSV lines (header first), with
     /// ttkg's prefixes declared as the local store predeclares them.
@@ -70,7 +75,7 @@ impl Oxigraph {
             .map(|(p, ns)| format!("PREFIX {p}: <{ns}>\n"))
             .collect();
         let reply = curl(
-            &format!("{}/query", self.url),
+            &self.query_endpoint(),
             &[
                 "-H",
                 "Accept: text/csv",
@@ -82,11 +87,33 @@ impl Oxigraph {
         reply.body.lines().map(str::to_owned).collect()
     }
 
+    /// A chunked graph is swapped in and its staging graph dropped,
+    /// whatever happened.
+    fn assert_no_staging_graph(&self) {
+        let graphs = self.graphs();
+        assert!(
+            graphs.iter().all(|g| !g.contains("/graph/staging/")),
+            "no staging graph is left: {graphs:?}"
+        );
+    }
+
     fn graphs(&self) -> BTreeSet<String> {
         self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
             .into_iter()
             .skip(1)
             .collect()
+    }
+}
+
+impl Server for Oxigraph {
+    fn query_endpoint(&self) -> String {
+        format!("{}/query", self.url)
+    }
+}
+
+impl Server for Virtuoso {
+    fn query_endpoint(&self) -> String {
+        format!("{}/sparql", self.url)
     }
 }
 
@@ -310,12 +337,12 @@ fn the_store_is_published_whole_and_answers_alike_then_only_changes_are_sent() {
         "12 graphs sent (0 in chunks), 0 unchanged, 0 deleted, 0 failed",
     );
     assert!(first.stderr.contains("sent DEFAULT ("), "{}", first.stderr);
-    assert_same_answers(ws.path(), &store, &format!("{}/query", remote.url));
+    assert_same_answers(ws.path(), &store, &remote.query_endpoint());
 
     // The export tables from the remote store are the local ones, byte for
     // byte (the agreements table is over a megabyte of SPARQL JSON).
     let (here, there) = (ws.path().join("here"), ws.path().join("there"));
-    let endpoint = format!("{}/query", remote.url);
+    let endpoint = remote.query_endpoint();
     let local = on(
         ws.path(),
         &store,
@@ -377,7 +404,7 @@ fn the_store_is_published_whole_and_answers_alike_then_only_changes_are_sent() {
         remote.select("SELECT (COUNT(?t) AS ?n) WHERE { ?t a ttkg:TrainingCourse }")[1],
         "0"
     );
-    assert_same_answers(ws.path(), &store, &format!("{}/query", remote.url));
+    assert_same_answers(ws.path(), &store, &remote.query_endpoint());
 }
 
 #[test]
@@ -396,23 +423,16 @@ fn a_graph_larger_than_a_request_goes_in_chunks_and_is_swapped_in_whole() {
         "{}",
         run.stderr
     );
-    assert!(
-        remote
-            .graphs()
-            .iter()
-            .all(|g| !g.contains("/graph/staging/")),
-        "no staging graph is left: {:?}",
-        remote.graphs()
-    );
+    remote.assert_no_staging_graph();
     let counted = remote.select(
         "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/ttkg/graph/network-members/reports/network-members.xlsx> { ?s ?p ?o } }",
     );
     assert_eq!(counted[1], "27737");
-    assert_same_answers(ws.path(), &store, &format!("{}/query", remote.url));
+    assert_same_answers(ws.path(), &store, &remote.query_endpoint());
 
     // The shapes checked on the remote store: it conforms as the local one
     // does, until something that breaks them is written there.
-    let endpoint = format!("{}/query", remote.url);
+    let endpoint = remote.query_endpoint();
     let conforms = on(ws.path(), &store, &["validate", "--endpoint", &endpoint]);
     assert_eq!(conforms.code, 0, "{}{}", conforms.stdout, conforms.stderr);
     assert!(
@@ -640,10 +660,19 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
         "{}",
         first.stderr
     );
+    virtuoso.assert_no_staging_graph();
+    assert!(
+        virtuoso
+            .graphs()
+            .iter()
+            .any(|g| g.contains("https://w3id.org/ttkg/graph/default")),
+        "{:?}",
+        virtuoso.graphs()
+    );
     // Virtuoso's default graph is every graph it holds, its own system
     // graphs and the copy included: questions are asked of the copy, so a
     // fact two sources state is counted once, as locally.
-    let endpoint = format!("{}/sparql", virtuoso.url);
+    let endpoint = virtuoso.query_endpoint();
     assert_same_answers(ws.path(), &store, &endpoint);
     let ask = on(
         ws.path(),
@@ -760,13 +789,6 @@ fn a_publish_killed_half_way_is_finished_by_the_next() {
         "the kill came half-way, and the rest was sent: {}",
         resumed.stdout
     );
-    assert!(
-        remote
-            .graphs()
-            .iter()
-            .all(|g| !g.contains("/graph/staging/")),
-        "no staging graph is left: {:?}",
-        remote.graphs()
-    );
-    assert_same_answers(ws.path(), &store, &format!("{}/query", remote.url));
+    remote.assert_no_staging_graph();
+    assert_same_answers(ws.path(), &store, &remote.query_endpoint());
 }
