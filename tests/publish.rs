@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::server::curl;
-use common::{ttkg, Run};
+use common::Run;
 
 /// An Oxigraph server on a free loopback port, stopped when dropped.
 struct Oxigraph {
@@ -30,11 +30,7 @@ impl Oxigraph {
     fn start() -> Oxigraph {
         let python = std::env::var("TTKG_PYTHON").expect("scripts/test sets TTKG_PYTHON");
         let binary = Path::new(&python).with_file_name("oxigraph");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let dir = tempfile::tempdir().unwrap();
         let child = Command::new(&binary)
             .args(["serve", "--location"])
@@ -192,28 +188,6 @@ impl Virtuoso {
         }
         virtuoso
     }
-
-    /// `ttkg` in `ws` on `store`, with Virtuoso's administrator's
-    /// credentials in the environment.
-    fn ttkg(&self, ws: &Path, store: &Path, password: &str, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_ttkg"))
-            .arg("--root")
-            .arg(ws)
-            .arg("--store")
-            .arg(store)
-            .args(args)
-            .env("TTKG_PUBLISH_USER", "dba")
-            .env("TTKG_PUBLISH_PASSWORD", password)
-            .env_remove("TTKG_ROOT")
-            .env_remove("TTKG_STORE")
-            .output()
-            .unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
 }
 
 impl Drop for Virtuoso {
@@ -278,9 +252,19 @@ fn withdraw_the_training_report(ws: &Path, store: &Path) {
 }
 
 fn on(ws: &Path, store: &Path, args: &[&str]) -> Run {
-    let mut all = vec!["--store", store.to_str().unwrap()];
+    on_with(ws, store, &[], args)
+}
+
+/// `ttkg` in `ws` on `store` with `env` set (credentials).
+fn on_with(ws: &Path, store: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut all = vec![
+        "--root",
+        ws.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ];
     all.extend_from_slice(args);
-    ttkg(ws, &all)
+    common::ttkg_in(ws, &all, env)
 }
 
 /// Every saved question's answer (parameters at their defaults), from the
@@ -465,30 +449,15 @@ fn a_graph_larger_than_a_request_goes_in_chunks_and_is_swapped_in_whole() {
 #[test]
 fn an_unreachable_store_is_reported_without_the_credentials() {
     let (ws, store) = imported();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let output = Command::new(env!("CARGO_BIN_EXE_ttkg"))
-        .arg("--root")
-        .arg(ws.path())
-        .arg("--store")
-        .arg(&store)
-        .args([
-            "publish",
-            "--to",
-            &format!("http://127.0.0.1:{port}"),
-            "--timeout",
-            "2",
-        ])
-        .env("TTKG_PUBLISH_TOKEN", "do-not-print-me-0123")
-        .env_remove("TTKG_ROOT")
-        .env_remove("TTKG_STORE")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let unreachable = format!("http://127.0.0.1:{}", free_port());
+    let run = on_with(
+        ws.path(),
+        &store,
+        &[("TTKG_PUBLISH_TOKEN", "do-not-print-me-0123")],
+        &["publish", "--to", &unreachable, "--timeout", "2"],
+    );
+    let stderr = &run.stderr;
+    assert_eq!(run.code, 1, "{stderr}");
     assert!(stderr.contains("no answer after 4 attempts"), "{stderr}");
     assert!(
         stderr.contains("resumes where this one stopped"),
@@ -616,10 +585,13 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
     let (ws, store) = imported();
     let virtuoso = Virtuoso::start();
     let publish = |password: &str| {
-        virtuoso.ttkg(
+        on_with(
             ws.path(),
             &store,
-            password,
+            &[
+                ("TTKG_PUBLISH_USER", "dba"),
+                ("TTKG_PUBLISH_PASSWORD", password),
+            ],
             &[
                 "publish",
                 "--to",
