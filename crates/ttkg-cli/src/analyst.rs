@@ -61,6 +61,21 @@ pub struct QueryRequest {
     pub timeout: Option<Duration>,
 }
 
+/// The store a SPARQL 1.1 Protocol endpoint answers for (`--endpoint`),
+/// its credentials from the environment as `ttkg publish` takes them, each
+/// request given `timeout` (300 s by default).
+fn remote_store(
+    endpoint: &str,
+    timeout: Option<Duration>,
+) -> Result<ttkg_publish::Remote, Failure> {
+    ttkg_publish::Remote::for_queries(
+        endpoint,
+        ttkg_publish::Auth::from_env(),
+        timeout.unwrap_or(Duration::from_secs(300)),
+    )
+    .map_err(|e| (exit::USAGE, e.to_string()))
+}
+
 pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<(), Failure> {
     let store = match request.endpoint {
         Some(_) => None,
@@ -132,12 +147,7 @@ pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<
         (Some(store), _) => ttkg_query::ask(store, &text, &bindings, &deadline)
             .map_err(|e| query_failure_in(e, &text))?,
         (None, Some(endpoint)) => {
-            let remote = ttkg_publish::Remote::for_queries(
-                endpoint,
-                ttkg_publish::Auth::from_env(),
-                request.timeout.unwrap_or(Duration::from_secs(300)),
-            )
-            .map_err(|e| (exit::USAGE, e.to_string()))?;
+            let remote = remote_store(endpoint, request.timeout)?;
             remote
                 .ask(&saved::for_another_store(&text, &bindings))
                 .map_err(|e| match e {
@@ -383,12 +393,7 @@ pub fn export(store: &Path, queries_dir: &Path, request: ExportRequest) -> Resul
     let (local, remote);
     let answerer: &dyn ttkg_query::Answerer = match &request.endpoint {
         Some(endpoint) => {
-            remote = ttkg_publish::Remote::for_queries(
-                endpoint,
-                ttkg_publish::Auth::from_env(),
-                request.timeout.unwrap_or(Duration::from_secs(300)),
-            )
-            .map_err(|e| (exit::USAGE, e.to_string()))?;
+            remote = remote_store(endpoint, request.timeout)?;
             &remote
         }
         None => {
@@ -473,12 +478,7 @@ pub fn validate(
         ttkg_validate::Shapes::load(shapes).map_err(|e| (exit::INVALID_SETUP, e.to_string()))?;
     let violations = match endpoint {
         Some(endpoint) => {
-            let remote = ttkg_publish::Remote::for_queries(
-                endpoint,
-                ttkg_publish::Auth::from_env(),
-                Duration::from_secs(300),
-            )
-            .map_err(|e| (exit::USAGE, e.to_string()))?;
+            let remote = remote_store(endpoint, None)?;
             ttkg_validate::validate(&remote, &shapes, &[])
         }
         None => ttkg_validate::validate(&*open(store)?, &shapes, &[]),
