@@ -74,11 +74,17 @@ impl Challenge {
         let mut basic = false;
         for value in values {
             let scheme = value.trim_start();
-            if scheme.len() >= 6 && scheme[..6].eq_ignore_ascii_case("digest") {
+            if scheme
+                .get(..6)
+                .is_some_and(|s| s.eq_ignore_ascii_case("digest"))
+            {
                 if let Ok(prompt) = digest_auth::parse(scheme) {
                     return Some(Challenge::Digest(Box::new(prompt)));
                 }
-            } else if scheme.len() >= 5 && scheme[..5].eq_ignore_ascii_case("basic") {
+            } else if scheme
+                .get(..5)
+                .is_some_and(|s| s.eq_ignore_ascii_case("basic"))
+            {
                 basic = true;
             }
         }
@@ -358,40 +364,10 @@ impl Remote {
     ) -> Result<Answer, PublishError> {
         let mut pause = self.pause;
         let mut last = String::new();
-        let mut answered_challenge = false;
-        let mut attempt = 0;
-        while attempt < self.attempts.max(1) {
-            attempt += 1;
-            let mut request = ureq::http::Request::builder().method(method).uri(url);
-            if let Some(auth) = self.authorization(method, url, body) {
-                request = request.header("Authorization", auth);
-            }
-            if let Some(content_type) = content_type {
-                request = request.header("Content-Type", content_type);
-            }
-            if let Some(accept) = accept {
-                request = request.header("Accept", accept);
-            }
-            let built = |e: ureq::http::Error| PublishError::Usage(format!("{url}: {e}"));
-            // A request without content carries none: an empty body would
-            // go chunked, and Virtuoso 7.2 reads its end marker as the start
-            // of the next request on the connection (a PUT after a DELETE
-            // then loaded one triple).
-            let sent = if body.is_empty() && content_type.is_none() {
-                self.agent.run(request.body(()).map_err(built)?)
-            } else {
-                self.agent.run(request.body(body).map_err(built)?)
-            };
-            match sent {
+        for attempt in 1..=self.attempts.max(1) {
+            match self.send(method, url, content_type, body, accept)? {
                 Ok(mut response) => {
                     let status = response.status().as_u16();
-                    if status == 401 && self.learn_challenge(&response) && !answered_challenge {
-                        // Asked for the password (or a fresh nonce): again
-                        // at once, with it; not an attempt of the retries.
-                        answered_challenge = true;
-                        attempt -= 1;
-                        continue;
-                    }
                     let content_type = response
                         .headers()
                         .get("content-type")
@@ -440,6 +416,52 @@ impl Remote {
             attempts: self.attempts,
             message: last,
         })
+    }
+
+    /// Sends one request, with the authorization as it stands; when the
+    /// store answers 401 asking for the password (or a fresh nonce), sends
+    /// it again at once with it, which is not an attempt of the retries.
+    fn send(
+        &self,
+        method: &str,
+        url: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+        accept: Option<&str>,
+    ) -> Result<Result<ureq::http::Response<ureq::Body>, ureq::Error>, PublishError> {
+        let built = |e: ureq::http::Error| PublishError::Usage(format!("{url}: {e}"));
+        let mut answered_challenge = false;
+        loop {
+            let mut request = ureq::http::Request::builder().method(method).uri(url);
+            if let Some(auth) = self.authorization(method, url, body) {
+                request = request.header("Authorization", auth);
+            }
+            if let Some(content_type) = content_type {
+                request = request.header("Content-Type", content_type);
+            }
+            if let Some(accept) = accept {
+                request = request.header("Accept", accept);
+            }
+            // A request without content carries none: an empty body would
+            // go chunked, and Virtuoso 7.2 reads its end marker as the start
+            // of the next request on the connection (a PUT after a DELETE
+            // then loaded one triple).
+            let sent = if body.is_empty() && content_type.is_none() {
+                self.agent.run(request.body(()).map_err(built)?)
+            } else {
+                self.agent.run(request.body(body).map_err(built)?)
+            };
+            match sent {
+                Ok(response)
+                    if !answered_challenge
+                        && response.status() == 401
+                        && self.learn_challenge(&response) =>
+                {
+                    answered_challenge = true;
+                }
+                other => return Ok(other),
+            }
+        }
     }
 
     /// The `Authorization` value for a request: the token, or the password
@@ -710,6 +732,8 @@ mod tests {
         assert!(second.contains("nc=00000002"), "{second}");
 
         assert!(Challenge::from_answer(["Negotiate"].into_iter()).is_none());
+        // A scheme cut inside a character is no scheme, never a panic.
+        assert!(Challenge::from_answer(["Diges\u{e9}t", "Basi\u{e9}"].into_iter()).is_none());
         assert_eq!(request_target("https://h.example/a/b?c=d"), "/a/b?c=d");
         assert_eq!(request_target("http://h.example"), "/");
     }
