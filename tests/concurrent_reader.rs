@@ -218,9 +218,7 @@ fn the_commands_read_the_last_published_state_while_an_import_runs() {
 /// one it says how to name it.
 #[test]
 fn the_workspace_is_found_from_any_folder_inside_it() {
-    let ws = common::scratch_workspace();
-    let store = ws.path().join("store");
-    assert_eq!(common::import(ws.path(), &store, &[]).code, 0);
+    let (ws, store) = common::scratch_workspace_with_demo_store();
     let inside = ws.path().join("data").join("reports");
     let run = common::ttkg_in(
         &inside,

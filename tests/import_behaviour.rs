@@ -145,9 +145,7 @@ fn importing_twice_gives_the_same_store() {
 
 #[test]
 fn a_file_that_fails_leaves_its_previous_data_and_the_others_load() {
-    let ws = common::scratch_workspace();
-    let store_path = ws.path().join("store");
-    assert_eq!(import(ws.path(), &store_path, &[]).code, 0);
+    let (ws, store_path) = common::scratch_workspace_with_demo_store();
     let graph = "/graph/guangxi-agreements/";
     let before = graph_dump(&KnowledgeStore::open(&store_path).unwrap(), graph);
     assert!(before.len() > 1000);

@@ -12,7 +12,7 @@ use crate::common;
 
 use std::collections::BTreeSet;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -204,15 +204,6 @@ impl Drop for Oxigraph {
     }
 }
 
-/// A workspace of its own with the demo reports imported into `store`.
-fn imported() -> (tempfile::TempDir, PathBuf) {
-    let ws = common::scratch_workspace();
-    let store = ws.path().join("store");
-    let run = common::import(ws.path(), &store, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    (ws, store)
-}
-
 /// A CSV line with the fractions of seconds of its times in their shortest
 /// form: the same instant is `…:50.81Z` from oxigraph and `…:50.810Z` from
 /// Virtuoso, each store's canonical form of one value. Nothing else changes.
@@ -313,7 +304,7 @@ fn assert_same_answers(ws: &Path, store: &Path, endpoint: &str) {
 
 #[test]
 fn the_store_is_published_whole_and_answers_alike_then_only_changes_are_sent() {
-    let (ws, store) = imported();
+    let (ws, store) = common::scratch_workspace_with_demo_store();
     let remote = Oxigraph::start();
     let first = on(ws.path(), &store, &["publish", "--to", &remote.url]);
     assert_published(
@@ -393,7 +384,7 @@ fn the_store_is_published_whole_and_answers_alike_then_only_changes_are_sent() {
 
 #[test]
 fn a_graph_larger_than_a_request_goes_in_chunks_and_is_swapped_in_whole() {
-    let (ws, store) = imported();
+    let (ws, store) = common::scratch_workspace_with_demo_store();
     let remote = Oxigraph::start();
     let run = on(
         ws.path(),
@@ -448,7 +439,7 @@ fn a_graph_larger_than_a_request_goes_in_chunks_and_is_swapped_in_whole() {
 
 #[test]
 fn an_unreachable_store_is_reported_without_the_credentials() {
-    let (ws, store) = imported();
+    let (ws, store) = common::scratch_workspace_with_demo_store();
     let unreachable = format!("http://127.0.0.1:{}", free_port());
     let run = on_with(
         ws.path(),
@@ -582,7 +573,7 @@ fn an_address_that_answers_a_web_page_is_not_taken_for_an_empty_store() {
 
 #[test]
 fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_alike() {
-    let (ws, store) = imported();
+    let (ws, store) = common::scratch_workspace_with_demo_store();
     let virtuoso = Virtuoso::start();
     let publish = |password: &str| {
         on_with(
@@ -715,7 +706,7 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
 #[test]
 fn a_publish_killed_half_way_is_finished_by_the_next() {
     use std::io::BufRead;
-    let (ws, store) = imported();
+    let (ws, store) = common::scratch_workspace_with_demo_store();
     let remote = Oxigraph::start();
     let mut publishing = Command::new(env!("CARGO_BIN_EXE_ttkg"))
         .arg("--root")

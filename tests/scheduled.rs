@@ -66,9 +66,7 @@ fn a_second_import_exits_with_code_9_or_waits_for_the_first() {
 
 #[test]
 fn unchanged_files_are_skipped_changed_ones_replaced_and_missing_ones_retracted() {
-    let ws = common::scratch_workspace();
-    let store = ws.path().join("store");
-    assert_eq!(import(ws.path(), &store, &[]).code, 0);
+    let (ws, store) = common::scratch_workspace_with_demo_store();
     let events = ws.path().join("data/reports/transfer-events-2014-2016.csv");
     let courses = ws
         .path()
@@ -243,9 +241,7 @@ fn json_logs_give_one_object_per_event() {
 
 #[test]
 fn a_changed_reference_table_or_pipeline_re_imports_what_depends_on_it() {
-    let ws = common::scratch_workspace();
-    let store = ws.path().join("store");
-    assert_eq!(import(ws.path(), &store, &[]).code, 0);
+    let (ws, store) = common::scratch_workspace_with_demo_store();
     // A new exchange rate can change any amount: every file is read again.
     let rates = ws.path().join("data/reference/exchange-rates.csv");
     let mut table = std::fs::read_to_string(&rates).unwrap();

@@ -7,25 +7,18 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::server::{curl, Server};
 use common::{root, ttkg};
 
-/// The demo import, done once; one server at a time may hold it.
-fn demo() -> (MutexGuard<'static, ()>, &'static Path) {
-    static DEMO: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    static TURN: Mutex<()> = Mutex::new(());
-    let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let (_, store) = DEMO.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = dir.path().join("store");
-        let run = common::import(&root(), &store, &[]);
-        assert_eq!(run.code, 0, "import failed:\n{}", run.stderr);
-        (dir, store)
-    });
-    (turn, store)
+/// A copy of the demo store for one test's server, so that servers and the
+/// tests of the shared store do not wait for each other.
+fn demo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = dir.path().join("store");
+    common::copy_demo_store(&store);
+    (dir, store)
 }
 
 fn encode(text: &str) -> String {
@@ -43,8 +36,8 @@ const AGREEMENTS: &str = "SELECT (COUNT(?a) AS ?n) WHERE { ?a a ttkg:Agreement }
 
 #[test]
 fn the_sparql_protocol_answers_curl_in_every_format() {
-    let (_turn, store) = demo();
-    let server = Server::start(&root(), store, &[], &[]);
+    let (_dir, store) = demo();
+    let server = Server::start(&root(), &store, &[], &[]);
     let sparql = format!("{}/sparql", server.url);
     let get = |query: &str, accept: &str| {
         curl(
@@ -277,10 +270,10 @@ fn the_sparql_protocol_answers_curl_in_every_format() {
 
 #[test]
 fn limits_bound_time_size_concurrency_and_bodies() {
-    let (_turn, store) = demo();
+    let (_dir, store) = demo();
     let server = Server::start(
         &root(),
-        store,
+        &store,
         &[
             "--timeout",
             "1",
@@ -486,7 +479,7 @@ fn python(script: &str, args: &[&str]) -> std::process::Output {
 /// the server stores of issue 19.
 #[test]
 fn year_questions_answer_alike_in_rdflib_over_the_dump() {
-    let (_turn, store) = demo();
+    let (_dir, store) = demo();
     let store = store.to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let dump = common::ttkg(
@@ -529,8 +522,8 @@ fn year_questions_answer_alike_in_rdflib_over_the_dump() {
 
 #[test]
 fn python_sparqlwrapper_reads_the_endpoint() {
-    let (_turn, store) = demo();
-    let server = Server::start(&root(), store, &[], &[]);
+    let (_dir, store) = demo();
+    let server = Server::start(&root(), &store, &[], &[]);
     let output = python(
         "sparqlwrapper_client.py",
         &[&format!("{}/sparql", server.url)],
@@ -544,8 +537,8 @@ fn python_sparqlwrapper_reads_the_endpoint() {
 
 #[test]
 fn the_query_page_runs_a_saved_question_in_chromium() {
-    let (_turn, store) = demo();
-    let server = Server::start(&root(), store, &[], &[]);
+    let (_dir, store) = demo();
+    let server = Server::start(&root(), &store, &[], &[]);
     let shots = tempfile::tempdir().unwrap();
     let screenshot = shots.path().join("query-page.png");
     let output = python(
@@ -728,8 +721,8 @@ fn imports_run_through_the_server_while_queries_keep_answering() {
 /// words; and SPARQL clients' own `format=` names are understood.
 #[test]
 fn the_server_checks_parameters_terms_and_syntax_and_reads_client_format_names() {
-    let (_turn, store) = demo();
-    let server = Server::start(&root(), store, &[], &[]);
+    let (_dir, store) = demo();
+    let server = Server::start(&root(), &store, &[], &[]);
 
     let list = curl(&format!("{}/api/saved", server.url), &[]);
     let list: serde_json::Value = serde_json::from_str(&list.body).unwrap();

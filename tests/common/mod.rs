@@ -77,6 +77,23 @@ pub fn demo() -> (MutexGuard<'static, ()>, &'static Path) {
     (turn, &demo.store)
 }
 
+/// A copy of the demo store at `to`, for a test that changes it or keeps a
+/// process on it for long (a server): the shared store is held only while it
+/// is copied, and no import is run again.
+pub fn copy_demo_store(to: &Path) {
+    let (_turn, store) = demo();
+    copy_dir(store, to);
+}
+
+/// A scratch workspace (see `scratch_workspace`) with the demo store copied
+/// to its `store/`: what importing its data there would write.
+pub fn scratch_workspace_with_demo_store() -> (tempfile::TempDir, PathBuf) {
+    let ws = scratch_workspace();
+    let store = ws.path().join("store");
+    copy_demo_store(&store);
+    (ws, store)
+}
+
 /// `ttkg --store STORE ARGS...` on the demo store.
 pub fn on_demo(args: &[&str]) -> Run {
     let (_turn, store) = demo();
