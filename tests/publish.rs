@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::server::curl;
+use common::server::{curl, Server as TtkgServer};
 use common::Run;
 
 /// An Oxigraph server on a free loopback port, stopped when dropped.
@@ -382,6 +382,102 @@ fn the_store_is_published_whole_and_answers_alike_then_only_changes_are_sent() {
     assert_same_answers(ws.path(), &store, &remote.query_endpoint());
 }
 
+/// `ttkg serve --endpoint`: the query page's routes and the SPARQL
+/// endpoint over the published store, answering as the local store does,
+/// and refusing every write with where writes go instead.
+#[test]
+fn the_page_and_endpoint_serve_a_server_store_read_only() {
+    let (ws, store) = common::scratch_workspace_with_demo_store();
+    let remote = Oxigraph::start();
+    let published = on(ws.path(), &store, &["publish", "--to", &remote.url]);
+    assert_eq!(published.code, 0, "{}", published.stderr);
+    let endpoint = remote.query_endpoint();
+    let server = TtkgServer::start(ws.path(), &store, &["--endpoint", &endpoint], &[]);
+    let source = curl(&format!("{}/api/source", server.url), &[]);
+    assert_eq!(source.status, 200);
+    assert!(source.body.contains(&endpoint), "{}", source.body);
+
+    // Saved questions through the page's route, as the local store answers.
+    for name in [
+        "headline-figures",
+        "agreements-by-country",
+        "fact-provenance",
+    ] {
+        let local = on(
+            ws.path(),
+            &store,
+            &["query", "--saved", name, "--format", "csv"],
+        );
+        assert_eq!(local.code, 0, "{}", local.stderr);
+        let served = curl(&format!("{}/api/saved/{name}?format=csv", server.url), &[]);
+        assert_eq!(served.status, 200, "{name}: {}", served.body);
+        let lines = |text: &str| -> BTreeSet<String> {
+            text.lines()
+                .map(|l| same_instant_written_alike(l.trim_end_matches('\r')))
+                .collect()
+        };
+        assert_eq!(lines(&local.stdout), lines(&served.body), "{name}");
+    }
+    // The periodic report's page, its figures asked of the server store.
+    let report = curl(&format!("{}/report?period=2016", server.url), &[]);
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert!(report.body.contains("1,763"), "{}", report.body);
+
+    // A mistake is explained here, before the store is asked.
+    let sparql = format!("{}/sparql", server.url);
+    let broken = curl(
+        &sparql,
+        &[
+            "--data-urlencode",
+            "query=SELECT ?a WHERE { ?a a ttkg:Agreement ",
+        ],
+    );
+    assert_eq!(broken.status, 400, "{}", broken.body);
+    assert!(broken.body.contains("is never closed"), "{}", broken.body);
+    // Graphs are read with the Graph Store Protocol; a missing one is 404.
+    let ontology = curl(
+        &format!(
+            "{}/store?graph=https://w3id.org/ttkg/graph/ontology",
+            server.url
+        ),
+        &["-H", "Accept: application/n-triples"],
+    );
+    assert_eq!(ontology.status, 200, "{}", ontology.body);
+    assert!(
+        ontology.body.contains("ontology#Agreement>"),
+        "{}",
+        ontology.body
+    );
+    let missing = curl(&format!("{}/store?graph=urn:nothing", server.url), &[]);
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    // Writes of every kind are refused, naming the store they would change.
+    for args in [
+        vec![
+            "--data-urlencode",
+            "update=INSERT DATA { <urn:a> <urn:b> 1 }",
+        ],
+        vec![
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/n-triples",
+            "--data-binary",
+            "<urn:a> <urn:b> <urn:c> .",
+        ],
+    ] {
+        let url = if args[0] == "-X" {
+            format!("{}/store?graph=urn:g", server.url)
+        } else {
+            sparql.clone()
+        };
+        let refused = curl(&url, &args);
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(refused.body.contains("takes no writes"), "{}", refused.body);
+        assert!(refused.body.contains(&endpoint), "{}", refused.body);
+    }
+    assert!(!remote.graphs().contains("urn:g"));
+}
+
 #[test]
 fn a_graph_larger_than_a_request_goes_in_chunks_and_is_swapped_in_whole() {
     let (ws, store) = common::scratch_workspace_with_demo_store();
@@ -648,6 +744,22 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
         ],
     );
     assert_eq!(ask.stdout.trim(), "true", "{}", ask.stderr);
+    // And the page over it (`ttkg serve --endpoint`) shows the article's
+    // figures, each fact counted once.
+    let page = TtkgServer::start(ws.path(), &store, &["--endpoint", &endpoint], &[]);
+    let figures = curl(
+        &format!("{}/api/saved/headline-figures?format=csv", page.url),
+        &[],
+    );
+    assert_eq!(figures.status, 200, "{}", figures.body);
+    assert!(
+        figures
+            .body
+            .contains("network members in ASEAN countries,481"),
+        "{}",
+        figures.body
+    );
+    drop(page);
 
     let trainees_on = |endpoint: &str| -> u64 {
         let figures = on(

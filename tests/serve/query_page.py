@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as seen
@@ -46,7 +47,11 @@ options.add_experimental_option(
 )
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 # Polled often: the default half second adds up over the page's dozens of waits.
-wait = WebDriverWait(driver, 30, poll_frequency=0.05)
+# An element replaced while a condition reads it (a page being left) is
+# looked for again, not a failure.
+wait = WebDriverWait(
+    driver, 30, poll_frequency=0.05, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+)
 
 
 def header_and_rows():

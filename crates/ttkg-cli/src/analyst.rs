@@ -64,7 +64,7 @@ pub struct QueryRequest {
 /// The store a SPARQL 1.1 Protocol endpoint answers for (`--endpoint`),
 /// its credentials from the environment as `ttkg publish` takes them, each
 /// request given `timeout` (300 s by default).
-fn remote_store(
+pub fn remote_store(
     endpoint: &str,
     timeout: Option<Duration>,
 ) -> Result<ttkg_publish::Remote, Failure> {

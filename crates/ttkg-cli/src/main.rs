@@ -224,6 +224,7 @@ ttkg publish --graph-store https://kg.example.org/ttkg/data --query https://kg.e
 ttkg serve\n  \
 ttkg serve --bind 0.0.0.0:7878 --cors-origin https://yasgui.example.org\n  \
 TTKG_SERVE_TOKEN=$(cat token) ttkg serve --allow-writes\n  \
+ttkg serve --endpoint http://127.0.0.1:7879/query          # the page over a server store, read-only\n  \
 curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * WHERE { ?s ?p ?o } LIMIT 5' http://127.0.0.1:7878/sparql")]
     Serve(serve::ServeArgs),
     /// Evaluates `ttkg serve`'s queries on a snapshot of the store, one at a

@@ -69,7 +69,7 @@ pub fn command(store: &Path, root: &Path, args: ReportArgs) -> Result<ExitCode, 
     let sections = definition.resolve(&queries_dir).map_err(report_failure)?;
     let store = analyst::open(store)?;
     let deadline = analyst::deadline(args.timeout, None);
-    let report = ttkg_report::build(&store, &definition, &sections, period, &deadline)
+    let report = ttkg_report::build(&*store, &definition, &sections, period, &deadline)
         .map_err(report_failure)?;
 
     let stem = format!("{}-{}-{}", definition.name, period, args.lang);

@@ -1,5 +1,6 @@
 //! `ttkg serve`: opens the store, listens, and takes over scheduled imports
-//! while it runs.
+//! while it runs; or, with `--endpoint`, serves the page and the endpoint
+//! over a server store it only reads.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -53,6 +54,11 @@ pub struct ServeArgs {
     /// Print a new random token for --allow-writes and exit.
     #[arg(long, exclusive = true)]
     new_token: bool,
+    /// Answer from this SPARQL 1.1 Protocol endpoint (a server store ttkg
+    /// publishes to) instead of the local store: read-only, its credentials
+    /// from TTKG_PUBLISH_USER and TTKG_PUBLISH_PASSWORD or TTKG_PUBLISH_TOKEN.
+    #[arg(long, value_name = "URL", conflicts_with = "allow_writes")]
+    endpoint: Option<String>,
 }
 
 /// `ttkg serve`: the options checked, the query workers set up, the server run.
@@ -75,6 +81,7 @@ pub fn command(
         allow_writes,
         token,
         new_token,
+        endpoint,
     } = args;
     if new_token {
         let token = ttkg_serve::new_token()
@@ -103,6 +110,24 @@ pub fn command(
     options.max_connections = max_connections;
     options.header_timeout = header_timeout;
     options.max_memory = max_memory.saturating_mul(1 << 20);
+    options.max_concurrent = max_concurrent;
+    options.max_body = max_body;
+    options.cors_origins = cors_origins;
+    options.write_token = write_token;
+    if let Some(endpoint) = endpoint {
+        // The remote store computes the answers: no workers, no imports.
+        let remote = crate::analyst::remote_store(&endpoint, Some(timeout))?;
+        let backend = ttkg_serve::Backend::remote(Box::new(remote), endpoint.clone());
+        return serve_remote(
+            &endpoint,
+            backend,
+            ServeRequest {
+                root,
+                bind,
+                options,
+            },
+        );
+    }
     let program = std::env::current_exe().map_err(|e| {
         (
             exit::FAILURE,
@@ -121,10 +146,6 @@ pub fn command(
             options.max_memory.to_string().into(),
         ],
     });
-    options.max_concurrent = max_concurrent;
-    options.max_body = max_body;
-    options.cors_origins = cors_origins;
-    options.write_token = write_token;
     serve(
         store,
         ServeRequest {
@@ -142,6 +163,48 @@ pub struct ServeRequest {
     pub options: ServeOptions,
 }
 
+/// The server's runtime and its listening socket on `bind`.
+fn listen(
+    bind: SocketAddr,
+) -> Result<(tokio::runtime::Runtime, tokio::net::TcpListener, SocketAddr), Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| (exit::FAILURE, format!("cannot start the server: {e}")))?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(bind))
+        .map_err(|e| (exit::USAGE, format!("cannot listen on {bind}: {e}; is another server using it? (--bind another address or port)")))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| (exit::FAILURE, e.to_string()))?;
+    Ok((runtime, listener, address))
+}
+
+/// `ttkg serve --endpoint`: the page and the endpoint over a remote store.
+fn serve_remote(
+    endpoint: &str,
+    backend: ttkg_serve::Backend,
+    request: ServeRequest,
+) -> Result<ExitCode, Failure> {
+    let (runtime, listener, address) = listen(request.bind)?;
+    runtime.block_on(async move {
+        let mut options = request.options;
+        options.bound = Some(address);
+        let connections = ttkg_serve::Connections::from(&options);
+        let router = ttkg_serve::router(backend, options, None)
+            .map_err(|e| (exit::USAGE, e.to_string()))?;
+        eprintln!(
+            "ttkg: serving {endpoint} at http://{}/ (read-only): the query page at /, the SPARQL endpoint at /sparql, the graph store at /store; questions are answered by that store; Ctrl+C stops it",
+            ttkg_serve::local_address(address),
+        );
+        ttkg_serve::serve(listener, router, connections, shutdown())
+            .await
+            .map_err(|e| (exit::FAILURE, e.to_string()))?;
+        eprintln!("ttkg: stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
 pub fn serve(store_path: &Path, request: ServeRequest) -> Result<ExitCode, Failure> {
     let store = Arc::new(crate::analyst::open_store(store_path)?);
     // Query workers read the newest snapshot; make sure there is one.
@@ -151,17 +214,8 @@ pub fn serve(store_path: &Path, request: ServeRequest) -> Result<ExitCode, Failu
             format!("cannot snapshot the store for queries: {e}"),
         )
     })?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| (exit::FAILURE, format!("cannot start the server: {e}")))?;
+    let (runtime, listener, address) = listen(request.bind)?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(request.bind)
-            .await
-            .map_err(|e| (exit::USAGE, format!("cannot listen on {}: {e}; is another server using it? (--bind another address or port)", request.bind)))?;
-        let address = listener
-            .local_addr()
-            .map_err(|e| (exit::FAILURE, e.to_string()))?;
         let file = ServeFile::new(address).map_err(|e| (exit::FAILURE, e.to_string()))?;
         let writes = if request.options.write_token.is_some() {
             "writes on (bearer token)"
@@ -174,7 +228,8 @@ pub fn serve(store_path: &Path, request: ServeRequest) -> Result<ExitCode, Failu
         let mut options = request.options;
         options.bound = Some(address);
         let connections = ttkg_serve::Connections::from(&options);
-        let router = ttkg_serve::router(store, options, Some((file.secret.clone(), hook)))
+        let backend = ttkg_serve::Backend::Local(store);
+        let router = ttkg_serve::router(backend, options, Some((file.secret.clone(), hook)))
             .map_err(|e| (exit::USAGE, e.to_string()))?;
         // Written once nothing else can fail before serving, so that an
         // address file always names a server that answers.

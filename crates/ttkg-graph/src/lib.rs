@@ -21,7 +21,7 @@ pub use error::GraphError;
 pub use mapper::{decimal_text, map_rows, MappedRow, MappedTable, SourceRef, NO_COLUMN};
 pub use ontology::{parse_turtle, Ontology, PropertyDescription};
 pub use provenance::{FileChange, RunRecord, SourceFile};
-pub use store::{GraphSelection, KnowledgeStore, Preview, Queryable, ReplaceStats};
+pub use store::{check_query, GraphSelection, KnowledgeStore, Preview, Queryable, ReplaceStats};
 pub use writes::{parse_triples, UpdateDelta};
 
 pub use oxigraph;

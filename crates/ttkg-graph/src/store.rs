@@ -565,6 +565,16 @@ fn solution_rows(results: QueryResults<'_>) -> Result<Vec<Vec<Option<Term>>>, Gr
 }
 
 /// A SPARQL evaluator with the ontology's prefixes declared.
+/// Reads `sparql` as the store would (predeclared prefixes, nesting limit)
+/// without running it: for a question another store is to answer, so that
+/// a mistake is explained here, with its position, rather than in that
+/// store's words.
+pub fn check_query(sparql: &str) -> Result<(), GraphError> {
+    crate::nesting::check_nesting(sparql)?;
+    let _prepared = evaluator(None).parse_query(sparql)?;
+    Ok(())
+}
+
 pub(crate) fn evaluator(cancel: Option<CancellationToken>) -> SparqlEvaluator {
     let mut evaluator = SparqlEvaluator::new();
     for (prefix, namespace) in ttkg_vocab::PREFIXES {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use ttkg_graph::store::term_text;
-use ttkg_graph::{KnowledgeStore, Queryable};
+use ttkg_graph::Queryable;
 use ttkg_vocab::{ONTOLOGY_GRAPH, TTKG, VOCAB};
 
 use crate::QueryError;
@@ -59,7 +59,7 @@ impl Vocabulary {
     /// `limit` (one more tells the caller the list was cut): what a saved
     /// question's `# @choices` offers as the analyst types.
     pub fn values_of(
-        store: &KnowledgeStore,
+        store: &dyn Queryable,
         property: &str,
         limit: usize,
     ) -> Result<Vec<String>, QueryError> {

@@ -23,7 +23,7 @@ pub use ttkg_query::Period;
 /// The newest year any agreement, membership, project, event or course is
 /// dated in: the period a report opens with when none is asked for (this
 /// year when the store has no dates yet).
-pub fn newest_year(store: &ttkg_graph::KnowledgeStore) -> Result<Period, ReportError> {
+pub fn newest_year(store: &dyn ttkg_query::Answerer) -> Result<Period, ReportError> {
     let periods =
         ttkg_query::Vocabulary::periods_with_data(store).map_err(|e| ReportError::Query {
             question: "(the newest year with data)".into(),

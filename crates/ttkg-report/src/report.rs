@@ -9,8 +9,7 @@ use std::str::FromStr;
 use oxsdatatypes::Decimal;
 use ttkg_graph::oxigraph::model::{Term, Variable};
 use ttkg_graph::oxigraph::sparql::QueryResults;
-use ttkg_graph::{KnowledgeStore, Queryable};
-use ttkg_query::{Deadline, ParamKind, Period, Vocabulary};
+use ttkg_query::{Answerer, Deadline, ParamKind, Period, Vocabulary};
 use ttkg_vocab::{RUNS_GRAPH, XSD};
 
 use crate::definition::{ReportDefinition, ResolvedSection, SectionDefinition, Texts};
@@ -275,7 +274,7 @@ fn shown_or_blank(cell: &Cell, lang: &str) -> String {
 /// Builds `definition` for `period` from `store`, each question within
 /// `deadline`.
 pub fn build(
-    store: &KnowledgeStore,
+    store: &dyn Answerer,
     definition: &ReportDefinition,
     sections: &[ResolvedSection],
     period: Period,
@@ -324,8 +323,9 @@ pub fn build(
             let bindings = question
                 .bindings_checked(&given, Some(&vocabulary))
                 .map_err(failed)?;
-            let results =
-                ttkg_query::ask(store, &question.text, &bindings, deadline).map_err(failed)?;
+            let results = store
+                .answer(&question.text, &bindings, deadline)
+                .map_err(failed)?;
             let QueryResults::Solutions(solutions) = results else {
                 return Err(failed(ttkg_query::QueryError::NotSelect));
             };
@@ -688,7 +688,7 @@ fn question_title(question: &ttkg_query::SavedQuery) -> Texts {
 }
 
 /// The newest import run and how many source files the store holds.
-fn data_state(store: &KnowledgeStore) -> Result<Option<DataState>, ReportError> {
+fn data_state(store: &dyn Answerer) -> Result<Option<DataState>, ReportError> {
     let failed = |e: ttkg_graph::GraphError| ReportError::Query {
         question: "(the import runs)".into(),
         source: Box::new(e.into()),

@@ -82,12 +82,12 @@ async fn limited(app: &App, request: Request) -> Response {
             answer
         }
         None => {
-            let store = app.store.clone();
+            let backend = app.backend.clone();
             // In process, the slot is held until the evaluation really
             // ends, even after the client was told it timed out.
             let task = tokio::task::spawn_blocking(move || {
                 let _permit = permit;
-                evaluate::evaluate(&store, &request)
+                evaluate::evaluate_on(&backend, &request)
             });
             match tokio::time::timeout(limit + GRACE, task).await {
                 Err(_) => Err(ApiError::new(StatusCode::GATEWAY_TIMEOUT, "timeout")),

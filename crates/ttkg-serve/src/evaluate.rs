@@ -13,8 +13,9 @@ use ttkg_graph::oxigraph::model::{NamedNode, Quad, Term, Triple, Variable};
 use ttkg_graph::oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use ttkg_graph::oxigraph::sparql::QueryResults;
 use ttkg_graph::{GraphError, GraphSelection, KnowledgeStore, UpdateDelta};
-use ttkg_query::{Deadline, QueryError};
+use ttkg_query::{Answerer, Deadline, QueryError};
 
+use crate::backend::Backend;
 use crate::negotiate::{self, Answer, Format};
 use crate::ApiError;
 
@@ -119,6 +120,43 @@ pub struct Negotiation {
     pub for_spreadsheet: bool,
 }
 
+/// Evaluates `request` on what the server answers from: the embedded
+/// store (in process), or the remote endpoint of `ttkg serve --endpoint`.
+pub fn evaluate_on(backend: &Backend, request: &Request) -> Result<Body, ApiError> {
+    match backend {
+        Backend::Local(store) => evaluate(store, request),
+        Backend::Remote(_) => evaluate_remote(backend, request),
+    }
+}
+
+/// The variables a request binds, as oxigraph terms.
+fn parsed_bindings(bindings: &[(String, String)]) -> Result<Vec<(Variable, Term)>, ApiError> {
+    bindings
+        .iter()
+        .map(|(v, t)| {
+            let variable = Variable::new(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let term: Term =
+                t.parse()
+                    .map_err(|e: ttkg_graph::oxigraph::model::TermParseError| {
+                        ApiError::bad_request(e.to_string())
+                    })?;
+            Ok((variable, term))
+        })
+        .collect()
+}
+
+/// A query the parser refuses, explained in plain words with its position.
+fn syntax(sparql: &str) -> impl Fn(QueryError) -> ApiError + '_ {
+    move |e| match e {
+        QueryError::Syntax {
+            message, position, ..
+        } => ApiError::bad_request(ttkg_query::explain::syntax_error(
+            sparql, &message, position,
+        )),
+        e => query_error(e),
+    }
+}
+
 /// Evaluates `request` on `store`.
 pub fn evaluate(store: &KnowledgeStore, request: &Request) -> Result<Body, ApiError> {
     let deadline = Deadline::start(Some(request.limits.timeout));
@@ -129,19 +167,7 @@ pub fn evaluate(store: &KnowledgeStore, request: &Request) -> Result<Body, ApiEr
             default_graphs,
             named_graphs,
         } => {
-            let bindings = bindings
-                .iter()
-                .map(|(v, t)| {
-                    let variable =
-                        Variable::new(v).map_err(|e| ApiError::bad_request(e.to_string()))?;
-                    let term: Term =
-                        t.parse()
-                            .map_err(|e: ttkg_graph::oxigraph::model::TermParseError| {
-                                ApiError::bad_request(e.to_string())
-                            })?;
-                    Ok((variable, term))
-                })
-                .collect::<Result<Vec<_>, ApiError>>()?;
+            let bindings = parsed_bindings(bindings)?;
             let iris = |g: &[String]| {
                 g.iter()
                     .map(|i| NamedNode::new(i).map_err(|e| ApiError::bad_request(e.to_string())))
@@ -152,37 +178,13 @@ pub fn evaluate(store: &KnowledgeStore, request: &Request) -> Result<Body, ApiEr
                 named_graphs: iris(named_graphs)?,
             };
             let results = ttkg_query::ask_in(store, sparql, &bindings, &graphs, &deadline)
-                .map_err(|e| match e {
-                    QueryError::Syntax {
-                        message, position, ..
-                    } => ApiError::bad_request(ttkg_query::explain::syntax_error(
-                        sparql, &message, position,
-                    )),
-                    e => query_error(e),
-                })?;
+                .map_err(syntax(sparql))?;
             let mut body = write_results(results, request)?;
-            body.warnings = warnings(store, sparql);
+            let vocabulary = ttkg_query::Vocabulary::load(store).unwrap_or_default();
+            body.warnings = warnings(&vocabulary, sparql);
             Ok(body)
         }
-        Job::Report {
-            reports_dir,
-            queries_dir,
-            name,
-            period,
-            lang,
-            xlsx,
-        } => crate::report::build(
-            store,
-            &crate::report::Asked {
-                reports_dir,
-                queries_dir,
-                name,
-                period: period.as_deref(),
-                lang,
-                xlsx: *xlsx,
-            },
-            &deadline,
-        ),
+        Job::Report { .. } => report(store, request, &deadline),
         Job::Update { sparql } => {
             let delta = store
                 .update_delta(sparql, deadline.token())
@@ -190,14 +192,7 @@ pub fn evaluate(store: &KnowledgeStore, request: &Request) -> Result<Body, ApiEr
             delta_body(&delta, &request.limits)
         }
         Job::Graph { graph } => {
-            let Format::Rdf(format) = request.choose(Answer::Graph)? else {
-                unreachable!("graphs are offered in RDF formats only")
-            };
-            let graph = graph
-                .as_deref()
-                .map(NamedNode::new)
-                .transpose()
-                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let (format, graph) = graph_asked(request, graph.as_deref())?;
             let triples = store
                 .graph_triples(graph.as_ref(), request.limits.max_rows)?
                 .ok_or_else(|| {
@@ -214,11 +209,137 @@ pub fn evaluate(store: &KnowledgeStore, request: &Request) -> Result<Body, ApiEr
     }
 }
 
-/// Warnings about `sparql` against the ontology `store` holds.
-fn warnings(store: &KnowledgeStore, sparql: &str) -> Vec<String> {
-    let mut warnings = ttkg_query::Vocabulary::load(store)
-        .map(|v| v.unknown_terms(sparql))
-        .unwrap_or_default();
+/// The RDF format a Graph Store read is answered in, and the graph it
+/// names (`None`: the default graph).
+fn graph_asked(
+    request: &Request,
+    graph: Option<&str>,
+) -> Result<(RdfFormat, Option<NamedNode>), ApiError> {
+    let Format::Rdf(format) = request.choose(Answer::Graph)? else {
+        unreachable!("graphs are offered in RDF formats only")
+    };
+    let graph = graph
+        .map(NamedNode::new)
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok((format, graph))
+}
+
+/// The report `request` asks for, its questions put to `answerer`.
+fn report(
+    answerer: &dyn Answerer,
+    request: &Request,
+    deadline: &Deadline,
+) -> Result<Body, ApiError> {
+    let Job::Report {
+        reports_dir,
+        queries_dir,
+        name,
+        period,
+        lang,
+        xlsx,
+    } = &request.job
+    else {
+        unreachable!("called for reports only")
+    };
+    crate::report::build(
+        answerer,
+        &crate::report::Asked {
+            reports_dir,
+            queries_dir,
+            name,
+            period: period.as_deref(),
+            lang,
+            xlsx: *xlsx,
+        },
+        deadline,
+    )
+}
+
+/// Evaluates `request` on the remote endpoint of `backend`: a question is
+/// read here first (a mistake is explained as for the local store), then
+/// asked there; a graph is read with a CONSTRUCT; updates are refused.
+fn evaluate_remote(backend: &Backend, request: &Request) -> Result<Body, ApiError> {
+    let deadline = Deadline::start(Some(request.limits.timeout));
+    let answerer = backend.answerer();
+    match &request.job {
+        Job::Query {
+            sparql,
+            bindings,
+            default_graphs,
+            named_graphs,
+        } => {
+            if !default_graphs.is_empty() || !named_graphs.is_empty() {
+                return Err(ApiError::bad_request(
+                    "default-graph-uri and named-graph-uri are not passed on to the store this server shows; name the graphs with FROM and FROM NAMED in the query",
+                ));
+            }
+            let bindings = parsed_bindings(bindings)?;
+            ttkg_graph::check_query(sparql)
+                .map_err(QueryError::from)
+                .map_err(syntax(sparql))?;
+            let results = answerer
+                .answer(sparql, &bindings, &deadline)
+                .map_err(query_error)?;
+            let mut body = write_results(results, request)?;
+            body.warnings = warnings(&backend.vocabulary(), sparql);
+            Ok(body)
+        }
+        Job::Report { .. } => report(answerer, request, &deadline),
+        Job::Update { .. } => Err(backend
+            .local()
+            .err()
+            .expect("a remote backend has no local store")),
+        Job::Graph { graph } => {
+            let (format, graph) = graph_asked(request, graph.as_deref())?;
+            if let Some(graph) = &graph {
+                let asked = answerer
+                    .answer(
+                        &format!("ASK {{ GRAPH {graph} {{ ?s ?p ?o }} }}"),
+                        &[],
+                        &deadline,
+                    )
+                    .map_err(query_error)?;
+                if !matches!(asked, QueryResults::Boolean(true)) {
+                    return Err(ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        format!(
+                            "the store this server shows has no graph {graph} (or it is empty)"
+                        ),
+                    ));
+                }
+            }
+            // One row past the limit tells that the graph is over it.
+            let limit = request.limits.max_rows.saturating_add(1);
+            let construct = match &graph {
+                Some(graph) => format!(
+                    "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }} LIMIT {limit}"
+                ),
+                None => format!("CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }} LIMIT {limit}"),
+            };
+            let QueryResults::Graph(triples) = answerer
+                .answer(&construct, &[], &deadline)
+                .map_err(query_error)?
+            else {
+                return Err(ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "the store this server shows answered a CONSTRUCT with something other than triples",
+                ));
+            };
+            let triples = triples
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()))?;
+            if triples.len() > request.limits.max_rows {
+                return Err(too_large(request.limits.max_rows));
+            }
+            rdf_body(triples.into_iter().map(Ok), format, &request.limits)
+        }
+    }
+}
+
+/// Warnings about `sparql` against the ontology `vocabulary` describes.
+fn warnings(vocabulary: &ttkg_query::Vocabulary, sparql: &str) -> Vec<String> {
+    let mut warnings = vocabulary.unknown_terms(sparql);
     warnings.extend(ttkg_query::explain::unbound_selected(sparql));
     warnings
 }

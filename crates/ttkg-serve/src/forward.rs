@@ -395,7 +395,11 @@ pub(crate) async fn import(State(app): State<App>, headers: HeaderMap, body: Byt
     let Ok(request) = serde_json::from_slice::<serde_json::Value>(&body) else {
         return ApiError::bad_request("the import request is not JSON").into_response();
     };
-    let (hook, store) = (importer.hook.clone(), app.store.clone());
+    let store = match app.backend.local() {
+        Ok(store) => store.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let hook = importer.hook.clone();
     let turn = app.writes.clone().lock_owned().await;
     let done = tokio::task::spawn_blocking(move || {
         let _turn = turn;

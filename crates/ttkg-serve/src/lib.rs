@@ -14,6 +14,7 @@
 //! before or whole after.
 
 mod answer;
+mod backend;
 pub mod budget;
 mod evaluate;
 mod forward;
@@ -41,6 +42,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use ttkg_graph::oxigraph::model::NamedNode;
 use ttkg_graph::{GraphError, KnowledgeStore};
 
+pub use backend::Backend;
 pub use budget::BudgetAllocator;
 pub use forward::{forward_import, local_address, ForwardError, Forwarded, ImportHook, ServeFile};
 pub use worker::{worker_main, WorkerCommand};
@@ -177,7 +179,7 @@ impl IntoResponse for ApiError {
 }
 
 struct Shared {
-    store: Arc<KnowledgeStore>,
+    backend: Backend,
     /// Where queries run, when the server has workers.
     workers: Option<Arc<worker::Pool>>,
     options: ServeOptions,
@@ -196,7 +198,7 @@ type App = Arc<Shared>;
 /// `import` lets `ttkg import` hand its run to this server (see
 /// [`forward_import`]): the secret it must present and the hook that runs it.
 pub fn router(
-    store: Arc<KnowledgeStore>,
+    backend: Backend,
     options: ServeOptions,
     import: Option<(String, ImportHook)>,
 ) -> Result<Router, ServeError> {
@@ -211,7 +213,7 @@ pub fn router(
     let app: App = Arc::new(Shared {
         workers,
         slots: Arc::new(Semaphore::new(options.max_concurrent.max(1))),
-        store,
+        backend,
         options,
         import: import.map(|(secret, hook)| forward::Importer::new(secret, hook)),
         writes: Arc::new(tokio::sync::Mutex::new(())),
@@ -225,6 +227,7 @@ pub fn router(
         .route("/store", any(graph_store))
         .route("/api/saved", get(saved_list))
         .route("/api/prefixes", get(prefixes))
+        .route("/api/source", get(source))
         .route("/api/saved/{name}", get(saved_answer))
         .route("/ttkg/hello", get(forward::hello))
         .route("/ttkg/import", post(forward::import))
@@ -481,13 +484,16 @@ async fn write(
     headers: &HeaderMap,
     change: impl FnOnce(&KnowledgeStore) -> Result<StatusCode, ApiError> + Send + 'static,
 ) -> Response {
+    let store = match app.backend.local() {
+        Ok(store) => store.clone(),
+        Err(e) => return e.into_response(),
+    };
     if let Err(e) = authorize(app, headers) {
         return e.into_response();
     }
     let Ok(permit) = app.slots.clone().try_acquire_owned() else {
         return answer::busy().into_response();
     };
-    let store = app.store.clone();
     let turn = app.writes.clone().lock_owned().await;
     let done = tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -520,6 +526,10 @@ async fn update_in_worker(
     pool: Arc<worker::Pool>,
     update: String,
 ) -> Response {
+    let store = match app.backend.local() {
+        Ok(store) => store.clone(),
+        Err(e) => return e.into_response(),
+    };
     if let Err(e) = authorize(app, headers) {
         return e.into_response();
     }
@@ -553,7 +563,6 @@ async fn update_in_worker(
         }
         Err(e) => return e.into_response(),
     };
-    let store = app.store.clone();
     let done = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let _turn = turn;
@@ -654,12 +663,19 @@ async fn prefixes() -> Response {
     .into_response()
 }
 
+/// Where the answers come from: `{"endpoint": null}` for the server's own
+/// store, the address of the remote store otherwise (the page says so).
+async fn source(State(app): State<App>) -> Response {
+    axum::Json(serde_json::json!({ "endpoint": app.backend.remote_address() })).into_response()
+}
+
 async fn saved_list(State(app): State<App>) -> Response {
     let listed = tokio::task::spawn_blocking(move || {
         let queries = ttkg_query::saved::load_dir(&app.options.queries_dir)?;
-        let vocabulary = ttkg_query::Vocabulary::load(&*app.store)?;
+        let vocabulary = app.backend.vocabulary();
+        let answerer = app.backend.answerer();
         // A `period` parameter is offered the years and months with data.
-        let periods: Vec<String> = ttkg_query::Vocabulary::periods_with_data(&*app.store)
+        let periods: Vec<String> = ttkg_query::Vocabulary::periods_with_data(answerer)
             .map(|p| p.iter().map(ToString::to_string).collect())
             .unwrap_or_default();
         // The values `# @choices` offers, by parameter; a failure leaves
@@ -677,7 +693,7 @@ async fn saved_list(State(app): State<App>) -> Response {
                             .as_deref()
                             .and_then(|property| {
                                 ttkg_query::Vocabulary::values_of(
-                                    &app.store,
+                                    answerer,
                                     property,
                                     MAX_SUGGESTIONS,
                                 )
@@ -876,9 +892,9 @@ async fn saved_answer(
             .into_iter()
             .filter(|(n, _)| !["format", "output", "results", "for"].contains(&n.as_str()))
             .collect();
-    let store = app.store.clone();
+    let backend = app.backend.clone();
     let checked = tokio::task::spawn_blocking(move || {
-        let vocabulary = ttkg_query::Vocabulary::load(&*store).unwrap_or_default();
+        let vocabulary = backend.vocabulary();
         saved
             .bindings_checked(&given, Some(&vocabulary))
             .map(|b| (saved, b))

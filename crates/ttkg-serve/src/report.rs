@@ -5,8 +5,7 @@
 use std::path::Path;
 
 use axum::http::StatusCode;
-use ttkg_graph::KnowledgeStore;
-use ttkg_query::{Deadline, Period};
+use ttkg_query::{Answerer, Deadline, Period};
 use ttkg_report::{ReportDefinition, ReportError};
 
 use crate::evaluate::{query_error, Body};
@@ -23,7 +22,7 @@ pub struct Asked<'a> {
     pub xlsx: bool,
 }
 
-pub fn build(store: &KnowledgeStore, asked: &Asked, deadline: &Deadline) -> Result<Body, ApiError> {
+pub fn build(store: &dyn Answerer, asked: &Asked, deadline: &Deadline) -> Result<Body, ApiError> {
     let definitions = ttkg_report::definition::load_dir(asked.reports_dir).map_err(failure)?;
     let definition = ttkg_report::definition::find_in(&definitions, asked.reports_dir, asked.name)
         .map_err(failure)?;

@@ -189,7 +189,7 @@ async fn no_request_makes_the_server_fail() {
     options.max_body = 4096;
     options.write_token = Some("the-token-of-this-test".into());
     options.cors_origins = vec!["https://analysts.example.org".into()];
-    let app = router(store, options, None).unwrap();
+    let app = router(ttkg_serve::Backend::Local(store), options, None).unwrap();
     let mut rng = Rng(0x5EED_7766_0000_0001);
     let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
     for i in 0..3000 {

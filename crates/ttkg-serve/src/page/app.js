@@ -16,6 +16,8 @@ const state = {
   chosen: null,
   shape: null,
   unit: localStorage.getItem("ttkg-unit") || "yuan",
+  // The remote store the answers come from (ttkg serve --endpoint), or null.
+  endpoint: null,
 };
 
 function text(tag, content, attrs) {
@@ -23,6 +25,21 @@ function text(tag, content, attrs) {
   if (content !== undefined) el.textContent = content;
   for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
   return el;
+}
+
+// Where the answers come from, when that is another store (ttkg serve
+// --endpoint): said under the introduction, in the page's language.
+async function loadSource() {
+  const response = await fetch("/api/source", { headers: { Accept: "application/json" } });
+  if (!response.ok) return;
+  state.endpoint = (await response.json()).endpoint;
+  showSource();
+}
+
+function showSource() {
+  const note = $("source-note");
+  note.hidden = !state.endpoint;
+  if (state.endpoint) note.textContent = t("remoteSource", state.endpoint);
 }
 
 async function loadSaved() {
@@ -498,6 +515,7 @@ $("language").addEventListener("click", () => {
   language = language === "zh" ? "en" : "zh";
   localStorage.setItem("ttkg-language", language);
   translatePage();
+  showSource();
   listSaved();
   describeQuestion();
   translateUnits();
@@ -513,6 +531,7 @@ setupEditor($("editor"), $("highlight"), $("completions"));
 setupPanels();
 translatePage();
 translateUnits();
+loadSource();
 loadPrefixes().finally(() => {
   // The other-language names first, so that the first answer shows them.
   loadOtherNames().finally(loadSaved);
