@@ -25,6 +25,17 @@ install_packages() {
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
+# A Python virtual environment at $1 with the packages of requirements file
+# $2, made or brought up to date when the file changed since the last time.
+python_env() {
+    local venv="$1" requirements="$2"
+    if ! cmp -s "$requirements" "$venv/requirements.txt" 2>/dev/null; then
+        say "installing the packages of ${requirements#"$ROOT"/} into $venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+        cp "$requirements" "$venv/requirements.txt"
+    fi
+}
 if ((${#missing[@]})); then
     say "installing ${missing[*]} (needed to compile RocksDB for the embedded store)"
     install_packages "${missing[@]}"
