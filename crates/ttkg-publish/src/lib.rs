@@ -365,6 +365,23 @@ fn staging_graph(key: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("https://w3id.org/ttkg/graph/staging/{hex}"))
 }
 
+/// The update that replaces `target` with the staging graph and drops it:
+/// what `MOVE` does, but a no-op once the staging graph is gone. A request
+/// is sent again when its answer is lost (a timeout while a large graph is
+/// swapped in), and a second `MOVE` of a graph already moved would empty
+/// the target.
+fn swap_in(staging: &NamedNode, target: RemoteGraph) -> String {
+    let (open, close) = match target {
+        RemoteGraph::Named(iri) => (format!("GRAPH <{iri}> {{"), "}"),
+        RemoteGraph::Default => (String::new(), ""),
+    };
+    format!(
+        "DELETE {{ {open} ?s ?p ?o {close} }} WHERE {{ {open} ?s ?p ?o {close} FILTER EXISTS {{ GRAPH {staging} {{ ?a ?b ?c }} }} }} ;\n\
+         INSERT {{ {open} ?s ?p ?o {close} }} WHERE {{ GRAPH {staging} {{ ?s ?p ?o }} }} ;\n\
+         DROP SILENT GRAPH {staging}"
+    )
+}
+
 /// Sends one graph whole and checks the remote's count; true when it went
 /// in chunks. One chunk is held in memory at a time, whatever the graph's
 /// size: a graph that fills more than one goes through the staging graph.
@@ -400,11 +417,7 @@ fn send(
             return remote.put(target, &chunk);
         }
         remote.post(RemoteGraph::Named(staging.as_str()), &chunk)?;
-        let to = match target {
-            RemoteGraph::Named(iri) => format!("GRAPH <{iri}>"),
-            RemoteGraph::Default => "DEFAULT".to_owned(),
-        };
-        remote.update(&format!("MOVE SILENT GRAPH {staging} TO {to}"))
+        remote.update(&swap_in(&staging, target))
     })();
     // The staging graph goes, whatever happened.
     if staged {
@@ -427,4 +440,79 @@ fn send(
         });
     }
     Ok(chunked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ttkg_graph::oxigraph::store::Store;
+
+    fn count(store: &Store, graph: &str) -> usize {
+        let sparql = match graph {
+            "" => "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }".to_owned(),
+            g => format!("SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}"),
+        };
+        let ttkg_graph::oxigraph::sparql::QueryResults::Solutions(mut rows) =
+            ttkg_graph::oxigraph::sparql::SparqlEvaluator::new()
+                .parse_query(&sparql)
+                .unwrap()
+                .on_store(store)
+                .execute()
+                .unwrap()
+        else {
+            panic!("a table")
+        };
+        let row = rows.next().unwrap().unwrap();
+        match row.get("n") {
+            Some(ttkg_graph::oxigraph::model::Term::Literal(n)) => n.value().parse().unwrap(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn update(store: &Store, sparql: &str) {
+        ttkg_graph::oxigraph::sparql::SparqlEvaluator::new()
+            .parse_update(sparql)
+            .unwrap()
+            .on_store(store)
+            .execute()
+            .unwrap();
+    }
+
+    /// The swap replaces the target with the staging graph; sent again (its
+    /// answer lost), it changes nothing, where a second MOVE would empty
+    /// the target.
+    #[test]
+    fn a_swap_sent_twice_keeps_the_graph() {
+        let staging = staging_graph("urn:g");
+        for (target, name) in [
+            (RemoteGraph::Named("urn:g"), "urn:g"),
+            (RemoteGraph::Default, ""),
+        ] {
+            let store = Store::new().unwrap();
+            let into = |triples: &str| match target {
+                RemoteGraph::Named(g) => format!("INSERT DATA {{ GRAPH <{g}> {{ {triples} }} }}"),
+                RemoteGraph::Default => format!("INSERT DATA {{ {triples} }}"),
+            };
+            update(&store, &into("<urn:old> <urn:p> 1 ."));
+            update(
+                &store,
+                &format!("INSERT DATA {{ GRAPH {staging} {{ <urn:a> <urn:p> 1 . <urn:b> <urn:p> 2 . }} }}"),
+            );
+            update(&store, &swap_in(&staging, target));
+            assert_eq!(count(&store, name), 2, "{name}: replaced");
+            assert_eq!(count(&store, staging.as_str()), 0, "staging dropped");
+            update(&store, &swap_in(&staging, target));
+            assert_eq!(
+                count(&store, name),
+                2,
+                "{name}: the second swap changes nothing"
+            );
+            let moved_again = match target {
+                RemoteGraph::Named(g) => format!("MOVE SILENT GRAPH {staging} TO GRAPH <{g}>"),
+                RemoteGraph::Default => format!("MOVE SILENT GRAPH {staging} TO DEFAULT"),
+            };
+            update(&store, &moved_again);
+            assert_eq!(count(&store, name), 0, "{name}: what a second MOVE does");
+        }
+    }
 }
