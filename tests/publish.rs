@@ -227,7 +227,7 @@ fn same_instant_written_alike(line: &str) -> String {
 /// A publish that succeeded, its summary line saying `summary`.
 fn assert_published(run: &Run, summary: &str) {
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains(summary), "{}", run.stdout);
+    assert!(run.stdout.contains(summary), "{}{}", run.stdout, run.stderr);
 }
 
 /// The training-course report taken out of data/ and the store imported
@@ -309,7 +309,7 @@ fn the_store_is_published_whole_and_answers_alike_then_only_changes_are_sent() {
     let first = on(ws.path(), &store, &["publish", "--to", &remote.url]);
     assert_published(
         &first,
-        "12 graphs sent (0 in chunks), 0 unchanged, 0 deleted, 0 failed",
+        "12 graphs sent (0 in chunks, 0 as changes), 0 unchanged, 0 deleted, 0 failed",
     );
     assert!(first.stderr.contains("sent DEFAULT ("), "{}", first.stderr);
     assert_same_answers(ws.path(), &store, &remote.query_endpoint());
@@ -363,17 +363,59 @@ fn the_store_is_published_whole_and_answers_alike_then_only_changes_are_sent() {
 
     // Nothing changed: nothing is sent.
     let again = on(ws.path(), &store, &["publish", "--to", &remote.url]);
-    assert_published(&again, "0 graphs sent (0 in chunks), 12 unchanged");
+    assert_published(
+        &again,
+        "0 graphs sent (0 in chunks, 0 as changes), 12 unchanged",
+    );
 
-    // A report withdrawn from data/: its source is retracted locally, then
-    // deleted remotely, and the default graph follows.
+    // One figure corrected and imported again: its graph, the run history
+    // and the default graph are each brought up to date by one update of
+    // what changed, not sent whole. What the remote store holds is what is
+    // compared: a triple written into that graph on the remote by hand goes.
     let training =
         "https://w3id.org/ttkg/graph/training-courses/reports/training-courses-2013-2016.csv";
+    let stray = format!("INSERT DATA {{ GRAPH <{training}> {{ <urn:stray> <urn:p> 1 }} }}");
+    let written = curl(
+        &format!("{}/update", remote.url),
+        &["--data-urlencode", &format!("update={stray}")],
+    );
+    assert_eq!(written.status, 204, "{}", written.body);
+    let report = ws
+        .path()
+        .join("data/reports/training-courses-2013-2016.csv");
+    let original = std::fs::read_to_string(&report).unwrap();
+    let corrected = original.replacen("越南、老挝、柬埔寨,18,", "越南、老挝、柬埔寨,21,", 1);
+    assert_ne!(corrected, original);
+    std::fs::write(&report, corrected).unwrap();
+    let reimported = common::import(ws.path(), &store, &[]);
+    assert_eq!(reimported.code, 0, "{}", reimported.stderr);
+    let resent = on(ws.path(), &store, &["publish", "--to", &remote.url]);
+    assert_published(
+        &resent,
+        "3 graphs sent (0 in chunks, 3 as changes), 9 unchanged, 0 deleted, 0 failed",
+    );
+    assert!(
+        resent.stderr.contains("training-courses-2013-2016.csv (")
+            && resent.stderr.contains("changed: "),
+        "{}",
+        resent.stderr
+    );
+    assert_eq!(
+        remote.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { <urn:stray> ?p ?o } }")[1],
+        "0",
+        "the stray triple is gone"
+    );
+    assert_same_answers(ws.path(), &store, &remote.query_endpoint());
+
+    // A report withdrawn from data/: its source is retracted locally, then
+    // deleted remotely, and the default graph follows, by a change too.
     assert!(remote.graphs().contains(training));
     withdraw_the_training_report(ws.path(), &store);
     let after = on(ws.path(), &store, &["publish", "--to", &remote.url]);
-    assert_eq!(after.code, 0, "{}", after.stderr);
-    assert!(after.stdout.contains("1 deleted"), "{}", after.stdout);
+    assert_published(
+        &after,
+        "2 graphs sent (0 in chunks, 2 as changes), 9 unchanged, 1 deleted, 0 failed",
+    );
     assert!(!remote.graphs().contains(training));
     assert_eq!(
         remote.select("SELECT (COUNT(?t) AS ?n) WHERE { ?t a ttkg:TrainingCourse }")[1],
@@ -590,7 +632,10 @@ fn a_target_in_ttkg_toml_is_published_after_each_import_that_succeeds() {
     assert!(!run.stderr.contains("a-token-0123456789"));
     assert_eq!(remote.graphs().len(), 11, "{:?}", remote.graphs());
     let again = on(ws.path(), &store, &["publish", "--target", "oxi"]);
-    assert_published(&again, "0 graphs sent (0 in chunks), 12 unchanged");
+    assert_published(
+        &again,
+        "0 graphs sent (0 in chunks, 0 as changes), 12 unchanged",
+    );
 
     // A token file others can read is refused, and the import says that
     // only its publishing failed (exit code 4).
@@ -710,7 +755,7 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
     let first = publish("dba");
     assert_published(
         &first,
-        "12 graphs sent (2 in chunks), 0 unchanged, 0 deleted, 0 failed",
+        "12 graphs sent (2 in chunks, 0 as changes), 0 unchanged, 0 deleted, 0 failed",
     );
     assert!(
         first
@@ -786,17 +831,23 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
     assert!(trainees_before > 0);
 
     let again = publish("dba");
-    assert_published(&again, "0 graphs sent (0 in chunks), 12 unchanged");
+    assert_published(
+        &again,
+        "0 graphs sent (0 in chunks, 0 as changes), 12 unchanged",
+    );
 
-    // A report withdrawn: deleted on Virtuoso, the copy sent again.
+    // A report withdrawn: deleted on Virtuoso, what it said taken out of
+    // the copy.
     let report = ws
         .path()
         .join("data/reports/training-courses-2013-2016.csv");
     let original = std::fs::read_to_string(&report).unwrap();
     withdraw_the_training_report(ws.path(), &store);
     let after = publish("dba");
-    assert_eq!(after.code, 0, "{}", after.stderr);
-    assert!(after.stdout.contains("1 deleted"), "{}", after.stdout);
+    assert_published(
+        &after,
+        "2 graphs sent (0 in chunks, 2 as changes), 9 unchanged, 1 deleted, 0 failed",
+    );
     assert_same_answers(ws.path(), &store, &endpoint);
 
     // Sent again, with one figure corrected: its graph, the run history and
@@ -806,13 +857,34 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
     std::fs::write(&report, corrected).unwrap();
     let reimported = common::import(ws.path(), &store, &[]);
     assert_eq!(reimported.code, 0, "{}", reimported.stderr);
+    // The report's graph is new to Virtuoso (it was deleted) and goes
+    // whole; the run history and the copy go as changes.
     let resent = publish("dba");
     assert_published(
         &resent,
-        "3 graphs sent (1 in chunks), 9 unchanged, 0 deleted, 0 failed",
+        "3 graphs sent (0 in chunks, 2 as changes), 9 unchanged, 0 deleted, 0 failed",
     );
     assert_same_answers(ws.path(), &store, &endpoint);
     assert_eq!(trainees_on(&endpoint), trainees_before + 3);
+
+    // Corrected once more: now Virtuoso holds the report's graph, which is
+    // changed too, compared with what Virtuoso answers for it (its own
+    // canonical forms of times included).
+    let twice = std::fs::read_to_string(&report).unwrap().replacen(
+        "越南、老挝、柬埔寨,21,",
+        "越南、老挝、柬埔寨,22,",
+        1,
+    );
+    std::fs::write(&report, twice).unwrap();
+    let reimported = common::import(ws.path(), &store, &[]);
+    assert_eq!(reimported.code, 0, "{}", reimported.stderr);
+    let changed = publish("dba");
+    assert_published(
+        &changed,
+        "3 graphs sent (0 in chunks, 3 as changes), 9 unchanged, 0 deleted, 0 failed",
+    );
+    assert_same_answers(ws.path(), &store, &endpoint);
+    assert_eq!(trainees_on(&endpoint), trainees_before + 4);
 }
 
 #[test]

@@ -248,10 +248,11 @@ pub fn publish_to(store_dir: &Path, prepared: &Prepared) -> Result<u8, Failure> 
         )
     })?;
     println!(
-        "published to {}: {} graphs sent ({} in chunks), {} unchanged, {} deleted, {} failed",
+        "published to {}: {} graphs sent ({} in chunks, {} as changes), {} unchanged, {} deleted, {} failed",
         prepared.remote.endpoints.graph_store,
         report.sent.len(),
         report.chunked.len(),
+        report.changed.len(),
         report.unchanged,
         report.deleted.len(),
         report.failed.len()

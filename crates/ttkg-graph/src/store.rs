@@ -423,6 +423,17 @@ impl KnowledgeStore {
             .count())
     }
 
+    /// Number of triples in the default graph, counted by a question,
+    /// which reads the store's indexes without spelling out any term.
+    pub fn default_graph_len(&self) -> Result<usize, GraphError> {
+        let rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")?;
+        let count = rows.first().and_then(|row| row.first()).cloned().flatten();
+        count
+            .as_deref()
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| GraphError::Io(format!("counting the default graph gave {count:?}")))
+    }
+
     /// Flushes to disk.
     pub fn flush(&self) -> Result<(), GraphError> {
         if self.path.is_some() {

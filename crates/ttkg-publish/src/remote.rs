@@ -311,7 +311,7 @@ impl Remote {
         };
         // By what the store says it sent: a page of another kind (a login
         // page, a proxy's notice) is an error, never an empty answer.
-        let media_type = answer.content_type.split(';').next().unwrap_or("").trim();
+        let media_type = answer.content_type.as_str();
         let body = std::io::Cursor::new(answer.body.into_bytes());
         match media_type {
             "application/sparql-results+json" | "application/json" => {
@@ -362,46 +362,52 @@ impl Remote {
         body: &[u8],
         accept: Option<&str>,
     ) -> Result<Answer, PublishError> {
+        let mut response = self.respond(method, url, content_type, body, accept)?;
+        let status = response.status().as_u16();
+        let content_type = media_type_of(&response);
+        // An answer cut short would be a wrong answer: one larger than the
+        // limit, or unreadable, is an error.
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER)
+            .read_to_string();
+        match text {
+            Ok(body) => Ok(Answer {
+                status,
+                content_type,
+                body,
+            }),
+            Err(e) => Err(PublishError::Refused {
+                what: format!("{method} {url}"),
+                url: url.to_owned(),
+                status,
+                message: format!(
+                    "the answer could not be read whole (at most {} MiB): {e}",
+                    MAX_ANSWER >> 20
+                ),
+            }),
+        }
+    }
+
+    /// Sends one request until it is answered below 500, retrying with
+    /// growing pauses, and returns the answer unread.
+    fn respond(
+        &self,
+        method: &str,
+        url: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+        accept: Option<&str>,
+    ) -> Result<ureq::http::Response<ureq::Body>, PublishError> {
         let mut pause = self.pause;
         let mut last = String::new();
         for attempt in 1..=self.attempts.max(1) {
             match self.send(method, url, content_type, body, accept)? {
-                Ok(mut response) => {
+                Ok(response) if response.status().as_u16() < 500 => return Ok(response),
+                Ok(response) => {
                     let status = response.status().as_u16();
-                    let content_type = response
-                        .headers()
-                        .get("content-type")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_owned();
-                    // An answer cut short would be a wrong answer: one
-                    // larger than the limit, or unreadable, is an error.
-                    let text = response
-                        .body_mut()
-                        .with_config()
-                        .limit(MAX_ANSWER)
-                        .read_to_string();
-                    match text {
-                        Ok(body) if status < 500 => {
-                            return Ok(Answer {
-                                status,
-                                content_type,
-                                body,
-                            })
-                        }
-                        Ok(text) => last = format!("{status} {}", first_line(&text)),
-                        Err(e) => {
-                            return Err(PublishError::Refused {
-                                what: format!("{method} {url}"),
-                                url: url.to_owned(),
-                                status,
-                                message: format!(
-                                    "the answer could not be read whole (at most {} MiB): {e}",
-                                    MAX_ANSWER >> 20
-                                ),
-                            })
-                        }
-                    }
+                    last = format!("{status} {}", first_line(&error_text(response)));
                 }
                 Err(e) => last = e.to_string(),
             }
@@ -416,6 +422,60 @@ impl Remote {
             attempts: self.attempts,
             message: last,
         })
+    }
+
+    /// Reads `graph` as the store holds it, handing each triple to `each`
+    /// until it returns false. Returns how many triples were read, or
+    /// `None` when `each` stopped early; a graph the store does not have is
+    /// empty. The answer is parsed as it arrives, never held whole.
+    pub fn read_graph(
+        &self,
+        graph: RemoteGraph,
+        each: &mut dyn FnMut(Triple) -> bool,
+    ) -> Result<Option<u64>, PublishError> {
+        let url = self.graph_url(graph);
+        let response = self.respond(
+            "GET",
+            &url,
+            None,
+            &[],
+            Some("application/n-triples, text/turtle;q=0.5"),
+        )?;
+        let status = response.status().as_u16();
+        if status == 404 {
+            return Ok(Some(0));
+        }
+        let media_type = media_type_of(&response);
+        if !(200..300).contains(&status) {
+            let answer = Answer {
+                status,
+                content_type: media_type,
+                body: error_text(response),
+            };
+            return self
+                .expect_success("reading the graph", &url, &answer)
+                .map(|()| Some(0));
+        }
+        let unreadable = |message: String| PublishError::Refused {
+            what: "reading the graph".into(),
+            url: url.clone(),
+            status,
+            message,
+        };
+        let format = match media_type.as_str() {
+            "text/plain" => RdfFormat::NTriples,
+            other => RdfFormat::from_media_type(other)
+                .ok_or_else(|| unreadable(format!("the answer is `{other}`, not RDF")))?,
+        };
+        let mut read = 0;
+        for quad in RdfParser::from_format(format).for_reader(response.into_body().into_reader()) {
+            let quad = quad.map_err(|e| unreadable(format!("the answer cannot be read: {e}")))?;
+            read += 1;
+            if !each(Triple::from(quad)) {
+                return Ok(None);
+            }
+        }
+        Ok(Some(read))
     }
 
     /// Sends one request, with the authorization as it stands; when the
@@ -674,6 +734,30 @@ fn ask_as_boolean(results: QueryResults<'static>) -> Result<QueryResults<'static
 fn request_target(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     rest.find('/').map_or("/", |slash| &rest[slash..])
+}
+
+/// What an error answer says (its first MiB), for the message.
+fn error_text(response: ureq::http::Response<ureq::Body>) -> String {
+    response
+        .into_body()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_string()
+        .unwrap_or_default()
+}
+
+/// The media type an answer says it is, without its parameters.
+fn media_type_of(response: &ureq::http::Response<ureq::Body>) -> String {
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 fn first_line(text: &str) -> String {
