@@ -2,6 +2,7 @@
 //! its values read as, with ttkg's own parsers, so that a drafted type is
 //! one the import will read.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use polars::prelude::*;
@@ -228,8 +229,11 @@ impl Readings {
         Ok(all.pop().unwrap_or_default())
     }
 
-    /// The readings of each column's values, counted in one polars query
-    /// over all columns (a query per column costs more than its counting).
+    /// The readings of each column's values, counted in two polars queries
+    /// over the values of all columns stacked (`i` the column, `v` the
+    /// value): one groups the parsers' counts by column, one joins the
+    /// values' keys with every scheme's. (An expression per column and
+    /// scheme took most of a draft's time in planning.)
     pub fn of_all(columns: &[Vec<String>], concepts: &ConceptTable) -> PolarsResult<Vec<Readings>> {
         // A failed formula (#DIV/0!) says nothing of the column's type.
         let columns: Vec<Vec<String>> = columns
@@ -242,48 +246,79 @@ impl Readings {
                     .collect()
             })
             .collect();
-        let height = columns.iter().map(Vec::len).max().unwrap_or(0).max(1);
-        let series: Vec<Column> = columns
+        let index: Vec<u32> = columns
             .iter()
             .enumerate()
-            .map(|(i, values)| {
-                let padded: Vec<Option<&str>> = (0..height)
-                    .map(|r| values.get(r).map(String::as_str))
-                    .collect();
-                Column::new(format!("c{i}").into(), padded)
-            })
+            .flat_map(|(i, values)| std::iter::repeat_n(i as u32, values.len()))
             .collect();
-        let frame = DataFrame::new(height, series)?;
-        let schemes: Vec<String> = concepts.schemes().map(str::to_owned).collect();
-        let mut exprs = Vec::new();
-        for i in 0..columns.len() {
-            exprs.extend(counting(i, concepts, &schemes));
+        let values: Vec<&str> = columns.iter().flatten().map(String::as_str).collect();
+        // The values as normalisation sees them: tidied, full-width folded.
+        let stacked = df!("i" => index, "v" => values)?
+            .lazy()
+            .with_column(clean_text(col("v")).alias("v"));
+        // (column, what was counted) → how many values.
+        let mut counts: HashMap<(u32, String), usize> = HashMap::new();
+        let parsed = stacked
+            .clone()
+            .group_by([col("i")])
+            .agg(counting())
+            .collect()?;
+        let index = parsed.column("i")?.u32()?;
+        for name in COUNTED {
+            let count = parsed.column(name)?.i64()?;
+            for (i, n) in index.iter().zip(count.iter()) {
+                if let (Some(i), Some(n)) = (i, n) {
+                    counts.insert((i, name.to_owned()), n.max(0) as usize);
+                }
+            }
         }
-        let counts = frame.lazy().select(exprs).collect()?;
+        let known = stacked
+            .with_column(concept_key(col("v")).alias("key"))
+            .join(
+                concepts.keys_by_scheme()?.lazy(),
+                [col("key")],
+                [col("key")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .group_by([col("i"), col("scheme")])
+            .agg([len().cast(DataType::Int64).alias("n")])
+            .collect()?;
+        let index = known.column("i")?.u32()?;
+        let scheme = known.column("scheme")?.str()?;
+        let count = known.column("n")?.i64()?;
+        for ((i, s), n) in index.iter().zip(scheme.iter()).zip(count.iter()) {
+            if let (Some(i), Some(s), Some(n)) = (i, s, n) {
+                counts.insert((i, format!("scheme {s}")), n.max(0) as usize);
+            }
+        }
+        let schemes: Vec<String> = concepts.schemes().map(str::to_owned).collect();
         columns
             .iter()
             .enumerate()
-            .map(|(i, values)| Readings::from_counts(i, values, &counts, concepts, &schemes))
+            .map(|(i, values)| {
+                let get = |name: &str| {
+                    counts
+                        .get(&(i as u32, name.to_owned()))
+                        .copied()
+                        .unwrap_or(0)
+                };
+                Readings::from_counts(values, get, concepts, &schemes)
+            })
             .collect()
     }
 
     fn from_counts(
-        i: usize,
         values: &[String],
-        counts: &DataFrame,
+        get: impl Fn(&str) -> usize,
         concepts: &ConceptTable,
         schemes: &[String],
     ) -> PolarsResult<Readings> {
         if values.is_empty() {
             return Ok(Readings::default());
         }
-        let get = |name: &str| -> PolarsResult<usize> {
-            let n = counts.column(&format!("{i}:{name}"))?.i64()?.get(0);
-            Ok(n.unwrap_or(0).max(0) as usize)
-        };
         let mut concept: Option<(String, usize)> = None;
-        for (s, scheme) in schemes.iter().enumerate() {
-            let n = get(&format!("s{s}"))?;
+        for scheme in schemes {
+            let n = get(&format!("scheme {scheme}"));
             if n > 0 && concept.as_ref().is_none_or(|(_, b)| n > *b) {
                 concept = Some((scheme.clone(), n));
             }
@@ -303,11 +338,11 @@ impl Readings {
                 .filter(|v| ttkg_normalise::currency_of(v).is_some())
                 .count(),
             values: values.len(),
-            point: get("point")?,
-            comma: get("comma")?,
-            whole: get("whole")?,
-            dates: [get("date0")?, get("date1")?, get("date2")?],
-            times: get("times")?,
+            point: get("point"),
+            comma: get("comma"),
+            whole: get("whole"),
+            dates: [get("date0"), get("date1"), get("date2")],
+            times: get("times"),
             concept,
             split_concept: split_concepts(values, concepts, schemes)?,
         })
@@ -375,38 +410,36 @@ impl Readings {
     }
 }
 
-/// The counts of column `i` (named `c{i}`) of the readings' frame, each
-/// aliased `{i}:name`.
-fn counting(i: usize, concepts: &ConceptTable, schemes: &[String]) -> Vec<Expr> {
-    let count = |e: Expr, name: String| e.cast(DataType::Int64).sum().alias(format!("{i}:{name}"));
-    // The values as normalisation sees them: tidied, full-width folded.
-    let v = || clean_text(col(format!("c{i}")));
-    let point = || parse_number(v(), NumberStyle::Point);
+/// The names of the counts `counting` makes.
+const COUNTED: [&str; 7] = [
+    "point", "comma", "whole", "times", "date0", "date1", "date2",
+];
+
+/// The parsers' counts over the stacked values `v`, in `COUNTED`'s order.
+fn counting() -> Vec<Expr> {
+    let count = |e: Expr, name: &str| e.cast(DataType::Int64).sum().alias(name);
+    let point = || parse_number(col("v"), NumberStyle::Point);
     let mut exprs = vec![
-        count(point().is_not_null(), "point".into()),
+        count(point().is_not_null(), "point"),
         count(
-            parse_number(v(), NumberStyle::Comma).is_not_null(),
-            "comma".into(),
+            parse_number(col("v"), NumberStyle::Comma).is_not_null(),
+            "comma",
         ),
         count(
             point()
                 .cast(DataType::Float64)
                 .round(0, RoundMode::HalfToEven)
                 .eq(point().cast(DataType::Float64)),
-            "whole".into(),
+            "whole",
         ),
         count(
-            v().str().contains(lit(r"\d{1,2}:\d{2}"), false),
-            "times".into(),
+            col("v").str().contains(lit(r"\d{1,2}:\d{2}"), false),
+            "times",
         ),
     ];
-    for (d, order) in ORDERS.iter().enumerate() {
-        let parsed = parse_date(v(), *order, DateSystem::Excel1900);
-        exprs.push(count(parsed.is_not_null(), format!("date{d}")));
-    }
-    for (s, scheme) in schemes.iter().enumerate() {
-        let found = concepts.lookup(scheme, concept_key(v()));
-        exprs.push(count(found.is_not_null(), format!("s{s}")));
+    for (order, name) in ORDERS.iter().zip(&COUNTED[4..]) {
+        let parsed = parse_date(col("v"), *order, DateSystem::Excel1900);
+        exprs.push(count(parsed.is_not_null(), name));
     }
     exprs
 }

@@ -364,6 +364,20 @@ impl ConceptTable {
         }
     }
 
+    /// Every key a lookup finds, with its scheme (`key`, `scheme`): for
+    /// counting the values of many columns that each scheme knows with one
+    /// join instead of a lookup per column and scheme.
+    pub fn keys_by_scheme(&self) -> PolarsResult<DataFrame> {
+        let (mut keys, mut schemes) = (Vec::new(), Vec::new());
+        for (scheme, (key, _)) in &self.schemes {
+            for k in key.str()?.iter().flatten() {
+                keys.push(k);
+                schemes.push(scheme.as_str());
+            }
+        }
+        df!("key" => keys, "scheme" => schemes)
+    }
+
     /// Scheme names that have labels.
     pub fn schemes(&self) -> impl Iterator<Item = &str> {
         self.schemes.keys().map(String::as_str)
