@@ -7,6 +7,7 @@
 mod common;
 
 mod analyst;
+mod browser;
 mod concurrent_reader;
 mod crash;
 mod draft;
