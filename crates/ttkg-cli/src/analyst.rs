@@ -86,57 +86,13 @@ pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<
         .as_ref()
         .map(|s| ttkg_query::Vocabulary::load(&**s).unwrap_or_default())
         .unwrap_or_default();
-    let (text, bindings) = match request.source {
-        QuerySource {
-            saved: Some(name),
-            sparql: None,
-            file: None,
-        } => {
-            let saved = saved::find(queries_dir, &name).map_err(query_failure)?;
-            let checked_against = store.is_some().then_some(&vocabulary);
-            let bindings = saved
-                .bindings_checked(&request.params, checked_against)
-                .map_err(query_failure)?;
-            (saved.text, bindings)
-        }
-        QuerySource {
-            saved: None,
-            sparql,
-            file,
-        } => {
-            let text = match (sparql, file) {
-                (Some(q), None) => q,
-                (None, Some(f)) => std::fs::read_to_string(&f)
-                    .map_err(|e| (exit::USAGE, format!("{}: {e}", f.display())))?,
-                (None, None) => {
-                    if std::io::stdin().is_terminal() {
-                        eprintln!("reading the query from standard input; end it with Ctrl-D");
-                    }
-                    let mut q = String::new();
-                    std::io::stdin().read_to_string(&mut q).map_err(|e| {
-                        (
-                            exit::USAGE,
-                            format!("cannot read the query from standard input: {e}"),
-                        )
-                    })?;
-                    q
-                }
-                (Some(_), Some(_)) => return Err(one_source()),
-            };
-            let bindings = request
-                .params
-                .iter()
-                .map(|(name, value)| {
-                    let variable = Variable::new(name.trim_start_matches(['?', '$']))
-                        .map_err(|e| (exit::USAGE, format!("--param {name}: {e}")))?;
-                    let term = saved::param_term(name, value).map_err(query_failure)?;
-                    Ok((variable, term))
-                })
-                .collect::<Result<Vec<_>, Failure>>()?;
-            (text, bindings)
-        }
-        _ => return Err(one_source()),
-    };
+    let checked_against = store.is_some().then_some(&vocabulary);
+    let (text, bindings) = query_text(
+        queries_dir,
+        request.source,
+        &request.params,
+        checked_against,
+    )?;
     let mut warnings = vocabulary.unknown_terms(&text);
     warnings.extend(ttkg_query::explain::unbound_selected(&text));
     for warning in &warnings {
@@ -159,15 +115,93 @@ pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<
         }
         (None, None) => unreachable!("the store is opened without an endpoint"),
     };
-    let format = request.format;
-    let rows = match &request.output {
+    let rows = write_answer(results, request.format, request.output.as_deref())?;
+    if rows == 0 && !warnings.is_empty() {
+        eprintln!("note: the answer is empty, and the query names terms the ontology does not define (see the warnings above)");
+    }
+    Ok(())
+}
+
+/// The query a request names (a saved question, `--sparql`, `--file` or
+/// standard input) and its parameters' bindings, a saved question's
+/// checked against `vocabulary` when there is one.
+fn query_text(
+    queries_dir: &Path,
+    source: QuerySource,
+    params: &[(String, String)],
+    vocabulary: Option<&ttkg_query::Vocabulary>,
+) -> Result<(String, Bindings), Failure> {
+    match source {
+        QuerySource {
+            saved: Some(name),
+            sparql: None,
+            file: None,
+        } => {
+            let saved = saved::find(queries_dir, &name).map_err(query_failure)?;
+            let bindings = saved
+                .bindings_checked(params, vocabulary)
+                .map_err(query_failure)?;
+            Ok((saved.text, bindings))
+        }
+        QuerySource {
+            saved: None,
+            sparql,
+            file,
+        } => {
+            let text = match (sparql, file) {
+                (Some(q), None) => q,
+                (None, Some(f)) => std::fs::read_to_string(&f)
+                    .map_err(|e| (exit::USAGE, format!("{}: {e}", f.display())))?,
+                (None, None) => query_from_stdin()?,
+                (Some(_), Some(_)) => return Err(one_source()),
+            };
+            let bindings = params
+                .iter()
+                .map(|(name, value)| {
+                    let variable = Variable::new(name.trim_start_matches(['?', '$']))
+                        .map_err(|e| (exit::USAGE, format!("--param {name}: {e}")))?;
+                    let term = saved::param_term(name, value).map_err(query_failure)?;
+                    Ok((variable, term))
+                })
+                .collect::<Result<Bindings, Failure>>()?;
+            Ok((text, bindings))
+        }
+        _ => Err(one_source()),
+    }
+}
+
+/// A query's parameters: each variable and the term it is bound to.
+type Bindings = Vec<(Variable, ttkg_graph::oxigraph::model::Term)>;
+
+fn query_from_stdin() -> Result<String, Failure> {
+    if std::io::stdin().is_terminal() {
+        eprintln!("reading the query from standard input; end it with Ctrl-D");
+    }
+    let mut q = String::new();
+    std::io::stdin().read_to_string(&mut q).map_err(|e| {
+        (
+            exit::USAGE,
+            format!("cannot read the query from standard input: {e}"),
+        )
+    })?;
+    Ok(q)
+}
+
+/// Writes an answer to `output` (whole or not at all) or to standard
+/// output; the number of rows.
+fn write_answer(
+    results: ttkg_graph::oxigraph::sparql::QueryResults<'static>,
+    format: Option<OutputFormat>,
+    output: Option<&Path>,
+) -> Result<usize, Failure> {
+    match output {
         Some(path) => {
             let mut rows = 0;
             write_atomically(path, |out| {
                 rows = ttkg_query::write_results(results, format, false, out)?;
                 Ok(())
             })?;
-            rows
+            Ok(rows)
         }
         None => {
             let terminal = std::io::stdout().is_terminal();
@@ -176,13 +210,9 @@ pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<
                 .map_err(query_failure)?;
             out.flush()
                 .map_err(|e| (exit::FAILURE, format!("writing the results failed: {e}")))?;
-            rows
+            Ok(rows)
         }
-    };
-    if rows == 0 && !warnings.is_empty() {
-        eprintln!("note: the answer is empty, and the query names terms the ontology does not define (see the warnings above)");
     }
-    Ok(())
 }
 
 fn one_source() -> Failure {

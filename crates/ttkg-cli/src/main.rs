@@ -365,18 +365,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let root = || found.clone();
     match cli.command {
         Command::Import(args) => {
-            let request = import::ImportRequest {
-                root: root()?,
-                json_logs: cli.log_format == LogFormat::Json,
-                args,
-            };
-            let dry_run = request.args.dry_run;
-            let root = request.root.clone();
-            let code = import::import(request.anchored(), store.clone())?;
-            if dry_run || !(code == 0 || code == exit::QUARANTINED) {
-                return Ok(ExitCode::from(code));
-            }
-            publish_after_import(&root, &store, code)
+            import_then_publish(root()?, store, args, cli.log_format == LogFormat::Json)
         }
         Command::QueryWorker { memory } => ttkg_serve::worker_main(&store, memory)
             .map(|()| ExitCode::SUCCESS)
@@ -440,13 +429,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Validate { output, endpoint } => {
             let shapes = root()?.join("ontology").join("shapes.ttl");
-            let conforms =
-                analyst::validate(&store, &shapes, output.as_deref(), endpoint.as_deref())?;
-            Ok(if conforms {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(exit::VIOLATIONS)
-            })
+            validate(&store, &shapes, output.as_deref(), endpoint.as_deref())
         }
         Command::Dump {
             format,
@@ -455,6 +438,42 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         } => dump(&store, format, graph, output.as_deref()),
         Command::Load { file, format } => load(&store, &file, format),
     }
+}
+
+/// `ttkg import`, then the publishing to the targets that ask for it when
+/// the import succeeded (not after a dry run).
+fn import_then_publish(
+    root: PathBuf,
+    store: PathBuf,
+    args: import::ImportArgs,
+    json_logs: bool,
+) -> Result<ExitCode, Failure> {
+    let request = import::ImportRequest {
+        root: root.clone(),
+        json_logs,
+        args,
+    };
+    let dry_run = request.args.dry_run;
+    let code = import::import(request.anchored(), store.clone())?;
+    if dry_run || !(code == 0 || code == exit::QUARANTINED) {
+        return Ok(ExitCode::from(code));
+    }
+    publish_after_import(&root, &store, code)
+}
+
+/// `ttkg validate`: exit code 0 when the store conforms to the shapes.
+fn validate(
+    store: &Path,
+    shapes: &Path,
+    output: Option<&Path>,
+    endpoint: Option<&str>,
+) -> Result<ExitCode, Failure> {
+    let conforms = analyst::validate(store, shapes, output, endpoint)?;
+    Ok(if conforms {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::VIOLATIONS)
+    })
 }
 
 /// Publishes to the `[[target]]`s of ttkg.toml that ask for it, after an

@@ -312,47 +312,34 @@ pub fn publish(
 ) -> Result<PublishReport, PublishError> {
     let local = local_graphs(store, options.default_graph)?;
     let path = record_path(store_dir, &options.target);
-    let mut record = load_record(&path, &remote.endpoints.graph_store)?;
-    let mut report = PublishReport::default();
-    let budget = options.chunk_bytes;
+    let record = load_record(&path, &remote.endpoints.graph_store)?;
     // The copy of the default graph is changed rather than sent whole only
     // when it is the union of the named graphs the remote store holds: the
     // last publish finished with nothing failed, and nothing since.
-    let mut copy_change = record
+    let copy_change = record
         .graphs
         .get(DEFAULT_KEY)
         .is_some_and(|copy| copy.digest == union_digest(&record.graphs))
         .then(CopyChange::default);
-
-    // Sources retracted locally are deleted remotely (a default graph no
-    // longer published as a copy is left to the remote store); what they
-    // held leaves the copy unless another source states it.
-    let gone: Vec<String> = record
-        .graphs
-        .keys()
-        .filter(|g| !local.contains_key(*g) && g.as_str() != DEFAULT_KEY)
-        .cloned()
-        .collect();
-    for graph in gone {
-        if let Some(copy) = copy_change.as_mut() {
-            let held = change::remote_all_of(remote, RemoteGraph::Named(&graph), budget);
-            if !matches!(held, Ok(Some(ref all)) if copy.take(all, budget)) {
-                copy_change = None;
-            }
-        }
-        remote.delete(RemoteGraph::Named(&graph))?;
-        record.graphs.remove(&graph);
-        save_record(&path, &record)?;
-        progress(&format!("deleted {graph}"));
-        report.deleted.push(graph);
-    }
-    if options.default_graph == DefaultGraph::Union && record.graphs.remove(DEFAULT_KEY).is_some() {
+    let mut run = Publication {
+        store,
+        remote,
+        options,
+        path,
+        record,
+        report: PublishReport::default(),
+        copy_change,
+        progress,
+    };
+    run.delete_retracted(&local)?;
+    if options.default_graph == DefaultGraph::Union
+        && run.record.graphs.remove(DEFAULT_KEY).is_some()
+    {
         // A copy published before as a named graph would be read as the
         // default graph by `--endpoint` questions: it goes.
         remote.update(&format!("DROP SILENT GRAPH <{DEFAULT_GRAPH_COPY}>"))?;
-        save_record(&path, &record)?;
+        run.save()?;
     }
-
     // The named graphs first and the default graph last, so that what the
     // default graph says is in the named graphs too.
     let order = local
@@ -360,85 +347,178 @@ pub fn publish(
         .filter(|(g, _)| g.as_str() != DEFAULT_KEY)
         .chain(local.iter().filter(|(g, _)| g.as_str() == DEFAULT_KEY));
     for (key, state) in order {
-        if record.graphs.get(key) == Some(state) {
-            report.unchanged += 1;
-            continue;
+        if run.record.graphs.get(key) == Some(state) {
+            run.report.unchanged += 1;
+        } else {
+            run.publish_graph(key, state)?;
         }
+    }
+    Ok(run.report)
+}
+
+/// One publish: what it has recorded and reported so far.
+struct Publication<'a> {
+    store: &'a KnowledgeStore,
+    remote: &'a Remote,
+    options: &'a PublishOptions,
+    /// Where the record of what the remote store holds is kept.
+    path: PathBuf,
+    record: Record,
+    report: PublishReport,
+    /// The change of the default graph's copy, gathered from the named
+    /// graphs' changes while that can be done (see `publish`).
+    copy_change: Option<CopyChange>,
+    progress: &'a mut dyn FnMut(&str),
+}
+
+impl Publication<'_> {
+    fn save(&self) -> Result<(), PublishError> {
+        save_record(&self.path, &self.record)
+    }
+
+    /// Deletes remotely the sources retracted locally (a default graph no
+    /// longer published as a copy is left to the remote store); what they
+    /// held leaves the copy unless another source states it.
+    fn delete_retracted(
+        &mut self,
+        local: &BTreeMap<String, GraphState>,
+    ) -> Result<(), PublishError> {
+        let budget = self.options.chunk_bytes;
+        let gone: Vec<String> = self
+            .record
+            .graphs
+            .keys()
+            .filter(|g| !local.contains_key(*g) && g.as_str() != DEFAULT_KEY)
+            .cloned()
+            .collect();
+        for graph in gone {
+            if let Some(copy) = self.copy_change.as_mut() {
+                let held = change::remote_all_of(self.remote, RemoteGraph::Named(&graph), budget);
+                if !matches!(held, Ok(Some(ref all)) if copy.take(all, budget)) {
+                    self.copy_change = None;
+                }
+            }
+            self.remote.delete(RemoteGraph::Named(&graph))?;
+            self.record.graphs.remove(&graph);
+            self.save()?;
+            (self.progress)(&format!("deleted {graph}"));
+            self.report.deleted.push(graph);
+        }
+        Ok(())
+    }
+
+    /// Sends one graph whose state the remote store does not have: as its
+    /// change where that can be found, else whole; records how it went.
+    fn publish_graph(&mut self, key: &str, state: &GraphState) -> Result<(), PublishError> {
         let (graph_name, remote_graph) = if key == DEFAULT_KEY {
-            let remote_graph = match options.default_graph {
+            let remote_graph = match self.options.default_graph {
                 DefaultGraph::Named => RemoteGraph::Named(DEFAULT_GRAPH_COPY),
                 _ => RemoteGraph::Default,
             };
             (GraphNameRef::DefaultGraph, remote_graph)
         } else {
-            (
-                GraphNameRef::NamedNode(ttkg_graph::oxigraph::model::NamedNodeRef::new_unchecked(
-                    key,
-                )),
-                RemoteGraph::Named(key),
-            )
+            let name = ttkg_graph::oxigraph::model::NamedNodeRef::new_unchecked(key);
+            (GraphNameRef::NamedNode(name), RemoteGraph::Named(key))
         };
-        // What to change: for a named graph the remote store holds, found
-        // by comparing it with the local one; for the copy, gathered from
-        // the named graphs' changes.
-        let change = if key == DEFAULT_KEY {
-            match copy_change.take() {
-                Some(copy) if report.failed.is_empty() => {
-                    Some(copy.finish(store)?).filter(|c| c.bytes <= budget)
-                }
-                _ => None,
-            }
-        } else if record.graphs.contains_key(key) {
-            match change::change_of(store, graph_name, remote, remote_graph, budget) {
-                Ok(change) => change,
-                Err(e) if e.stops_everything() => return Err(e),
-                Err(e) => {
-                    tracing::warn!("{key} is sent whole: what the remote store holds of it could not be read ({e})");
-                    None
-                }
-            }
-        } else {
-            None
-        };
+        let change = self.change_of(key, graph_name, remote_graph)?;
         if key != DEFAULT_KEY {
-            if let Some(copy) = copy_change.as_mut() {
-                // A graph new to the remote store adds all it holds.
-                let taken = match &change {
-                    Some(change) => copy.take(change, budget),
-                    None if !record.graphs.contains_key(key) => {
-                        matches!(change::all_of(store, graph_name, budget)?, Some(all) if copy.take(&all, budget))
-                    }
-                    None => false,
-                };
-                if !taken {
-                    copy_change = None;
-                }
-            }
+            self.gather_into_copy(key, graph_name, change.as_ref())?;
         }
+        let (store, remote, options) = (self.store, self.remote, self.options);
+        let whole = || {
+            send(store, remote, graph_name, remote_graph, state, options)
+                .map(|chunked| Sent::Whole { chunked })
+        };
         let sent = match change {
             Some(change) => match apply(remote, &change, remote_graph, state) {
                 Ok(true) => Ok(Sent::Changed(change)),
                 // Not what was expected: the remote copy was not the union
                 // assumed. Sent whole, which is right whatever it held.
-                Ok(false) => send(store, remote, graph_name, remote_graph, state, options)
-                    .map(|chunked| Sent::Whole { chunked }),
+                Ok(false) => whole(),
                 Err(e) => Err(e),
             },
-            None => send(store, remote, graph_name, remote_graph, state, options)
-                .map(|chunked| Sent::Whole { chunked }),
+            None => whole(),
         };
+        self.settle(key, state, sent)
+    }
+
+    /// What to change of a graph: for a named graph the remote store holds,
+    /// found by comparing it with the local one; for the copy, gathered
+    /// from the named graphs' changes. None: send it whole.
+    fn change_of(
+        &mut self,
+        key: &str,
+        graph_name: GraphNameRef<'_>,
+        remote_graph: RemoteGraph<'_>,
+    ) -> Result<Option<Change>, PublishError> {
+        let budget = self.options.chunk_bytes;
+        if key == DEFAULT_KEY {
+            return match self.copy_change.take() {
+                Some(copy) if self.report.failed.is_empty() => {
+                    Ok(Some(copy.finish(self.store)?).filter(|c| c.bytes <= budget))
+                }
+                _ => Ok(None),
+            };
+        }
+        if !self.record.graphs.contains_key(key) {
+            return Ok(None);
+        }
+        match change::change_of(self.store, graph_name, self.remote, remote_graph, budget) {
+            Ok(change) => Ok(change),
+            Err(e) if e.stops_everything() => Err(e),
+            Err(e) => {
+                tracing::warn!("{key} is sent whole: what the remote store holds of it could not be read ({e})");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Adds a named graph's change to the copy's (a graph new to the remote
+    /// store adds all it holds); gives up on changing the copy when that
+    /// cannot be known.
+    fn gather_into_copy(
+        &mut self,
+        key: &str,
+        graph_name: GraphNameRef<'_>,
+        change: Option<&Change>,
+    ) -> Result<(), PublishError> {
+        let budget = self.options.chunk_bytes;
+        let Some(copy) = self.copy_change.as_mut() else {
+            return Ok(());
+        };
+        let taken = match change {
+            Some(change) => copy.take(change, budget),
+            None if !self.record.graphs.contains_key(key) => {
+                matches!(change::all_of(self.store, graph_name, budget)?, Some(all) if copy.take(&all, budget))
+            }
+            None => false,
+        };
+        if !taken {
+            self.copy_change = None;
+        }
+        Ok(())
+    }
+
+    /// Records and reports how a graph went; a failure that concerns only
+    /// this graph is reported and the publish goes on.
+    fn settle(
+        &mut self,
+        key: &str,
+        state: &GraphState,
+        sent: Result<Sent, PublishError>,
+    ) -> Result<(), PublishError> {
         match sent {
             Ok(sent) => {
-                record.graphs.insert(key.clone(), *state);
-                save_record(&path, &record)?;
+                self.record.graphs.insert(key.to_owned(), *state);
+                self.save()?;
                 let how = match &sent {
                     Sent::Whole { chunked: false } => String::new(),
                     Sent::Whole { chunked: true } => {
-                        report.chunked.push(key.clone());
+                        self.report.chunked.push(key.to_owned());
                         ", in chunks".into()
                     }
                     Sent::Changed(change) => {
-                        report.changed.push(key.clone());
+                        self.report.changed.push(key.to_owned());
                         format!(
                             ", changed: {} removed, {} added",
                             change.removed.len(),
@@ -446,21 +526,22 @@ pub fn publish(
                         )
                     }
                 };
-                progress(&format!("sent {key} ({} triples{how})", state.triples));
-                report.sent.push((key.clone(), state.triples));
+                (self.progress)(&format!("sent {key} ({} triples{how})", state.triples));
+                self.report.sent.push((key.to_owned(), state.triples));
+                Ok(())
             }
-            Err(e) if e.stops_everything() => return Err(e),
+            Err(e) if e.stops_everything() => Err(e),
             Err(e) => {
                 // What the remote holds of it is no longer known.
-                record.graphs.remove(key);
-                save_record(&path, &record)?;
-                copy_change = None;
-                progress(&format!("failed {key}: {e}"));
-                report.failed.push((key.clone(), e.to_string()));
+                self.record.graphs.remove(key);
+                self.save()?;
+                self.copy_change = None;
+                (self.progress)(&format!("failed {key}: {e}"));
+                self.report.failed.push((key.to_owned(), e.to_string()));
+                Ok(())
             }
         }
     }
-    Ok(report)
 }
 
 /// How a graph went.
