@@ -229,11 +229,12 @@ impl Readings {
         Ok(all.pop().unwrap_or_default())
     }
 
-    /// The readings of each column's values, counted in two polars queries
-    /// over the values of all columns stacked (`i` the column, `v` the
-    /// value): one groups the parsers' counts by column, one joins the
-    /// values' keys with every scheme's. (An expression per column and
-    /// scheme took most of a draft's time in planning.)
+    /// The readings of each column's values, counted over the values of all
+    /// columns stacked (`i` the column, `v` the value): the parsers' counts
+    /// grouped by column, and the labels each scheme knows found by one
+    /// join, for the values and for their parts where values hold several.
+    /// (An expression per column and scheme took most of a draft's time in
+    /// planning.)
     pub fn of_all(columns: &[Vec<String>], concepts: &ConceptTable) -> PolarsResult<Vec<Readings>> {
         // A failed formula (#DIV/0!) says nothing of the column's type.
         let columns: Vec<Vec<String>> = columns
@@ -246,82 +247,73 @@ impl Readings {
                     .collect()
             })
             .collect();
-        let index: Vec<u32> = columns
-            .iter()
-            .enumerate()
-            .flat_map(|(i, values)| std::iter::repeat_n(i as u32, values.len()))
-            .collect();
-        let values: Vec<&str> = columns.iter().flatten().map(String::as_str).collect();
-        // The values as normalisation sees them: tidied, full-width folded.
-        let stacked = df!("i" => index, "v" => values)?
-            .lazy()
-            .with_column(clean_text(col("v")).alias("v"));
-        // (column, what was counted) → how many values.
-        let mut counts: HashMap<(u32, String), usize> = HashMap::new();
-        let parsed = stacked
+        let stacked = stack(
+            columns
+                .iter()
+                .enumerate()
+                .flat_map(|(i, values)| values.iter().map(move |v| (i as u32, v.as_str()))),
+        )?;
+        // (column, parser) → how many values it reads.
+        let mut parsed: HashMap<(u32, &str), usize> = HashMap::new();
+        let counts = stacked
             .clone()
             .group_by([col("i")])
             .agg(counting())
             .collect()?;
-        let index = parsed.column("i")?.u32()?;
+        let index = counts.column("i")?.u32()?;
         for name in COUNTED {
-            let count = parsed.column(name)?.i64()?;
+            let count = counts.column(name)?.i64()?;
             for (i, n) in index.iter().zip(count.iter()) {
                 if let (Some(i), Some(n)) = (i, n) {
-                    counts.insert((i, name.to_owned()), n.max(0) as usize);
+                    parsed.insert((i, name), n.max(0) as usize);
                 }
             }
         }
-        let known = stacked
-            .with_column(concept_key(col("v")).alias("key"))
-            .join(
-                concepts.keys_by_scheme()?.lazy(),
-                [col("key")],
-                [col("key")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .group_by([col("i"), col("scheme")])
-            .agg([len().cast(DataType::Int64).alias("n")])
-            .collect()?;
-        let index = known.column("i")?.u32()?;
-        let scheme = known.column("scheme")?.str()?;
-        let count = known.column("n")?.i64()?;
-        for ((i, s), n) in index.iter().zip(scheme.iter()).zip(count.iter()) {
-            if let (Some(i), Some(s), Some(n)) = (i, s, n) {
-                counts.insert((i, format!("scheme {s}")), n.max(0) as usize);
-            }
+        let known = known_by_scheme(stacked, concepts)?;
+        // The parts of the values of columns where some value holds several
+        // (越南、老挝), and how many each column has.
+        let split: Vec<(u32, &str)> = columns
+            .iter()
+            .enumerate()
+            .filter(|(_, values)| values.iter().any(|v| v.contains(|c| SPLIT.contains(c))))
+            .flat_map(|(i, values)| {
+                values
+                    .iter()
+                    .flat_map(|v| v.split(|c| SPLIT.contains(c)))
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(move |p| (i as u32, p))
+            })
+            .collect();
+        let mut parts: HashMap<u32, usize> = HashMap::new();
+        for (i, _) in &split {
+            *parts.entry(*i).or_default() += 1;
         }
+        let known_parts = known_by_scheme(stack(split.into_iter())?, concepts)?;
         let schemes: Vec<String> = concepts.schemes().map(str::to_owned).collect();
-        columns
+        Ok(columns
             .iter()
             .enumerate()
             .map(|(i, values)| {
-                let get = |name: &str| {
-                    counts
-                        .get(&(i as u32, name.to_owned()))
-                        .copied()
-                        .unwrap_or(0)
-                };
-                Readings::from_counts(values, get, concepts, &schemes)
+                let i = i as u32;
+                let get = |name: &str| parsed.get(&(i, name)).copied().unwrap_or(0);
+                let concept = best_scheme(&schemes, i, &known);
+                let split_concept = parts.get(&i).and_then(|&n| {
+                    best_scheme(&schemes, i, &known_parts).map(|(s, found)| (s, found, n))
+                });
+                Readings::from_counts(values, get, concept, split_concept)
             })
-            .collect()
+            .collect())
     }
 
     fn from_counts(
         values: &[String],
         get: impl Fn(&str) -> usize,
-        concepts: &ConceptTable,
-        schemes: &[String],
-    ) -> PolarsResult<Readings> {
+        concept: Option<(String, usize)>,
+        split_concept: Option<(String, usize, usize)>,
+    ) -> Readings {
         if values.is_empty() {
-            return Ok(Readings::default());
-        }
-        let mut concept: Option<(String, usize)> = None;
-        for scheme in schemes {
-            let n = get(&format!("scheme {scheme}"));
-            if n > 0 && concept.as_ref().is_none_or(|(_, b)| n > *b) {
-                concept = Some((scheme.clone(), n));
-            }
+            return Readings::default();
         }
         static SERIAL: LazyLock<Regex> = LazyLock::new(|| pattern(r"^\d{5}(\.\d+)?$"));
         let serial = &*SERIAL;
@@ -330,7 +322,7 @@ impl Readings {
             .collect::<std::collections::BTreeSet<_>>()
             .len()
             == values.len();
-        Ok(Readings {
+        Readings {
             distinct,
             serials: values.iter().filter(|v| serial.is_match(v)).count(),
             currencies: values
@@ -344,8 +336,8 @@ impl Readings {
             dates: [get("date0"), get("date1"), get("date2")],
             times: get("times"),
             concept,
-            split_concept: split_concepts(values, concepts, schemes)?,
-        })
+            split_concept,
+        }
     }
 
     fn share(&self, n: usize) -> f64 {
@@ -444,44 +436,59 @@ fn counting() -> Vec<Expr> {
     exprs
 }
 
-/// The best scheme for the parts of values that hold several (`越南、老挝`):
-/// (scheme, parts found, parts), when some value has a separator.
-fn split_concepts(
-    values: &[String],
+/// Values of several columns in one frame: `i` the column, `v` the value
+/// as normalisation sees it (tidied, full-width folded).
+fn stack<'a>(values: impl Iterator<Item = (u32, &'a str)>) -> PolarsResult<LazyFrame> {
+    let (index, values): (Vec<u32>, Vec<&str>) = values.unzip();
+    Ok(df!("i" => index, "v" => values)?
+        .lazy()
+        .with_column(clean_text(col("v")).alias("v")))
+}
+
+/// (column, scheme) → how many of the column's stacked values are labels
+/// the scheme knows.
+fn known_by_scheme(
+    stacked: LazyFrame,
     concepts: &ConceptTable,
-    schemes: &[String],
-) -> PolarsResult<Option<(String, usize, usize)>> {
-    if !values.iter().any(|v| v.contains(|c| SPLIT.contains(c))) {
-        return Ok(None);
-    }
-    let parts: Vec<String> = values
-        .iter()
-        .flat_map(|v| v.split(|c| SPLIT.contains(c)))
-        .map(|p| p.trim().to_owned())
-        .filter(|p| !p.is_empty())
-        .collect();
-    let frame = df!("v" => &parts)?;
-    let mut best: Option<(String, usize, usize)> = None;
-    for scheme in schemes {
-        let n = frame
-            .clone()
-            .lazy()
-            .select([concepts
-                .lookup(scheme, concept_key(clean_text(col("v"))))
-                .is_not_null()
-                .cast(DataType::Int64)
-                .sum()
-                .alias("found")])
-            .collect()?
-            .column("found")?
-            .i64()?
-            .get(0)
-            .unwrap_or(0) as usize;
-        if n > 0 && best.as_ref().is_none_or(|(_, b, _)| n > *b) {
-            best = Some((scheme.clone(), n, parts.len()));
+) -> PolarsResult<HashMap<(u32, String), usize>> {
+    let known = stacked
+        .with_column(concept_key(col("v")).alias("key"))
+        .join(
+            concepts.keys_by_scheme()?.lazy(),
+            [col("key")],
+            [col("key")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .group_by([col("i"), col("scheme")])
+        .agg([len().cast(DataType::Int64).alias("n")])
+        .collect()?;
+    let index = known.column("i")?.u32()?;
+    let scheme = known.column("scheme")?.str()?;
+    let count = known.column("n")?.i64()?;
+    let mut counts = HashMap::new();
+    for ((i, s), n) in index.iter().zip(scheme.iter()).zip(count.iter()) {
+        if let (Some(i), Some(s), Some(n)) = (i, s, n) {
+            counts.insert((i, s.to_owned()), n.max(0) as usize);
         }
     }
-    Ok(best)
+    Ok(counts)
+}
+
+/// The scheme that knows the most of column `i`'s values (the first of
+/// `schemes` on a tie), and how many.
+fn best_scheme(
+    schemes: &[String],
+    i: u32,
+    known: &HashMap<(u32, String), usize>,
+) -> Option<(String, usize)> {
+    let mut best: Option<(String, usize)> = None;
+    for scheme in schemes {
+        let n = known.get(&(i, scheme.clone())).copied().unwrap_or(0);
+        if n > 0 && best.as_ref().is_none_or(|(_, b)| n > *b) {
+            best = Some((scheme.clone(), n));
+        }
+    }
+    best
 }
 
 /// A column's kind from its header and values alone, and why.
@@ -712,6 +719,43 @@ pub fn adapt(known: Kind, exact: bool, header: &str, readings: &Readings, inferr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_are_counted_apart_with_their_schemes_and_parts() {
+        let label = |scheme: &str, label: &str, iri: &str| {
+            (scheme.to_owned(), label.to_owned(), iri.to_owned())
+        };
+        let concepts = ConceptTable::from_labels(&[
+            label("country", "越南", "c:VN"),
+            label("country", "老挝", "c:LA"),
+            label("field", "农业", "f:agri"),
+            label("field", "Vietnam", "f:odd"),
+        ])
+        .unwrap();
+        let column = |values: &[&str]| values.iter().map(|v| v.to_string()).collect::<Vec<_>>();
+        let all = Readings::of_all(
+            &[
+                column(&["越南、老挝", "越南", "Vietnam", "2016-06-01"]),
+                column(&["农业", "农业", "#DIV/0!"]),
+                column(&[]),
+            ],
+            &concepts,
+        )
+        .unwrap();
+        // Each column's own counts, not its neighbours'.
+        assert_eq!(all[0].values, 4);
+        assert_eq!(all[0].dates[0], 1);
+        assert_eq!(all[0].concept, Some(("country".into(), 1)));
+        // The parts: 越南, 老挝, 越南, Vietnam, 2016-06-01; 3 countries.
+        assert_eq!(all[0].split_concept, Some(("country".into(), 3, 5)));
+        // The formula error is not a value; no separator, no parts.
+        assert_eq!(all[1].values, 2);
+        assert_eq!(all[1].concept, Some(("field".into(), 2)));
+        assert_eq!(all[1].split_concept, None);
+        assert_eq!(all[1].dates, [0, 0, 0]);
+        assert_eq!(all[2].values, 0);
+        assert_eq!(all[2].concept, None);
+    }
 
     #[test]
     fn headers_say_units_currencies_and_multipliers() {
