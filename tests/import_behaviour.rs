@@ -115,9 +115,8 @@ fn graph_dump(store: &KnowledgeStore, graph_filter: &str) -> Vec<String> {
 
 #[test]
 fn importing_twice_gives_the_same_store() {
-    let ws = common::scratch_workspace();
-    let store_path = ws.path().join("store");
-    assert_eq!(import(ws.path(), &store_path, &[]).code, 0);
+    // The shared demo import is the first import of these files.
+    let (ws, store_path) = common::scratch_workspace_with_demo_store();
     let first = graph_dump(&KnowledgeStore::open(&store_path).unwrap(), "");
     let again = import(ws.path(), &store_path, &[]);
     assert!(again.stdout.contains("unchanged"), "{}", again.stdout);

@@ -56,18 +56,31 @@ wait = WebDriverWait(
 
 def header_and_rows():
     """The table's columns (by variable) and its rows as shown (also while
-    the pivot or the chart is the view)."""
-    table = driver.find_element(By.ID, "results")
-    header = [th.get_attribute("data-variable") for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
-    rows = [
-        [td.get_attribute("textContent") for td in tr.find_elements(By.TAG_NAME, "td")]
-        for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")
-    ]
-    return header, rows
+    the pivot or the chart is the view), read in one round trip: a WebDriver
+    call per cell made this script wait seconds on each table."""
+    return driver.execute_script(
+        """const table = document.getElementById('results');
+        return [[...table.querySelectorAll('thead th')].map((th) => th.getAttribute('data-variable')),
+                [...table.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))];"""
+    )
+
+
+def texts(selector, attribute=None):
+    """The text as shown (or an attribute's value) of every element that
+    `selector` finds, in one round trip."""
+    return driver.execute_script(
+        """const [selector, attribute] = arguments;
+        return [...document.querySelectorAll(selector)]
+            .map((e) => (attribute ? e.getAttribute(attribute) : (e.innerText ?? e.textContent).trim()));""",
+        selector,
+        attribute,
+    )
 
 
 def shown_headers():
-    return [th.get_attribute("textContent").rstrip(" ▲▼") for th in driver.find_elements(By.CSS_SELECTOR, "#results thead th")]
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#results thead th')].map((th) => th.textContent.replace(/[ ▲▼]+$/, ''));"
+    )
 
 
 def answers():
@@ -106,7 +119,7 @@ def choose(select_id, value):
 
 
 def choices(select_id):
-    return [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, f"#{select_id} option")]
+    return texts(f"#{select_id} option", "value")
 
 
 def number(shown):
@@ -131,9 +144,8 @@ def sparql(query):
 def saved_file(name, deadline=30):
     until = time.time() + deadline
     while name not in os.listdir(downloads) and time.time() < until:
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert name in os.listdir(downloads), (name, os.listdir(downloads))
-    time.sleep(0.3)
     with open(os.path.join(downloads, name), "rb") as f:
         return f.read()
 
@@ -190,9 +202,11 @@ try:
     choose("shape-value", str(header.index("valueCny")))
     choose("shape-aggregate", "sum")
     pivot = driver.find_element(By.ID, "pivot-table")
-    across = [th.text for th in pivot.find_elements(By.CSS_SELECTOR, "thead th")]
+    across = texts("#pivot-table thead th")
     assert across[-1] == "Total", across
-    body = [[c.text for c in tr.find_elements(By.CSS_SELECTOR, "th, td")] for tr in pivot.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    body = driver.execute_script(
+        "return [...document.querySelectorAll('#pivot-table tbody tr')].map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.innerText.trim()));"
+    )
     assert body[-1][0] == "Total", body[-1]
     grand = number(body[-1][-1])
     # SPARQL's own sums, by year and over all, from the same facts.
@@ -260,7 +274,7 @@ try:
     # 中文: the page, the questions, the headers; back to English after.
     driver.find_element(By.ID, "language").click()
     assert driver.execute_script("return document.documentElement.lang") == "zh-CN"
-    titles = [b.text for b in driver.find_elements(By.CSS_SELECTOR, "#saved button")]
+    titles = texts("#saved button")
     assert "按合作国家和年份统计的协议数量与金额" in titles, titles
     header, rows = run_saved("agreements-by-country")
     assert shown_headers()[header.index("agreements")] == "协议数", shown_headers()
@@ -292,7 +306,7 @@ try:
     run_typed("SELECT ?class (COUNT(?s) AS ?entities) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?entities)")
     header, rows = header_and_rows()
     assert "ttkg:Agreement" in [r[0] for r in rows], rows
-    axis = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#chart svg text")]
+    axis = texts("#chart svg text")
     assert any(a.startswith("ttkg:") for a in axis), axis
 
     # DESCRIBE answers as Turtle, a statement to a line.
@@ -306,7 +320,7 @@ try:
     header, rows = run_saved("technologies-to-country")
     select = driver.find_element(By.ID, "param-country")
     assert select.tag_name == "select", select.tag_name
-    options = {o.get_attribute("value"): o.text for o in select.find_elements(By.TAG_NAME, "option")}
+    options = dict(zip(texts("#param-country option", "value"), texts("#param-country option")))
     assert "泰国" in options.get("TH", ""), options
     before = answers()
     Select(select).select_by_value("TH")
@@ -361,21 +375,18 @@ try:
     assert editor.get_attribute("value").endswith("?a a ttkg:Agreement"), editor.get_attribute("value")
     editor.send_keys(" ; sk")
     wait.until(lambda d: d.find_element(By.ID, "completions").is_displayed())
-    offered = [li.get_attribute("data-insert") for li in driver.find_elements(By.CSS_SELECTOR, "#completions li")]
+    offered = texts("#completions li", "data-insert")
     assert "skos:" in offered, offered
     editor.send_keys(Keys.ESCAPE)
     assert not driver.find_element(By.ID, "completions").is_displayed()
-    keywords = [el.text for el in driver.find_elements(By.CSS_SELECTOR, "#highlight .tok-keyword")]
+    keywords = texts("#highlight .tok-keyword")
     assert "SELECT" in keywords and "WHERE" in keywords, keywords
     print(f"completion: {first}")
 
     # The ontology panel: classes with their labels and counts in the store.
     driver.find_element(By.CSS_SELECTOR, "#ontology-panel summary").click()
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#ontology-classes .count") and d.find_element(By.CSS_SELECTOR, "#ontology-classes .count").text)
-    counts = {
-        li.find_element(By.TAG_NAME, "button").text: li.find_element(By.CSS_SELECTOR, ".count").text
-        for li in driver.find_elements(By.CSS_SELECTOR, "#ontology-classes li")
-    }
+    counts = dict(zip(texts("#ontology-classes li button"), texts("#ontology-classes li .count")))
     stored = sparql("SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a a ttkg:Agreement }")[0]["n"]["value"]
     assert number(counts["ttkg:Agreement"]) == Decimal(stored), (counts.get("ttkg:Agreement"), stored)
     editor.clear()
@@ -405,8 +416,10 @@ try:
     facts = driver.find_element(By.ID, "facts").text
     assert "agreement number" in facts and rows[0][1] in facts, (rows[0], facts)
     sources = {
-        tuple(td.text for td in tr.find_elements(By.TAG_NAME, "td"))[0:3:2]
-        for tr in driver.find_elements(By.CSS_SELECTOR, "#sources tbody tr")
+        tuple(cells[0:3:2])
+        for cells in driver.execute_script(
+            "return [...document.querySelectorAll('#sources tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText.trim()));"
+        )
     }
     expected = {
         (b["file"]["value"], b["row"]["value"])
@@ -416,7 +429,7 @@ try:
     # From the agreement to its transferor, which the agreement refers to.
     driver.find_element(By.XPATH, "//table[@id='facts']//tr[td/a[text()='transferor']]/td[2]/a").click()
     wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "yes")
-    referrers = [a.get_attribute("title") for a in driver.find_elements(By.CSS_SELECTOR, "#incoming tbody td:first-child a")]
+    referrers = texts("#incoming tbody td:first-child a", "title")
     assert iri in referrers, referrers
     driver.save_screenshot(os.path.join(shots, "entity.png"))
     print(f"entity page: {len(sources)} source rows, referred to by {len(referrers)}")
