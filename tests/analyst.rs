@@ -8,7 +8,7 @@ use crate::common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{frame_rows, on_demo, root, ttkg};
+use common::{frame_rows, on_demo, root, saved_question_names, ttkg};
 use polars::prelude::*;
 
 /// A SELECT's rows through `ttkg query ... --format csv`, read with polars.
@@ -66,13 +66,7 @@ fn every_saved_question_has_a_test_here() {
         "period-training",
     ]
     .into();
-    let found: BTreeSet<String> = std::fs::read_dir(root().join("queries"))
-        .unwrap()
-        .filter_map(|e| {
-            let p = e.unwrap().path();
-            (p.extension()? == "rq").then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
-        })
-        .collect();
+    let found = saved_question_names(&root());
     assert_eq!(
         found.iter().map(String::as_str).collect::<BTreeSet<_>>(),
         tested,

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::server::{curl, Server as TtkgServer};
-use common::Run;
+use common::{saved_question_names, Run};
 
 /// An Oxigraph server on a free loopback port, stopped when dropped.
 struct Oxigraph {
@@ -263,22 +263,10 @@ fn on_with(ws: &Path, store: &Path, env: &[(&str, &str)], args: &[&str]) -> Run 
 /// may come in either order), by the question's name.
 type Answers = BTreeMap<String, BTreeSet<String>>;
 
-/// The saved questions (their names) of the workspace `ws`.
-fn saved_questions(ws: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(ws.join("queries"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|x| x == "rq"))
-        .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 /// Every saved question's answer (parameters at their defaults) through
 /// `ttkg query`, from `store` or, with an `endpoint`, from the remote store.
 fn answers(ws: &Path, store: &Path, endpoint: Option<&str>) -> Answers {
-    saved_questions(ws)
+    saved_question_names(ws)
         .into_iter()
         .map(|name| {
             let mut args = vec!["query", "--saved", &name, "--format", "csv"];

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::server::{curl, Server};
-use common::{root, ttkg};
+use common::{root, saved_question_names, ttkg};
 
 /// A copy of the demo store for one test's server, so that servers and the
 /// tests of the shared store do not wait for each other.
@@ -247,16 +247,7 @@ fn the_sparql_protocol_answers_curl_in_every_format() {
     );
     let list = curl(&format!("{}/api/saved", server.url), &[]);
     let list: serde_json::Value = serde_json::from_str(&list.body).unwrap();
-    let saved_files = std::fs::read_dir(root().join("queries"))
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "rq")
-        })
-        .count();
+    let saved_files = saved_question_names(&root()).len();
     assert_eq!(list.as_array().unwrap().len(), saved_files);
     assert!(saved_files >= 15, "{saved_files}");
 

@@ -266,3 +266,16 @@ pub fn ttkg_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
+
+/// The names of the saved questions (`queries/*.rq`) of the workspace `ws`,
+/// sorted.
+pub fn saved_question_names(ws: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(ws.join("queries"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|x| x == "rq"))
+        .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
