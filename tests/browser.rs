@@ -8,13 +8,13 @@ use crate::common;
 
 use std::path::Path;
 
-use crate::serve::{demo, python};
-use common::root;
+use crate::serve::python;
 use common::server::Server;
+use common::{demo_store_copy, root};
 
 #[test]
 fn the_query_page_runs_a_saved_question_in_chromium() {
-    let (_dir, store) = demo();
+    let (_dir, store) = demo_store_copy();
     let server = Server::start(&root(), &store, &[], &[]);
     let shots = tempfile::tempdir().unwrap();
     let screenshot = shots.path().join("query-page.png");

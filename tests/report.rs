@@ -421,8 +421,8 @@ fn the_report_page_is_served_with_its_workbook_and_refuses_bad_requests() {
     // Asked before the server holds the store (and before this test takes
     // its turn on it).
     let june = period_figures(None, "2016-06");
-    let (_turn, store) = common::demo();
-    let server = Server::start(&root(), store, &[], &[]);
+    let (_dir, store) = common::demo_store_copy();
+    let server = Server::start(&root(), &store, &[], &[]);
     let page = curl(&format!("{}/report?period=2016&lang=en", server.url), &[]);
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(
@@ -504,8 +504,8 @@ fn the_report_page_is_served_with_its_workbook_and_refuses_bad_requests() {
 #[test]
 fn the_query_page_offers_a_period_parameter_the_years_and_months_with_data() {
     use common::server::{curl, Server};
-    let (_turn, store) = common::demo();
-    let server = Server::start(&root(), store, &[], &[]);
+    let (_dir, store) = common::demo_store_copy();
+    let server = Server::start(&root(), &store, &[], &[]);
     let list = curl(&format!("{}/api/saved", server.url), &[]);
     let list: serde_json::Value = serde_json::from_str(&list.body).unwrap();
     let figures = list

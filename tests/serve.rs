@@ -5,21 +5,11 @@
 
 use crate::common;
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::server::{curl, Server};
-use common::{root, saved_question_names, ttkg};
-
-/// A copy of the demo store for one test's server, so that servers and the
-/// tests of the shared store do not wait for each other.
-pub(crate) fn demo() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = dir.path().join("store");
-    common::copy_demo_store(&store);
-    (dir, store)
-}
+use common::{demo_store_copy, root, saved_question_names, ttkg};
 
 fn encode(text: &str) -> String {
     text.bytes()
@@ -36,7 +26,7 @@ const AGREEMENTS: &str = "SELECT (COUNT(?a) AS ?n) WHERE { ?a a ttkg:Agreement }
 
 #[test]
 fn the_sparql_protocol_answers_curl_in_every_format() {
-    let (_dir, store) = demo();
+    let (_dir, store) = demo_store_copy();
     let server = Server::start(&root(), &store, &[], &[]);
     let sparql = format!("{}/sparql", server.url);
     let get = |query: &str, accept: &str| {
@@ -261,7 +251,7 @@ fn the_sparql_protocol_answers_curl_in_every_format() {
 
 #[test]
 fn limits_bound_time_size_concurrency_and_bodies() {
-    let (_dir, store) = demo();
+    let (_dir, store) = demo_store_copy();
     let server = Server::start(
         &root(),
         &store,
@@ -470,7 +460,7 @@ pub(crate) fn python(script: &str, args: &[&str]) -> std::process::Output {
 /// the server stores of issue 19.
 #[test]
 fn year_questions_answer_alike_in_rdflib_over_the_dump() {
-    let (_dir, store) = demo();
+    let (_dir, store) = demo_store_copy();
     let store = store.to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let dump = common::ttkg(
@@ -513,7 +503,7 @@ fn year_questions_answer_alike_in_rdflib_over_the_dump() {
 
 #[test]
 fn python_sparqlwrapper_reads_the_endpoint() {
-    let (_dir, store) = demo();
+    let (_dir, store) = demo_store_copy();
     let server = Server::start(&root(), &store, &[], &[]);
     let output = python(
         "sparqlwrapper_client.py",
@@ -648,7 +638,7 @@ fn imports_run_through_the_server_while_queries_keep_answering() {
 /// words; and SPARQL clients' own `format=` names are understood.
 #[test]
 fn the_server_checks_parameters_terms_and_syntax_and_reads_client_format_names() {
-    let (_dir, store) = demo();
+    let (_dir, store) = demo_store_copy();
     let server = Server::start(&root(), &store, &[], &[]);
 
     let list = curl(&format!("{}/api/saved", server.url), &[]);

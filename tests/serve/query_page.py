@@ -504,7 +504,11 @@ try:
     period.clear()
     period.send_keys("2016-06")
     period.submit()
-    wait.until(lambda d: "June 2016" in d.find_element(By.TAG_NAME, "h1").find_element(By.XPATH, "..").text)
+    # Read in one script call: the form's submit replaces the document, and
+    # an element found in the old one cannot be asked for its parent.
+    wait.until(lambda d: "June 2016" in d.execute_script(
+        "const h = document.querySelector('h1');"
+        " return h && h.parentElement ? h.parentElement.innerText : '';"))
     charts = driver.find_elements(By.CSS_SELECTOR, "section figure svg")
     assert len(charts) == 4, len(charts)
     xlsx_link = driver.find_element(By.CSS_SELECTOR, "[data-testid=report-xlsx]").get_attribute("href")
