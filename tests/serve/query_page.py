@@ -142,10 +142,19 @@ def sparql(query):
 
 
 def saved_file(name, deadline=30):
+    # Chrome reserves the name with an empty file, writes to a .crdownload
+    # and renames it over the name when done: wait for all of that.
+    path = os.path.join(downloads, name)
+
+    def done():
+        names = os.listdir(downloads)
+        return (name in names and os.path.getsize(path) > 0
+                and not any(n.endswith(".crdownload") for n in names))
+
     until = time.time() + deadline
-    while name not in os.listdir(downloads) and time.time() < until:
+    while not done() and time.time() < until:
         time.sleep(0.05)
-    assert name in os.listdir(downloads), (name, os.listdir(downloads))
+    assert done(), (name, os.listdir(downloads))
     with open(os.path.join(downloads, name), "rb") as f:
         return f.read()
 
