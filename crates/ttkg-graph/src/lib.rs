@@ -13,6 +13,7 @@ pub mod nesting;
 mod ontology;
 pub mod provenance;
 pub mod snapshot;
+pub mod stamps;
 pub mod store;
 mod writes;
 
@@ -21,6 +22,7 @@ pub use error::GraphError;
 pub use mapper::{decimal_text, map_rows, MappedRow, MappedTable, SourceRef, NO_COLUMN};
 pub use ontology::{parse_turtle, Ontology, PropertyDescription};
 pub use provenance::{FileChange, RunRecord, SourceFile};
+pub use stamps::GraphStamps;
 pub use store::{check_query, GraphSelection, KnowledgeStore, Preview, Queryable, ReplaceStats};
 pub use writes::{parse_triples, UpdateDelta};
 

@@ -14,11 +14,14 @@ use oxigraph::store::Store;
 use ttkg_vocab::ttkg;
 
 use crate::error::GraphError;
+use crate::stamps::Written;
 
 /// The knowledge graph on disk.
 pub struct KnowledgeStore {
     store: Store,
     path: Option<PathBuf>,
+    /// Opened for writing (not a read-only snapshot): see [`crate::stamps`].
+    writable: bool,
     /// Megabytes oxigraph's bulk loader may hold while it sorts a new
     /// source's quads (0: its own default, 2 GB a thread).
     load_memory_mb: AtomicUsize,
@@ -74,6 +77,7 @@ impl KnowledgeStore {
         Ok(KnowledgeStore {
             store,
             path: Some(path.to_owned()),
+            writable: true,
             load_memory_mb: AtomicUsize::new(0),
         })
     }
@@ -109,6 +113,7 @@ impl KnowledgeStore {
         KnowledgeStore {
             store,
             path: Some(path),
+            writable: false,
             load_memory_mb: AtomicUsize::new(0),
         }
     }
@@ -118,6 +123,7 @@ impl KnowledgeStore {
         Ok(KnowledgeStore {
             store: Store::new()?,
             path: None,
+            writable: true,
             load_memory_mb: AtomicUsize::new(0),
         })
     }
@@ -133,6 +139,11 @@ impl KnowledgeStore {
 
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// Whether this process may write the store (not a read-only snapshot).
+    pub fn is_writable(&self) -> bool {
+        self.writable
     }
 
     /// The underlying oxigraph store.
@@ -151,6 +162,7 @@ impl KnowledgeStore {
         graph: &NamedNode,
         triples: &[Triple],
     ) -> Result<ReplaceStats, GraphError> {
+        self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?;
         if !self.store.contains_named_graph(graph.as_ref())? {
             return self.load_new_graph(graph, triples);
         }
@@ -162,6 +174,7 @@ impl KnowledgeStore {
 
     /// Removes `graph` and what only it stated, in one transaction.
     pub fn retract_graph(&self, graph: &NamedNode) -> Result<ReplaceStats, GraphError> {
+        self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?;
         let mut transaction = self.store.start_transaction()?;
         let stats = stage_replacement(&mut transaction, graph, &[])?;
         transaction.remove_named_graph(graph.as_ref())?;
@@ -271,6 +284,7 @@ impl KnowledgeStore {
 
     /// Loads RDF with oxigraph's bulk loader, atomically.
     pub fn bulk_load(&self, reader: impl Read, format: RdfFormat) -> Result<(), GraphError> {
+        self.stamp_before_writing(Written::Any)?;
         let mut loader = self.store.bulk_loader();
         loader
             .load_from_reader(
@@ -318,6 +332,7 @@ impl KnowledgeStore {
     /// Adds a run to the runs graph (see [`crate::provenance::run`]).
     pub fn record_run(&self, run: &RunRecord) -> Result<(), GraphError> {
         let graph = NamedNode::new_unchecked(ttkg_vocab::RUNS_GRAPH);
+        self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?;
         let mut transaction = self.store.start_transaction()?;
         for triple in crate::provenance::run(run) {
             for g in [

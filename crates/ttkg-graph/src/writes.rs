@@ -13,6 +13,7 @@ use spargebra::term::{GraphName, GraphNamePattern};
 use spargebra::{GraphUpdateOperation, SparqlParser};
 
 use crate::error::GraphError;
+use crate::stamps::Written;
 use crate::store::{
     evaluator, graph_content, mirror_in_default_graph, stage_changes, KnowledgeStore, ReplaceStats,
 };
@@ -56,6 +57,7 @@ impl KnowledgeStore {
         graph: &NamedNode,
         triples: &[Triple],
     ) -> Result<ReplaceStats, GraphError> {
+        self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?;
         let mut transaction = self.store().start_transaction()?;
         let old = graph_content(&transaction, graph)?;
         let new: HashSet<&Triple> = triples.iter().filter(|t| !old.contains(*t)).collect();
@@ -129,6 +131,8 @@ impl KnowledgeStore {
     /// Applies what an update changes, in one transaction, keeping the
     /// default graph the union of the named graphs.
     pub fn apply_delta(&self, delta: &UpdateDelta) -> Result<ReplaceStats, GraphError> {
+        let written: Vec<_> = delta.graphs.iter().map(NamedNode::as_ref).collect();
+        self.stamp_before_writing(Written::Graphs(&written))?;
         let mut transaction = self.store().start_transaction()?;
         for graph in &delta.graphs {
             transaction.insert_named_graph(graph.as_ref());

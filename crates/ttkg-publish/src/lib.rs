@@ -183,12 +183,15 @@ pub struct PublishReport {
     pub failed: Vec<(String, String)>,
 }
 
-/// The local graphs: every named graph with its state (read on all cores:
-/// reading the store back is most of what a publish that sends little
-/// does), and the default graph's under [`DEFAULT_KEY`] when it is
-/// published as a copy, its digest the [`union_digest`] of theirs.
+/// The local graphs: every named graph with its state, and the default
+/// graph's under [`DEFAULT_KEY`] when it is published as a copy, its digest
+/// the [`union_digest`] of theirs. A graph whose write stamp is the one its
+/// state was last found at keeps that state (see [`KnownStates`]); the
+/// others are read back, on all cores: reading the store back is most of
+/// what a publish that sends little does.
 fn local_graphs(
     store: &KnowledgeStore,
+    store_dir: &Path,
     default_graph: DefaultGraph,
 ) -> Result<BTreeMap<String, GraphState>, PublishError> {
     let names: Vec<NamedOrBlankNode> = store
@@ -196,17 +199,49 @@ fn local_graphs(
         .named_graphs()
         .collect::<Result<_, _>>()
         .map_err(|e| PublishError::Store(e.into()))?;
-    let mut graphs: BTreeMap<String, GraphState> = names
+    let stamps = store.graph_stamps().map_err(PublishError::Store)?;
+    let known_path = store_dir.join(KNOWN_STATES);
+    let known = match &stamps {
+        Some(_) => KnownStates::load(&known_path),
+        None => KnownStates::default(),
+    };
+    let stamped: BTreeMap<String, (Option<String>, GraphState)> = names
         .into_par_iter()
         .filter_map(|name| match name {
             NamedOrBlankNode::NamedNode(iri) => Some(iri),
             NamedOrBlankNode::BlankNode(_) => None,
         })
         .map(|iri| {
-            let state = state_of(store, GraphNameRef::NamedNode(iri.as_ref()))?;
-            Ok((iri.into_string(), state))
+            let stamp = stamps.as_ref().map(|s| s.of(iri.as_str()));
+            let state = match (&stamp, known.graphs.get(iri.as_str())) {
+                (Some(stamp), Some(seen)) if &seen.stamp == stamp => seen.state,
+                _ => state_of(store, GraphNameRef::NamedNode(iri.as_ref()))?,
+            };
+            Ok((iri.into_string(), (stamp, state)))
         })
         .collect::<Result<_, PublishError>>()?;
+    if stamps.is_some() {
+        let known = KnownStates {
+            graphs: stamped
+                .iter()
+                .filter_map(|(graph, (stamp, state))| {
+                    let stamp = stamp.clone()?;
+                    Some((
+                        graph.clone(),
+                        SeenState {
+                            stamp,
+                            state: *state,
+                        },
+                    ))
+                })
+                .collect(),
+        };
+        known.save(&known_path)?;
+    }
+    let mut graphs: BTreeMap<String, GraphState> = stamped
+        .into_iter()
+        .map(|(graph, (_, state))| (graph, state))
+        .collect();
     if default_graph != DefaultGraph::Union {
         let state = GraphState {
             triples: store.default_graph_len()? as u64,
@@ -215,6 +250,40 @@ fn local_graphs(
         graphs.insert(DEFAULT_KEY.into(), state);
     }
     Ok(graphs)
+}
+
+/// Where the states of the local graphs found by the last publish are kept,
+/// in the store's folder (not in `publish/`, where a target could have the
+/// name).
+const KNOWN_STATES: &str = "published-graph-states.json";
+
+/// The local graphs' states as the last publish found them, each with the
+/// write stamp ([`ttkg_graph::stamps`]) it was found at: while a graph's
+/// stamp is the same, so is its state, and it need not be read back.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct KnownStates {
+    graphs: BTreeMap<String, SeenState>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SeenState {
+    stamp: String,
+    state: GraphState,
+}
+
+impl KnownStates {
+    /// What was found last time; nothing when the file is missing or
+    /// unreadable (every graph is then read back, which is always right).
+    fn load(path: &Path) -> KnownStates {
+        std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    fn save(&self, path: &Path) -> Result<(), PublishError> {
+        write_json(path, self)
+    }
 }
 
 fn quads_of<'a>(
@@ -286,6 +355,11 @@ fn load_record(path: &Path, graph_store: &str) -> Result<Record, PublishError> {
 
 /// Writes the record through a file beside it, so a stop never leaves half.
 fn save_record(path: &Path, record: &Record) -> Result<(), PublishError> {
+    write_json(path, record)
+}
+
+/// Writes `value` as JSON to `path` through a file beside it.
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), PublishError> {
     let bad = |e: std::io::Error| PublishError::Record {
         path: path.to_owned(),
         message: e.to_string(),
@@ -294,7 +368,7 @@ fn save_record(path: &Path, record: &Record) -> Result<(), PublishError> {
         std::fs::create_dir_all(dir).map_err(bad)?;
     }
     let partial = path.with_extension("json.partial");
-    let bytes = serde_json::to_vec_pretty(record).map_err(|e| PublishError::Record {
+    let bytes = serde_json::to_vec_pretty(value).map_err(|e| PublishError::Record {
         path: path.to_owned(),
         message: e.to_string(),
     })?;
@@ -310,7 +384,7 @@ pub fn publish(
     options: &PublishOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<PublishReport, PublishError> {
-    let local = local_graphs(store, options.default_graph)?;
+    let local = local_graphs(store, store_dir, options.default_graph)?;
     let path = record_path(store_dir, &options.target);
     let record = load_record(&path, &remote.endpoints.graph_store)?;
     // The copy of the default graph is changed rather than sent whole only
