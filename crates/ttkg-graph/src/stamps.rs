@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use oxigraph::model::NamedNodeRef;
 
@@ -139,6 +140,10 @@ impl KnowledgeStore {
         let Some(dir) = self.path().filter(|_| self.is_writable()) else {
             return Ok(());
         };
+        // Read, changed and written whole: two writers at once in this
+        // process (the server's handlers) must not lose each other's stamp.
+        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         let path = dir.join(STAMPS_FILE);
         let stamps = match (written, GraphStamps::read(&path)?) {
             (Written::Graphs(graphs), Some(mut stamps)) => {
@@ -248,6 +253,31 @@ mod tests {
             store.graph_stamps().unwrap().is_some(),
             "a new epoch begins"
         );
+    }
+
+    #[test]
+    fn writes_from_several_threads_each_keep_their_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KnowledgeStore::open(dir.path()).unwrap();
+        let graphs: Vec<NamedNode> = (0..8)
+            .map(|i| NamedNode::new_unchecked(format!("urn:g{i}")))
+            .collect();
+        store.replace_graph(&graphs[0], &[fact("0")]).unwrap();
+        let before = stamps(&store);
+        std::thread::scope(|scope| {
+            for graph in &graphs {
+                let store = &store;
+                scope.spawn(move || store.add_to_graph(graph, &[fact("1")]).unwrap());
+            }
+        });
+        let after = stamps(&store);
+        for graph in &graphs {
+            assert_ne!(
+                after.of(graph.as_str()),
+                before.of(graph.as_str()),
+                "{graph}"
+            );
+        }
     }
 
     #[test]
