@@ -407,7 +407,18 @@ impl Remote {
                 Ok(response) if response.status().as_u16() < 500 => return Ok(response),
                 Ok(response) => {
                     let status = response.status().as_u16();
-                    last = format!("{status} {}", first_line(&error_text(response)));
+                    let text = error_text(response);
+                    // A limit of the store's own is reached again on every
+                    // attempt: said at once, with what to change.
+                    if let Some(advice) = server_limit(&text) {
+                        return Err(PublishError::Refused {
+                            what: format!("{method} {url}"),
+                            url: url.to_owned(),
+                            status,
+                            message: format!("{}: {advice}", first_line(&text)),
+                        });
+                    }
+                    last = format!("{status} {}", first_line(&text));
                 }
                 Err(e) => last = e.to_string(),
             }
@@ -760,6 +771,14 @@ fn media_type_of(response: &ureq::http::Response<ureq::Body>) -> String {
         .to_ascii_lowercase()
 }
 
+/// What to change when a server error says the store's own limit was
+/// reached, which no retry gets past.
+fn server_limit(error: &str) -> Option<&'static str> {
+    error.contains("SR325").then_some(
+        "Virtuoso's transaction log limit is too small for this graph's swap; raise TransactionAfterImageLimit in the [Parameters] of virtuoso.ini and restart Virtuoso, then publish again",
+    )
+}
+
 fn first_line(text: &str) -> String {
     let line = text.trim().lines().next().unwrap_or("").trim();
     line.chars().take(300).collect()
@@ -768,6 +787,18 @@ fn first_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_virtuoso_transaction_log_limit_names_its_setting() {
+        let error = "Virtuoso 40005 Error SR325: Transaction aborted because it's log after image size went above the limit";
+        assert!(server_limit(error)
+            .unwrap()
+            .contains("TransactionAfterImageLimit"));
+        assert_eq!(
+            server_limit("Virtuoso 42000 Error SP030: syntax error"),
+            None
+        );
+    }
 
     #[test]
     fn credentials_are_never_shown() {
