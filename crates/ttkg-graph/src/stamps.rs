@@ -145,15 +145,19 @@ impl KnowledgeStore {
         static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
         let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         let path = dir.join(STAMPS_FILE);
+        // A name the file cannot hold on one line (IRIs have no whitespace,
+        // but a name may come unchecked) is not written in: the write
+        // renews every stamp instead, never leaving a changed graph's alone.
+        let unwritable = |g: &NamedNodeRef<'_>| g.as_str().contains(['\t', '\n', '\r']);
         let stamps = match (written, GraphStamps::read(&path)?) {
-            (Written::Graphs(graphs), Some(mut stamps)) => {
+            (Written::Graphs(graphs), Some(mut stamps)) if !graphs.iter().any(unwritable) => {
                 for graph in graphs {
                     stamps.graphs.insert(graph.as_str().to_owned(), fresh());
                 }
                 stamps
             }
             // A new epoch: every graph's stamp is new, whatever it was.
-            (Written::Any, _) | (_, None) => GraphStamps {
+            _ => GraphStamps {
                 epoch: fresh(),
                 graphs: HashMap::new(),
             },
@@ -253,6 +257,15 @@ mod tests {
             store.graph_stamps().unwrap().is_some(),
             "a new epoch begins"
         );
+        // A graph name that would break a line of the file renews every
+        // stamp, the graph's own included.
+        let odd = NamedNode::new_unchecked("urn:a\tb");
+        let before = stamps(&store);
+        store.replace_graph(&odd, &[fact("3")]).unwrap();
+        let after = stamps(&store);
+        assert_ne!(after.of("urn:a"), before.of("urn:a"));
+        assert_ne!(after.of(odd.as_str()), before.of(odd.as_str()));
+        assert_eq!(after.of(odd.as_str()), after.of("urn:unwritten"));
     }
 
     #[test]
