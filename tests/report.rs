@@ -418,8 +418,7 @@ fn a_period_with_nothing_in_it_says_so_and_bad_requests_are_refused() {
 #[test]
 fn the_report_page_is_served_with_its_workbook_and_refuses_bad_requests() {
     use common::server::{curl, Server};
-    // Asked before the server holds the store (and before this test takes
-    // its turn on it).
+    // Asked of the shared demo store; the server below runs on a copy.
     let june = period_figures(None, "2016-06");
     let (_dir, store) = common::demo_store_copy();
     let server = Server::start(&root(), &store, &[], &[]);

@@ -155,7 +155,7 @@ def saved_file(name, deadline=30):
     while not done() and time.time() < until:
         time.sleep(0.05)
     assert done(), (name, os.listdir(downloads))
-    with open(os.path.join(downloads, name), "rb") as f:
+    with open(path, "rb") as f:
         return f.read()
 
 

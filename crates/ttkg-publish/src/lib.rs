@@ -205,7 +205,7 @@ fn local_graphs(
         Some(_) => KnownStates::load(&known_path),
         None => KnownStates::default(),
     };
-    let stamped: BTreeMap<String, (Option<String>, GraphState)> = names
+    let stamped: Vec<(String, Option<String>, GraphState)> = names
         .into_par_iter()
         .filter_map(|name| match name {
             NamedOrBlankNode::NamedNode(iri) => Some(iri),
@@ -217,31 +217,20 @@ fn local_graphs(
                 (Some(stamp), Some(seen)) if &seen.stamp == stamp => seen.state,
                 _ => state_of(store, GraphNameRef::NamedNode(iri.as_ref()))?,
             };
-            Ok((iri.into_string(), (stamp, state)))
+            Ok((iri.into_string(), stamp, state))
         })
         .collect::<Result<_, PublishError>>()?;
-    if stamps.is_some() {
-        let known = KnownStates {
-            graphs: stamped
-                .iter()
-                .filter_map(|(graph, (stamp, state))| {
-                    let stamp = stamp.clone()?;
-                    Some((
-                        graph.clone(),
-                        SeenState {
-                            stamp,
-                            state: *state,
-                        },
-                    ))
-                })
-                .collect(),
-        };
-        known.save(&known_path)?;
+    let mut graphs = BTreeMap::new();
+    let mut seen = BTreeMap::new();
+    for (graph, stamp, state) in stamped {
+        if let Some(stamp) = stamp {
+            seen.insert(graph.clone(), SeenState { stamp, state });
+        }
+        graphs.insert(graph, state);
     }
-    let mut graphs: BTreeMap<String, GraphState> = stamped
-        .into_iter()
-        .map(|(graph, (_, state))| (graph, state))
-        .collect();
+    if stamps.is_some() {
+        KnownStates { graphs: seen }.save(&known_path)?;
+    }
     if default_graph != DefaultGraph::Union {
         let state = GraphState {
             triples: store.default_graph_len()? as u64,
