@@ -6,6 +6,7 @@
 //! version of a file's facts or the new one, never a mix or a half.
 
 pub mod consistency;
+mod dump;
 mod entities;
 mod error;
 mod mapper;

@@ -260,7 +260,8 @@ impl KnowledgeStore {
     }
 
     /// Writes the store (a dataset format: every named graph and the default
-    /// graph) or one graph (`graph`, in any format) to `writer`.
+    /// graph, read on every core, see [`crate::dump`]) or one graph (`graph`,
+    /// in any format) to `writer`.
     pub fn dump(
         &self,
         writer: impl Write,
@@ -272,7 +273,9 @@ impl KnowledgeStore {
             Some(g) => self
                 .store
                 .dump_graph_to_writer(g.as_ref(), serializer, writer),
-            None if format.supports_datasets() => self.store.dump_to_writer(serializer, writer),
+            None if format.supports_datasets() => {
+                return crate::dump::dump_dataset(&self.store, writer, format);
+            }
             None => self
                 .store
                 .dump_graph_to_writer(GraphNameRef::DefaultGraph, serializer, writer),
