@@ -1,6 +1,7 @@
 //! A run: every (pipeline, file) pair read in parallel, published batch by
-//! batch, the files gone from the data folder retracted, and the run
-//! recorded; and `ttkg check`'s dry reading of some files.
+//! batch (the next read while one loads), the files gone from the data
+//! folder retracted, and the run recorded; and `ttkg check`'s dry reading
+//! of some files.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -129,12 +130,15 @@ pub fn run_on(
         limits: settings.read_limits(),
     };
     // Files are prepared in parallel a few at a time and each batch is
-    // published before the next is read, so memory holds a handful of
-    // files' triples rather than the whole run's. Validation needs every
-    // source of the run at once (an agreement's event may come from another
-    // report), so it takes them in one batch.
+    // published before the next but one is read, so memory holds a handful
+    // of files' triples rather than the whole run's. While a batch loads,
+    // the next is read on the other cores when both fit in half the budget
+    // together (many small reports); large ones go one after the other.
+    // Validation needs every source of the run at once (an agreement's
+    // event may come from another report), so it takes them in one batch.
     store.limit_load_memory(options.memory / 2);
-    let batches = batches_of(&units, shapes.is_some(), options.memory);
+    let needs: Vec<u64> = units.iter().map(expected_memory).collect();
+    let batches = batches_of(&needs, shapes.is_some(), options.memory);
     progress.start(Stage::Read, units.len() as u64);
     progress.start(Stage::Load, units.len() as u64);
     let (mut read_time, mut load_time) = (Duration::ZERO, Duration::ZERO);
@@ -153,14 +157,45 @@ pub fn run_on(
         single: &single,
         progress,
     };
-    let mut rest = units.as_slice();
+    // The batch read and not yet loaded, with its expected memory.
+    let mut pending: Option<(Vec<Prepared>, u64)> = None;
+    let mut start = 0;
     for size in batches {
-        let (chunk, after) = rest.split_at(size);
-        rest = after;
-        let (read, load) =
-            loading.read_and_load(chunk, &context, &mut outcome, run_facts.as_mut())?;
-        read_time += read;
-        load_time += load;
+        let (chunk, need) = (
+            &units[start..start + size],
+            needs[start..start + size].iter().sum(),
+        );
+        start += size;
+        let read_next = || {
+            let read_started = Instant::now();
+            (loading.read(chunk, &context), read_started.elapsed())
+        };
+        let (read, took) = match pending.take() {
+            None => read_next(),
+            Some((previous, held)) => {
+                let load_previous = || {
+                    let load_started = Instant::now();
+                    loading
+                        .load(previous, &mut outcome, run_facts.as_mut())
+                        .map(|()| load_started.elapsed())
+                };
+                if held.saturating_add(need) <= options.memory / 2 {
+                    let (loaded, next) = rayon::join(load_previous, read_next);
+                    load_time += loaded?;
+                    next
+                } else {
+                    load_time += load_previous()?;
+                    read_next()
+                }
+            }
+        };
+        read_time += took;
+        pending = Some((read, need));
+    }
+    if let Some((last, _)) = pending {
+        let load_started = Instant::now();
+        loading.load(last, &mut outcome, run_facts.as_mut())?;
+        load_time += load_started.elapsed();
     }
     progress.finish(Stage::Read);
     progress.finish(Stage::Load);
@@ -186,14 +221,13 @@ pub fn run_on(
 
 /// The run's batches: one for a validated run (the shapes need every
 /// source at once), else as [`batch_sizes`] fits them to the memory budget.
-fn batches_of(units: &[WorkUnit], validated: bool, memory: u64) -> Vec<usize> {
-    if units.is_empty() {
+fn batches_of(needs: &[u64], validated: bool, memory: u64) -> Vec<usize> {
+    if needs.is_empty() {
         Vec::new()
     } else if validated {
-        vec![units.len()]
+        vec![needs.len()]
     } else {
-        let needs: Vec<u64> = units.iter().map(expected_memory).collect();
-        batch_sizes(&needs, rayon::current_num_threads(), memory)
+        batch_sizes(needs, rayon::current_num_threads(), memory)
     }
 }
 
@@ -275,27 +309,16 @@ struct Loading<'a> {
 }
 
 impl Loading<'_> {
-    /// Reads a batch of files in parallel, then loads it; how long each took.
-    fn read_and_load(
-        &self,
-        chunk: &[WorkUnit],
-        context: &Context,
-        outcome: &mut Outcome,
-        run_facts: Option<&mut RunFacts>,
-    ) -> Result<(Duration, Duration), ImportError> {
-        let read_started = Instant::now();
-        let prepared: Vec<Prepared> = chunk
+    /// Reads, normalises and maps a batch of files in parallel.
+    fn read(&self, chunk: &[WorkUnit], context: &Context) -> Vec<Prepared> {
+        chunk
             .par_iter()
             .map(|unit| {
                 let prepared = prepare::prepare_unit(unit, context);
                 self.progress.advance(Stage::Read, &unit.relative);
                 prepared
             })
-            .collect();
-        let read = read_started.elapsed();
-        let load_started = Instant::now();
-        self.load(prepared, outcome, run_facts)?;
-        Ok((read, load_started.elapsed()))
+            .collect()
     }
 
     /// Finalises each prepared file (conflicts, the quarantine share) and,
