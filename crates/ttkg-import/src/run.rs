@@ -464,7 +464,7 @@ fn publish_one(
     outcome: &mut Outcome,
 ) {
     if let Some(triples) = triples {
-        match store.replace_graph(&p.unit.graph, &triples) {
+        match store.replace_graph_with(&p.unit.graph, triples) {
             Ok(stats) => {
                 p.report.triples_added = stats.added;
                 p.report.triples_removed = stats.removed;
