@@ -141,7 +141,6 @@ pub fn run_on(
     let batches = batches_of(&needs, shapes.is_some(), options.memory);
     progress.start(Stage::Read, units.len() as u64);
     progress.start(Stage::Load, units.len() as u64);
-    let (mut read_time, mut load_time) = (Duration::ZERO, Duration::ZERO);
     let mut outcome = Outcome::default();
     if matches!(options.selection, Selection::All) {
         outcome.warnings = untaken(&pipelines, &options.workspace, &settings)?;
@@ -157,46 +156,14 @@ pub fn run_on(
         single: &single,
         progress,
     };
-    // The batch read and not yet loaded, with its expected memory.
-    let mut pending: Option<(Vec<Prepared>, u64)> = None;
-    let mut start = 0;
-    for size in batches {
-        let (chunk, need) = (
-            &units[start..start + size],
-            needs[start..start + size].iter().sum(),
-        );
-        start += size;
-        let read_next = || {
-            let read_started = Instant::now();
-            (loading.read(chunk, &context), read_started.elapsed())
-        };
-        let (read, took) = match pending.take() {
-            None => read_next(),
-            Some((previous, held)) => {
-                let load_previous = || {
-                    let load_started = Instant::now();
-                    loading
-                        .load(previous, &mut outcome, run_facts.as_mut())
-                        .map(|()| load_started.elapsed())
-                };
-                if held.saturating_add(need) <= options.memory / 2 {
-                    let (loaded, next) = rayon::join(load_previous, read_next);
-                    load_time += loaded?;
-                    next
-                } else {
-                    load_time += load_previous()?;
-                    read_next()
-                }
-            }
-        };
-        read_time += took;
-        pending = Some((read, need));
-    }
-    if let Some((last, _)) = pending {
-        let load_started = Instant::now();
-        loading.load(last, &mut outcome, run_facts.as_mut())?;
-        load_time += load_started.elapsed();
-    }
+    let (read_time, load_time) = loading.read_and_load(
+        &units,
+        &needs,
+        batches,
+        &context,
+        &mut outcome,
+        run_facts.as_mut(),
+    )?;
     progress.finish(Stage::Read);
     progress.finish(Stage::Load);
     retract_missing(store, missing, options.dry_run, &mut outcome);
@@ -309,6 +276,61 @@ struct Loading<'a> {
 }
 
 impl Loading<'_> {
+    /// Reads and loads `units` in `batches`, each batch read while the one
+    /// before loads when both fit in half the memory budget; how long the
+    /// reading and the loading took, each in all.
+    fn read_and_load(
+        &self,
+        units: &[WorkUnit],
+        needs: &[u64],
+        batches: Vec<usize>,
+        context: &Context,
+        outcome: &mut Outcome,
+        mut run_facts: Option<&mut RunFacts>,
+    ) -> Result<(Duration, Duration), ImportError> {
+        let (mut read_time, mut load_time) = (Duration::ZERO, Duration::ZERO);
+        // The batch read and not yet loaded, with its expected memory.
+        let mut pending: Option<(Vec<Prepared>, u64)> = None;
+        let mut start = 0;
+        for size in batches {
+            let (chunk, need) = (
+                &units[start..start + size],
+                needs[start..start + size].iter().sum(),
+            );
+            start += size;
+            let read_next = || {
+                let read_started = Instant::now();
+                (self.read(chunk, context), read_started.elapsed())
+            };
+            let (read, took) = match pending.take() {
+                None => read_next(),
+                Some((previous, held)) => {
+                    let load_previous = || {
+                        let load_started = Instant::now();
+                        self.load(previous, outcome, run_facts.as_deref_mut())
+                            .map(|()| load_started.elapsed())
+                    };
+                    if held.saturating_add(need) <= self.options.memory / 2 {
+                        let (loaded, next) = rayon::join(load_previous, read_next);
+                        load_time += loaded?;
+                        next
+                    } else {
+                        load_time += load_previous()?;
+                        read_next()
+                    }
+                }
+            };
+            read_time += took;
+            pending = Some((read, need));
+        }
+        if let Some((last, _)) = pending {
+            let load_started = Instant::now();
+            self.load(last, outcome, run_facts)?;
+            load_time += load_started.elapsed();
+        }
+        Ok((read_time, load_time))
+    }
+
     /// Reads, normalises and maps a batch of files in parallel.
     fn read(&self, chunk: &[WorkUnit], context: &Context) -> Vec<Prepared> {
         chunk
