@@ -261,11 +261,11 @@ impl KnowledgeStore {
         // Counted here rather than read back from the store, which would
         // decode every quad of the graph again (a fifth of an import's time);
         // a triple stated twice goes to the loader once.
-        let first: Vec<bool> = {
+        let (first, added) = {
             let mut seen = HashSet::with_capacity(triples.len());
-            triples.iter().map(|t| seen.insert(t)).collect()
+            let first: Vec<bool> = triples.iter().map(|t| seen.insert(t)).collect();
+            (first, seen.len())
         };
-        let added = first.iter().filter(|&&first| first).count();
         let mut loader = self.store.bulk_loader();
         match self.load_memory_mb.load(Ordering::Relaxed) {
             0 => {}
