@@ -703,12 +703,20 @@ fn origin_of<R: QuadReader>(
     })
 }
 
-/// The triples of `tables` without the rows in `excluded`: what a source
-/// publishes. Takes them out of the tables, which are spent afterwards.
-pub fn kept_triples(tables: &mut [MappedTable], excluded: &HashSet<(usize, usize)>) -> Vec<Triple> {
-    let mut out = Vec::with_capacity(tables.iter().map(|t| t.triples.len()).sum());
+/// The triples of `tables` without the rows in `excluded`, then `extra`:
+/// what a source publishes. Takes them out of the tables, which are spent
+/// afterwards.
+///
+/// A large file's triples are hundreds of megabytes of list alone, so the
+/// rows left out are dropped in place and the tables' lists joined onto the
+/// largest, grown to the exact size: never a second list of them all.
+pub fn kept_triples(
+    tables: &mut [MappedTable],
+    excluded: &HashSet<(usize, usize)>,
+    extra: Vec<Triple>,
+) -> Vec<Triple> {
+    let mut parts: Vec<Vec<Triple>> = Vec::with_capacity(tables.len() + 1);
     for (t, table) in tables.iter_mut().enumerate() {
-        // Moved out rather than copied: a file's triples are millions of strings.
         let mut keep = vec![false; table.triples.len()];
         for (r, row) in table.rows.iter().enumerate() {
             if !excluded.contains(&(t, r)) {
@@ -717,13 +725,20 @@ pub fn kept_triples(tables: &mut [MappedTable], excluded: &HashSet<(usize, usize
                 }
             }
         }
-        let triples = std::mem::take(&mut table.triples);
-        out.extend(
-            triples
-                .into_iter()
-                .zip(keep)
-                .filter_map(|(triple, kept)| kept.then_some(triple)),
-        );
+        let mut triples = std::mem::take(&mut table.triples);
+        let mut kept = keep.into_iter();
+        triples.retain(|_| kept.next().unwrap_or(false));
+        parts.push(triples);
+    }
+    parts.push(extra);
+    let total: usize = parts.iter().map(Vec::len).sum();
+    let largest = (0..parts.len())
+        .max_by_key(|&i| parts[i].capacity())
+        .unwrap_or(0);
+    let mut out = parts.swap_remove(largest);
+    out.reserve_exact(total - out.len());
+    for mut part in parts {
+        out.append(&mut part);
     }
     out
 }
@@ -791,6 +806,28 @@ mod tests {
     }
 
     #[test]
+    fn kept_triples_are_every_tables_rows_not_excluded_then_the_extra() {
+        let mut tables = [
+            table(&[(2, "a1", "2016-01-01"), (3, "a2", "2016-02-01")]),
+            table(&[(2, "b1", "2017-01-01"), (3, "b2", "2017-02-01")]),
+        ];
+        let extra = vec![Triple::new(n("file"), n("rows"), Literal::from(4))];
+        let excluded = HashSet::from([(0, 1), (1, 0)]);
+        let kept = kept_triples(&mut tables, &excluded, extra.clone());
+        let subjects: HashSet<String> = kept.iter().map(|t| t.subject.to_string()).collect();
+        assert_eq!(kept.len(), 5);
+        assert_eq!(
+            subjects,
+            ["a1", "b2", "file"]
+                .map(|s| n(s).to_string())
+                .into_iter()
+                .collect()
+        );
+        assert!(kept.contains(&extra[0]));
+        assert!(tables.iter().all(|t| t.triples.is_empty()));
+    }
+
+    #[test]
     fn repeated_rows_are_duplicates_and_second_values_conflicts() {
         let mut tables = [table(&[
             (2, "a1", "2016-01-01"),
@@ -819,7 +856,7 @@ mod tests {
             conflict.reason()
         );
         assert_eq!(found.excluded, HashSet::from([(0, 2), (0, 3)]));
-        assert_eq!(kept_triples(&mut tables, &found.excluded).len(), 4);
+        assert_eq!(kept_triples(&mut tables, &found.excluded, vec![]).len(), 4);
     }
 
     #[test]

@@ -54,9 +54,12 @@ pub(crate) fn finalize<R: QuadReader>(
     if let Some(run) = run {
         run.record(&prepared.tables, &prepared.excluded, single);
     }
-    let mut triples = consistency::kept_triples(&mut prepared.tables, &prepared.excluded);
-    triples.extend(file_facts(prepared));
-    Ok(Some(triples))
+    let file = file_facts(prepared);
+    Ok(Some(consistency::kept_triples(
+        &mut prepared.tables,
+        &prepared.excluded,
+        file,
+    )))
 }
 
 /// Why a file must not replace what the store holds, if it must not: it
