@@ -18,13 +18,13 @@ use std::path::Path;
 
 use oxigraph::model::{
     GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef,
-    Triple,
+    Triple, TripleRef,
 };
 use oxigraph::store::Store;
 use ttkg_vocab::{public, ttkg, OWL, RDF, RDFS, SH};
 
 use crate::error::GraphError;
-use crate::mapper::{MappedRow, MappedTable};
+use crate::mapper::{MappedRow, MappedTable, Terms, TripleIds};
 use crate::ontology::{parse_turtle, Ontology};
 
 /// The (class, property) pairs that take one value.
@@ -160,12 +160,12 @@ impl SingleValued {
 
     /// The facts of `facts` that state a single-valued property (the
     /// subjects' classes read from the same facts), as indexes into `facts`.
-    fn single_valued_facts(&self, facts: &[Triple]) -> Vec<usize> {
+    fn single_valued_facts(&self, facts: &[TripleRef<'_>]) -> Vec<usize> {
         let rdf_type = public::RDF_TYPE;
-        let mut classes: HashMap<&NamedOrBlankNode, Vec<&str>> = HashMap::new();
+        let mut classes: HashMap<NamedOrBlankNodeRef<'_>, Vec<&str>> = HashMap::new();
         for t in facts.iter().filter(|t| t.predicate.as_str() == rdf_type) {
-            if let Term::NamedNode(c) = &t.object {
-                classes.entry(&t.subject).or_default().push(c.as_str());
+            if let TermRef::NamedNode(c) = t.object {
+                classes.entry(t.subject).or_default().push(c.as_str());
             }
         }
         facts
@@ -277,18 +277,18 @@ fn shown(term: TermRef<'_>) -> String {
 /// How a person reads the subject of a fact: a node that only carries a
 /// value for another (an agreement's amount) is named through its owner,
 /// as `the ttkg:amount of id:agreement/2`.
-fn shown_subject_in(subject: &NamedOrBlankNode, facts: &[Triple]) -> String {
-    let owner = facts.iter().find(|t| match &t.object {
-        Term::NamedNode(n) => matches!(subject, NamedOrBlankNode::NamedNode(s) if s == n),
+fn shown_subject_in(subject: NamedOrBlankNodeRef<'_>, facts: &[TripleRef<'_>]) -> String {
+    let owner = facts.iter().find(|t| match t.object {
+        TermRef::NamedNode(n) => matches!(subject, NamedOrBlankNodeRef::NamedNode(s) if s == n),
         _ => false,
     });
     match owner {
         Some(t) => format!(
             "the {} of {}",
             ttkg_vocab::compact(t.predicate.as_str()),
-            shown_subject(t.subject.as_ref())
+            shown_subject(t.subject)
         ),
-        None => shown_subject(subject.as_ref()),
+        None => shown_subject(subject),
     }
 }
 
@@ -302,31 +302,33 @@ fn shown_iri(iri: &str) -> String {
     ttkg_vocab::compact(iri)
 }
 
-/// Checks the rows of one file, in order: a row whose facts equal an earlier
-/// row's is a duplicate; a row that gives an entity a second value for a
-/// single-valued property is a conflict with the row that gave the first.
-/// `file` is the file's path relative to the data folder.
-pub fn check_rows(tables: &[MappedTable], single: &SingleValued, file: &str) -> RowFindings {
+/// Checks the rows of one file (its tables, their terms in `terms`), in
+/// order: a row whose facts equal an earlier row's is a duplicate; a row
+/// that gives an entity a second value for a single-valued property is a
+/// conflict with the row that gave the first. `file` is the file's path
+/// relative to the data folder. Terms are numbered once per file, so facts
+/// compare by their numbers.
+pub fn check_rows(
+    terms: &Terms,
+    tables: &[MappedTable],
+    single: &SingleValued,
+    file: &str,
+) -> RowFindings {
     let mut findings = RowFindings::default();
-    // Row fact sets by hash (then compared whole): (table, row).
-    let mut seen_rows: HashMap<u64, Vec<(usize, usize)>> = HashMap::new();
-    // (subject, property) by hash: (table, triple index, row number).
-    let mut stated: HashMap<u64, Vec<(usize, usize, u32)>> = HashMap::new();
+    // Row fact sets: the first row that gave each, (table, row).
+    let mut seen_rows: HashMap<Vec<TripleIds>, (usize, usize)> = HashMap::new();
+    // (subject, property): (table, triple index, row number) of the first value.
+    let mut stated: HashMap<[u32; 2], (usize, usize, u32)> = HashMap::new();
     for (t, table) in tables.iter().enumerate() {
         for (r, row) in table.rows.iter().enumerate() {
-            let facts = table.facts(row);
-            if facts.is_empty() {
+            let ids = &table.triples[row.facts.clone()];
+            if ids.is_empty() {
                 continue;
             }
-            let sorted = fact_set(facts);
-            let key = hash_of(&sorted.iter().map(|(h, _)| *h).collect::<Vec<u64>>());
-            let earlier = seen_rows.get(&key).and_then(|candidates| {
-                candidates.iter().find(|(et, er)| {
-                    let other = &tables[*et];
-                    fact_set(other.facts(&other.rows[*er])) == sorted
-                })
-            });
-            if let Some(&(et, er)) = earlier {
+            let mut sorted = ids.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            if let Some(&(et, er)) = seen_rows.get(&sorted) {
                 findings.duplicates.push(Duplicate {
                     sheet: table.sheet.clone(),
                     row: row.number,
@@ -336,41 +338,37 @@ pub fn check_rows(tables: &[MappedTable], single: &SingleValued, file: &str) -> 
                 findings.excluded.insert((t, r));
                 continue;
             }
+            let facts = table.facts(terms, row);
             let mut row_conflicts = Vec::new();
             let mut claims = Vec::new();
-            for i in single.single_valued_facts(facts) {
-                let fact = &facts[i];
+            for i in single.single_valued_facts(&facts) {
+                let fact = facts[i];
                 let index = row.facts.start + i;
-                let key = hash_of(&(&fact.subject, &fact.predicate));
-                let same_key = |(ot, oi, _): &&(usize, usize, u32)| {
-                    let other = &tables[*ot].triples[*oi];
-                    other.subject == fact.subject && other.predicate == fact.predicate
-                };
-                match stated.get(&key).and_then(|v| v.iter().find(same_key)) {
-                    Some(&(ot, oi, number)) if tables[ot].triples[oi].object != fact.object => {
-                        row_conflicts.push(Conflict {
+                let [subject, property, object] = ids[i];
+                match stated.get(&[subject, property]) {
+                    Some(&(ot, oi, number)) if tables[ot].triples[oi][2] != object => row_conflicts
+                        .push(Conflict {
                             sheet: table.sheet.clone(),
                             row: row.number,
                             column: table.column_of(index).map(str::to_owned),
-                            subject: shown_subject_in(&fact.subject, facts),
+                            subject: shown_subject_in(fact.subject, &facts),
                             property: ttkg_vocab::compact(fact.predicate.as_str()),
-                            value: shown(fact.object.as_ref()),
-                            other_value: shown(tables[ot].triples[oi].object.as_ref()),
+                            value: shown(fact.object),
+                            other_value: shown(tables[ot].triple(terms, oi).object),
                             other: Origin {
                                 file: file.to_owned(),
                                 sheet: tables[ot].sheet.clone(),
                                 row: Some(number),
                             },
-                        })
-                    }
+                        }),
                     Some(_) => {}
-                    None => claims.push((key, (t, index, row.number))),
+                    None => claims.push(([subject, property], (t, index, row.number))),
                 }
             }
             if row_conflicts.is_empty() {
-                seen_rows.entry(key).or_default().push((t, r));
+                seen_rows.entry(sorted).or_insert((t, r));
                 for (key, claim) in claims {
-                    stated.entry(key).or_default().push(claim);
+                    stated.entry(key).or_insert(claim);
                 }
             } else {
                 findings.excluded.insert((t, r));
@@ -379,15 +377,6 @@ pub fn check_rows(tables: &[MappedTable], single: &SingleValued, file: &str) -> 
         }
     }
     findings
-}
-
-/// A row's facts as a set: each hashed once, ordered by hash, repeats
-/// dropped (equal triples have equal hashes, so they end up side by side).
-fn fact_set(facts: &[Triple]) -> Vec<(u64, &Triple)> {
-    let mut hashed: Vec<(u64, &Triple)> = facts.iter().map(|t| (hash_of(t), t)).collect();
-    hashed.sort_unstable_by_key(|a| a.0);
-    hashed.dedup_by(|a, b| a.1 == b.1);
-    hashed
 }
 
 fn shown_subject(subject: NamedOrBlankNodeRef<'_>) -> String {
@@ -500,6 +489,7 @@ impl RunFacts {
     /// not in `excluded`, of a source about to be published.
     pub fn record(
         &mut self,
+        terms: &Terms,
         tables: &[MappedTable],
         excluded: &HashSet<(usize, usize)>,
         single: &SingleValued,
@@ -511,10 +501,10 @@ impl RunFacts {
                 }
                 // Every property single-valued for some class, whatever this
                 // row says the subject is: a later row may say it is one.
-                for fact in table.facts(row) {
+                for fact in table.facts(terms, row) {
                     if single.is_ever_single(fact.predicate.as_str()) {
                         self.values
-                            .entry(hash_of(&(&fact.subject, &fact.predicate)))
+                            .entry(hash_of(&(fact.subject, fact.predicate)))
                             .or_insert_with(|| hash_of(&fact.object));
                     }
                 }
@@ -524,9 +514,9 @@ impl RunFacts {
 
     /// Whether an earlier source of the run may give `fact`'s subject and
     /// property another value.
-    fn may_differ(&self, fact: &Triple) -> bool {
+    fn may_differ(&self, fact: TripleRef<'_>) -> bool {
         self.values
-            .get(&hash_of(&(&fact.subject, &fact.predicate)))
+            .get(&hash_of(&(fact.subject, fact.predicate)))
             .is_some_and(|value| *value != hash_of(&fact.object))
     }
 }
@@ -554,6 +544,7 @@ pub fn holds_no_sources(store: &Store) -> Result<bool, GraphError> {
 pub fn check_against<R: QuadReader>(
     reader: &R,
     own: &NamedNode,
+    terms: &Terms,
     tables: &[MappedTable],
     single: &SingleValued,
     excluded: &mut HashSet<(usize, usize)>,
@@ -567,36 +558,37 @@ pub fn check_against<R: QuadReader>(
             if excluded.contains(&(t, r)) {
                 continue;
             }
-            let facts = table.facts(row);
+            let facts = table.facts(terms, row);
             let mut row_conflicts = Vec::new();
-            for i in single.single_valued_facts(facts) {
-                let fact = &facts[i];
+            for i in single.single_valued_facts(&facts) {
+                let fact = facts[i];
                 if run.is_some_and(|r| !r.may_differ(fact)) {
                     continue;
                 }
-                let known = match elsewhere.get(&fact.subject) {
+                let subject = fact.subject.into_owned();
+                let known = match elsewhere.get(&subject) {
                     Some(known) => *known,
                     None => {
-                        let known = reader.described_elsewhere(fact.subject.as_ref(), own)?;
-                        elsewhere.insert(fact.subject.clone(), known);
+                        let known = reader.described_elsewhere(fact.subject, own)?;
+                        elsewhere.insert(subject.clone(), known);
                         known
                     }
                 };
                 if !known {
                     continue;
                 }
-                let others = reader.objects(fact.subject.as_ref(), fact.predicate.as_ref())?;
+                let others = reader.objects(fact.subject, fact.predicate)?;
                 let Some((value, graph)) = others
                     .into_iter()
-                    .find(|(o, g)| g != own && is_source_graph(g) && *o != fact.object)
+                    .find(|(o, g)| g != own && is_source_graph(g) && o.as_ref() != fact.object)
                 else {
                     continue;
                 };
-                let key = (graph.clone(), fact.subject.clone());
+                let key = (graph.clone(), subject);
                 let origin = match origins.get(&key) {
                     Some(o) => o.clone(),
                     None => {
-                        let o = origin_of(reader, &graph, fact.subject.as_ref())?;
+                        let o = origin_of(reader, &graph, fact.subject)?;
                         origins.insert(key, o.clone());
                         o
                     }
@@ -605,9 +597,9 @@ pub fn check_against<R: QuadReader>(
                     sheet: table.sheet.clone(),
                     row: row.number,
                     column: table.column_of(row.facts.start + i).map(str::to_owned),
-                    subject: shown_subject_in(&fact.subject, facts),
+                    subject: shown_subject_in(fact.subject, &facts),
                     property: ttkg_vocab::compact(fact.predicate.as_str()),
-                    value: shown(fact.object.as_ref()),
+                    value: shown(fact.object),
                     other_value: shown(value.as_ref()),
                     other: origin,
                 });
@@ -703,44 +695,62 @@ fn origin_of<R: QuadReader>(
     })
 }
 
-/// The triples of `tables` without the rows in `excluded`, then `extra`:
-/// what a source publishes. Takes them out of the tables, which are spent
-/// afterwards.
-///
-/// A large file's triples are hundreds of megabytes of list alone, so the
-/// rows left out are dropped in place and the tables' lists joined onto the
-/// largest, grown to the exact size: never a second list of them all.
+/// The triples a source publishes: the rows of its tables not in
+/// `excluded`, then `extra` (the file's own facts), each once. They stay
+/// numbers until the loader takes them one by one, so a large report's
+/// facts are never all held as strings at once.
+#[derive(Debug)]
+pub struct KeptTriples {
+    terms: Terms,
+    ids: std::vec::IntoIter<TripleIds>,
+}
+
+impl Iterator for KeptTriples {
+    type Item = Triple;
+
+    fn next(&mut self) -> Option<Triple> {
+        self.ids
+            .next()
+            .map(|ids| self.terms.triple(ids).into_owned())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ids.size_hint()
+    }
+}
+
+impl ExactSizeIterator for KeptTriples {}
+
+/// [`KeptTriples`] of a file: takes its terms and the tables' triples,
+/// which are spent afterwards. `None` when `extra` brings more distinct
+/// terms than a file may have.
 pub fn kept_triples(
+    mut terms: Terms,
     tables: &mut [MappedTable],
     excluded: &HashSet<(usize, usize)>,
     extra: Vec<Triple>,
-) -> Vec<Triple> {
-    let mut parts: Vec<Vec<Triple>> = Vec::with_capacity(tables.len() + 1);
+) -> Option<KeptTriples> {
+    let mut ids: Vec<TripleIds> = Vec::new();
     for (t, table) in tables.iter_mut().enumerate() {
-        let mut keep = vec![false; table.triples.len()];
+        let triples = std::mem::take(&mut table.triples);
         for (r, row) in table.rows.iter().enumerate() {
             if !excluded.contains(&(t, r)) {
-                for range in [row.facts.clone(), row.provenance.clone()] {
-                    keep[range].fill(true);
-                }
+                ids.extend_from_slice(&triples[row.facts.clone()]);
+                ids.extend_from_slice(&triples[row.provenance.clone()]);
             }
         }
-        let mut triples = std::mem::take(&mut table.triples);
-        let mut kept = keep.into_iter();
-        triples.retain(|_| kept.next().unwrap_or(false));
-        parts.push(triples);
     }
-    parts.push(extra);
-    let total: usize = parts.iter().map(Vec::len).sum();
-    let largest = (0..parts.len())
-        .max_by_key(|&i| parts[i].capacity())
-        .unwrap_or(0);
-    let mut out = parts.swap_remove(largest);
-    out.reserve_exact(total - out.len());
-    for mut part in parts {
-        out.append(&mut part);
+    for triple in extra {
+        ids.push(terms.intern(triple)?);
     }
-    out
+    // Terms are numbered once per file: equal triples have equal numbers.
+    ids.sort_unstable();
+    ids.dedup();
+    ids.shrink_to_fit();
+    Some(KeptTriples {
+        terms,
+        ids: ids.into_iter(),
+    })
 }
 
 /// Rows that gave no entity at all (every column an IRI is made of empty).
@@ -780,20 +790,20 @@ mod tests {
         }
     }
 
-    fn table(rows: &[(u32, &str, &str)]) -> MappedTable {
+    fn table(terms: &mut Terms, rows: &[(u32, &str, &str)]) -> MappedTable {
         let mut table = MappedTable::default();
         for (number, subject, date) in rows {
             let start = table.triples.len();
-            table.triples.push(Triple::new(
-                n(subject),
-                NamedNode::new_unchecked(public::RDF_TYPE),
-                n("Agreement"),
-            ));
-            table.triples.push(Triple::new(
-                n(subject),
-                n("date"),
-                Literal::new_simple_literal(*date),
-            ));
+            for triple in [
+                Triple::new(
+                    n(subject),
+                    NamedNode::new_unchecked(public::RDF_TYPE),
+                    n("Agreement"),
+                ),
+                Triple::new(n(subject), n("date"), Literal::new_simple_literal(*date)),
+            ] {
+                table.triples.push(terms.intern(triple).unwrap());
+            }
             table.origins.extend([crate::mapper::NO_COLUMN; 2]);
             table.rows.push(MappedRow {
                 number: *number,
@@ -805,15 +815,35 @@ mod tests {
         table
     }
 
+    /// The rows not excluded, of every table, and the file's own facts,
+    /// each triple once however many rows, sheets or extras state it.
     #[test]
-    fn kept_triples_are_every_tables_rows_not_excluded_then_the_extra() {
+    fn kept_triples_are_every_tables_rows_not_excluded_then_the_extra_each_once() {
+        let mut terms = Terms::default();
         let mut tables = [
-            table(&[(2, "a1", "2016-01-01"), (3, "a2", "2016-02-01")]),
-            table(&[(2, "b1", "2017-01-01"), (3, "b2", "2017-02-01")]),
+            table(
+                &mut terms,
+                &[(2, "a1", "2016-01-01"), (3, "a2", "2016-02-01")],
+            ),
+            table(
+                &mut terms,
+                &[
+                    (2, "b1", "2017-01-01"),
+                    (3, "b2", "2017-02-01"),
+                    (4, "a1", "2016-01-01"),
+                ],
+            ),
         ];
-        let extra = vec![Triple::new(n("file"), n("rows"), Literal::from(4))];
+        let file = Triple::new(n("file"), n("rows"), Literal::from(4));
         let excluded = HashSet::from([(0, 1), (1, 0)]);
-        let kept = kept_triples(&mut tables, &excluded, extra.clone());
+        let kept: Vec<Triple> = kept_triples(
+            terms,
+            &mut tables,
+            &excluded,
+            vec![file.clone(), file.clone()],
+        )
+        .unwrap()
+        .collect();
         let subjects: HashSet<String> = kept.iter().map(|t| t.subject.to_string()).collect();
         assert_eq!(kept.len(), 5);
         assert_eq!(
@@ -823,19 +853,23 @@ mod tests {
                 .into_iter()
                 .collect()
         );
-        assert!(kept.contains(&extra[0]));
+        assert!(kept.contains(&file));
         assert!(tables.iter().all(|t| t.triples.is_empty()));
     }
 
     #[test]
     fn repeated_rows_are_duplicates_and_second_values_conflicts() {
-        let mut tables = [table(&[
-            (2, "a1", "2016-01-01"),
-            (3, "a2", "2016-02-01"),
-            (4, "a1", "2016-01-01"),
-            (5, "a1", "2016-03-01"),
-        ])];
-        let found = check_rows(&tables, &single(), "r.csv");
+        let mut terms = Terms::default();
+        let mut tables = [table(
+            &mut terms,
+            &[
+                (2, "a1", "2016-01-01"),
+                (3, "a2", "2016-02-01"),
+                (4, "a1", "2016-01-01"),
+                (5, "a1", "2016-03-01"),
+            ],
+        )];
+        let found = check_rows(&terms, &tables, &single(), "r.csv");
         assert_eq!(
             found.duplicates,
             vec![Duplicate {
@@ -856,7 +890,12 @@ mod tests {
             conflict.reason()
         );
         assert_eq!(found.excluded, HashSet::from([(0, 2), (0, 3)]));
-        assert_eq!(kept_triples(&mut tables, &found.excluded, vec![]).len(), 4);
+        assert_eq!(
+            kept_triples(terms, &mut tables, &found.excluded, vec![])
+                .unwrap()
+                .len(),
+            4
+        );
     }
 
     #[test]

@@ -20,7 +20,9 @@ mod writes;
 
 pub use consistency::{Conflict, Duplicate, Origin, SingleValued};
 pub use error::GraphError;
-pub use mapper::{decimal_text, map_rows, MappedRow, MappedTable, SourceRef, NO_COLUMN};
+pub use mapper::{
+    decimal_text, map_rows, MappedRow, MappedTable, SourceRef, Terms, TripleIds, NO_COLUMN,
+};
 pub use ontology::{parse_turtle, Ontology, PropertyDescription};
 pub use provenance::{FileChange, RunRecord, SourceFile};
 pub use stamps::GraphStamps;

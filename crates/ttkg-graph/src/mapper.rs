@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use oxigraph::model::{Literal, NamedNode, Term, Triple};
+use indexmap::IndexSet;
+use oxigraph::model::{Literal, NamedNode, NamedOrBlankNodeRef, Term, TermRef, Triple, TripleRef};
 use polars::prelude::*;
 use ttkg_normalise::MULTI_SEPARATOR;
 use ttkg_pipeline::template::iri_key;
@@ -22,13 +23,67 @@ pub struct SourceRef {
     pub sheet: Option<String>,
 }
 
+/// A file's terms, each kept once: its triples name them by number. A
+/// report of 100,000 rows states some 2.5 million facts but only about a
+/// million distinct IRIs and values, and each IRI would otherwise be a
+/// string of its own in every fact that names it.
+#[derive(Debug, Clone, Default)]
+pub struct Terms(IndexSet<Term>);
+
+/// A triple as the numbers of its terms in [`Terms`].
+pub type TripleIds = [u32; 3];
+
+impl Terms {
+    /// The number of `term`, adding it if new; `None` past 2^32 terms.
+    fn id(&mut self, term: Term) -> Option<u32> {
+        u32::try_from(self.0.insert_full(term).0).ok()
+    }
+
+    /// The numbers of `triple`'s terms, adding those that are new; `None`
+    /// when the file has more distinct terms than numbers.
+    pub fn intern(&mut self, triple: Triple) -> Option<TripleIds> {
+        Some([
+            self.id(triple.subject.into())?,
+            self.id(triple.predicate.into())?,
+            self.id(triple.object)?,
+        ])
+    }
+
+    fn term(&self, id: u32) -> TermRef<'_> {
+        self.0[id as usize].as_ref()
+    }
+
+    /// The triple that `ids` (from [`Self::intern`]) names.
+    pub fn triple(&self, ids: TripleIds) -> TripleRef<'_> {
+        let subject = match self.term(ids[0]) {
+            TermRef::BlankNode(b) => NamedOrBlankNodeRef::BlankNode(b),
+            TermRef::NamedNode(n) => NamedOrBlankNodeRef::NamedNode(n),
+            other => unreachable!("{other} was interned as a subject"),
+        };
+        let TermRef::NamedNode(predicate) = self.term(ids[1]) else {
+            unreachable!("{} was interned as a predicate", self.term(ids[1]))
+        };
+        TripleRef::new(subject, predicate, self.term(ids[2]))
+    }
+
+    /// How many distinct terms there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// The triples of one table, grouped by the row that gave them, so that a
 /// row can still be taken out (a conflict with another source, a duplicate)
-/// after mapping.
+/// after mapping. Their terms are in the file's [`Terms`].
 #[derive(Debug, Clone, Default)]
 pub struct MappedTable {
     pub sheet: Option<String>,
-    pub triples: Vec<Triple>,
+    pub triples: Vec<TripleIds>,
     /// For each triple, the index in `columns` of the column whose value it
     /// states, or [`NO_COLUMN`] (a type, a link, a fixed value).
     pub origins: Vec<u16>,
@@ -64,8 +119,16 @@ impl MappedTable {
     }
 
     /// The facts of one row.
-    pub fn facts(&self, row: &MappedRow) -> &[Triple] {
-        &self.triples[row.facts.clone()]
+    pub fn facts<'a>(&self, terms: &'a Terms, row: &MappedRow) -> Vec<TripleRef<'a>> {
+        self.triples[row.facts.clone()]
+            .iter()
+            .map(|ids| terms.triple(*ids))
+            .collect()
+    }
+
+    /// The `i`th triple.
+    pub fn triple<'a>(&self, terms: &'a Terms, i: usize) -> TripleRef<'a> {
+        terms.triple(self.triples[i])
     }
 }
 
@@ -380,13 +443,15 @@ fn value_map(
     }))
 }
 
-/// Maps every row of `frame` (a normalised table) to triples, grouped by row;
-/// the loader puts them in the source's graph.
+/// Maps every row of `frame` (a normalised table) to triples, grouped by row,
+/// their terms kept in `terms` (one for all tables of a file); the loader
+/// puts them in the source's graph.
 pub fn map_rows(
     pipeline: &Pipeline,
     frame: &DataFrame,
     ontology: &Ontology,
     source: &SourceRef,
+    terms: &mut Terms,
 ) -> Result<MappedTable, GraphError> {
     let map = TableMap::new(pipeline, frame, ontology)?;
     let rows = frame
@@ -404,10 +469,12 @@ pub fn map_rows(
         Some(sheet) => format!("{}/{}/row/", source.file_node.as_str(), iri_key(sheet)),
         None => format!("{}/row/", source.file_node.as_str()),
     };
+    // One row's triples at a time; then their terms go to `terms`.
+    let mut scratch = Vec::new();
     let mut row = RowWriter {
         map: &map,
         ontology,
-        out: &mut table.triples,
+        out: &mut scratch,
         origins: &mut table.origins,
         iris: Vec::new(),
         rdf_type: named(public::RDF_TYPE),
@@ -417,7 +484,6 @@ pub fn map_rows(
             Some(Value::Integer(n)) => n,
             _ => rows.text(i).and_then(|t| t.parse().ok()).unwrap_or(0),
         };
-        let facts_start = row.out.len();
         row.mint(i).map_err(|e| {
             mapping_error(
                 pipeline,
@@ -428,15 +494,26 @@ pub fn map_rows(
         let described = row
             .facts(i)
             .map_err(|e| mapping_error(pipeline, &e.0, &format!("row {number}: {}", e.1)))?;
-        let facts_end = row.out.len();
+        let facts = row.out.len();
         let subject = described.first().cloned();
         let row_node = named(&format!("{row_prefix}{number}"));
         row.provenance(described, row_node, number, source);
-        row.origins.resize(row.out.len(), NO_COLUMN);
+        let start = table.triples.len();
+        row.origins.resize(start + row.out.len(), NO_COLUMN);
+        for triple in row.out.drain(..) {
+            let ids = terms.intern(triple).ok_or_else(|| {
+                mapping_error(
+                    pipeline,
+                    "-",
+                    &format!("row {number}: the file has more distinct values than one report may (2^32)"),
+                )
+            })?;
+            table.triples.push(ids);
+        }
         table.rows.push(MappedRow {
             number: u32::try_from(number).unwrap_or(0),
-            facts: facts_start..facts_end,
-            provenance: facts_end..row.out.len(),
+            facts: start..start + facts,
+            provenance: start + facts..table.triples.len(),
             subject,
         });
     }
@@ -918,15 +995,17 @@ iri = "agreement/{{number}}"
                 file_node: named("https://w3id.org/ttkg/id/source/p/t.csv"),
                 sheet: None,
             };
-            let mapped = map_rows(&pipeline, &normalised.frame, ontology, &source).unwrap();
+            let mut terms = Terms::default();
+            let mapped = map_rows(&pipeline, &normalised.frame, ontology, &source, &mut terms).unwrap();
             for (i, (int, frac, _)) in values.iter().enumerate() {
                 let node = format!("https://w3id.org/ttkg/id/agreement/a{}/amount", i + 1);
                 let stated = |property: &str| {
                     mapped
                         .triples
                         .iter()
+                        .map(|ids| terms.triple(*ids))
                         .find(|t| t.subject.to_string() == format!("<{node}>") && t.predicate.as_str() == property)
-                        .map(|t| t.object.clone())
+                        .map(|t| t.object.into_owned())
                 };
                 let expected = shifted(int, frac, shift);
                 prop_assert_eq!(

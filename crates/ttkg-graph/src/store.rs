@@ -1,6 +1,5 @@
 //! The embedded oxigraph store (RocksDB on disk).
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -163,31 +162,41 @@ impl KnowledgeStore {
         graph: &NamedNode,
         triples: &[Triple],
     ) -> Result<ReplaceStats, GraphError> {
-        self.replace(graph, Cow::Borrowed(triples))
+        self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?;
+        if !self.store.contains_named_graph(graph.as_ref())? {
+            // A triple stated twice goes to the loader once.
+            let mut seen = HashSet::with_capacity(triples.len());
+            let distinct: Vec<&Triple> = triples.iter().filter(|t| seen.insert(*t)).collect();
+            drop(seen);
+            return self.load_new_graph(graph, distinct.len(), distinct.into_iter().cloned());
+        }
+        self.replace_existing(graph, triples)
     }
 
-    /// [`Self::replace_graph`], taking the triples: those of a new graph
-    /// are moved into the bulk loader, which frees each as it writes it, so
-    /// an import does not hold a large file's facts twice.
-    pub fn replace_graph_with(
+    /// [`Self::replace_graph`] from triples that are each given once,
+    /// taken one at a time: a new graph's go straight into the bulk loader,
+    /// so an import never holds a large file's facts as a list of triples
+    /// (a graph the store has is compared with them, and that needs them
+    /// all).
+    pub fn replace_graph_with_distinct(
         &self,
         graph: &NamedNode,
-        triples: Vec<Triple>,
-    ) -> Result<ReplaceStats, GraphError> {
-        self.replace(graph, Cow::Owned(triples))
-    }
-
-    fn replace(
-        &self,
-        graph: &NamedNode,
-        triples: Cow<'_, [Triple]>,
+        triples: impl ExactSizeIterator<Item = Triple>,
     ) -> Result<ReplaceStats, GraphError> {
         self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?;
         if !self.store.contains_named_graph(graph.as_ref())? {
-            return self.load_new_graph(graph, triples);
+            return self.load_new_graph(graph, triples.len(), triples);
         }
+        self.replace_existing(graph, &triples.collect::<Vec<_>>())
+    }
+
+    fn replace_existing(
+        &self,
+        graph: &NamedNode,
+        triples: &[Triple],
+    ) -> Result<ReplaceStats, GraphError> {
         let mut transaction = self.store.start_transaction()?;
-        let stats = stage_replacement(&mut transaction, graph, &triples)?;
+        let stats = stage_replacement(&mut transaction, graph, triples)?;
         transaction.commit()?;
         Ok(stats)
     }
@@ -255,43 +264,22 @@ impl KnowledgeStore {
     fn load_new_graph(
         &self,
         graph: &NamedNode,
-        triples: Cow<'_, [Triple]>,
+        added: usize,
+        distinct: impl Iterator<Item = Triple>,
     ) -> Result<ReplaceStats, GraphError> {
         let name = GraphName::NamedNode(graph.clone());
-        // Counted here rather than read back from the store, which would
-        // decode every quad of the graph again (a fifth of an import's time);
-        // a triple stated twice goes to the loader once.
-        let (first, added) = {
-            let mut seen = HashSet::with_capacity(triples.len());
-            let first: Vec<bool> = triples.iter().map(|t| seen.insert(t)).collect();
-            (first, seen.len())
-        };
+        // Counted by the caller rather than read back from the store, which
+        // would decode every quad of the graph again (a fifth of an
+        // import's time).
         let mut loader = self.store.bulk_loader();
         match self.load_memory_mb.load(Ordering::Relaxed) {
             0 => {}
             mb => loader = loader.with_max_memory_size_in_megabytes(mb),
         }
-        let in_both = move |t: Triple| {
+        loader.load_quads(distinct.flat_map(|t| {
             let in_default = t.clone().in_graph(GraphName::DefaultGraph);
             [t.in_graph(name.clone()), in_default]
-        };
-        match triples {
-            Cow::Borrowed(triples) => loader.load_quads(
-                triples
-                    .iter()
-                    .zip(first)
-                    .filter(|(_, first)| *first)
-                    .map(|(t, _)| t.clone())
-                    .flat_map(in_both),
-            )?,
-            Cow::Owned(triples) => loader.load_quads(
-                triples
-                    .into_iter()
-                    .zip(first)
-                    .filter_map(|(t, first)| first.then_some(t))
-                    .flat_map(in_both),
-            )?,
-        }
+        }))?;
         loader.commit()?;
         // An empty source still gets its (empty) graph, so that it counts as loaded.
         self.store.insert_named_graph(graph.as_ref())?;
@@ -716,9 +704,9 @@ mod tests {
         );
     }
 
-    /// A new graph's triples handed over (the import's way) or lent load
-    /// alike: a triple stated twice counted and stored once, each in its
-    /// graph and in the default graph.
+    /// A new graph's triples lent (a triple stated twice counted and stored
+    /// once) or handed over one at a time, each once (the import's way),
+    /// load alike: each in its graph and in the default graph.
     #[test]
     fn a_new_graph_loads_the_same_whether_its_triples_are_lent_or_given() {
         let triples = vec![fact("http://x/a"), fact("http://x/b"), fact("http://x/a")];
@@ -727,7 +715,9 @@ mod tests {
         let g = NamedNode::new_unchecked("http://x/g");
         let stats = [
             lent.replace_graph(&g, &triples).unwrap(),
-            given.replace_graph_with(&g, triples.clone()).unwrap(),
+            given
+                .replace_graph_with_distinct(&g, triples[..2].iter().cloned())
+                .unwrap(),
         ];
         for (store, stats) in [&lent, &given].into_iter().zip(stats) {
             assert_eq!(

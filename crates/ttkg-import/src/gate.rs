@@ -13,6 +13,7 @@ use crate::{publish, ImportError, ImportOptions};
 /// The batch's sources, each with the triples to publish (none when it does
 /// not load), and the violations of those held back, by file.
 pub(crate) struct Gated {
+    /// Each source with its triples (each once), if it is to be published.
     pub sources: Vec<(Prepared, Option<Vec<Triple>>)>,
     pub violations: Vec<(String, ttkg_validate::Violation)>,
 }
@@ -34,8 +35,10 @@ pub(crate) fn finalize_and_validate(
                 let limit = options
                     .max_quarantined
                     .unwrap_or_else(|| p.unit.pipeline.spec.max_quarantined());
+                // Validation reads them all at once from the preview.
                 let triples =
-                    publish::finalize(&mut p, Some(preview.transaction()), single, limit, None)?;
+                    publish::finalize(&mut p, Some(preview.transaction()), single, limit, None)?
+                        .map(|kept| kept.collect::<Vec<Triple>>());
                 if let Some(triples) = &triples {
                     preview.stage(&p.unit.graph, triples)?;
                 }

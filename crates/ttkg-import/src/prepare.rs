@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use ttkg_graph::consistency::{self, Conflict};
-use ttkg_graph::{KnowledgeStore, MappedTable, Ontology, SingleValued, SourceRef};
+use ttkg_graph::{KnowledgeStore, MappedTable, Ontology, SingleValued, SourceRef, Terms};
 use ttkg_ingest::{ExpectedColumn, ReadLimits, ReadOptions, SheetChoice, SourceFormat, Table};
 use ttkg_normalise::References;
 use ttkg_pipeline::{Format, OnMissing, Pipeline, SheetSelector};
@@ -25,6 +25,8 @@ pub(crate) struct Prepared {
     /// The mapped rows of each sheet (one for CSV), with the sender's
     /// header for each column key.
     pub tables: Vec<MappedTable>,
+    /// The terms of all its tables' triples, each kept once.
+    pub terms: Terms,
     pub headers: Vec<Vec<(String, Option<String>)>>,
     /// (table, row) of mapped rows not to load: duplicates and conflicts.
     pub excluded: HashSet<(usize, usize)>,
@@ -42,6 +44,7 @@ impl Prepared {
             sha: String::new(),
             version: String::new(),
             tables: Vec::new(),
+            terms: Terms::default(),
             headers: Vec::new(),
             excluded: HashSet::new(),
             quarantine: Vec::new(),
@@ -53,6 +56,7 @@ impl Prepared {
     fn failed(mut self, message: String) -> Self {
         self.report.status = FileStatus::Failed(message);
         self.tables.clear();
+        self.terms = Terms::default();
         self
     }
 
@@ -239,8 +243,12 @@ fn check_rows(prepared: &mut Prepared, context: &Context<'_>) {
         .filter(|e| e.class.is_some())
         .map(|e| format!("`{}`", e.iri.get_ref()))
         .collect();
-    let findings =
-        consistency::check_rows(&prepared.tables, context.single, &prepared.unit.relative);
+    let findings = consistency::check_rows(
+        &prepared.terms,
+        &prepared.tables,
+        context.single,
+        &prepared.unit.relative,
+    );
     prepared.excluded = findings.excluded;
     prepared.quarantine_conflicts(findings.conflicts);
     for duplicate in findings.duplicates {
@@ -392,8 +400,14 @@ fn prepare_table(
         file_node: prepared.unit.file_node.clone(),
         sheet: table.sheet.clone(),
     };
-    let mapped = ttkg_graph::map_rows(pipeline, &normalised.frame, context.ontology, &source)
-        .map_err(|e| format!("{}: {e}", table.location()))?;
+    let mapped = ttkg_graph::map_rows(
+        pipeline,
+        &normalised.frame,
+        context.ontology,
+        &source,
+        &mut prepared.terms,
+    )
+    .map_err(|e| format!("{}: {e}", table.location()))?;
     prepared.tables.push(mapped);
     prepared.headers.push(table.headers);
     Ok(())

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use ttkg_graph::consistency::{self, QuadReader, RunFacts};
+use ttkg_graph::consistency::{self, KeptTriples, QuadReader, RunFacts};
 use ttkg_graph::oxigraph::model::Triple;
 use ttkg_graph::{GraphError, SingleValued};
 
@@ -21,7 +21,7 @@ pub(crate) fn finalize<R: QuadReader>(
     single: &SingleValued,
     max_quarantined: f64,
     run: Option<&mut RunFacts>,
-) -> Result<Option<Vec<Triple>>, GraphError> {
+) -> Result<Option<KeptTriples>, GraphError> {
     if prepared.report.status != FileStatus::Loaded {
         return Ok(None);
     }
@@ -29,6 +29,7 @@ pub(crate) fn finalize<R: QuadReader>(
         let conflicts = consistency::check_against(
             reader,
             &prepared.unit.graph,
+            &prepared.terms,
             &prepared.tables,
             single,
             &mut prepared.excluded,
@@ -52,14 +53,28 @@ pub(crate) fn finalize<R: QuadReader>(
         return Ok(None);
     }
     if let Some(run) = run {
-        run.record(&prepared.tables, &prepared.excluded, single);
+        run.record(
+            &prepared.terms,
+            &prepared.tables,
+            &prepared.excluded,
+            single,
+        );
     }
     let file = file_facts(prepared);
-    Ok(Some(consistency::kept_triples(
+    let kept = consistency::kept_triples(
+        std::mem::take(&mut prepared.terms),
         &mut prepared.tables,
         &prepared.excluded,
         file,
-    )))
+    );
+    if kept.is_none() {
+        let report = &mut prepared.report;
+        report.rows_loaded = 0;
+        report.status = FileStatus::Failed(
+            "the file has more distinct values than one report may (2^32); split it into smaller files".into(),
+        );
+    }
+    Ok(kept)
 }
 
 /// Why a file must not replace what the store holds, if it must not: it

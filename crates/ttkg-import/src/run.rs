@@ -367,7 +367,7 @@ impl Loading<'_> {
             Some(shapes) => {
                 let gated = gate::finalize_and_validate(store, shapes, single, options, prepared)?;
                 for (p, triples) in gated.sources {
-                    publish_one(store, p, triples, outcome);
+                    publish_one(store, p, triples.map(Vec::into_iter), outcome);
                     progress.advance(Stage::Load, &outcome.files[outcome.files.len() - 1].file);
                 }
                 outcome.violations.extend(gated.violations);
@@ -482,11 +482,11 @@ fn retract_missing(
 fn publish_one(
     store: &KnowledgeStore,
     mut p: Prepared,
-    triples: Option<Vec<Triple>>,
+    triples: Option<impl ExactSizeIterator<Item = Triple>>,
     outcome: &mut Outcome,
 ) {
     if let Some(triples) = triples {
-        match store.replace_graph_with(&p.unit.graph, triples) {
+        match store.replace_graph_with_distinct(&p.unit.graph, triples) {
             Ok(stats) => {
                 p.report.triples_added = stats.added;
                 p.report.triples_removed = stats.removed;
