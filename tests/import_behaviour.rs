@@ -357,3 +357,29 @@ fn dump_and_load_round_trip_every_quad() {
     assert!(a.len() > 100);
     assert!(a == b, "the loaded store equals the dumped one");
 }
+
+/// `ttkg dump | head`: the reader closing the pipe early is what it asked
+/// for, not a failure of the dump: exit 0 and nothing on stderr.
+#[test]
+fn a_dump_whose_reader_goes_away_stops_quietly() {
+    use std::io::Read;
+    let (_dir, store) = common::demo_store_copy();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ttkg"))
+        .args(["--root", common::root().to_str().unwrap()])
+        .args(["dump", "--store", store.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe is closed here, with megabytes of the dump still to come.
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        first.starts_with(b"<"),
+        "{}",
+        String::from_utf8_lossy(&first)
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}

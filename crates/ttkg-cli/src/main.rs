@@ -550,10 +550,42 @@ fn dump(
                 graph.as_ref(),
             )
         }
-        None => store.dump(std::io::stdout().lock(), format.format(), graph.as_ref()),
+        None => {
+            let mut out = ReaderGone {
+                inner: std::io::stdout().lock(),
+                gone: false,
+            };
+            let result = store.dump(&mut out, format.format(), graph.as_ref());
+            // `ttkg dump | head`: the reader took what it wanted; stop quietly.
+            if out.gone {
+                return Ok(ExitCode::SUCCESS);
+            }
+            result
+        }
     };
     result.map_err(|e| (exit::FAILURE, e.to_string()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A writer that notes when its reader went away (a closed pipe), so that a
+/// command writing to a pipe can tell that from a failure.
+struct ReaderGone<W> {
+    inner: W,
+    gone: bool,
+}
+
+impl<W: std::io::Write> std::io::Write for ReaderGone<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf);
+        self.gone |= matches!(&written, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe);
+        written
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let flushed = self.inner.flush();
+        self.gone |= matches!(&flushed, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe);
+        flushed
+    }
 }
 
 /// `ttkg load`: an RDF file into the store, all or nothing.
