@@ -550,8 +550,8 @@ pub fn check_against<R: QuadReader>(
     excluded: &mut HashSet<(usize, usize)>,
     run: Option<&RunFacts>,
 ) -> Result<Vec<Conflict>, GraphError> {
-    let mut elsewhere: HashMap<NamedOrBlankNode, bool> = HashMap::new();
-    let mut origins: HashMap<(NamedNode, NamedOrBlankNode), Origin> = HashMap::new();
+    let mut elsewhere: HashMap<u32, bool> = HashMap::new();
+    let mut origins: HashMap<(NamedNode, u32), Origin> = HashMap::new();
     let mut conflicts = Vec::new();
     for (t, table) in tables.iter().enumerate() {
         for (r, row) in table.rows.iter().enumerate() {
@@ -565,12 +565,13 @@ pub fn check_against<R: QuadReader>(
                 if run.is_some_and(|r| !r.may_differ(fact)) {
                     continue;
                 }
-                let subject = fact.subject.into_owned();
+                // Terms are numbered once per file: the number names the subject.
+                let subject = table.triples[row.facts.start + i][0];
                 let known = match elsewhere.get(&subject) {
                     Some(known) => *known,
                     None => {
                         let known = reader.described_elsewhere(fact.subject, own)?;
-                        elsewhere.insert(subject.clone(), known);
+                        elsewhere.insert(subject, known);
                         known
                     }
                 };

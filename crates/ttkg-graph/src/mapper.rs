@@ -65,16 +65,6 @@ impl Terms {
         };
         TripleRef::new(subject, predicate, self.term(ids[2]))
     }
-
-    /// How many distinct terms there are.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// The triples of one table, grouped by the row that gave them, so that a
