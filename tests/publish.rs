@@ -396,6 +396,28 @@ fn the_store_is_published_whole_and_answers_alike_then_only_changes_are_sent() {
         "0 graphs sent (0 in chunks, 0 as changes), 12 unchanged",
     );
 
+    // The publish record lost, and a fact written into the remote default
+    // graph by hand: every graph is sent again and the copy is built anew
+    // from nothing, so the stray fact goes.
+    let stray = "INSERT DATA { <urn:stray-default> <urn:p> 1 }";
+    let written = curl(
+        &format!("{}/update", remote.url),
+        &["--data-urlencode", &format!("update={stray}")],
+    );
+    assert_eq!(written.status, 204, "{}", written.body);
+    std::fs::remove_dir_all(store.join("publish")).unwrap();
+    let anew = on(ws.path(), &store, &["publish", "--to", &remote.url]);
+    assert_published(
+        &anew,
+        "12 graphs sent (0 in chunks, 0 as changes), 0 unchanged, 0 deleted, 0 failed",
+    );
+    assert_eq!(
+        remote.select("SELECT (COUNT(*) AS ?n) WHERE { <urn:stray-default> ?p ?o }")[1],
+        "0",
+        "the stray fact is gone"
+    );
+    assert_same_answers(demo_answers(), ws.path(), &store, &remote.query_endpoint());
+
     // One figure corrected and imported again: its graph, the run history
     // and the default graph are each brought up to date by one update of
     // what changed, not sent whole. What the remote store holds is what is
@@ -782,12 +804,21 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
     let first = publish("dba");
     assert_published(
         &first,
-        "12 graphs sent (2 in chunks, 0 as changes), 0 unchanged, 0 deleted, 0 failed",
+        "12 graphs sent (1 in chunks, 0 as changes), 0 unchanged, 0 deleted, 0 failed",
     );
     assert!(
         first
             .stderr
             .contains("network-members.xlsx (27737 triples, in chunks)"),
+        "{}",
+        first.stderr
+    );
+    // The copy was not sent: each graph was added to it on Virtuoso as it
+    // went in (at 1,000,000 rows, sending it whole ran past every timeout).
+    assert!(
+        first
+            .stderr
+            .contains("its graphs added to it on the remote store"),
         "{}",
         first.stderr
     );
@@ -962,6 +993,15 @@ fn a_publish_killed_half_way_is_finished_by_the_next() {
         unchanged >= 1 && sent >= 1 && sent + unchanged == 12,
         "the kill came half-way, and the rest was sent: {}",
         resumed.stdout
+    );
+    // The copy of the default graph grew on the server with each graph, the
+    // killed publish's included, and was only counted at the end.
+    assert!(
+        resumed
+            .stderr
+            .contains("its graphs added to it on the remote store"),
+        "{}",
+        resumed.stderr
     );
     remote.assert_no_staging_graph();
     assert_same_answers(demo_answers(), ws.path(), &store, &remote.query_endpoint());

@@ -152,22 +152,6 @@ pub(crate) fn change_of(
     Ok(Some(change))
 }
 
-/// All the triples of the local `graph`, as added, or `None` past `budget`.
-pub(crate) fn all_of(
-    store: &KnowledgeStore,
-    graph: GraphNameRef,
-    budget: usize,
-) -> Result<Option<Change>, PublishError> {
-    let mut change = Change::default();
-    for quad in quads_of(store, graph) {
-        let triple = Triple::from(quad?);
-        if has_blank_node(&triple) || !change.add(triple, budget) {
-            return Ok(None);
-        }
-    }
-    Ok(Some(change))
-}
-
 /// All the triples of the remote `target`, as removed, or `None` past
 /// `budget` or with a blank node.
 pub(crate) fn remote_all_of(
@@ -194,6 +178,11 @@ pub(crate) struct CopyChange {
 }
 
 impl CopyChange {
+    /// Whether no change has been gathered.
+    pub fn is_empty(&self) -> bool {
+        self.change.is_empty()
+    }
+
     /// Takes in a named graph's change; false once past `budget`.
     pub fn take(&mut self, change: &Change, budget: usize) -> bool {
         for triple in &change.removed {
