@@ -514,11 +514,14 @@ pub(crate) fn stage_changes(
 ) -> Result<ReplaceStats, GraphError> {
     let name = GraphNameRef::NamedNode(graph.as_ref());
     transaction.insert_named_graph(graph.as_ref());
-    for triple in added {
-        transaction.insert(triple.as_ref().in_graph(name));
-    }
+    // Removed first: a value the store keeps in its canonical form ("1.5")
+    // and sent as written ("1.50") is one triple to the store, found both
+    // removed and added; added last, it stays.
     for triple in removed {
         transaction.remove(triple.as_ref().in_graph(name));
+    }
+    for triple in added {
+        transaction.insert(triple.as_ref().in_graph(name));
     }
     mirror_in_default_graph(transaction, added, removed)?;
     Ok(ReplaceStats {
@@ -702,6 +705,26 @@ mod tests {
                 vec![Some("http://x/c".to_owned())]
             ]
         );
+    }
+
+    /// A value the store keeps in its canonical form ("1.50" as 1.5) and
+    /// sent again as written: the old and the new triple are one triple to
+    /// the store, and the replacement keeps it.
+    #[test]
+    fn a_value_written_differently_from_the_stores_form_is_kept() {
+        let store = KnowledgeStore::in_memory().unwrap();
+        let g = NamedNode::new_unchecked("http://x/g");
+        let amount = |lexical: &str| {
+            Triple::new(
+                NamedNode::new_unchecked("http://x/a"),
+                NamedNode::new_unchecked("http://x/amount"),
+                Literal::new_typed_literal(lexical, oxigraph::model::vocab::xsd::DECIMAL),
+            )
+        };
+        store.replace_graph(&g, &[amount("1.50")]).unwrap();
+        store.replace_graph(&g, &[amount("1.50")]).unwrap();
+        assert_eq!(store.graph_len(g.as_ref()).unwrap(), 1);
+        assert_eq!(store.default_graph_len().unwrap(), 1);
     }
 
     /// A new graph's triples lent (a triple stated twice counted and stored
