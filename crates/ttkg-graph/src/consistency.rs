@@ -722,6 +722,30 @@ impl Iterator for KeptTriples {
 
 impl ExactSizeIterator for KeptTriples {}
 
+impl KeptTriples {
+    /// Where `triple` is among the triples still to come, if it is one.
+    pub fn position(&self, triple: TripleRef<'_>) -> Option<usize> {
+        let ids = [
+            self.terms.find(triple.subject.into())?,
+            self.terms.find(triple.predicate.into())?,
+            self.terms.find(triple.object)?,
+        ];
+        self.ids.as_slice().binary_search(&ids).ok()
+    }
+
+    /// The triples still to come but those whose [`Self::position`] is
+    /// marked in `marked`.
+    pub fn unmarked(self, marked: &[bool]) -> Vec<Triple> {
+        let KeptTriples { terms, ids } = self;
+        ids.as_slice()
+            .iter()
+            .zip(marked.iter().chain(std::iter::repeat(&false)))
+            .filter(|(_, marked)| !**marked)
+            .map(|(ids, _)| terms.triple(*ids).into_owned())
+            .collect()
+    }
+}
+
 /// [`KeptTriples`] of a file: takes its terms and the tables' triples,
 /// which are spent afterwards. `None` when `extra` brings more distinct
 /// terms than a file may have.

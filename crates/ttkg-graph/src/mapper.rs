@@ -49,6 +49,12 @@ impl Terms {
         ])
     }
 
+    /// The number of `term`, if the file has it.
+    pub fn find(&self, term: TermRef<'_>) -> Option<u32> {
+        // Numbers fit in u32: `id` gives out no others.
+        self.0.get_index_of(&term.into_owned()).map(|i| i as u32)
+    }
+
     fn term(&self, id: u32) -> TermRef<'_> {
         self.0[id as usize].as_ref()
     }

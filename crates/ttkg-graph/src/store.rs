@@ -7,12 +7,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
 use oxigraph::model::{
-    GraphName, GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple, Variable,
+    GraphName, GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple, TripleRef,
+    Variable,
 };
 use oxigraph::sparql::{CancellationToken, QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use ttkg_vocab::ttkg;
 
+use crate::consistency::KeptTriples;
 use crate::error::GraphError;
 use crate::stamps::Written;
 
@@ -188,6 +190,42 @@ impl KnowledgeStore {
             return self.load_new_graph(graph, triples.len(), triples);
         }
         self.replace_existing(graph, &triples.collect::<Vec<_>>())
+    }
+
+    /// [`Self::replace_graph`] with a file's kept triples: a new graph's
+    /// go straight into the bulk loader, and a graph the store has is read
+    /// once and compared with them by their numbers in the file's terms, so
+    /// only what changed is ever held as triples (the whole old graph and
+    /// the whole new one were: a changed 100,000-row report took 3,964 MiB).
+    pub fn replace_graph_with_kept(
+        &self,
+        graph: &NamedNode,
+        kept: KeptTriples,
+    ) -> Result<ReplaceStats, GraphError> {
+        self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?;
+        if !self.store.contains_named_graph(graph.as_ref())? {
+            return self.load_new_graph(graph, kept.len(), kept);
+        }
+        let mut transaction = self.store.start_transaction()?;
+        let mut still_stated = vec![false; kept.len()];
+        let mut removed = Vec::new();
+        for quad in transaction.quads_for_pattern(None, None, None, Some(graph.as_ref().into())) {
+            let quad = quad?;
+            match kept.position(TripleRef::from(quad.as_ref())) {
+                Some(i) => still_stated[i] = true,
+                None => removed.push(Triple::from(quad)),
+            }
+        }
+        let added = kept.unmarked(&still_stated);
+        drop(still_stated);
+        let stats = stage_changes(
+            &mut transaction,
+            graph,
+            &added.iter().collect::<Vec<_>>(),
+            &removed.iter().collect::<Vec<_>>(),
+        )?;
+        transaction.commit()?;
+        Ok(stats)
     }
 
     fn replace_existing(
@@ -725,6 +763,53 @@ mod tests {
         store.replace_graph(&g, &[amount("1.50")]).unwrap();
         assert_eq!(store.graph_len(g.as_ref()).unwrap(), 1);
         assert_eq!(store.default_graph_len().unwrap(), 1);
+    }
+
+    /// A graph the store has, replaced by a file's kept triples: only the
+    /// difference is written, a fact another source states stays in the
+    /// default graph, and a value in a form the store writes differently
+    /// is kept.
+    #[test]
+    fn a_graph_replaced_by_kept_triples_changes_by_the_difference() {
+        let store = KnowledgeStore::in_memory().unwrap();
+        let (g, other) = (
+            NamedNode::new_unchecked("http://x/g"),
+            NamedNode::new_unchecked("http://x/other"),
+        );
+        let amount = Triple::new(
+            NamedNode::new_unchecked("http://x/a"),
+            NamedNode::new_unchecked("http://x/amount"),
+            Literal::new_typed_literal("1.50", oxigraph::model::vocab::xsd::DECIMAL),
+        );
+        let (a, b, c) = (fact("http://x/a"), fact("http://x/b"), fact("http://x/c"));
+        store
+            .replace_graph(&g, &[a.clone(), b.clone(), amount.clone()])
+            .unwrap();
+        store.replace_graph(&other, &[b.clone()]).unwrap();
+        let kept = |triples: &[&Triple]| {
+            crate::consistency::kept_triples(
+                crate::mapper::Terms::default(),
+                &mut [],
+                &HashSet::new(),
+                triples.iter().map(|t| (*t).clone()).collect(),
+            )
+            .unwrap()
+        };
+        let stats = store
+            .replace_graph_with_kept(&g, kept(&[&a, &c, &amount, &b]))
+            .unwrap();
+        assert_eq!(stats.removed, stats.added - 1, "{stats:?}: c added");
+        let stats = store
+            .replace_graph_with_kept(&g, kept(&[&a, &c, &amount]))
+            .unwrap();
+        assert!(stats.removed >= 1, "{stats:?}: b removed");
+        assert_eq!(store.graph_len(g.as_ref()).unwrap(), 3);
+        // a, c, the amount, and b, which the other source still states.
+        assert_eq!(store.default_graph_len().unwrap(), 4);
+        let rows = store
+            .select("SELECT ?o WHERE { GRAPH <http://x/g> { <http://x/a> <http://x/amount> ?o } }")
+            .unwrap();
+        assert_eq!(rows, vec![vec![Some("1.5".to_owned())]]);
     }
 
     /// A new graph's triples lent (a triple stated twice counted and stored

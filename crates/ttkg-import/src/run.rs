@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use ttkg_graph::consistency::{self, RunFacts};
-use ttkg_graph::oxigraph::model::{NamedNode, Triple};
-use ttkg_graph::{KnowledgeStore, Ontology, RunRecord, SingleValued};
+use ttkg_graph::oxigraph::model::NamedNode;
+use ttkg_graph::{GraphError, KnowledgeStore, Ontology, ReplaceStats, RunRecord, SingleValued};
 use ttkg_normalise::References;
 use ttkg_pipeline::Pipeline;
 
@@ -367,7 +367,9 @@ impl Loading<'_> {
             Some(shapes) => {
                 let gated = gate::finalize_and_validate(store, shapes, single, options, prepared)?;
                 for (p, triples) in gated.sources {
-                    publish_one(store, p, triples.map(Vec::into_iter), outcome);
+                    let replaced = triples
+                        .map(|t| store.replace_graph_with_distinct(&p.unit.graph, t.into_iter()));
+                    publish_one(p, replaced, outcome);
                     progress.advance(Stage::Load, &outcome.files[outcome.files.len() - 1].file);
                 }
                 outcome.violations.extend(gated.violations);
@@ -384,7 +386,8 @@ impl Loading<'_> {
                     )
                     .map_err(ImportError::Store)?;
                     progress.advance(Stage::Load, &p.report.file);
-                    publish_one(store, p, triples, outcome);
+                    let replaced = triples.map(|t| store.replace_graph_with_kept(&p.unit.graph, t));
+                    publish_one(p, replaced, outcome);
                 }
             }
         }
@@ -478,15 +481,15 @@ fn retract_missing(
     }
 }
 
-/// Replaces the source's graph with `triples` (when it loads) and records it.
+/// Records the source and how replacing its graph went (`None`: it does
+/// not load).
 fn publish_one(
-    store: &KnowledgeStore,
     mut p: Prepared,
-    triples: Option<impl ExactSizeIterator<Item = Triple>>,
+    replaced: Option<Result<ReplaceStats, GraphError>>,
     outcome: &mut Outcome,
 ) {
-    if let Some(triples) = triples {
-        match store.replace_graph_with_distinct(&p.unit.graph, triples) {
+    if let Some(replaced) = replaced {
+        match replaced {
             Ok(stats) => {
                 p.report.triples_added = stats.added;
                 p.report.triples_removed = stats.removed;
