@@ -168,66 +168,35 @@ pub(crate) fn remote_all_of(
     Ok(read.filter(|_| fits).map(|_| change))
 }
 
-/// How the copy of the default graph changes, gathered from the changes of
-/// the named graphs: the local default graph is the set union of the named
-/// graphs, so a triple added to one is in it, and a triple removed from one
-/// leaves it when no named graph states it any more.
-#[derive(Debug, Default)]
-pub(crate) struct CopyChange {
-    change: Change,
-}
-
-impl CopyChange {
-    /// Whether no change has been gathered.
-    pub fn is_empty(&self) -> bool {
-        self.change.is_empty()
+/// How the copy of the default graph changes with a named graph's
+/// `change`: the local default graph is the set union of the named graphs,
+/// so a triple added to one is in it, and a triple removed from one leaves
+/// it when no named graph states it any more.
+pub(crate) fn copy_change(store: &KnowledgeStore, change: &Change) -> Result<Change, PublishError> {
+    let mut copy = Change::default();
+    let mut seen = HashSet::new();
+    for triple in &change.removed {
+        let quad = Quad::new(
+            triple.subject.clone(),
+            triple.predicate.clone(),
+            triple.object.clone(),
+            ttkg_graph::oxigraph::model::GraphName::DefaultGraph,
+        );
+        let still_stated = store
+            .store()
+            .contains(&quad)
+            .map_err(|e| PublishError::Store(e.into()))?;
+        if !still_stated && seen.insert(hash_of(triple)) {
+            copy.remove(triple.clone(), usize::MAX);
+        }
     }
-
-    /// Takes in a named graph's change; false once past `budget`.
-    pub fn take(&mut self, change: &Change, budget: usize) -> bool {
-        for triple in &change.removed {
-            if !self.change.remove(triple.clone(), budget) {
-                return false;
-            }
+    seen.clear();
+    for triple in &change.added {
+        if seen.insert(hash_of(triple)) {
+            copy.add(triple.clone(), usize::MAX);
         }
-        for triple in &change.added {
-            if !self.change.add(triple.clone(), budget) {
-                return false;
-            }
-        }
-        true
     }
-
-    /// The change of the copy: every triple added to a named graph, and
-    /// those removed that the local default graph no longer has.
-    pub fn finish(self, store: &KnowledgeStore) -> Result<Change, PublishError> {
-        let Change {
-            removed, mut added, ..
-        } = self.change;
-        let mut change = Change::default();
-        let mut seen = HashSet::new();
-        for triple in removed {
-            let quad = Quad::new(
-                triple.subject.clone(),
-                triple.predicate.clone(),
-                triple.object.clone(),
-                ttkg_graph::oxigraph::model::GraphName::DefaultGraph,
-            );
-            let still_stated = store
-                .store()
-                .contains(&quad)
-                .map_err(|e| PublishError::Store(e.into()))?;
-            if !still_stated && seen.insert(hash_of(&triple)) {
-                change.remove(triple, usize::MAX);
-            }
-        }
-        seen.clear();
-        added.retain(|t| seen.insert(hash_of(t)));
-        for triple in added {
-            change.add(triple, usize::MAX);
-        }
-        Ok(change)
-    }
+    Ok(copy)
 }
 
 #[cfg(test)]
@@ -290,13 +259,8 @@ mod tests {
             added: vec![triple("new", 2)],
             bytes: 0,
         };
-        let mut copy = CopyChange::default();
-        assert!(copy.take(&of_one, usize::MAX));
-        assert!(copy.take(&of_one, usize::MAX), "taken twice, counted once");
-        let change = copy.finish(&store).unwrap();
+        let change = copy_change(&store, &of_one).unwrap();
         assert_eq!(change.removed, vec![triple("only", 0)]);
         assert_eq!(change.added, vec![triple("new", 2)]);
-        // Past its budget, a copy's change is given up.
-        assert!(!CopyChange::default().take(&of_one, 10));
     }
 }

@@ -24,17 +24,18 @@
 //! the named graphs without counting a fact twice may be told so
 //! ([`DefaultGraph::Union`]); otherwise the copy is published too
 //! ([`DefaultGraph::Copy`], the default), since Oxigraph 0.5.13's union
-//! counts a fact two sources state twice. The copy is kept on the server:
-//! a graph new to the remote store is added to it there (`ADD`), a changed
-//! one changes it by one update of what changed, and only when neither can
-//! be known is the copy sent whole.
+//! counts a fact two sources state twice. The copy is kept in step on the
+//! server graph by graph: a graph new to the remote store is added to it
+//! there (`ADD`), a changed one changes it in the same request as its own
+//! change, and only when that cannot be known (a graph the remote holds
+//! sent whole, a failure) is the copy sent whole at the end.
 
 mod change;
 mod remote;
 
 use std::collections::BTreeMap;
 
-use change::{Change, CopyChange};
+use change::Change;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -400,14 +401,13 @@ pub fn publish(
         record.copy_uncounted = false;
         save_record(&path, &record)?;
     }
-    // The copy of the default graph is changed rather than sent whole only
-    // when it is the union of the named graphs the remote store holds: the
-    // last publish finished with nothing failed, and nothing since.
-    let copy_change = record
+    // The copy of the default graph is kept in step on the server only
+    // while it is the union of the named graphs the remote store holds, as
+    // recorded; otherwise it goes whole at the end.
+    let copy_known = record
         .graphs
         .get(DEFAULT_KEY)
-        .is_some_and(|copy| copy.digest == union_digest(&record.graphs))
-        .then(CopyChange::default);
+        .is_some_and(|copy| copy.digest == union_digest(&record.graphs));
     let mut run = Publication {
         store,
         remote,
@@ -415,7 +415,8 @@ pub fn publish(
         path,
         record,
         report: PublishReport::default(),
-        copy_change,
+        copy_known,
+        copy_step: CopyStep::default(),
         progress,
     };
     run.delete_retracted(&local)?;
@@ -453,15 +454,54 @@ struct Publication<'a> {
     path: PathBuf,
     record: Record,
     report: PublishReport,
-    /// The change of the default graph's copy, gathered from the named
-    /// graphs' changes while that can be done (see `publish`).
-    copy_change: Option<CopyChange>,
+    /// Whether the remote copy of the default graph is the union of the
+    /// named graphs the record lists, and so can be kept in step with them
+    /// graph by graph (see `publish`).
+    copy_known: bool,
+    /// What this publish changed of the copy so far.
+    copy_step: CopyStep,
     progress: &'a mut dyn FnMut(&str),
+}
+
+/// How the copy of the default graph was kept in step during one publish.
+#[derive(Debug, Default)]
+struct CopyStep {
+    removed: usize,
+    added: usize,
+    /// Graphs new to the remote store added to it there.
+    graphs_added: usize,
 }
 
 impl Publication<'_> {
     fn save(&self) -> Result<(), PublishError> {
         save_record(&self.path, &self.record)
+    }
+
+    /// Where the copy of the default graph is on the remote store.
+    fn copy_target(&self) -> RemoteGraph<'static> {
+        match self.options.default_graph {
+            DefaultGraph::Named => RemoteGraph::Named(DEFAULT_GRAPH_COPY),
+            _ => RemoteGraph::Default,
+        }
+    }
+
+    /// The update that brings the copy in step with a named graph's
+    /// change: every triple added, and those removed that the local default
+    /// graph no longer has. Sent in the same request as the graph's own
+    /// change, and before it: a publish stopped in between finds the graph
+    /// still changed next time and sends both again, which changes nothing
+    /// twice. None when the copy is not kept in step or nothing changes.
+    fn copy_update(&mut self, change: &Change) -> Result<Option<String>, PublishError> {
+        if !self.copy_known {
+            return Ok(None);
+        }
+        let copy = change::copy_change(self.store, change)?;
+        if copy.is_empty() {
+            return Ok(None);
+        }
+        self.copy_step.removed += copy.removed.len();
+        self.copy_step.added += copy.added.len();
+        Ok(Some(copy.update(self.copy_target())))
     }
 
     /// Deletes remotely the sources retracted locally (a default graph no
@@ -480,14 +520,20 @@ impl Publication<'_> {
             .cloned()
             .collect();
         for graph in gone {
-            if let Some(copy) = self.copy_change.as_mut() {
+            if self.copy_known {
                 let held = change::remote_all_of(self.remote, RemoteGraph::Named(&graph), budget);
-                if !matches!(held, Ok(Some(ref all)) if copy.take(all, budget)) {
-                    self.copy_change = None;
+                match held {
+                    Ok(Some(all)) => {
+                        if let Some(update) = self.copy_update(&all)? {
+                            self.remote.update(&update)?;
+                        }
+                    }
+                    _ => self.copy_known = false,
                 }
             }
             self.remote.delete(RemoteGraph::Named(&graph))?;
             self.record.graphs.remove(&graph);
+            self.record_copy_in_step();
             self.save()?;
             (self.progress)(&format!("deleted {graph}"));
             self.report.deleted.push(graph);
@@ -499,74 +545,78 @@ impl Publication<'_> {
     /// change where that can be found, else whole; records how it went.
     fn publish_graph(&mut self, key: &str, state: &GraphState) -> Result<(), PublishError> {
         let (graph_name, remote_graph) = if key == DEFAULT_KEY {
-            let remote_graph = match self.options.default_graph {
-                DefaultGraph::Named => RemoteGraph::Named(DEFAULT_GRAPH_COPY),
-                _ => RemoteGraph::Default,
-            };
-            (GraphNameRef::DefaultGraph, remote_graph)
+            (GraphNameRef::DefaultGraph, self.copy_target())
         } else {
             let name = ttkg_graph::oxigraph::model::NamedNodeRef::new_unchecked(key);
             (GraphNameRef::NamedNode(name), RemoteGraph::Named(key))
         };
         let new_to_remote = key != DEFAULT_KEY && !self.record.graphs.contains_key(key);
         let change = self.change_of(key, graph_name, remote_graph)?;
-        if key != DEFAULT_KEY && !new_to_remote {
-            self.gather_into_copy(change.as_ref());
+        // A named graph the remote store holds, sent whole: what it held is
+        // not known, so neither is how the copy changes.
+        if key != DEFAULT_KEY && !new_to_remote && change.is_none() {
+            self.copy_known = false;
         }
+        let copy_update = match &change {
+            Some(change) if key != DEFAULT_KEY => self.copy_update(change)?,
+            _ => None,
+        };
         let (store, remote, options) = (self.store, self.remote, self.options);
         let whole = || {
             send(store, remote, graph_name, remote_graph, state, options)
                 .map(|chunked| Sent::Whole { chunked })
         };
         let sent = match change {
-            Some(change) => match apply(remote, &change, remote_graph, state) {
-                Ok(true) if key == DEFAULT_KEY && change.is_empty() => Ok(Sent::Counted),
+            Some(change) => match apply(remote, &change, copy_update, remote_graph, state) {
+                Ok(true) if key == DEFAULT_KEY => Ok(Sent::InStep),
                 Ok(true) => Ok(Sent::Changed(change)),
-                // Not what was expected: the remote copy was not the union
-                // assumed. Sent whole, which is right whatever it held.
+                // Not what was expected: the remote graph was not what it
+                // was read as. Sent whole, which is right whatever it held.
                 Ok(false) => whole(),
                 Err(e) => Err(e),
             },
             None => whole(),
         };
-        let added = match sent {
-            Ok(_) if new_to_remote => self.add_to_copy(key)?,
-            _ => false,
-        };
-        self.settle(key, state, sent, added)
+        if sent.is_ok() && new_to_remote {
+            self.add_to_copy(key)?;
+        }
+        self.settle(key, state, sent)
     }
 
     /// Adds a graph new to the remote store, just sent, to the copy of the
     /// default graph there, by one update on the server (`ADD`): nothing is
     /// sent again, the copy stays the union of whole sources at every
     /// moment, and no update ever carries the whole copy (at 1,000,000 rows
-    /// a swap of the 25.7 million triples ran past every timeout). True
-    /// when it was added; on a failure the copy is sent whole at the end.
-    fn add_to_copy(&mut self, key: &str) -> Result<bool, PublishError> {
-        if self.copy_change.is_none() {
-            return Ok(false);
+    /// a swap of the 25.7 million triples ran past every timeout). On a
+    /// failure the copy is sent whole at the end.
+    fn add_to_copy(&mut self, key: &str) -> Result<(), PublishError> {
+        if !self.copy_known {
+            return Ok(());
         }
-        let to = match self.options.default_graph {
-            DefaultGraph::Named => format!("GRAPH <{DEFAULT_GRAPH_COPY}>"),
-            _ => "DEFAULT".to_owned(),
+        let to = match self.copy_target() {
+            RemoteGraph::Named(iri) => format!("GRAPH <{iri}>"),
+            RemoteGraph::Default => "DEFAULT".to_owned(),
         };
         match self
             .remote
             .update(&format!("ADD SILENT GRAPH <{key}> TO {to}"))
         {
-            Ok(()) => Ok(true),
+            Ok(()) => {
+                self.copy_step.graphs_added += 1;
+                Ok(())
+            }
             Err(e) if e.stops_everything() => Err(e),
             Err(e) => {
                 tracing::warn!("{key} could not be added to the copy of the default graph on the remote store, which is sent whole at the end: {e}");
-                self.copy_change = None;
-                Ok(false)
+                self.copy_known = false;
+                Ok(())
             }
         }
     }
 
     /// What to change of a graph: for a named graph the remote store holds,
-    /// found by comparing it with the local one; for the copy, gathered
-    /// from the named graphs' changes. None: send it whole.
+    /// found by comparing it with the local one; for the copy kept in step,
+    /// nothing more (it is counted). None: send it whole.
     fn change_of(
         &mut self,
         key: &str,
@@ -575,12 +625,8 @@ impl Publication<'_> {
     ) -> Result<Option<Change>, PublishError> {
         let budget = self.options.chunk_bytes;
         if key == DEFAULT_KEY {
-            return match self.copy_change.take() {
-                Some(copy) if self.report.failed.is_empty() => {
-                    Ok(Some(copy.finish(self.store)?).filter(|c| c.bytes <= budget))
-                }
-                _ => Ok(None),
-            };
+            let in_step = self.copy_known && self.report.failed.is_empty();
+            return Ok(in_step.then(Change::default));
         }
         if !self.record.graphs.contains_key(key) {
             return Ok(None);
@@ -595,45 +641,34 @@ impl Publication<'_> {
         }
     }
 
-    /// Adds the change of a named graph the remote store holds to the
-    /// copy's; gives up on changing the copy when that cannot be known (the
-    /// graph goes whole).
-    fn gather_into_copy(&mut self, change: Option<&Change>) {
-        let budget = self.options.chunk_bytes;
-        let Some(copy) = self.copy_change.as_mut() else {
+    /// Records that the copy is the union of the graphs now recorded, while
+    /// it is kept in step; its size is then counted at the end.
+    fn record_copy_in_step(&mut self) {
+        if !self.copy_known {
             return;
-        };
-        if !change.is_some_and(|change| copy.take(change, budget)) {
-            self.copy_change = None;
+        }
+        let digest = union_digest(&self.record.graphs);
+        if let Some(copy) = self.record.graphs.get_mut(DEFAULT_KEY) {
+            copy.digest = digest;
+            self.record.copy_uncounted = true;
         }
     }
 
     /// Records and reports how a graph went; a failure that concerns only
     /// this graph is reported and the publish goes on.
-    /// `added`: the graph was also added to the copy on the remote store.
     fn settle(
         &mut self,
         key: &str,
         state: &GraphState,
         sent: Result<Sent, PublishError>,
-        added: bool,
     ) -> Result<(), PublishError> {
         match sent {
             Ok(sent) => {
                 self.record.graphs.insert(key.to_owned(), *state);
                 if key == DEFAULT_KEY {
                     self.record.copy_uncounted = false;
-                }
-                // The copy is the union of the graphs recorded, the one just
-                // added included, unless changes gathered for it are still
-                // to be sent: then a publish stopped now sends it whole.
-                let pending = self.copy_change.as_ref().is_some_and(|c| !c.is_empty());
-                if added && !pending {
-                    let digest = union_digest(&self.record.graphs);
-                    if let Some(copy) = self.record.graphs.get_mut(DEFAULT_KEY) {
-                        copy.digest = digest;
-                        self.record.copy_uncounted = true;
-                    }
+                } else {
+                    self.record_copy_in_step();
                 }
                 self.save()?;
                 let how = match &sent {
@@ -642,7 +677,6 @@ impl Publication<'_> {
                         self.report.chunked.push(key.to_owned());
                         ", in chunks".into()
                     }
-                    Sent::Counted => ", its graphs added to it on the remote store".into(),
                     Sent::Changed(change) => {
                         self.report.changed.push(key.to_owned());
                         format!(
@@ -650,6 +684,26 @@ impl Publication<'_> {
                             change.removed.len(),
                             change.added.len()
                         )
+                    }
+                    Sent::InStep => {
+                        let step = &self.copy_step;
+                        let mut parts = Vec::new();
+                        if step.removed + step.added > 0 {
+                            self.report.changed.push(key.to_owned());
+                            parts.push(format!(
+                                "changed: {} removed, {} added",
+                                step.removed, step.added
+                            ));
+                        }
+                        if step.graphs_added > 0 {
+                            parts.push(format!(
+                                "{} graph{} added to it",
+                                step.graphs_added,
+                                if step.graphs_added == 1 { "" } else { "s" }
+                            ));
+                        }
+                        parts.push("kept in step on the remote store".into());
+                        format!(", {}", parts.join(", "))
                     }
                 };
                 (self.progress)(&format!("sent {key} ({} triples{how})", state.triples));
@@ -661,7 +715,7 @@ impl Publication<'_> {
                 // What the remote holds of it is no longer known.
                 self.record.graphs.remove(key);
                 self.save()?;
-                self.copy_change = None;
+                self.copy_known = false;
                 (self.progress)(&format!("failed {key}: {e}"));
                 self.report.failed.push((key.to_owned(), e.to_string()));
                 Ok(())
@@ -676,22 +730,28 @@ enum Sent {
         chunked: bool,
     },
     Changed(Change),
-    /// The copy of the default graph, which had the graphs new to the
-    /// remote store added to it there and nothing else to change: its
-    /// remote size was found to be the local one.
-    Counted,
+    /// The copy of the default graph, kept in step on the remote store with
+    /// each graph as it went: its remote size was found to be the local one.
+    InStep,
 }
 
-/// Sends `change` to `target` and checks the remote's count: false when it
-/// is not the local one (then the graph is sent whole).
+/// Sends `change` to `target` (after `first`, the copy's update, in the
+/// same request) and checks the remote's count: false when it is not the
+/// local one (then the graph is sent whole).
 fn apply(
     remote: &Remote,
     change: &Change,
+    first: Option<String>,
     target: RemoteGraph,
     state: &GraphState,
 ) -> Result<bool, PublishError> {
-    if !change.is_empty() {
-        remote.update(&change.update(target))?;
+    let update = first
+        .into_iter()
+        .chain((!change.is_empty()).then(|| change.update(target)))
+        .collect::<Vec<_>>()
+        .join(";\n");
+    if !update.is_empty() {
+        remote.update(&update)?;
     }
     let found = remote.count(target)?;
     if found != state.triples {
