@@ -1018,3 +1018,32 @@ fn a_publish_killed_half_way_is_finished_by_the_next() {
     remote.assert_no_staging_graph();
     assert_same_answers(demo_answers(), ws.path(), &store, &remote.query_endpoint());
 }
+
+/// A store told to answer its default graph as the union of the named
+/// graphs (`--default-graph union`) gets nothing written into its default
+/// graph, even by a target that had a copy published to it before.
+#[test]
+fn a_union_default_graph_is_never_written() {
+    let (ws, store) = common::scratch_workspace_with_demo_store();
+    let remote = Oxigraph::start();
+    let first = on(ws.path(), &store, &["publish", "--to", &remote.url]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let default_count = || remote.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[1].clone();
+    let copied = default_count();
+    assert_ne!(copied, "0");
+
+    withdraw_the_training_report(ws.path(), &store);
+    let union = on(
+        ws.path(),
+        &store,
+        &["publish", "--to", &remote.url, "--default-graph", "union"],
+    );
+    assert_eq!(union.code, 0, "{}", union.stderr);
+    assert!(
+        union.stdout.contains("1 deleted, 0 failed"),
+        "{}",
+        union.stdout
+    );
+    assert!(!remote.graphs().contains(training_graph()));
+    assert_eq!(default_count(), copied, "the default graph was left alone");
+}

@@ -404,10 +404,11 @@ pub fn publish(
     // The copy of the default graph is kept in step on the server only
     // while it is the union of the named graphs the remote store holds, as
     // recorded; otherwise it goes whole at the end.
-    let copy_known = record
-        .graphs
-        .get(DEFAULT_KEY)
-        .is_some_and(|copy| copy.digest == union_digest(&record.graphs));
+    let copy_known = options.default_graph != DefaultGraph::Union
+        && record
+            .graphs
+            .get(DEFAULT_KEY)
+            .is_some_and(|copy| copy.digest == union_digest(&record.graphs));
     let mut run = Publication {
         store,
         remote,
