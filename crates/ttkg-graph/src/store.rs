@@ -785,7 +785,9 @@ mod tests {
         store
             .replace_graph(&g, &[a.clone(), b.clone(), amount.clone()])
             .unwrap();
-        store.replace_graph(&other, &[b.clone()]).unwrap();
+        store
+            .replace_graph(&other, std::slice::from_ref(&b))
+            .unwrap();
         let kept = |triples: &[&Triple]| {
             crate::consistency::kept_triples(
                 crate::mapper::Terms::default(),
