@@ -148,9 +148,9 @@ struct Record {
     graph_store: String,
     /// Graph IRI (or `DEFAULT`) to its state as published.
     graphs: BTreeMap<String, GraphState>,
-    /// Graphs were added to the copy on the remote store (see
-    /// `Publication::add_to_copy`) since its triples were last counted
-    /// there: its recorded digest is right, its recorded size is not.
+    /// The copy was kept in step on the remote store with graphs sent
+    /// since its triples were last counted there: its recorded digest is
+    /// right, its recorded size is not.
     #[serde(default)]
     copy_uncounted: bool,
 }
@@ -523,13 +523,20 @@ impl Publication<'_> {
         for graph in gone {
             if self.copy_known {
                 let held = change::remote_all_of(self.remote, RemoteGraph::Named(&graph), budget);
-                match held {
-                    Ok(Some(all)) => {
-                        if let Some(update) = self.copy_update(&all)? {
-                            self.remote.update(&update)?;
-                        }
-                    }
-                    _ => self.copy_known = false,
+                let taken_out = match held {
+                    Ok(Some(all)) => match self.copy_update(&all)? {
+                        Some(update) => self.remote.update(&update).map(|()| true),
+                        None => Ok(true),
+                    },
+                    // Larger than a chunk, or with a blank node.
+                    Ok(None) => Ok(false),
+                    Err(e) => Err(e),
+                };
+                match taken_out {
+                    Ok(true) => {}
+                    Err(e) if e.stops_everything() => return Err(e),
+                    // The copy goes whole at the end.
+                    Ok(false) | Err(_) => self.copy_known = false,
                 }
             }
             self.remote.delete(RemoteGraph::Named(&graph))?;
