@@ -389,10 +389,8 @@ pub fn publish(
         // Nothing published to this target yet (as far as its record
         // knows): the copy starts empty, the union of no graphs, and grows
         // on the server as each graph goes in.
-        remote.update(&match options.default_graph {
-            DefaultGraph::Named => format!("DROP SILENT GRAPH <{DEFAULT_GRAPH_COPY}>"),
-            _ => "CLEAR SILENT DEFAULT".to_owned(),
-        })?;
+        let copy = copy_target(options.default_graph).in_update();
+        remote.update(&format!("DROP SILENT {copy}"))?;
         let empty = GraphState {
             triples: 0,
             digest: union_digest(&record.graphs),
@@ -446,6 +444,15 @@ pub fn publish(
     Ok(run.report)
 }
 
+/// Where the copy of the default graph is on the remote store, when it is
+/// kept `how`.
+fn copy_target(how: DefaultGraph) -> RemoteGraph<'static> {
+    match how {
+        DefaultGraph::Named => RemoteGraph::Named(DEFAULT_GRAPH_COPY),
+        _ => RemoteGraph::Default,
+    }
+}
+
 /// One publish: what it has recorded and reported so far.
 struct Publication<'a> {
     store: &'a KnowledgeStore,
@@ -478,12 +485,8 @@ impl Publication<'_> {
         save_record(&self.path, &self.record)
     }
 
-    /// Where the copy of the default graph is on the remote store.
     fn copy_target(&self) -> RemoteGraph<'static> {
-        match self.options.default_graph {
-            DefaultGraph::Named => RemoteGraph::Named(DEFAULT_GRAPH_COPY),
-            _ => RemoteGraph::Default,
-        }
+        copy_target(self.options.default_graph)
     }
 
     /// The update that brings the copy in step with a named graph's
@@ -601,10 +604,7 @@ impl Publication<'_> {
         if !self.copy_known {
             return Ok(());
         }
-        let to = match self.copy_target() {
-            RemoteGraph::Named(iri) => format!("GRAPH <{iri}>"),
-            RemoteGraph::Default => "DEFAULT".to_owned(),
-        };
+        let to = self.copy_target().in_update();
         match self
             .remote
             .update(&format!("ADD SILENT GRAPH <{key}> TO {to}"))

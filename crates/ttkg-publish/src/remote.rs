@@ -187,6 +187,17 @@ pub enum RemoteGraph<'a> {
     Default,
 }
 
+impl RemoteGraph<'_> {
+    /// The graph as SPARQL Update's graph management operations (`ADD`,
+    /// `DROP`) name it.
+    pub fn in_update(self) -> String {
+        match self {
+            RemoteGraph::Named(iri) => format!("GRAPH <{iri}>"),
+            RemoteGraph::Default => "DEFAULT".to_owned(),
+        }
+    }
+}
+
 impl Remote {
     /// A client with `timeout` for each request, HTTPS checked against the
     /// platform's certificates.
