@@ -6,11 +6,12 @@
 //! Ending the process is the only safe way out: an allocation that fails
 //! aborts any Rust program, and oxigraph cannot be interrupted in the middle
 //! of building a string or a cross product. Outside workers no budget is
-//! set and the allocator only forwards to the system's.
+//! set and the allocator only forwards to the one it wraps.
 //!
-//! The binary installs it: `#[global_allocator] static A: BudgetAllocator = BudgetAllocator;`.
+//! The binary installs it around the allocator it chooses:
+//! `#[global_allocator] static A: BudgetAllocator<System> = BudgetAllocator::new(System);`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 /// The exit status of a worker that went past its memory budget.
@@ -22,8 +23,15 @@ const UNLIMITED: isize = isize::MAX;
 static LIMIT: AtomicIsize = AtomicIsize::new(UNLIMITED);
 static USED: AtomicIsize = AtomicIsize::new(0);
 
-/// The system allocator, with a budget when one is set.
-pub struct BudgetAllocator;
+/// An allocator, with a budget when one is set.
+pub struct BudgetAllocator<A>(A);
+
+impl<A> BudgetAllocator<A> {
+    /// Counts what `inner` allocates.
+    pub const fn new(inner: A) -> Self {
+        Self(inner)
+    }
+}
 
 /// Sets the budget to `bytes` from now on (what the process held before
 /// does not count).
@@ -67,30 +75,30 @@ fn count(delta: isize) {
     }
 }
 
-// SAFETY: every call forwards to `System` with the caller's layout; the
-// counting touches atomics only.
-unsafe impl GlobalAlloc for BudgetAllocator {
+// SAFETY: every call forwards to the wrapped allocator with the caller's
+// layout; the counting touches atomics only.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for BudgetAllocator<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count(layout.size() as isize);
         // SAFETY: forwarded as received.
-        unsafe { System.alloc(layout) }
+        unsafe { self.0.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         count(layout.size() as isize);
         // SAFETY: forwarded as received.
-        unsafe { System.alloc_zeroed(layout) }
+        unsafe { self.0.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         count(-(layout.size() as isize));
         // SAFETY: forwarded as received.
-        unsafe { System.dealloc(ptr, layout) }
+        unsafe { self.0.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         count(new_size as isize - layout.size() as isize);
         // SAFETY: forwarded as received.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        unsafe { self.0.realloc(ptr, layout, new_size) }
     }
 }
