@@ -27,9 +27,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
     max_bytes: usize,
     /// Stop a query that needs more memory than this many MiB (422); each
-    /// query runs in a worker process of its own.
-    #[arg(long, value_name = "MIB", default_value_t = 1024)]
-    max_memory: usize,
+    /// query runs in a worker process of its own. Default: half the
+    /// machine's memory shared by --max-concurrent queries, at most 3072
+    /// (1024 on an 8 GiB machine).
+    #[arg(long, value_name = "MIB")]
+    max_memory: Option<usize>,
     /// Queries evaluated at once; more get 503 and should retry.
     #[arg(long, default_value_t = 4)]
     max_concurrent: usize,
@@ -109,7 +111,10 @@ pub fn command(
     options.max_bytes = max_bytes;
     options.max_connections = max_connections;
     options.header_timeout = header_timeout;
-    options.max_memory = max_memory.saturating_mul(1 << 20);
+    options.max_memory = max_memory.map_or_else(
+        || ttkg_serve::default_query_memory(max_concurrent),
+        |mib| mib.saturating_mul(1 << 20),
+    );
     options.max_concurrent = max_concurrent;
     options.max_body = max_body;
     options.cors_origins = cors_origins;
