@@ -17,6 +17,8 @@ if command -v dpkg >/dev/null 2>&1; then
     dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
     # A C++ compiler: RocksDB is compiled from source.
     command -v c++ >/dev/null 2>&1 || missing+=(g++)
+    # make: jemalloc, the binary's allocator, is built with configure and make.
+    command -v make >/dev/null 2>&1 || missing+=(make)
 fi
 # Installs Debian packages (as root, or through sudo).
 install_packages() {
@@ -37,7 +39,7 @@ python_env() {
     fi
 }
 if ((${#missing[@]})); then
-    say "installing ${missing[*]} (needed to compile RocksDB for the embedded store)"
+    say "installing ${missing[*]} (needed to compile RocksDB for the embedded store and jemalloc)"
     install_packages "${missing[@]}"
 fi
 
