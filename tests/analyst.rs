@@ -511,6 +511,104 @@ fn a_query_past_its_timeout_stops_with_exit_code_6() {
     assert_eq!(run.code, 2);
 }
 
+/// A question that needs more memory than `--max-memory` stops with exit
+/// code 10 and what to do, before the machine runs out; the last good
+/// answer, export and report stay whole where they were.
+#[test]
+fn a_question_past_its_memory_budget_stops_with_exit_code_10() {
+    // Sorting every pair of triples holds far more than 1 MiB.
+    let every_pair = "SELECT ?a ?b WHERE { ?a ?p ?x . ?b ?q ?y } ORDER BY ?a ?b";
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pairs.csv");
+    std::fs::write(&out, "the last good answer\n").unwrap();
+    let out_arg = out.to_str().unwrap();
+    let stopped = |run: &common::Run| {
+        assert_eq!(run.code, 10, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("needed more than 1 MiB of memory (--max-memory)"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    };
+    let timeout = ["--timeout", "120"];
+    let query = |args: &[&str]| {
+        let mut all = vec!["query", "--max-memory", "1"];
+        all.extend_from_slice(&timeout);
+        all.extend_from_slice(args);
+        on_demo(&all)
+    };
+
+    let run = query(&["--output", out_arg, every_pair]);
+    stopped(&run);
+    assert!(run.stderr.contains("no file was written"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "the last good answer\n"
+    );
+    let printed = query(&[every_pair]);
+    stopped(&printed);
+    assert!(
+        printed
+            .stderr
+            .contains("any answer it printed is incomplete"),
+        "{}",
+        printed.stderr
+    );
+
+    // The same question within a budget that fits: answered.
+    let fits = on_demo(&["query", "--max-memory", "64", "ASK { ?a a ttkg:Agreement }"]);
+    assert_eq!(
+        (fits.code, fits.stdout.as_str()),
+        (0, "true\n"),
+        "{}",
+        fits.stderr
+    );
+
+    let workbook = dir.path().join("ttkg-export.xlsx");
+    std::fs::write(&workbook, "the last good export").unwrap();
+    let mut export = vec!["export", "--max-memory", "1", "--output"];
+    export.push(workbook.to_str().unwrap());
+    export.extend_from_slice(&timeout);
+    stopped(&on_demo(&export));
+    assert_eq!(
+        std::fs::read_to_string(&workbook).unwrap(),
+        "the last good export"
+    );
+
+    let reports = dir.path().join("reports");
+    let mut report = vec![
+        "report",
+        "--period",
+        "2016",
+        "--max-memory",
+        "1",
+        "--output",
+    ];
+    report.push(reports.to_str().unwrap());
+    report.extend_from_slice(&timeout);
+    stopped(&on_demo(&report));
+    if reports.exists() {
+        assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 0);
+    }
+
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name != "reports")
+        .collect();
+    assert_eq!(names.len(), 2, "no partial file left behind: {names:?}");
+
+    let zero = on_demo(&["query", "--max-memory", "0", "ASK {}"]);
+    assert_eq!(zero.code, 2, "{}", zero.stderr);
+    assert!(
+        zero.stderr.contains("whole number of MiB"),
+        "{}",
+        zero.stderr
+    );
+}
+
 #[test]
 fn results_come_in_the_standard_formats() {
     let q = "SELECT ?code WHERE { ?c ttkg:isoCode ?code } ORDER BY ?code LIMIT 2";

@@ -59,6 +59,7 @@ pub struct QueryRequest {
     pub format: Option<OutputFormat>,
     pub output: Option<PathBuf>,
     pub timeout: Option<Duration>,
+    pub max_memory: MemoryArg,
 }
 
 /// The store a SPARQL 1.1 Protocol endpoint answers for (`--endpoint`),
@@ -98,7 +99,12 @@ pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
-    let deadline = deadline(request.timeout, request.output.as_deref().map(partial_path));
+    let deadline = deadline(request.timeout);
+    let output = match request.output {
+        Some(_) => Output::Files,
+        None => Output::Printed,
+    };
+    limit_memory(request.max_memory, output);
     let results = match (&store, &request.endpoint) {
         (Some(store), _) => ttkg_query::ask(store, &text, &bindings, &deadline)
             .map_err(|e| query_failure_in(e, &text))?,
@@ -196,11 +202,11 @@ fn write_answer(
 ) -> Result<usize, Failure> {
     match output {
         Some(path) => {
-            let mut rows = 0;
-            write_atomically(path, |out| {
-                rows = ttkg_query::write_results(results, format, false, out)?;
-                Ok(())
-            })?;
+            let failed = |e: std::io::Error| (exit::FAILURE, format!("{}: {e}", path.display()));
+            let mut file = ttkg_tables::PartialFile::create(path).map_err(failed)?;
+            let rows = ttkg_query::write_results(results, format, false, file.writer())
+                .map_err(query_failure)?;
+            file.commit().map_err(failed)?;
             Ok(rows)
         }
         None => {
@@ -302,6 +308,8 @@ pub struct ExportArgs {
     /// (one `ttkg publish` feeds) instead of the local store.
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
+    #[command(flatten)]
+    max_memory: MemoryArg,
 }
 
 /// `ttkg export`: the tables written, the output defaulting to ROOT/export.
@@ -317,6 +325,7 @@ pub fn export_command(store: &Path, root: &Path, args: ExportArgs) -> Result<Exi
         no_iri,
         timeout,
         endpoint,
+        max_memory,
     } = args;
     let request = ExportRequest {
         tables,
@@ -332,6 +341,7 @@ pub fn export_command(store: &Path, root: &Path, args: ExportArgs) -> Result<Exi
         },
         timeout,
         endpoint,
+        max_memory,
     };
     export(store, &root.join("queries"), request)?;
     Ok(ExitCode::SUCCESS)
@@ -352,6 +362,7 @@ pub struct ExportRequest {
     pub timeout: Option<Duration>,
     /// Ask this SPARQL 1.1 Protocol endpoint instead of the local store.
     pub endpoint: Option<String>,
+    pub max_memory: MemoryArg,
 }
 
 /// A language tag for `--lang`: letters, and `-` between parts (`zh`, `pt-BR`).
@@ -419,7 +430,7 @@ pub fn export(store: &Path, queries_dir: &Path, request: ExportRequest) -> Resul
         lang: request.lang,
         with_iri: request.with_iri,
     };
-    let deadline = deadline(request.timeout, None);
+    let deadline = deadline(request.timeout);
     let (local, remote);
     let answerer: &dyn ttkg_query::Answerer = match &request.endpoint {
         Some(endpoint) => {
@@ -431,6 +442,7 @@ pub fn export(store: &Path, queries_dir: &Path, request: ExportRequest) -> Resul
             &*local
         }
     };
+    limit_memory(request.max_memory, Output::Files);
     let written = ttkg_query::export_tables(
         answerer,
         &tables,
@@ -644,49 +656,75 @@ pub fn open_store(store: &Path) -> Result<KnowledgeStore, Failure> {
 }
 
 /// Where `--output FILE` is written until the answer is complete.
-fn partial_path(path: &Path) -> PathBuf {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    PathBuf::from(partial)
-}
-
 /// The query's time limit. Parts of a query that do not read the store do
 /// not notice cancellation; if the query is still running a second after
 /// its time is up, ttkg stops there, removing any half-written output.
-pub fn deadline(limit: Option<Duration>, partial: Option<PathBuf>) -> Deadline {
-    Deadline::with_overrun(limit, Duration::from_secs(1), move || {
-        if let Some(partial) = partial {
-            let _ = std::fs::remove_file(partial);
-        }
+pub fn deadline(limit: Option<Duration>) -> Deadline {
+    Deadline::with_overrun(limit, Duration::from_secs(1), || {
+        ttkg_tables::remove_partial_files();
         eprintln!("error: {}", QueryError::Timeout);
         std::process::exit(i32::from(exit::TIMEOUT));
     })
 }
 
-/// Writes `path` through a temporary file next to it, so a failed or
-/// stopped query never leaves half a result behind.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> Result<(), QueryError>,
-) -> Result<(), Failure> {
-    let partial = partial_path(path);
-    let file = std::fs::File::create(&partial)
-        .map_err(|e| (exit::FAILURE, format!("{}: {e}", path.display())))?;
-    let mut out = std::io::BufWriter::new(file);
-    let result = write(&mut out)
-        .map_err(query_failure)
-        .and_then(|()| {
-            out.flush()
-                .map_err(|e| (exit::FAILURE, format!("{}: {e}", path.display())))
-        })
-        .and_then(|()| {
-            std::fs::rename(&partial, path)
-                .map_err(|e| (exit::FAILURE, format!("{}: {e}", path.display())))
-        });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&partial);
+/// `--max-memory`, shared by the commands that ask questions of the store.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct MemoryArg {
+    /// Stop a question that needs more than this many MiB of memory (exit
+    /// code 10) rather than run the machine out of it. Default: three
+    /// quarters of the memory free when the command starts.
+    #[arg(long = "max-memory", value_name = "MIB", value_parser = parse_memory)]
+    pub mib: Option<usize>,
+}
+
+/// `--max-memory MIB`.
+fn parse_memory(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(mib) if mib > 0 => Ok(mib),
+        _ => Err(format!(
+            "`{text}`: give a whole number of MiB above 0, such as 2048"
+        )),
     }
-    result
+}
+
+/// Where a command's answer goes, for the message when it is stopped.
+#[derive(Debug, Clone, Copy)]
+pub enum Output {
+    /// Into files, each written whole or not at all.
+    Files,
+    /// To standard output as it comes.
+    Printed,
+}
+
+/// From here on, the questions of this command may hold `max_memory` MiB
+/// (default: three quarters of the memory free now); past it the command
+/// removes its half-written files and ends with exit code 10 and what to
+/// do, rather than running the machine out of memory, where the kernel
+/// ends it (or another program) without a word.
+pub fn limit_memory(max_memory: MemoryArg, output: Output) {
+    let (bytes, default) = match max_memory.mib {
+        Some(mib) => (mib.saturating_mul(ttkg_memory::MIB), false),
+        None => (ttkg_memory::command_query_memory(), true),
+    };
+    let mib = bytes / ttkg_memory::MIB;
+    let how = if default {
+        "three quarters of the memory free when it started"
+    } else {
+        "--max-memory"
+    };
+    let written = match output {
+        Output::Files => "no file was written",
+        Output::Printed => "any answer it printed is incomplete",
+    };
+    ttkg_memory::on_overrun(i32::from(exit::MEMORY), move || {
+        ttkg_tables::remove_partial_files();
+        eprintln!(
+            "error: the query needed more than {mib} MiB of memory ({how}) and was stopped \
+             before the machine ran out; {written}. Ask for less (a --param, a FILTER or \
+             LIMIT, fewer columns), or allow more with --max-memory MIB if the machine has it"
+        );
+    });
+    ttkg_memory::limit(bytes);
 }
 
 /// [`query_failure`], a syntax error explained in plain words against the

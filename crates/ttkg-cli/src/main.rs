@@ -20,13 +20,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// jemalloc (also RocksDB's, through its unprefixed `malloc`), counting
-/// bytes in query workers so that a query past its memory budget ends its
-/// worker rather than the machine's memory. jemalloc returns what a
+/// what a question holds (in `ttkg query`, `export`, `report` and the
+/// server's query workers) so that one past its memory budget stops with a
+/// message rather than running the machine out of memory. jemalloc returns what a
 /// finished file's facts held to the system; with glibc's allocator a
 /// 1,000,000-row import peaked about 290 MiB higher.
 #[global_allocator]
-static ALLOCATOR: ttkg_serve::BudgetAllocator<tikv_jemallocator::Jemalloc> =
-    ttkg_serve::BudgetAllocator::new(tikv_jemallocator::Jemalloc);
+static ALLOCATOR: ttkg_memory::BudgetAllocator<tikv_jemallocator::Jemalloc> =
+    ttkg_memory::BudgetAllocator::new(tikv_jemallocator::Jemalloc);
 use ttkg_graph::oxigraph::io::RdfFormat;
 use ttkg_graph::oxigraph::model::NamedNode;
 use ttkg_import::Workspace;
@@ -42,6 +43,7 @@ mod exit {
     pub const VIOLATIONS: u8 = 7;
     pub const QUARANTINED: u8 = 8;
     pub const LOCKED: u8 = 9;
+    pub const MEMORY: u8 = 10;
 }
 
 #[derive(Parser)]
@@ -56,7 +58,8 @@ mod exit {
 6 a query ran past its --timeout; \
 7 ttkg validate found violations of the shapes; \
 8 the import succeeded, but some rows were quarantined or something needs a look (a declared column missing from a file, a hidden sheet passed over); \
-9 another import is running on the store (see --wait)."
+9 another import is running on the store (see --wait); \
+10 a question needed more memory than --max-memory allows and was stopped."
 )]
 struct Cli {
     /// The workspace folder holding data/, pipelines/ and ontology/.
@@ -154,6 +157,8 @@ ttkg query 'SELECT ?name WHERE { ?o a ttkg:University ; skos:prefLabel ?name }'"
         /// and a saved question's parameters bound for it.
         #[arg(long, value_name = "URL")]
         endpoint: Option<String>,
+        #[command(flatten)]
+        max_memory: analyst::MemoryArg,
     },
     /// Write cleaned datasets for Excel, Power BI or pandas.
     ///
@@ -395,6 +400,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             output,
             timeout,
             endpoint,
+            max_memory,
         } => {
             // Saved queries need the workspace; typed ones only the store.
             let queries_dir = match &found {
@@ -417,6 +423,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 format,
                 output,
                 timeout,
+                max_memory,
             };
             analyst::query(&store, &queries_dir, request).map(|()| ExitCode::SUCCESS)
         }

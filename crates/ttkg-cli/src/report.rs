@@ -36,6 +36,8 @@ pub struct ReportArgs {
     /// Stop after this many seconds (exit code 6).
     #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
     timeout: Option<Duration>,
+    #[command(flatten)]
+    max_memory: analyst::MemoryArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -68,7 +70,8 @@ pub fn command(store: &Path, root: &Path, args: ReportArgs) -> Result<ExitCode, 
         ttkg_report::definition::find(&reports_dir, &args.name).map_err(report_failure)?;
     let sections = definition.resolve(&queries_dir).map_err(report_failure)?;
     let store = analyst::open(store)?;
-    let deadline = analyst::deadline(args.timeout, None);
+    let deadline = analyst::deadline(args.timeout);
+    analyst::limit_memory(args.max_memory, analyst::Output::Files);
     let report = ttkg_report::build(&*store, &definition, &sections, period, &deadline)
         .map_err(report_failure)?;
 
@@ -118,18 +121,10 @@ pub fn command(store: &Path, root: &Path, args: ReportArgs) -> Result<ExitCode, 
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes through a file next to `path`, so a failure never leaves half a report.
+/// Writes `path` whole or not at all.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let failed = |e: std::io::Error| (exit::FAILURE, format!("{}: {e}", path.display()));
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    std::fs::write(&partial, bytes)
-        .and_then(|()| std::fs::rename(&partial, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            failed(e)
-        })
+    ttkg_tables::write_whole(path, bytes)
+        .map_err(|e| (exit::FAILURE, format!("{}: {e}", path.display())))
 }
 
 fn report_failure(error: ReportError) -> Failure {

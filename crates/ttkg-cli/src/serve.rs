@@ -112,7 +112,7 @@ pub fn command(
     options.max_connections = max_connections;
     options.header_timeout = header_timeout;
     options.max_memory = max_memory.map_or_else(
-        || ttkg_serve::default_query_memory(max_concurrent),
+        || ttkg_memory::server_query_memory(max_concurrent),
         |mib| mib.saturating_mul(1 << 20),
     );
     options.max_concurrent = max_concurrent;

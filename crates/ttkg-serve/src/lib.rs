@@ -15,7 +15,6 @@
 
 mod answer;
 mod backend;
-pub mod budget;
 mod evaluate;
 mod forward;
 mod guard;
@@ -43,7 +42,6 @@ use ttkg_graph::oxigraph::model::NamedNode;
 use ttkg_graph::{GraphError, KnowledgeStore};
 
 pub use backend::Backend;
-pub use budget::{default_query_memory, BudgetAllocator};
 pub use forward::{forward_import, local_address, ForwardError, Forwarded, ImportHook, ServeFile};
 pub use worker::{worker_main, WorkerCommand};
 

@@ -22,9 +22,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use ttkg_graph::snapshot::Snapshot;
 
-use crate::budget;
 use crate::evaluate::{self, Body, Request};
 use crate::ApiError;
+use ttkg_memory as budget;
 
 /// How to start a worker: this program with these arguments.
 #[derive(Debug, Clone)]

@@ -6,11 +6,16 @@
 //! starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be run as
 //! a formula by Excel, so CSV gets it with a leading apostrophe and XLSX as a
 //! string cell. Numbers and dates keep their types.
+//!
+//! Every file is written whole or not at all ([`PartialFile`]): a failed
+//! export never leaves half a workbook where the last good one was.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+mod partial;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use partial::{partial_path, remove_partial_files, write_whole, PartialFile};
 use polars::prelude::*;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
@@ -96,10 +101,9 @@ pub fn write_csv(frame: &DataFrame, path: &Path, options: CsvOptions) -> Result<
         path: path.to_owned(),
         message,
     };
-    let file = File::create(path).map_err(|e| failed(e.to_string()))?;
-    let mut writer = BufWriter::new(file);
-    write_csv_to(frame, &mut writer, options).map_err(|e| failed(e.to_string()))?;
-    writer.flush().map_err(|e| failed(e.to_string()))
+    let mut file = PartialFile::create(path).map_err(|e| failed(e.to_string()))?;
+    write_csv_to(frame, file.writer(), options).map_err(|e| failed(e.to_string()))?;
+    file.commit().map_err(|e| failed(e.to_string()))
 }
 
 /// Writes `frame` as a Parquet file (zstd-compressed, column types kept).
@@ -108,24 +112,29 @@ pub fn write_parquet(frame: &DataFrame, path: &Path) -> Result<(), TableError> {
         path: path.to_owned(),
         message,
     };
-    let file = File::create(path).map_err(|e| failed(e.to_string()))?;
+    let mut file = PartialFile::create(path).map_err(|e| failed(e.to_string()))?;
     let mut frame = frame.clone();
-    ParquetWriter::new(BufWriter::new(file))
+    ParquetWriter::new(file.writer())
         .with_compression(ParquetCompression::Zstd(None))
         .finish(&mut frame)
         .map_err(|e| failed(e.to_string()))?;
-    Ok(())
+    file.commit().map_err(|e| failed(e.to_string()))
 }
 
 /// Writes one sheet per `(name, table)` into an XLSX workbook: header row in
 /// bold and frozen, numbers as numbers, dates as dates, text as text cells
 /// (never formulas), columns sized to their content.
 pub fn write_xlsx(tables: &[(&str, &DataFrame)], path: &Path) -> Result<(), TableError> {
-    let mut workbook = workbook(tables, path)?;
-    workbook.save(path).map_err(|e| TableError::Write {
+    let failed = |message: String| TableError::Write {
         path: path.to_owned(),
-        message: e.to_string(),
-    })
+        message,
+    };
+    let mut workbook = workbook(tables, path)?;
+    let file = PartialFile::create(path).map_err(|e| failed(e.to_string()))?;
+    workbook
+        .save(file.partial_path())
+        .map_err(|e| failed(e.to_string()))?;
+    file.commit().map_err(|e| failed(e.to_string()))
 }
 
 /// [`write_xlsx`] into memory (a workbook to send over HTTP).
