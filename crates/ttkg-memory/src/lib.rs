@@ -227,39 +227,104 @@ fn meminfo_field(meminfo: &str, field: &str) -> Option<usize> {
     kib.checked_mul(1024)
 }
 
-/// The tightest `memory.max` of this process's cgroup (v2) and its
-/// ancestors, less what each already uses when `net` — `None` when no
-/// limit is set.
+/// The tightest memory limit of this process's control group and its
+/// ancestors (cgroup v2 `memory.max`, or v1 `memory.limit_in_bytes`), less
+/// what each already holds when `net` — `None` when no limit is set. The
+/// page cache counted in a group's use is left out of what it holds: the
+/// kernel gives it back before it ends anything.
 fn cgroup_headroom(net: bool) -> Option<usize> {
-    let own = cgroup_path(&read("/proc/self/cgroup")?)?;
-    let root = Path::new("/sys/fs/cgroup");
+    headroom_under(
+        Path::new("/sys/fs/cgroup"),
+        &read("/proc/self/cgroup")?,
+        net,
+    )
+}
+
+/// [`cgroup_headroom`] with the cgroup file system mounted at `sys` and
+/// `/proc/self/cgroup` reading `proc_cgroup`.
+fn headroom_under(sys: &Path, proc_cgroup: &str, net: bool) -> Option<usize> {
+    let (hierarchy, own, files) = cgroup(proc_cgroup)?;
+    let root = sys.join(hierarchy);
     let mut tightest: Option<usize> = None;
     let mut dir = Some(own.as_path());
     while let Some(relative) = dir {
         let group = root.join(relative.strip_prefix("/").unwrap_or(relative));
-        if let Some(max) = read(group.join("memory.max")).and_then(|t| memory_max(&t)) {
-            let used = match net {
-                true => read(group.join("memory.current"))
-                    .and_then(|t| t.trim().parse::<usize>().ok())
-                    .unwrap_or(0),
+        if let Some(max) = read(group.join(files.max)).and_then(|t| memory_limit(&t)) {
+            let held = match net {
+                true => {
+                    let current = read(group.join(files.current))
+                        .and_then(|t| t.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    let cache = read(group.join("memory.stat"))
+                        .and_then(|t| stat_field(&t, files.cache))
+                        .unwrap_or(0);
+                    current.saturating_sub(cache)
+                }
                 false => 0,
             };
-            tightest = lower(tightest, Some(max.saturating_sub(used)));
+            tightest = lower(tightest, Some(max.saturating_sub(held)));
         }
         dir = relative.parent();
     }
     tightest
 }
 
-/// The cgroup v2 path of `/proc/self/cgroup` (its `0::PATH` line).
-fn cgroup_path(text: &str) -> Option<PathBuf> {
-    let path = text.lines().find_map(|l| l.strip_prefix("0::"))?;
-    Some(PathBuf::from(path.trim()))
+/// The files of a cgroup version's memory controller.
+#[derive(Debug, PartialEq, Eq)]
+struct CgroupFiles {
+    max: &'static str,
+    current: &'static str,
+    /// The page cache's field in `memory.stat`.
+    cache: &'static str,
 }
 
-/// A `memory.max` value: bytes, or `None` for `max` (no limit).
-fn memory_max(text: &str) -> Option<usize> {
-    text.trim().parse().ok()
+const CGROUP_V2: CgroupFiles = CgroupFiles {
+    max: "memory.max",
+    current: "memory.current",
+    cache: "file",
+};
+
+const CGROUP_V1: CgroupFiles = CgroupFiles {
+    max: "memory.limit_in_bytes",
+    current: "memory.usage_in_bytes",
+    cache: "total_cache",
+};
+
+/// Where this process's memory controller is, from `/proc/self/cgroup`:
+/// the v1 `memory` hierarchy if there is one (it is the one that limits
+/// memory on a hybrid system), else the v2 `0::PATH` group. The hierarchy's
+/// folder under `/sys/fs/cgroup`, the group's path in it, and its files.
+fn cgroup(text: &str) -> Option<(&'static str, PathBuf, CgroupFiles)> {
+    let v1 = text.lines().find_map(|line| {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        controllers
+            .split(',')
+            .any(|c| c == "memory")
+            .then(|| PathBuf::from(path.trim()))
+    });
+    if let Some(path) = v1 {
+        return Some(("memory", path, CGROUP_V1));
+    }
+    let v2 = text.lines().find_map(|l| l.strip_prefix("0::"))?;
+    Some(("", PathBuf::from(v2.trim()), CGROUP_V2))
+}
+
+/// A memory limit: bytes, or `None` for none (`max` in v2, a number near
+/// 2^63 in v1).
+fn memory_limit(text: &str) -> Option<usize> {
+    let bytes: u64 = text.trim().parse().ok()?;
+    (bytes < 1 << 62)
+        .then(|| usize::try_from(bytes).ok())
+        .flatten()
+}
+
+/// A `memory.stat` field, in bytes.
+fn stat_field(stat: &str, field: &str) -> Option<usize> {
+    stat.lines().find_map(|line| {
+        let (name, value) = line.split_once(' ')?;
+        (name == field).then(|| value.trim().parse().ok()).flatten()
+    })
 }
 
 #[cfg(test)]
@@ -309,19 +374,61 @@ mod tests {
     #[test]
     fn a_containers_limit_is_read_from_its_cgroup() {
         assert_eq!(
-            cgroup_path("0::/system.slice/ttkg.service\n"),
-            Some(PathBuf::from("/system.slice/ttkg.service"))
+            cgroup("0::/system.slice/ttkg.service\n"),
+            Some(("", PathBuf::from("/system.slice/ttkg.service"), CGROUP_V2))
         );
+        let hybrid = "5:devices:/\n4:memory:/docker/abc\n1:cpu,cpuacct:/\n0::/\n";
         assert_eq!(
-            cgroup_path("12:memory:/docker/abc\n"),
-            None,
-            "cgroup v1 is not read"
+            cgroup(hybrid),
+            Some(("memory", PathBuf::from("/docker/abc"), CGROUP_V1)),
+            "the v1 memory hierarchy limits memory on a hybrid system"
         );
-        assert_eq!(memory_max("max\n"), None);
-        assert_eq!(memory_max("2147483648\n"), Some(2 * GIB));
+        assert_eq!(cgroup("1:name=systemd:/\n"), None);
+        assert_eq!(memory_limit("max\n"), None);
+        assert_eq!(memory_limit("9223372036854771712\n"), None, "v1's none");
+        assert_eq!(memory_limit("2147483648\n"), Some(2 * GIB));
+        let stat = "anon 1000\nfile 524288\nfile_mapped 12\n";
+        assert_eq!(stat_field(stat, "file"), Some(524_288));
+        assert_eq!(stat_field(stat, "total_cache"), None);
         assert_eq!(lower(Some(GIB), Some(2 * GIB)), Some(GIB));
         assert_eq!(lower(None, Some(2 * GIB)), Some(2 * GIB));
         assert_eq!(lower(Some(GIB), None), Some(GIB));
+    }
+
+    #[test]
+    fn the_tightest_group_above_counts_less_its_page_cache() {
+        let sys = tempfile::tempdir().unwrap();
+        let group = |path: &str, files: &[(&str, &str)]| {
+            let dir = sys.path().join(path);
+            std::fs::create_dir_all(&dir).unwrap();
+            for (name, text) in files {
+                std::fs::write(dir.join(name), text).unwrap();
+            }
+        };
+        // A 4 GiB pod holding 3 GiB, 2 GiB of it page cache, and a
+        // container in it limited to 8 GiB.
+        group(
+            "kubepods/pod1",
+            &[
+                ("memory.max", "4294967296\n"),
+                ("memory.current", "3221225472\n"),
+                ("memory.stat", "anon 1073741824\nfile 2147483648\n"),
+            ],
+        );
+        group(
+            "kubepods/pod1/ttkg",
+            &[
+                ("memory.max", "8589934592\n"),
+                ("memory.current", "1073741824\n"),
+            ],
+        );
+        let proc_cgroup = "0::/kubepods/pod1/ttkg\n";
+        assert_eq!(
+            headroom_under(sys.path(), proc_cgroup, false),
+            Some(4 * GIB)
+        );
+        assert_eq!(headroom_under(sys.path(), proc_cgroup, true), Some(3 * GIB));
+        assert_eq!(headroom_under(sys.path(), "0::/elsewhere\n", true), None);
     }
 
     #[test]
