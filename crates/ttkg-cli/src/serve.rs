@@ -28,8 +28,8 @@ pub struct ServeArgs {
     max_bytes: usize,
     /// Stop a query that needs more memory than this many MiB (422); each
     /// query runs in a worker process of its own. Default: half the
-    /// machine's memory shared by --max-concurrent queries, at most 3072
-    /// (1024 on an 8 GiB machine).
+    /// machine's (or its container's) memory shared by --max-concurrent
+    /// queries, at most 3072 (1024 on an 8 GiB machine).
     #[arg(long, value_name = "MIB")]
     max_memory: Option<usize>,
     /// Queries evaluated at once; more get 503 and should retry.
