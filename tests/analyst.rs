@@ -542,7 +542,11 @@ fn a_question_past_its_memory_budget_stops_with_exit_code_10() {
 
     let run = query(&["--output", out_arg, every_pair]);
     stopped(&run);
-    assert!(run.stderr.contains("no file was written"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no file was left half-written"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(
         std::fs::read_to_string(&out).unwrap(),
         "the last good answer\n"
@@ -885,6 +889,49 @@ fn export_tables_have_one_row_per_entity_in_every_format() {
 /// The Excel file an analyst opens: human headers in the chosen language,
 /// filters, number formats, typed dates, the amount as the sender wrote it,
 /// a data dictionary and the sources.
+/// An export of several files is put in place whole: when one file cannot
+/// be written, none of the last good export's files is replaced.
+#[test]
+fn a_failed_export_leaves_the_last_good_one_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    for name in ["agreements", "organisations", "sources"] {
+        std::fs::write(out.join(format!("{name}.csv")), "the last good export\n").unwrap();
+    }
+    // The last file cannot be created.
+    std::fs::create_dir(out.join("sources.csv.partial")).unwrap();
+    let run = on_demo(&[
+        "export",
+        "--format",
+        "csv",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("sources.csv"), "{}", run.stderr);
+    let mut names: Vec<String> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "agreements.csv",
+            "organisations.csv",
+            "sources.csv",
+            "sources.csv.partial"
+        ],
+        "no new file put in place, no partial file left"
+    );
+    for name in &names[..3] {
+        assert_eq!(
+            std::fs::read_to_string(out.join(name)).unwrap(),
+            "the last good export\n"
+        );
+    }
+}
+
 #[test]
 fn export_workbooks_are_ready_for_an_analyst() {
     use calamine::{open_workbook, Data, Reader, Xlsx};

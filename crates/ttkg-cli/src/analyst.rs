@@ -655,7 +655,6 @@ pub fn open_store(store: &Path) -> Result<KnowledgeStore, Failure> {
     })
 }
 
-/// Where `--output FILE` is written until the answer is complete.
 /// The query's time limit. Parts of a query that do not read the store do
 /// not notice cancellation; if the query is still running a second after
 /// its time is up, ttkg stops there, removing any half-written output.
@@ -713,7 +712,7 @@ pub fn limit_memory(max_memory: MemoryArg, output: Output) {
         "--max-memory"
     };
     let written = match output {
-        Output::Files => "no file was written",
+        Output::Files => "no file was left half-written",
         Output::Printed => "any answer it printed is incomplete",
     };
     ttkg_memory::on_overrun(i32::from(exit::MEMORY), move || {

@@ -604,6 +604,7 @@ fn write(
             .map_err(|e| QueryError::Write(format!("{}: {e}", dir.display())))
     };
     let mut files = Vec::new();
+    let mut pending = Vec::new();
     let rows: usize = tables.iter().map(|t| t.frame.height()).sum();
     match options.format {
         ExportFormat::Xlsx => {
@@ -634,8 +635,8 @@ fn write(
             };
             let mut csv = |name: &str, frame: &DataFrame| -> Result<(), QueryError> {
                 let path = out.join(format!("{name}.csv"));
-                ttkg_tables::write_csv(frame, &path, options).map_err(written)?;
-                files.push((path, frame.height()));
+                let file = ttkg_tables::csv_file(frame, &path, options).map_err(written)?;
+                pending.push((file, path, frame.height()));
                 Ok(())
             };
             for t in tables {
@@ -648,8 +649,8 @@ fn write(
             folder(out)?;
             for t in tables {
                 let path = out.join(format!("{}.parquet", t.name));
-                ttkg_tables::write_parquet(&t.frame, &path).map_err(written)?;
-                files.push((path, t.frame.height()));
+                let file = ttkg_tables::parquet_file(&t.frame, &path).map_err(written)?;
+                pending.push((file, path, t.frame.height()));
             }
             let options = CsvOptions::default();
             for (name, frame) in [
@@ -657,10 +658,17 @@ fn write(
                 ("sources", sources.clone()),
             ] {
                 let path = out.join(format!("{name}.csv"));
-                ttkg_tables::write_csv(&frame, &path, options).map_err(written)?;
-                files.push((path, frame.height()));
+                let file = ttkg_tables::csv_file(&frame, &path, options).map_err(written)?;
+                pending.push((file, path, frame.height()));
             }
         }
+    }
+    // Every file is written before any is put in place, so that a failure
+    // never leaves an export folder of tables from two different states.
+    for (file, path, rows) in pending {
+        file.commit()
+            .map_err(|e| QueryError::Write(format!("{}: {e}", path.display())))?;
+        files.push((path, rows));
     }
     Ok(files)
 }

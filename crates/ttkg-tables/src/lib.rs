@@ -97,44 +97,56 @@ pub fn write_csv_to(
 
 /// Writes `frame` as a CSV file.
 pub fn write_csv(frame: &DataFrame, path: &Path, options: CsvOptions) -> Result<(), TableError> {
-    let failed = |message: String| TableError::Write {
+    let file = csv_file(frame, path, options)?;
+    file.commit().map_err(|e| write_failed(path, e))
+}
+
+/// [`write_csv`], the file left uncommitted: a set of files is put in
+/// place together once each is written.
+pub fn csv_file(
+    frame: &DataFrame,
+    path: &Path,
+    options: CsvOptions,
+) -> Result<PartialFile, TableError> {
+    let mut file = PartialFile::create(path).map_err(|e| write_failed(path, e))?;
+    write_csv_to(frame, file.writer(), options).map_err(|e| write_failed(path, e))?;
+    Ok(file)
+}
+
+fn write_failed(path: &Path, error: impl std::fmt::Display) -> TableError {
+    TableError::Write {
         path: path.to_owned(),
-        message,
-    };
-    let mut file = PartialFile::create(path).map_err(|e| failed(e.to_string()))?;
-    write_csv_to(frame, file.writer(), options).map_err(|e| failed(e.to_string()))?;
-    file.commit().map_err(|e| failed(e.to_string()))
+        message: error.to_string(),
+    }
 }
 
 /// Writes `frame` as a Parquet file (zstd-compressed, column types kept).
 pub fn write_parquet(frame: &DataFrame, path: &Path) -> Result<(), TableError> {
-    let failed = |message: String| TableError::Write {
-        path: path.to_owned(),
-        message,
-    };
-    let mut file = PartialFile::create(path).map_err(|e| failed(e.to_string()))?;
+    let file = parquet_file(frame, path)?;
+    file.commit().map_err(|e| write_failed(path, e))
+}
+
+/// [`write_parquet`], the file left uncommitted (see [`csv_file`]).
+pub fn parquet_file(frame: &DataFrame, path: &Path) -> Result<PartialFile, TableError> {
+    let mut file = PartialFile::create(path).map_err(|e| write_failed(path, e))?;
     let mut frame = frame.clone();
     ParquetWriter::new(file.writer())
         .with_compression(ParquetCompression::Zstd(None))
         .finish(&mut frame)
-        .map_err(|e| failed(e.to_string()))?;
-    file.commit().map_err(|e| failed(e.to_string()))
+        .map_err(|e| write_failed(path, e))?;
+    Ok(file)
 }
 
 /// Writes one sheet per `(name, table)` into an XLSX workbook: header row in
 /// bold and frozen, numbers as numbers, dates as dates, text as text cells
 /// (never formulas), columns sized to their content.
 pub fn write_xlsx(tables: &[(&str, &DataFrame)], path: &Path) -> Result<(), TableError> {
-    let failed = |message: String| TableError::Write {
-        path: path.to_owned(),
-        message,
-    };
     let mut workbook = workbook(tables, path)?;
-    let file = PartialFile::create(path).map_err(|e| failed(e.to_string()))?;
+    let file = PartialFile::create(path).map_err(|e| write_failed(path, e))?;
     workbook
         .save(file.partial_path())
-        .map_err(|e| failed(e.to_string()))?;
-    file.commit().map_err(|e| failed(e.to_string()))
+        .map_err(|e| write_failed(path, e))?;
+    file.commit().map_err(|e| write_failed(path, e))
 }
 
 /// [`write_xlsx`] into memory (a workbook to send over HTTP).
