@@ -526,7 +526,7 @@ fn a_question_past_its_memory_budget_stops_with_exit_code_10() {
         assert_eq!(run.code, 10, "{}", run.stderr);
         assert!(
             run.stderr
-                .contains("needed more than 1 MiB of memory (--max-memory)"),
+                .contains("a question needed more than 1 MiB of memory (--max-memory)"),
             "{}",
             run.stderr
         );

@@ -100,11 +100,8 @@ pub fn query(store: &Path, queries_dir: &Path, request: QueryRequest) -> Result<
         eprintln!("warning: {warning}");
     }
     let deadline = deadline(request.timeout);
-    let output = match request.output {
-        Some(_) => Output::Files,
-        None => Output::Printed,
-    };
-    limit_memory(request.max_memory, output);
+    let printed = request.output.is_none();
+    limit_memory(request.max_memory, Asking::Query { printed });
     let results = match (&store, &request.endpoint) {
         (Some(store), _) => ttkg_query::ask(store, &text, &bindings, &deadline)
             .map_err(|e| query_failure_in(e, &text))?,
@@ -442,7 +439,7 @@ pub fn export(store: &Path, queries_dir: &Path, request: ExportRequest) -> Resul
             &*local
         }
     };
-    limit_memory(request.max_memory, Output::Files);
+    limit_memory(request.max_memory, Asking::Export);
     let written = ttkg_query::export_tables(
         answerer,
         &tables,
@@ -515,15 +512,21 @@ pub fn validate(
     shapes: &Path,
     output: Option<&Path>,
     endpoint: Option<&str>,
+    max_memory: MemoryArg,
 ) -> Result<bool, Failure> {
     let shapes =
         ttkg_validate::Shapes::load(shapes).map_err(|e| (exit::INVALID_SETUP, e.to_string()))?;
     let violations = match endpoint {
         Some(endpoint) => {
             let remote = remote_store(endpoint, None)?;
+            limit_memory(max_memory, Asking::Validate);
             ttkg_validate::validate(&remote, &shapes, &[])
         }
-        None => ttkg_validate::validate(&*open(store)?, &shapes, &[]),
+        None => {
+            let store = open(store)?;
+            limit_memory(max_memory, Asking::Validate);
+            ttkg_validate::validate(&*store, &shapes, &[])
+        }
     }
     .map_err(|e| (exit::FAILURE, format!("validation failed: {e}")))?;
     let checks: usize = shapes
@@ -686,13 +689,40 @@ fn parse_memory(text: &str) -> Result<usize, String> {
     }
 }
 
-/// Where a command's answer goes, for the message when it is stopped.
+/// The command whose questions are limited, for the message when one is
+/// stopped.
 #[derive(Debug, Clone, Copy)]
-pub enum Output {
-    /// Into files, each written whole or not at all.
-    Files,
-    /// To standard output as it comes.
-    Printed,
+pub enum Asking {
+    /// `ttkg query`, its answer printed as it comes or written to a file.
+    Query { printed: bool },
+    /// `ttkg export`.
+    Export,
+    /// `ttkg report`.
+    Report,
+    /// `ttkg validate`.
+    Validate,
+}
+
+impl Asking {
+    /// What the stop left behind, and what to try first.
+    fn aftermath(self) -> (&'static str, &'static str) {
+        match self {
+            Asking::Query { printed: true } => (
+                "any answer it printed is incomplete",
+                "Ask for less (a FILTER or LIMIT, fewer columns), or allow",
+            ),
+            Asking::Query { printed: false } => (
+                "no file was left half-written",
+                "Ask for less (a FILTER or LIMIT, fewer columns), or allow",
+            ),
+            Asking::Export => (
+                "no file was left half-written",
+                "Export fewer tables at a time (ttkg export TABLE), or allow",
+            ),
+            Asking::Report => ("no file was left half-written", "Allow"),
+            Asking::Validate => ("the store was not checked", "Allow"),
+        }
+    }
 }
 
 /// From here on, the questions of this command may hold `max_memory` MiB
@@ -700,7 +730,7 @@ pub enum Output {
 /// removes its half-written files and ends with exit code 10 and what to
 /// do, rather than running the machine out of memory, where the kernel
 /// ends it (or another program) without a word.
-pub fn limit_memory(max_memory: MemoryArg, output: Output) {
+pub fn limit_memory(max_memory: MemoryArg, asking: Asking) {
     let (bytes, default) = match max_memory.mib {
         Some(mib) => (mib.saturating_mul(ttkg_memory::MIB), false),
         None => (ttkg_memory::command_query_memory(), true),
@@ -711,16 +741,13 @@ pub fn limit_memory(max_memory: MemoryArg, output: Output) {
     } else {
         "--max-memory"
     };
-    let written = match output {
-        Output::Files => "no file was left half-written",
-        Output::Printed => "any answer it printed is incomplete",
-    };
+    let (left, advice) = asking.aftermath();
     ttkg_memory::on_overrun(i32::from(exit::MEMORY), move || {
         ttkg_tables::remove_partial_files();
         eprintln!(
-            "error: the query needed more than {mib} MiB of memory ({how}) and was stopped \
-             before the machine ran out; {written}. Ask for less (a --param, a FILTER or \
-             LIMIT, fewer columns), or allow more with --max-memory MIB if the machine has it"
+            "error: a question needed more than {mib} MiB of memory ({how}) and was stopped \
+             before the machine ran out; {left}. {advice} more with --max-memory MIB if the \
+             machine has it"
         );
     });
     ttkg_memory::limit(bytes);

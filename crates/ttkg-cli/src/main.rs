@@ -210,6 +210,8 @@ ttkg publish --graph-store https://kg.example.org/ttkg/data --query https://kg.e
         /// `ttkg publish` feeds) instead of the local store.
         #[arg(long, value_name = "URL")]
         endpoint: Option<String>,
+        #[command(flatten)]
+        max_memory: analyst::MemoryArg,
     },
     /// Write the store, or one graph, as RDF.
     Dump {
@@ -438,9 +440,19 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             analyst::runs(&store, show.map(|RunsCommand::Show { id }| id).as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Validate { output, endpoint } => {
+        Command::Validate {
+            output,
+            endpoint,
+            max_memory,
+        } => {
             let shapes = root()?.join("ontology").join("shapes.ttl");
-            validate(&store, &shapes, output.as_deref(), endpoint.as_deref())
+            validate(
+                &store,
+                &shapes,
+                output.as_deref(),
+                endpoint.as_deref(),
+                max_memory,
+            )
         }
         Command::Dump {
             format,
@@ -478,8 +490,9 @@ fn validate(
     shapes: &Path,
     output: Option<&Path>,
     endpoint: Option<&str>,
+    max_memory: analyst::MemoryArg,
 ) -> Result<ExitCode, Failure> {
-    let conforms = analyst::validate(store, shapes, output, endpoint)?;
+    let conforms = analyst::validate(store, shapes, output, endpoint, max_memory)?;
     Ok(if conforms {
         ExitCode::SUCCESS
     } else {

@@ -71,7 +71,7 @@ pub fn command(store: &Path, root: &Path, args: ReportArgs) -> Result<ExitCode, 
     let sections = definition.resolve(&queries_dir).map_err(report_failure)?;
     let store = analyst::open(store)?;
     let deadline = analyst::deadline(args.timeout);
-    analyst::limit_memory(args.max_memory, analyst::Output::Files);
+    analyst::limit_memory(args.max_memory, analyst::Asking::Report);
     let report = ttkg_report::build(&*store, &definition, &sections, period, &deadline)
         .map_err(report_failure)?;
 

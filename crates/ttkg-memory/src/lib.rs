@@ -115,10 +115,10 @@ fn over_budget() -> ! {
 }
 
 /// Bytes a thread counts on its own before it adds them to [`USED`]: one
-/// shared atomic add per allocation cost a hash-joining question 8% of its
-/// time (perf, 1,000,000 rows). A thread may be this much past the budget
-/// before it is noticed.
-const BATCH: isize = 1 << 20;
+/// shared atomic add per allocation took a tenth of a hash-joining
+/// question's samples (perf, 1,000,000 rows). A thread may be this much
+/// past the budget before it is noticed.
+const BATCH: isize = 256 << 10;
 
 thread_local! {
     /// This thread's allocations not yet added to [`USED`]. A `Cell` of
