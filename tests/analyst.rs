@@ -1196,6 +1196,62 @@ fn workspace_with_an_unknown_event() -> tempfile::TempDir {
     dir
 }
 
+/// An agreement signed at an event without a reported value still counts
+/// among the event's agreements (it used to be left out of the count).
+#[test]
+fn an_agreement_without_a_value_counts_at_its_event() {
+    let dir = tempfile::tempdir().unwrap();
+    for part in ["ontology", "pipelines", "data", "queries"] {
+        common::copy_dir(&root().join(part), &dir.path().join(part));
+    }
+    let event = "2016中国—越南技术及投资对接会";
+    std::fs::write(
+        dir.path().join("data/reports/vietnam-agreements-2016-supplement.csv"),
+        format!(
+            "STT,Số hợp đồng,Tên công nghệ,Đơn vị phía Trung Quốc,Đơn vị phía Việt Nam,Lĩnh vực,Loại hợp đồng,Giá trị hợp đồng (VND),Ngày ký,Sự kiện ký kết\n\
+             1,VN-CN/2016/98,Giống lúa lai năng suất cao,广州工业职业技术学院,Công ty Cổ phần Năng lượng Hải Phòng,Giống cây trồng,Hợp tác đầu tư,,20/06/2016,{event}\n"
+        ),
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let run = common::import(dir.path(), &store, &[]);
+    assert!(
+        run.code == 0 || run.code == 8,
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let at_event = |store: &Path| {
+        let run = common::on_store(
+            store,
+            &[
+                "query",
+                "--saved",
+                "events-by-agreements",
+                "--format",
+                "csv",
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let rows = common::csv_rows(run.stdout);
+        let row = rows
+            .iter()
+            .find(|r| r[0] == event)
+            .expect("the event has its row")
+            .clone();
+        (row[4].clone(), row[5].clone())
+    };
+    let (_turn, demo) = common::demo();
+    let (count, value) = at_event(demo);
+    let (with_supplement, value_with) = at_event(&store);
+    assert_eq!(
+        with_supplement.parse::<u32>().unwrap(),
+        count.parse::<u32>().unwrap() + 1,
+        "the agreement without a value is counted"
+    );
+    assert_eq!(value_with, value, "and adds nothing to the value");
+}
+
 #[test]
 fn a_second_report_giving_an_agreement_another_date_is_a_conflict() {
     let dir = workspace_with_a_conflicting_report();
