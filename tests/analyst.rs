@@ -1197,7 +1197,8 @@ fn workspace_with_an_unknown_event() -> tempfile::TempDir {
 }
 
 /// An agreement signed at an event without a reported value still counts
-/// among the event's agreements (it used to be left out of the count).
+/// among the event's agreements and its organisations' (it used to be left
+/// out of both counts).
 #[test]
 fn an_agreement_without_a_value_counts_at_its_event() {
     let dir = tempfile::tempdir().unwrap();
@@ -1221,35 +1222,32 @@ fn an_agreement_without_a_value_counts_at_its_event() {
         run.stdout,
         run.stderr
     );
-    let at_event = |store: &Path| {
-        let run = common::on_store(
-            store,
-            &[
-                "query",
-                "--saved",
-                "events-by-agreements",
-                "--format",
-                "csv",
-            ],
-        );
+    // The row of a saved question whose first column is `first`: its
+    // agreements (column `count`) and value (the column after).
+    let row_of = |store: &Path, question: &str, first: &str, count: usize| {
+        let run = common::on_store(store, &["query", "--saved", question, "--format", "csv"]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         let rows = common::csv_rows(run.stdout);
         let row = rows
             .iter()
-            .find(|r| r[0] == event)
-            .expect("the event has its row")
-            .clone();
-        (row[4].clone(), row[5].clone())
+            .find(|r| r[0] == first)
+            .unwrap_or_else(|| panic!("{question} has a row for {first}"));
+        (row[count].parse::<u32>().unwrap(), row[count + 1].clone())
     };
     let (_turn, demo) = common::demo();
-    let (count, value) = at_event(demo);
-    let (with_supplement, value_with) = at_event(&store);
+    let (count, value) = row_of(demo, "events-by-agreements", event, 4);
     assert_eq!(
-        with_supplement.parse::<u32>().unwrap(),
-        count.parse::<u32>().unwrap() + 1,
-        "the agreement without a value is counted"
+        row_of(&store, "events-by-agreements", event, 4),
+        (count + 1, value),
+        "the agreement without a value is counted, and adds nothing to the value"
     );
-    assert_eq!(value_with, value, "and adds nothing to the value");
+    // And among the agreements of the organisations that signed it.
+    let organisation = "Công ty Cổ phần Năng lượng Hải Phòng";
+    let (count, value) = row_of(demo, "top-organisations", organisation, 2);
+    assert_eq!(
+        row_of(&store, "top-organisations", organisation, 2),
+        (count + 1, value)
+    );
 }
 
 #[test]
