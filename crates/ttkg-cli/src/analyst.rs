@@ -516,19 +516,20 @@ pub fn validate(
 ) -> Result<bool, Failure> {
     let shapes =
         ttkg_validate::Shapes::load(shapes).map_err(|e| (exit::INVALID_SETUP, e.to_string()))?;
-    let violations = match endpoint {
+    let (local, remote);
+    let data: &dyn ttkg_graph::Queryable = match endpoint {
         Some(endpoint) => {
-            let remote = remote_store(endpoint, None)?;
-            limit_memory(max_memory, Asking::Validate);
-            ttkg_validate::validate(&remote, &shapes, &[])
+            remote = remote_store(endpoint, None)?;
+            &remote
         }
         None => {
-            let store = open(store)?;
-            limit_memory(max_memory, Asking::Validate);
-            ttkg_validate::validate(&*store, &shapes, &[])
+            local = open(store)?;
+            &*local
         }
-    }
-    .map_err(|e| (exit::FAILURE, format!("validation failed: {e}")))?;
+    };
+    limit_memory(max_memory, Asking::Validate);
+    let violations = ttkg_validate::validate(data, &shapes, &[])
+        .map_err(|e| (exit::FAILURE, format!("validation failed: {e}")))?;
     let checks: usize = shapes
         .shapes
         .iter()
@@ -704,23 +705,23 @@ pub enum Asking {
 }
 
 impl Asking {
-    /// What the stop left behind, and what to try first.
-    fn aftermath(self) -> (&'static str, &'static str) {
+    /// What the stop left behind.
+    fn left(self) -> &'static str {
         match self {
-            Asking::Query { printed: true } => (
-                "any answer it printed is incomplete",
-                "Ask for less (a FILTER or LIMIT, fewer columns), or allow",
-            ),
-            Asking::Query { printed: false } => (
-                "no file was left half-written",
-                "Ask for less (a FILTER or LIMIT, fewer columns), or allow",
-            ),
-            Asking::Export => (
-                "no file was left half-written",
-                "Export fewer tables at a time (ttkg export TABLE), or allow",
-            ),
-            Asking::Report => ("no file was left half-written", "Allow"),
-            Asking::Validate => ("the store was not checked", "Allow"),
+            Asking::Query { printed: true } => "any answer it printed is incomplete",
+            Asking::Validate => "the store was not checked",
+            Asking::Query { printed: false } | Asking::Export | Asking::Report => {
+                "no file was left half-written"
+            }
+        }
+    }
+
+    /// What to try first, before more memory.
+    fn advice(self) -> &'static str {
+        match self {
+            Asking::Query { .. } => "Ask for less (a FILTER or LIMIT, fewer columns), or allow",
+            Asking::Export => "Export fewer tables at a time (ttkg export TABLE), or allow",
+            Asking::Report | Asking::Validate => "Allow",
         }
     }
 }
@@ -741,7 +742,7 @@ pub fn limit_memory(max_memory: MemoryArg, asking: Asking) {
     } else {
         "--max-memory"
     };
-    let (left, advice) = asking.aftermath();
+    let (left, advice) = (asking.left(), asking.advice());
     ttkg_memory::on_overrun(i32::from(exit::MEMORY), move || {
         ttkg_tables::remove_partial_files();
         eprintln!(

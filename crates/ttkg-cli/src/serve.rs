@@ -113,7 +113,7 @@ pub fn command(
     options.header_timeout = header_timeout;
     options.max_memory = max_memory.map_or_else(
         || ttkg_memory::server_query_memory(max_concurrent),
-        |mib| mib.saturating_mul(1 << 20),
+        |mib| mib.saturating_mul(ttkg_memory::MIB),
     );
     options.max_concurrent = max_concurrent;
     options.max_body = max_body;

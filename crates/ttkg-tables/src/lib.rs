@@ -15,7 +15,7 @@ mod partial;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use partial::{partial_path, remove_partial_files, write_whole, PartialFile};
+pub use partial::{remove_partial_files, write_whole, PartialFile};
 use polars::prelude::*;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
@@ -153,18 +153,11 @@ pub fn write_xlsx(tables: &[(&str, &DataFrame)], path: &Path) -> Result<(), Tabl
 pub fn xlsx_bytes(tables: &[(&str, &DataFrame)]) -> Result<Vec<u8>, TableError> {
     let path = Path::new("(download)");
     let mut workbook = workbook(tables, path)?;
-    workbook.save_to_buffer().map_err(|e| TableError::Write {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })
+    workbook.save_to_buffer().map_err(|e| write_failed(path, e))
 }
 
 fn workbook(tables: &[(&str, &DataFrame)], path: &Path) -> Result<Workbook, TableError> {
-    let failed = |message: String| TableError::Write {
-        path: path.to_owned(),
-        message,
-    };
-    let xlsx = |e: XlsxError| failed(e.to_string());
+    let xlsx = |e: XlsxError| write_failed(path, e);
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
     let date = Format::new().set_num_format("yyyy-mm-dd");
@@ -182,12 +175,12 @@ fn workbook(tables: &[(&str, &DataFrame)], path: &Path) -> Result<Workbook, Tabl
             .set_name(sheet_name(name, &mut used_names))
             .map_err(xlsx)?;
         for (c, column) in frame.columns().iter().enumerate() {
-            let c = u16::try_from(c).map_err(|_| failed("more than 65,535 columns".into()))?;
+            let c = u16::try_from(c).map_err(|_| write_failed(path, "more than 65,535 columns"))?;
             sheet
                 .write_string_with_format(0, c, column.name().as_str(), &bold)
                 .map_err(xlsx)?;
             write_column(sheet, c, column.as_materialized_series(), &date)
-                .map_err(|e| failed(e.to_string()))?;
+                .map_err(|e| write_failed(path, e))?;
         }
         sheet.set_freeze_panes(1, 0).map_err(xlsx)?;
         sheet.autofit();

@@ -95,7 +95,7 @@ pub fn remove_partial_files() {
 }
 
 /// `PATH.partial`.
-pub fn partial_path(path: &Path) -> PathBuf {
+fn partial_path(path: &Path) -> PathBuf {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     PathBuf::from(partial)
