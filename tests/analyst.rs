@@ -1166,14 +1166,19 @@ fn exports_of_saved_questions_and_ad_hoc_queries_with_a_bom() {
 /// agreement VN-CN/2016/01 another signing date: each report is fine on its
 /// own, together they break `sh:maxCount 1` on ttkg:signingDate.
 fn workspace_with_a_conflicting_report() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for part in ["ontology", "pipelines", "data", "queries"] {
-        common::copy_dir(&root().join(part), &dir.path().join(part));
-    }
+    workspace_with_a_vietnamese_report(
+        "vietnam-agreements-2016-corrections.csv",
+        "1,VN-CN/2016/01,Giống lúa lai năng suất cao,广州工业职业技术学院,Công ty Cổ phần Năng lượng Hải Phòng,Giống cây trồng,Hợp tác đầu tư,5.674.000.000,20/02/2016,",
+    )
+}
+
+/// A scratch copy of the repository's workspace with one more Vietnamese
+/// agreements report, `name`, holding `rows` under the usual header.
+fn workspace_with_a_vietnamese_report(name: &str, rows: &str) -> tempfile::TempDir {
+    let dir = common::scratch_workspace();
     std::fs::write(
-        dir.path().join("data/reports/vietnam-agreements-2016-corrections.csv"),
-        "STT,Số hợp đồng,Tên công nghệ,Đơn vị phía Trung Quốc,Đơn vị phía Việt Nam,Lĩnh vực,Loại hợp đồng,Giá trị hợp đồng (VND),Ngày ký,Sự kiện ký kết\n\
-         1,VN-CN/2016/01,Giống lúa lai năng suất cao,广州工业职业技术学院,Công ty Cổ phần Năng lượng Hải Phòng,Giống cây trồng,Hợp tác đầu tư,5.674.000.000,20/02/2016,\n",
+        dir.path().join("data/reports").join(name),
+        format!("STT,Số hợp đồng,Tên công nghệ,Đơn vị phía Trung Quốc,Đơn vị phía Việt Nam,Lĩnh vực,Loại hợp đồng,Giá trị hợp đồng (VND),Ngày ký,Sự kiện ký kết\n{rows}\n"),
     )
     .unwrap();
     dir
@@ -1183,17 +1188,10 @@ fn workspace_with_a_conflicting_report() -> tempfile::TempDir {
 /// agreement was signed at an event that no report describes: the report
 /// is fine on its own, but breaks `sh:class ttkg:Event` on ttkg:signedAt.
 fn workspace_with_an_unknown_event() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for part in ["ontology", "pipelines", "data", "queries"] {
-        common::copy_dir(&root().join(part), &dir.path().join(part));
-    }
-    std::fs::write(
-        dir.path().join("data/reports/vietnam-agreements-2016-supplement.csv"),
-        "STT,Số hợp đồng,Tên công nghệ,Đơn vị phía Trung Quốc,Đơn vị phía Việt Nam,Lĩnh vực,Loại hợp đồng,Giá trị hợp đồng (VND),Ngày ký,Sự kiện ký kết\n\
-         1,VN-CN/2016/99,Giống lúa lai năng suất cao,广州工业职业技术学院,Công ty Cổ phần Năng lượng Hải Phòng,Giống cây trồng,Hợp tác đầu tư,5.674.000.000,20/02/2016,Hội chợ chưa có trong báo cáo sự kiện\n",
+    workspace_with_a_vietnamese_report(
+        "vietnam-agreements-2016-supplement.csv",
+        "1,VN-CN/2016/99,Giống lúa lai năng suất cao,广州工业职业技术学院,Công ty Cổ phần Năng lượng Hải Phòng,Giống cây trồng,Hợp tác đầu tư,5.674.000.000,20/02/2016,Hội chợ chưa có trong báo cáo sự kiện",
     )
-    .unwrap();
-    dir
 }
 
 /// An agreement signed at an event without a reported value still counts
@@ -1201,19 +1199,11 @@ fn workspace_with_an_unknown_event() -> tempfile::TempDir {
 /// out of both counts).
 #[test]
 fn an_agreement_without_a_value_counts_at_its_event() {
-    let dir = tempfile::tempdir().unwrap();
-    for part in ["ontology", "pipelines", "data", "queries"] {
-        common::copy_dir(&root().join(part), &dir.path().join(part));
-    }
     let event = "2016中国—越南技术及投资对接会";
-    std::fs::write(
-        dir.path().join("data/reports/vietnam-agreements-2016-supplement.csv"),
-        format!(
-            "STT,Số hợp đồng,Tên công nghệ,Đơn vị phía Trung Quốc,Đơn vị phía Việt Nam,Lĩnh vực,Loại hợp đồng,Giá trị hợp đồng (VND),Ngày ký,Sự kiện ký kết\n\
-             1,VN-CN/2016/98,Giống lúa lai năng suất cao,广州工业职业技术学院,Công ty Cổ phần Năng lượng Hải Phòng,Giống cây trồng,Hợp tác đầu tư,,20/06/2016,{event}\n"
-        ),
-    )
-    .unwrap();
+    let dir = workspace_with_a_vietnamese_report(
+        "vietnam-agreements-2016-supplement.csv",
+        &format!("1,VN-CN/2016/98,Giống lúa lai năng suất cao,广州工业职业技术学院,Công ty Cổ phần Năng lượng Hải Phòng,Giống cây trồng,Hợp tác đầu tư,,20/06/2016,{event}"),
+    );
     let store = dir.path().join("store");
     let run = common::import(dir.path(), &store, &[]);
     assert!(
