@@ -353,6 +353,9 @@ mod tests {
 
     #[test]
     fn xlsx_keeps_types_and_writes_formulas_as_text() {
+        let _writing = partial::TEST_FILES
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.xlsx");
         write_xlsx(&[("agreements", &sample())], &path).unwrap();

@@ -113,12 +113,18 @@ fn unlist(partial: &Path) {
     }
 }
 
+/// The tests of this crate write files while one of them removes every
+/// file being written: they share this lock, that one alone.
+#[cfg(test)]
+pub(crate) static TEST_FILES: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_committed_file_replaces_the_old_one_and_a_dropped_one_leaves_it() {
+        let _writing = TEST_FILES.read().unwrap_or_else(|p| p.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agreements.csv");
         std::fs::write(&path, "old").unwrap();
@@ -143,6 +149,7 @@ mod tests {
 
     #[test]
     fn files_being_written_can_be_removed_at_once() {
+        let _alone = TEST_FILES.write().unwrap_or_else(|p| p.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ttkg-export.xlsx");
         let mut file = PartialFile::create(&path).unwrap();
