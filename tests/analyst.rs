@@ -6,7 +6,7 @@
 use crate::common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{frame_rows, on_demo, root, saved_question_names, ttkg};
 use polars::prelude::*;
@@ -119,6 +119,41 @@ fn agreements_by_country_and_year_add_up_to_all_agreements() {
         .expect("Vietnam in 2016");
     assert_eq!(vietnam_2016[0], "Vietnam");
     assert!(int(&vietnam_2016[3]) >= 50, "{vietnam_2016:?}");
+}
+
+/// An agreement without a reported value, or without a signing date, is
+/// still counted for its partner country: the first in its year and in
+/// "withoutValue", the second in a row of its own with no year (both used
+/// to be left out of the counts without a word).
+#[test]
+fn an_agreement_without_a_value_or_a_date_counts_for_its_country() {
+    let row = |rows: &[Vec<String>], year: &str| {
+        rows.iter()
+            .find(|r| r[1] == "VN" && r[2] == year)
+            .cloned()
+            .unwrap_or_else(|| panic!("a row for Vietnam in {year:?}: {rows:?}"))
+    };
+    let before = saved("agreements-by-country", &[]);
+    assert!(before.iter().all(|r| !r[2].is_empty() && r[5] == "0"));
+    let (_dir, store) = imported_with_a_vietnamese_report(
+        "vietnam-agreements-2016-supplement.csv",
+        "1,VN-CN/2016/97,Giống lúa lai năng suất cao,广州工业职业技术学院,Công ty Cổ phần Năng lượng Hải Phòng,Giống cây trồng,Hợp tác đầu tư,,20/06/2016,\n\
+         2,VN-CN/2016/96,Giống lúa lai năng suất cao,广州工业职业技术学院,Công ty Cổ phần Năng lượng Hải Phòng,Giống cây trồng,Hợp tác đầu tư,,,",
+    );
+    let after = saved_on(&store, "agreements-by-country");
+    let (was, now) = (row(&before, "2016"), row(&after, "2016"));
+    assert_eq!(int(&now[3]), int(&was[3]) + 1, "{now:?}");
+    assert_eq!(now[4], was[4], "a missing value adds nothing to the value");
+    assert_eq!(now[5], "1", "{now:?}");
+    assert_eq!(row(&after, "")[3..], ["1", "0", "1"]);
+    // The undated row comes after the country's years.
+    let vietnam: Vec<&str> = after
+        .iter()
+        .filter(|r| r[1] == "VN")
+        .map(|r| r[2].as_str())
+        .collect();
+    assert_eq!(vietnam.last(), Some(&""), "{vietnam:?}");
+    assert_eq!(after.len(), before.len() + 1);
 }
 
 #[test]
@@ -1184,6 +1219,28 @@ fn workspace_with_a_vietnamese_report(name: &str, rows: &str) -> tempfile::TempD
     dir
 }
 
+/// `workspace_with_a_vietnamese_report`, imported into its `store` folder
+/// (a quarantined row is allowed).
+fn imported_with_a_vietnamese_report(name: &str, rows: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = workspace_with_a_vietnamese_report(name, rows);
+    let store = dir.path().join("store");
+    let run = common::import(dir.path(), &store, &[]);
+    assert!(
+        run.code == 0 || run.code == 8,
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    (dir, store)
+}
+
+/// The rows of saved question `name` asked of `store`, as CSV text.
+fn saved_on(store: &Path, name: &str) -> Vec<Vec<String>> {
+    let run = common::on_store(store, &["query", "--saved", name, "--format", "csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    common::csv_rows(run.stdout)
+}
+
 /// The repository's workspace plus a second Vietnamese report whose one
 /// agreement was signed at an event that no report describes: the report
 /// is fine on its own, but breaks `sh:class ttkg:Event` on ttkg:signedAt.
@@ -1200,24 +1257,14 @@ fn workspace_with_an_unknown_event() -> tempfile::TempDir {
 #[test]
 fn an_agreement_without_a_value_counts_at_its_event() {
     let event = "2016中国—越南技术及投资对接会";
-    let dir = workspace_with_a_vietnamese_report(
+    let (_dir, store) = imported_with_a_vietnamese_report(
         "vietnam-agreements-2016-supplement.csv",
         &format!("1,VN-CN/2016/98,Giống lúa lai năng suất cao,广州工业职业技术学院,Công ty Cổ phần Năng lượng Hải Phòng,Giống cây trồng,Hợp tác đầu tư,,20/06/2016,{event}"),
-    );
-    let store = dir.path().join("store");
-    let run = common::import(dir.path(), &store, &[]);
-    assert!(
-        run.code == 0 || run.code == 8,
-        "{}\n{}",
-        run.stdout,
-        run.stderr
     );
     // The row of a saved question whose first column is `first`: its
     // agreements (column `count`) and value (the column after).
     let row_of = |store: &Path, question: &str, first: &str, count: usize| {
-        let run = common::on_store(store, &["query", "--saved", question, "--format", "csv"]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let rows = common::csv_rows(run.stdout);
+        let rows = saved_on(store, question);
         let row = rows
             .iter()
             .find(|r| r[0] == first)
