@@ -155,7 +155,16 @@ fn section_html(out: &mut String, number: usize, section: &Section, lang: &str) 
         );
     } else {
         if let Some(data) = section.chart_data(lang) {
-            let _ = write!(out, "<figure>{}</figure>", svg::chart(&data, &heading));
+            let caption = data
+                .note
+                .as_ref()
+                .map(|n| format!("<figcaption class=\"note\">{}</figcaption>", escape(n)))
+                .unwrap_or_default();
+            let _ = write!(
+                out,
+                "<figure>{}{caption}</figure>",
+                svg::chart(&data, &heading)
+            );
         }
         table(out, section, lang);
     }

@@ -199,6 +199,21 @@ pub struct ChartData {
     pub value_title: String,
     pub categories: Vec<String>,
     pub series: Vec<(String, Vec<Option<f64>>)>,
+    /// Said under the chart when rows of the table are not on it: a line
+    /// has no place for a year that was not reported.
+    pub note: Option<String>,
+}
+
+/// The note under a chart that leaves `n` rows with no `x` out.
+fn not_drawn_note(n: usize, x: &str, lang: &str) -> Option<String> {
+    (n > 0).then(|| {
+        if lang.starts_with("zh") {
+            format!("{n} 行没有{x}，未画入折线，见下表。")
+        } else {
+            let rows = if n == 1 { "row" } else { "rows" };
+            format!("{n} {rows} with no {x} reported: not on the lines, in the table below.")
+        }
+    })
 }
 
 impl Section {
@@ -206,16 +221,24 @@ impl Section {
     /// or nothing to draw.
     pub fn chart_data(&self, lang: &str) -> Option<ChartData> {
         let plan = self.chart.as_ref()?;
-        // Years and other numbers along the x-axis go in order; labels in
-        // the order of the answer.
+        // Years and other numbers along the x-axis go in order, an empty
+        // one (a year not reported) last; labels in the order of the answer.
+        // A line leaves the empty one out (joined to the years, it would
+        // read as a rise or fall) and says so.
+        let line = plan.kind == "line";
+        let drawn = |row: &&Vec<Cell>| !(line && row[plan.x] == Cell::Empty);
+        let not_drawn = self.rows.iter().filter(|r| !drawn(r)).count();
         let mut xs: Vec<&Cell> = Vec::new();
-        for row in &self.rows {
+        for row in self.rows.iter().filter(drawn) {
             if !xs.contains(&&row[plan.x]) {
                 xs.push(&row[plan.x]);
             }
         }
-        if xs.iter().all(|c| c.number().is_some()) {
-            xs.sort_by_key(|c| c.number());
+        if xs
+            .iter()
+            .all(|c| c.number().is_some() || **c == Cell::Empty)
+        {
+            xs.sort_by_key(|c| (c.number().is_none(), c.number()));
         }
         let mut names: Vec<&Cell> = Vec::new();
         if let Some(s) = plan.series {
@@ -236,7 +259,7 @@ impl Section {
                 .map(|n| (shown_or_blank(n, lang), vec![None; xs.len()]))
                 .collect()
         };
-        for row in &self.rows {
+        for row in self.rows.iter().filter(drawn) {
             let Some(value) = row[plan.value].number() else {
                 continue;
             };
@@ -254,6 +277,7 @@ impl Section {
         }
         Some(ChartData {
             kind: plan.kind.clone(),
+            note: not_drawn_note(not_drawn, self.columns[plan.x].header.get(lang), lang),
             x_title: self.columns[plan.x].header.get(lang).to_owned(),
             value_title: self.columns[plan.value].header.get(lang).to_owned(),
             categories: xs.iter().map(|c| shown_or_blank(c, lang)).collect(),
@@ -740,6 +764,62 @@ mod tests {
             Cell::Number(Decimal::from_str("123456789012.000001").unwrap()).shown("en"),
             "123,456,789,012.000001"
         );
+    }
+
+    /// Years go along a chart's axis in order, whatever order the answer
+    /// gave them in, and a year not reported comes last with its own label
+    /// (bars) or is left out with a note (a line).
+    #[test]
+    fn a_chart_puts_years_in_order_and_an_unreported_year_last() {
+        let column = |name: &str| Column {
+            variable: name.into(),
+            header: Texts::new(name, name),
+            description: String::new(),
+        };
+        let year = |y: i64| Cell::Year(Decimal::from(y));
+        let n = |v: i64| Cell::Number(Decimal::from(v));
+        let section = Section {
+            question: "agreements-by-country".into(),
+            title: Texts::default(),
+            text: Texts::default(),
+            columns: vec![column("country"), column("year"), column("agreements")],
+            rows: vec![
+                vec![Cell::Text("Thailand".into()), year(2016), n(3)],
+                vec![Cell::Text("Thailand".into()), Cell::Empty, n(1)],
+                vec![Cell::Text("Vietnam".into()), year(2014), n(2)],
+                vec![Cell::Text("Vietnam".into()), year(2016), n(5)],
+            ],
+            chart: Some(ChartPlan {
+                kind: "bar".into(),
+                x: 1,
+                series: Some(0),
+                value: 2,
+            }),
+            notes: Vec::new(),
+            empty: Texts::default(),
+        };
+        let mut section = section;
+        let bars = section.chart_data("en").unwrap();
+        assert_eq!(bars.categories, ["2014", "2016", "(not reported)"]);
+        assert_eq!(
+            bars.series,
+            [
+                ("Thailand".to_owned(), vec![None, Some(3.0), Some(1.0)]),
+                ("Vietnam".to_owned(), vec![Some(2.0), Some(5.0), None]),
+            ]
+        );
+        assert_eq!(bars.note, None);
+        // A line has no place for it: left out, and said.
+        section.chart.as_mut().unwrap().kind = "line".into();
+        let line = section.chart_data("en").unwrap();
+        assert_eq!(line.categories, ["2014", "2016"]);
+        assert_eq!(line.series[0].1, [None, Some(3.0)]);
+        assert_eq!(
+            line.note.as_deref(),
+            Some("1 row with no year reported: not on the lines, in the table below.")
+        );
+        let zh = section.chart_data("zh").unwrap().note.unwrap();
+        assert!(zh.starts_with("1 行没有year"), "{zh}");
     }
 
     #[test]

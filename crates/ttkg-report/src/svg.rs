@@ -357,6 +357,7 @@ mod tests {
                 ("越南".into(), vec![Some(1.0), None, Some(3.5)]),
                 ("Thailand".into(), vec![Some(2.0), Some(2.0), Some(0.0)]),
             ],
+            note: None,
         }
     }
 

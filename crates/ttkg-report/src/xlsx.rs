@@ -302,6 +302,9 @@ fn chart(
         }
     }
     let last = header_row + data.categories.len() as u32;
+    if let Some(note) = &data.note {
+        sheet.write_string(last + 2, left, note)?;
+    }
     let mut chart = Chart::new(match data.kind.as_str() {
         "stacked" => ChartType::ColumnStacked,
         "line" => ChartType::Line,

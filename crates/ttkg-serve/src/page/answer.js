@@ -169,8 +169,12 @@ function pivotOf(rows, columns, spec) {
       acc.max = acc.max && compare(acc.max, amount) >= 0 ? acc.max : amount;
     }
   }
+  // Years and dates in order, a time not reported last.
   const timeOrder = (keys, column) => {
-    if (column && column.kind === "time") keys.sort((a, b) => String(a).localeCompare(String(b)));
+    const empty = t("empty");
+    if (column && column.kind === "time") {
+      keys.sort((a, b) => (a === empty) - (b === empty) || String(a).localeCompare(String(b)));
+    }
   };
   timeOrder(rowKeys, byRow);
   timeOrder(columnKeys, byColumn);

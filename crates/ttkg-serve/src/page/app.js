@@ -369,7 +369,7 @@ function renderChart() {
     if (v === null) return null;
     return (typeof v === "number" ? v : toNumber(v)) / 10 ** places;
   };
-  const data = {
+  let data = {
     categories: pivot.rowKeys,
     series: (series ? pivot.columnKeys : [""]).map((ck) => ({ name: ck, values: pivot.rowKeys.map((rk) => number(pivot.cell(rk, ck))) })),
   };
@@ -379,12 +379,21 @@ function renderChart() {
     shape.type = x.kind === "time" && types.includes("line") ? "line" : "bar";
   }
   options($("chart-type"), types.map((type) => [type, t(type)]), shape.type);
+  // A line has no place for a value not reported along the axis (joined
+  // to the years, it would read as a rise or a fall): left out, and said.
+  const blank = data.categories.indexOf(t("empty"));
+  const notDrawn = shape.type === "line" && blank >= 0 ? state.rows.filter((r) => !r[x.index]).length : 0;
+  if (notDrawn) {
+    const drawn = (values) => values.filter((_, i) => i !== blank);
+    data = { categories: drawn(data.categories), series: data.series.map((s) => ({ name: s.name, values: drawn(s.values) })) };
+  }
   const caption = t("by", valueCaption(state.columns, shape, state.unit), x.header, series ? series.header : null);
   const svg = drawChart(data, shape.type, caption);
   const figure = $("chart");
   figure.replaceChildren(svg, text("figcaption", caption));
   figure.hidden = false;
-  if (shape.aggregate === "average") note(t("averageRounded"));
+  const notes = [shape.aggregate === "average" ? t("averageRounded") : null, notDrawn ? t("notOnLine", notDrawn, x.header) : null];
+  note(notes.filter(Boolean).join(" ") || null);
 }
 
 function note(message) {
