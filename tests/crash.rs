@@ -84,6 +84,83 @@ fn an_import_killed_at_20_moments_leaves_whole_sources_and_converges() {
     });
 }
 
+/// A report of 3,000 Vietnamese agreements numbered `VN-CN/{series}/N`:
+/// about 54,000 facts that all change when the series does.
+fn bulk_report(series: &str) -> String {
+    let mut csv = String::from("STT,Số hợp đồng,Tên công nghệ,Đơn vị phía Trung Quốc,Đơn vị phía Việt Nam,Lĩnh vực,Loại hợp đồng,Giá trị hợp đồng (VND),Ngày ký,Sự kiện ký kết\n");
+    for i in 1..=3_000 {
+        csv.push_str(&format!(
+            "{i},VN-CN/{series}/{i},Giống lúa lai năng suất cao {},广州工业职业技术学院,Công ty Cổ phần Năng lượng Hải Phòng {},Giống cây trồng,Hợp tác đầu tư,{}.{:03}.000,20/02/2016,\n",
+            i % 50,
+            i % 40,
+            i % 999 + 1,
+            i % 1000
+        ));
+    }
+    csv
+}
+
+/// A replacement too large for one transaction within the import's memory
+/// (108,000 changed facts, in steps of 4,800 at `--memory 64M`) is written
+/// in steps behind a rollback point: killed at any moment, the store opens
+/// holding the old report or the new one, wholly, and a re-run converges.
+#[test]
+fn a_large_replacement_killed_at_4_moments_leaves_the_old_report_or_the_new() {
+    let ws = common::scratch_workspace();
+    for big in ["network-members.xlsx", "guangxi-agreements-2014-2016.xlsx"] {
+        std::fs::remove_file(ws.path().join("data/reports").join(big)).unwrap();
+    }
+    let report = ws.path().join("data/reports/vietnam-agreements-bulk.csv");
+    std::fs::write(&report, bulk_report("B")).unwrap();
+    let before = ws.path().join("before");
+    assert!(import_command(ws.path(), &before)
+        .status()
+        .unwrap()
+        .success());
+    let old = contents(&before);
+    std::fs::write(&report, bulk_report("C")).unwrap();
+    let import = |store: &Path| {
+        let mut command = import_command(ws.path(), store);
+        command.args(["--memory", "64M"]);
+        command
+    };
+    let reference = ws.path().join("reference");
+    common::copy_dir(&before, &reference);
+    let started = Instant::now();
+    assert!(import(&reference).status().unwrap().success());
+    let full = started.elapsed();
+    let new = contents(&reference);
+    assert!(old != new);
+    const POINTS: u32 = 4;
+    std::thread::scope(|scope| {
+        for lane in 0..2 {
+            let (before, old, new, import) = (&before, &old, &new, &import);
+            scope.spawn(move || {
+                for point in (1 + lane..=POINTS).step_by(2) {
+                    let store = before.with_file_name(format!("replaced-{point}"));
+                    common::copy_dir(before, &store);
+                    let delay = full.mul_f64(f64::from(point) / f64::from(POINTS + 1));
+                    let mut child = import(&store).spawn().unwrap();
+                    std::thread::sleep(delay);
+                    let _ = child.kill(); // SIGKILL
+                    let _ = child.wait();
+                    let after_kill = contents(&store);
+                    assert!(
+                        after_kill == *old || after_kill == *new,
+                        "kill point {point} ({delay:?}): the store holds neither the old report nor the new one"
+                    );
+                    assert!(import(&store).status().unwrap().success());
+                    assert!(
+                        contents(&store) == *new,
+                        "kill point {point} ({delay:?}): the re-run did not converge"
+                    );
+                    std::fs::remove_dir_all(&store).unwrap();
+                }
+            });
+        }
+    });
+}
+
 /// Kills an import of `root` into a fresh store at `point`/20 of `full`,
 /// checks what is left, re-runs it and compares with `expected`.
 fn kill_and_rerun(

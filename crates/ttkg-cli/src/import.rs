@@ -44,9 +44,9 @@ pub struct ImportArgs {
     #[arg(long, value_name = "SHARE", value_parser = parse_share)]
     pub max_quarantined: Option<f64>,
     /// The memory the import aims to stay within (`1.5G`, `800M`): it sets
-    /// how many files are read at once and how much the store's bulk loader
-    /// holds. Default 1.5G. A single file's reading still takes what its
-    /// size needs.
+    /// how many files are read at once, how much the store's bulk loader
+    /// holds, and how large a step of a large replacement or retraction is.
+    /// Default 1.5G. A single file's reading still takes what its size needs.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     #[serde(default)]
     pub memory: Option<u64>,

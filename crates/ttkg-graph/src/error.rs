@@ -15,6 +15,15 @@ pub enum GraphError {
     /// Another process has the store open (RocksDB takes one process per folder).
     #[error("cannot open the store at {}: another ttkg process (an import, a query, an export or `ttkg serve`) has it open; wait for it to finish and try again ({message})", path.display())]
     Held { path: PathBuf, message: String },
+    /// A replacement written in steps failed after some of them.
+    #[error("replacing graph <{graph}> failed half-way ({message}); nothing more is written, and the store at {} goes back to how it was before this file when it is next opened: run the import again once the cause is fixed", path.display())]
+    HalfWritten {
+        graph: String,
+        path: PathBuf,
+        message: String,
+    },
+    #[error("the store at {} was left half-written by a failed replacement earlier in this run; it goes back to how it was before that file when it is next opened: run the import again", path.display())]
+    StoreHalfWritten { path: PathBuf },
     #[error("store error: {0}")]
     Storage(#[from] oxigraph::store::StorageError),
     #[error("query error: {0}")]

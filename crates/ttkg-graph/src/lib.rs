@@ -13,6 +13,7 @@ mod mapper;
 pub mod nesting;
 mod ontology;
 pub mod provenance;
+mod rollback;
 pub mod snapshot;
 pub mod stamps;
 pub mod store;

@@ -43,6 +43,8 @@ impl KnowledgeStore {
                 "an in-memory store has no snapshots".to_owned(),
             ));
         };
+        // Never a store with a replacement half-written.
+        self.check_whole()?;
         let dir = store_dir.join(SNAPSHOTS);
         std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
         self.flush()?;

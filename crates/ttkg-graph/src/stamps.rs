@@ -137,6 +137,7 @@ impl KnowledgeStore {
     /// Gives the graphs a write is about to change new stamps; called
     /// before the write commits (see the module).
     pub(crate) fn stamp_before_writing(&self, written: Written<'_>) -> Result<(), GraphError> {
+        self.check_whole()?;
         let Some(dir) = self.path().filter(|_| self.is_writable()) else {
             return Ok(());
         };

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
 use oxigraph::model::{
@@ -16,6 +16,7 @@ use ttkg_vocab::ttkg;
 
 use crate::consistency::KeptTriples;
 use crate::error::GraphError;
+use crate::rollback::{self, OpenLock};
 use crate::stamps::Written;
 
 /// The knowledge graph on disk.
@@ -25,9 +26,22 @@ pub struct KnowledgeStore {
     /// Opened for writing (not a read-only snapshot): see [`crate::stamps`].
     writable: bool,
     /// Megabytes oxigraph's bulk loader may hold while it sorts a new
-    /// source's quads (0: its own default, 2 GB a thread).
+    /// source's quads (0: its own default, 2 GB a thread). Also what bounds
+    /// a replacement's steps (0: one transaction, however large).
     load_memory_mb: AtomicUsize,
+    /// Held while the store is open for writing (see [`crate::rollback`]).
+    _open_lock: Option<OpenLock>,
+    /// A write in steps failed half-way: the store stays as it is until it
+    /// is next opened, which puts it back as it was before that write.
+    half_written: AtomicBool,
 }
+
+/// Changed triples a step of a replacement writes, per megabyte of the
+/// load budget: RocksDB holds about 3.5 KB per changed triple until the
+/// commit (its write batch and memtable, the triple in its graph and in the
+/// default graph, in every index), so a step holds about half the load
+/// budget: a quarter of the import's `--memory`.
+const CHANGED_TRIPLES_PER_MB: usize = 150;
 
 /// The graphs a query runs over when a request names them: the SPARQL
 /// protocol's `default-graph-uri` (merged into the default graph) and
@@ -61,6 +75,13 @@ impl KnowledgeStore {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
+        let open_lock = OpenLock::take(path)?;
+        if rollback::recover(path)? {
+            tracing::warn!(
+                store = %path.display(),
+                "a large write to the store was interrupted; the store was put back as it was before it began"
+            );
+        }
         let store = Store::open(path).map_err(|e| {
             let message = e.to_string();
             // RocksDB allows one process per folder and says so with "lock".
@@ -81,6 +102,8 @@ impl KnowledgeStore {
             path: Some(path.to_owned()),
             writable: true,
             load_memory_mb: AtomicUsize::new(0),
+            _open_lock: Some(open_lock),
+            half_written: AtomicBool::new(false),
         })
     }
 
@@ -117,6 +140,8 @@ impl KnowledgeStore {
             path: Some(path),
             writable: false,
             load_memory_mb: AtomicUsize::new(0),
+            _open_lock: None,
+            half_written: AtomicBool::new(false),
         }
     }
 
@@ -127,6 +152,8 @@ impl KnowledgeStore {
             path: None,
             writable: true,
             load_memory_mb: AtomicUsize::new(0),
+            _open_lock: None,
+            half_written: AtomicBool::new(false),
         })
     }
 
@@ -218,6 +245,12 @@ impl KnowledgeStore {
         }
         let added = kept.unmarked(&still_stated);
         drop(still_stated);
+        let step = self.replacement_step();
+        if added.len() + removed.len() > step {
+            // Nothing is written yet: the transaction only read.
+            drop(transaction);
+            return self.replace_in_steps(graph, &added, &removed, step);
+        }
         let stats = stage_changes(
             &mut transaction,
             graph,
@@ -226,6 +259,115 @@ impl KnowledgeStore {
         )?;
         transaction.commit()?;
         Ok(stats)
+    }
+
+    /// How many changed triples one transaction of a replacement may write:
+    /// bounded by the load budget ([`Self::limit_load_memory`]) in a store
+    /// on disk, else unbounded.
+    fn replacement_step(&self) -> usize {
+        match self.load_memory_mb.load(Ordering::Relaxed) {
+            0 => usize::MAX,
+            _ if self.path.is_none() => usize::MAX,
+            mb => mb.saturating_mul(CHANGED_TRIPLES_PER_MB).max(1_000),
+        }
+    }
+
+    /// Writes a replacement too large for one bounded transaction in steps
+    /// of `step` triples (the removed first, as in [`stage_changes`]),
+    /// behind a rollback point ([`Self::in_steps`]).
+    fn replace_in_steps(
+        &self,
+        graph: &NamedNode,
+        added: &[Triple],
+        removed: &[Triple],
+        step: usize,
+    ) -> Result<ReplaceStats, GraphError> {
+        tracing::info!(
+            graph = graph.as_str(),
+            added = added.len(),
+            removed = removed.len(),
+            step,
+            "a replacement too large for one bounded transaction: written in steps behind a rollback point"
+        );
+        self.in_steps(graph, || {
+            for chunk in removed.chunks(step) {
+                let mut transaction = self.store.start_transaction()?;
+                stage_changes(&mut transaction, graph, &[], &refs(chunk))?;
+                transaction.commit()?;
+                self.flush_step()?;
+            }
+            for chunk in added.chunks(step) {
+                let mut transaction = self.store.start_transaction()?;
+                stage_changes(&mut transaction, graph, &refs(chunk), &[])?;
+                transaction.commit()?;
+                self.flush_step()?;
+            }
+            Ok(ReplaceStats {
+                added: added.len(),
+                removed: removed.len(),
+            })
+        })
+    }
+
+    /// Runs `steps`, several transactions that write `graph`, behind a
+    /// rollback point ([`crate::rollback`]): killed or failed half-way, the
+    /// store goes back to how it was before when it is next opened, and
+    /// until then this process writes nothing more. A store in memory has
+    /// no rollback point (and no budget that asks for steps).
+    fn in_steps(
+        &self,
+        graph: &NamedNode,
+        steps: impl FnOnce() -> Result<ReplaceStats, GraphError>,
+    ) -> Result<ReplaceStats, GraphError> {
+        let Some(dir) = self.path.clone() else {
+            return steps();
+        };
+        self.flush()?;
+        let making = rollback::making(&dir)?;
+        self.store.backup(&making)?;
+        rollback::made(&dir)?;
+        // On disk before the rollback point goes.
+        match steps().and_then(|stats| self.flush().map(|()| stats)) {
+            Ok(stats) => {
+                rollback::discard(&dir)?;
+                Ok(stats)
+            }
+            Err(e) => {
+                self.half_written.store(true, Ordering::SeqCst);
+                Err(GraphError::HalfWritten {
+                    graph: graph.as_str().to_owned(),
+                    path: dir,
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
+
+    /// Writes a step's memtables out: RocksDB keeps up to two 64 MB
+    /// memtables for each of oxigraph's eleven column families, and steps
+    /// that each touch all of them would otherwise fill them all (a
+    /// 100,000-row replacement grew by 1.2 GB over its steps).
+    fn flush_step(&self) -> Result<(), GraphError> {
+        self.flush()
+    }
+
+    /// Up to `limit` triples of `graph`.
+    fn some_of_graph(&self, graph: &NamedNode, limit: usize) -> Result<Vec<Triple>, GraphError> {
+        self.store
+            .quads_for_pattern(None, None, None, Some(graph.as_ref().into()))
+            .take(limit)
+            .map(|q| q.map(Triple::from).map_err(GraphError::from))
+            .collect()
+    }
+
+    /// Refuses to write after a write in steps failed half-way.
+    pub(crate) fn check_whole(&self) -> Result<(), GraphError> {
+        if self.half_written.load(Ordering::SeqCst) {
+            return Err(GraphError::StoreHalfWritten {
+                path: self.path.clone().unwrap_or_default(),
+            });
+        }
+        Ok(())
     }
 
     fn replace_existing(
@@ -240,13 +382,54 @@ impl KnowledgeStore {
     }
 
     /// Removes `graph` and what only it stated, in one transaction.
+    /// A graph larger than one bounded transaction (see
+    /// [`Self::limit_load_memory`]) goes in steps, behind a rollback point.
     pub fn retract_graph(&self, graph: &NamedNode) -> Result<ReplaceStats, GraphError> {
         self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?;
-        let mut transaction = self.store.start_transaction()?;
-        let stats = stage_replacement(&mut transaction, graph, &[])?;
-        transaction.remove_named_graph(graph.as_ref())?;
-        transaction.commit()?;
-        Ok(stats)
+        let step = self.replacement_step();
+        let first = self.some_of_graph(graph, step.saturating_add(1))?;
+        if first.len() <= step {
+            let mut transaction = self.store.start_transaction()?;
+            let stats = stage_changes(&mut transaction, graph, &[], &refs(&first))?;
+            transaction.remove_named_graph(graph.as_ref())?;
+            transaction.commit()?;
+            return Ok(stats);
+        }
+        drop(first);
+        tracing::info!(
+            graph = graph.as_str(),
+            step,
+            "a retraction too large for one bounded transaction: written in steps behind a rollback point"
+        );
+        self.in_steps(graph, || {
+            let mut removed = 0;
+            loop {
+                // What is left of the graph, a step at a time.
+                let chunk = self.some_of_graph(graph, step)?;
+                if chunk.is_empty() {
+                    break;
+                }
+                let mut transaction = self.store.start_transaction()?;
+                stage_changes(&mut transaction, graph, &[], &refs(&chunk))?;
+                transaction.commit()?;
+                self.flush_step()?;
+                // Never round again over what would not go.
+                if self
+                    .store
+                    .contains(chunk[0].as_ref().in_graph(graph.as_ref()))?
+                {
+                    return Err(GraphError::Io(format!(
+                        "a fact of <{}> stayed after it was removed",
+                        graph.as_str()
+                    )));
+                }
+                removed += chunk.len();
+            }
+            let mut transaction = self.store.start_transaction()?;
+            transaction.remove_named_graph(graph.as_ref())?;
+            transaction.commit()?;
+            Ok(ReplaceStats { added: 0, removed })
+        })
     }
 
     /// Every source the store holds: (pipeline, file path relative to the
@@ -524,6 +707,11 @@ impl KnowledgeStore {
         }
         Ok(())
     }
+}
+
+/// The triples of a slice, lent.
+fn refs(triples: &[Triple]) -> Vec<&Triple> {
+    triples.iter().collect()
 }
 
 /// Replaces `graph` with `triples` inside `transaction`, keeping the default
@@ -896,5 +1084,142 @@ mod tests {
             Literal::from(2).into(),
             "oxigraph's union default graph now counts a fact once: see this test's comment"
         );
+    }
+
+    /// Every quad of a store, as sorted text.
+    fn all_quads(store: &KnowledgeStore) -> Vec<String> {
+        let mut quads: Vec<String> = store
+            .store()
+            .iter()
+            .map(|q| q.unwrap().to_string())
+            .collect();
+        quads.sort();
+        quads
+    }
+
+    fn numbered(from: usize, to: usize) -> Vec<Triple> {
+        (from..to).map(|i| fact(&format!("http://x/{i}"))).collect()
+    }
+
+    fn kept(triples: Vec<Triple>) -> KeptTriples {
+        crate::consistency::kept_triples(
+            crate::mapper::Terms::default(),
+            &mut [],
+            &HashSet::new(),
+            triples,
+        )
+        .unwrap()
+    }
+
+    /// A replacement or a retraction larger than the load budget allows in
+    /// one transaction is written in steps and ends exactly as one
+    /// transaction would leave the store: a fact another graph states stays
+    /// in the default graph, and no rollback point is left behind.
+    #[test]
+    fn a_replacement_or_retraction_in_steps_ends_as_one_transaction_would() {
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let (g, other) = (
+            NamedNode::new_unchecked("http://x/g"),
+            NamedNode::new_unchecked("http://x/other"),
+        );
+        let mut answers = Vec::new();
+        for (dir, budget) in dirs.iter().zip([Some(1), None]) {
+            let store = KnowledgeStore::open(dir.path()).unwrap();
+            store.replace_graph(&g, &numbered(0, 6_000)).unwrap();
+            store
+                .replace_graph(&other, &numbered(2_900, 3_100))
+                .unwrap();
+            if let Some(mb) = budget {
+                // 16 MB at least: steps of 2,400 changed triples, so two
+                // of removals and two of additions.
+                store.limit_load_memory(mb << 20);
+                assert_eq!(store.replacement_step(), 2_400);
+            }
+            let stats = store
+                .replace_graph_with_kept(&g, kept(numbered(3_000, 9_000)))
+                .unwrap();
+            assert_eq!(
+                stats,
+                ReplaceStats {
+                    added: 3_000,
+                    removed: 3_000
+                }
+            );
+            assert!(!dir.path().join(rollback::ROLLBACK).exists());
+            assert_eq!(store.graph_len(g.as_ref()).unwrap(), 6_000);
+            // 3,000..9,000 from g, and other's 2,900..2,999.
+            assert_eq!(store.default_graph_len().unwrap(), 6_100);
+            answers.push(all_quads(&store));
+            // Retracted in steps too: what only g stated leaves.
+            let stats = store.retract_graph(&g).unwrap();
+            assert_eq!(stats.removed, 6_000);
+            assert!(!store.store().contains_named_graph(g.as_ref()).unwrap());
+            assert_eq!(store.default_graph_len().unwrap(), 200);
+            assert!(!dir.path().join(rollback::ROLLBACK).exists());
+            answers.push(all_quads(&store));
+        }
+        assert!(answers[0] == answers[2], "the same quads either way");
+        assert!(answers[1] == answers[3], "the same quads either way");
+        assert!(KnowledgeStore::in_memory().unwrap().replacement_step() == usize::MAX);
+    }
+
+    /// A store left with a rollback point (a write in steps killed
+    /// half-way) is put back as it was before the write when it is opened
+    /// again, and a second open while it is open is refused.
+    #[test]
+    fn a_store_killed_half_way_through_a_write_in_steps_is_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = NamedNode::new_unchecked("http://x/g");
+        let before = {
+            let store = KnowledgeStore::open(dir.path()).unwrap();
+            store.replace_graph(&g, &numbered(0, 100)).unwrap();
+            assert!(matches!(
+                KnowledgeStore::open(dir.path()),
+                Err(GraphError::Held { .. })
+            ));
+            let before = all_quads(&store);
+            // What replace_in_steps does before its first step, then some
+            // of the steps, and no end: as if killed.
+            store.flush().unwrap();
+            let making = rollback::making(dir.path()).unwrap();
+            store.store().backup(&making).unwrap();
+            rollback::made(dir.path()).unwrap();
+            let mut transaction = store.store().start_transaction().unwrap();
+            let half: Vec<Triple> = numbered(0, 50);
+            stage_changes(&mut transaction, &g, &[], &half.iter().collect::<Vec<_>>()).unwrap();
+            transaction.commit().unwrap();
+            store.flush().unwrap();
+            assert_eq!(store.graph_len(g.as_ref()).unwrap(), 50);
+            before
+        };
+        let store = KnowledgeStore::open(dir.path()).unwrap();
+        assert_eq!(all_quads(&store), before);
+        assert!(!dir.path().join(rollback::ROLLBACK).exists());
+        assert!(
+            dir.path().join("graph-stamps").exists(),
+            "ttkg's own files stay"
+        );
+        drop(store);
+        // Nothing to put back the second time.
+        let store = KnowledgeStore::open(dir.path()).unwrap();
+        assert_eq!(all_quads(&store), before);
+    }
+
+    /// After a write in steps failed half-way, the store takes no more
+    /// writes and publishes no snapshot in this process.
+    #[test]
+    fn a_store_half_written_takes_no_more_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KnowledgeStore::open(dir.path()).unwrap();
+        store.half_written.store(true, Ordering::SeqCst);
+        let g = NamedNode::new_unchecked("http://x/g");
+        assert!(matches!(
+            store.replace_graph(&g, &numbered(0, 1)),
+            Err(GraphError::StoreHalfWritten { .. })
+        ));
+        assert!(matches!(
+            store.publish_snapshot(),
+            Err(GraphError::StoreHalfWritten { .. })
+        ));
     }
 }
