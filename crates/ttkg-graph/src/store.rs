@@ -79,7 +79,7 @@ impl KnowledgeStore {
         if rollback::recover(path)? {
             tracing::warn!(
                 store = %path.display(),
-                "a large write to the store was interrupted; the store was put back as it was before it began"
+                "an import was stopped while it wrote a large file in steps; the store was put back as it was before that file: run the import again to load it"
             );
         }
         let store = Store::open(path).map_err(|e| {
