@@ -22,6 +22,8 @@ pub enum GraphError {
         path: PathBuf,
         message: String,
     },
+    #[error("the store's rollback point at {}: {message}; check the store folder's permissions and free space", path.display())]
+    Rollback { path: PathBuf, message: String },
     #[error("the store at {} was left half-written by a failed replacement earlier in this run; it goes back to how it was before that file when it is next opened: run the import again", path.display())]
     StoreHalfWritten { path: PathBuf },
     #[error("store error: {0}")]

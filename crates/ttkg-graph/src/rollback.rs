@@ -15,7 +15,9 @@
 //! so that no process restores files under another that has the store open.
 
 use std::fs::{File, OpenOptions};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use oxigraph::store::Store;
 
 use crate::error::GraphError;
 
@@ -29,10 +31,18 @@ const ROLLBACK_DISCARDED: &str = "rollback.discarded";
 const OPEN_LOCK: &str = "ttkg-open.lock";
 
 fn io(path: &Path, what: &str, e: std::io::Error) -> GraphError {
-    GraphError::Open {
+    GraphError::Rollback {
         path: path.to_owned(),
         message: format!("{what}: {e}"),
     }
+}
+
+/// Removes the folder `path` if it is there.
+fn remove_dir_if_there(path: &Path) -> Result<(), GraphError> {
+    if path.exists() {
+        std::fs::remove_dir_all(path).map_err(|e| io(path, "removing", e))?;
+    }
+    Ok(())
 }
 
 /// The store folder's open lock, held while the store is open for writing.
@@ -45,19 +55,23 @@ impl OpenLock {
     /// Takes the lock on `dir`'s store, or says who may hold it.
     pub(crate) fn take(dir: &Path) -> Result<OpenLock, GraphError> {
         let path = dir.join(OPEN_LOCK);
+        let failed = |e: std::io::Error| GraphError::Open {
+            path: dir.to_owned(),
+            message: format!("{}: {e}", path.display()),
+        };
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| io(&path, "the store's open lock", e))?;
+            .map_err(failed)?;
         match file.try_lock() {
             Ok(()) => Ok(OpenLock { _file: file }),
             Err(std::fs::TryLockError::WouldBlock) => Err(GraphError::Held {
                 path: dir.to_owned(),
                 message: format!("{} is locked", path.display()),
             }),
-            Err(std::fs::TryLockError::Error(e)) => Err(io(&path, "the store's open lock", e)),
+            Err(std::fs::TryLockError::Error(e)) => Err(failed(e)),
         }
     }
 }
@@ -82,10 +96,7 @@ fn is_rocksdb_file(name: &str) -> bool {
 /// was put back. Safe to repeat: killed half-way, it starts again.
 pub(crate) fn recover(dir: &Path) -> Result<bool, GraphError> {
     for leftover in [ROLLBACK_MAKING, ROLLBACK_DISCARDED] {
-        let path = dir.join(leftover);
-        if path.exists() {
-            std::fs::remove_dir_all(&path).map_err(|e| io(&path, "removing", e))?;
-        }
+        remove_dir_if_there(&dir.join(leftover))?;
     }
     let point = dir.join(ROLLBACK);
     if !point.exists() {
@@ -129,26 +140,18 @@ pub(crate) fn discard(dir: &Path) -> Result<(), GraphError> {
         std::fs::rename(&point, &discarded).map_err(|e| io(&point, "removing", e))?;
         sync_dir(dir)?;
     }
-    if discarded.exists() {
-        std::fs::remove_dir_all(&discarded).map_err(|e| io(&discarded, "removing", e))?;
-    }
-    Ok(())
+    remove_dir_if_there(&discarded)
 }
 
-/// The folder a rollback point is made in, emptied; [`made`] makes it the
-/// rollback point once it is complete.
-pub(crate) fn making(dir: &Path) -> Result<PathBuf, GraphError> {
-    let path = dir.join(ROLLBACK_MAKING);
-    if path.exists() {
-        std::fs::remove_dir_all(&path).map_err(|e| io(&path, "removing", e))?;
-    }
-    Ok(path)
-}
-
-/// Makes the complete checkpoint in [`making`]'s folder the rollback point.
-pub(crate) fn made(dir: &Path) -> Result<(), GraphError> {
-    let (from, to) = (dir.join(ROLLBACK_MAKING), dir.join(ROLLBACK));
-    std::fs::rename(&from, &to).map_err(|e| io(&to, "making the rollback point", e))?;
+/// Makes the rollback point of `store`, whose folder is `dir`: its
+/// committed state, flushed and checkpointed into a folder of its own that
+/// becomes the rollback point, by one rename, only once it is complete.
+pub(crate) fn make(store: &Store, dir: &Path) -> Result<(), GraphError> {
+    let (making, point) = (dir.join(ROLLBACK_MAKING), dir.join(ROLLBACK));
+    remove_dir_if_there(&making)?;
+    store.flush()?;
+    store.backup(&making)?;
+    std::fs::rename(&making, &point).map_err(|e| io(&point, "making it", e))?;
     sync_dir(dir)
 }
 

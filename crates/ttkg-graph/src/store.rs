@@ -291,16 +291,10 @@ impl KnowledgeStore {
         );
         self.in_steps(graph, || {
             for chunk in removed.chunks(step) {
-                let mut transaction = self.store.start_transaction()?;
-                stage_changes(&mut transaction, graph, &[], &refs(chunk))?;
-                transaction.commit()?;
-                self.flush_step()?;
+                self.write_step(graph, &[], chunk)?;
             }
             for chunk in added.chunks(step) {
-                let mut transaction = self.store.start_transaction()?;
-                stage_changes(&mut transaction, graph, &refs(chunk), &[])?;
-                transaction.commit()?;
-                self.flush_step()?;
+                self.write_step(graph, chunk, &[])?;
             }
             Ok(ReplaceStats {
                 added: added.len(),
@@ -322,16 +316,16 @@ impl KnowledgeStore {
         let Some(dir) = self.path.clone() else {
             return steps();
         };
-        self.flush()?;
-        let making = rollback::making(&dir)?;
-        self.store.backup(&making)?;
-        rollback::made(&dir)?;
-        // On disk before the rollback point goes.
-        match steps().and_then(|stats| self.flush().map(|()| stats)) {
-            Ok(stats) => {
-                rollback::discard(&dir)?;
-                Ok(stats)
-            }
+        rollback::make(&self.store, &dir)?;
+        // On disk before the rollback point goes. Until it has gone, the
+        // store is half-written: the next open would put it back.
+        let written = steps().and_then(|stats| {
+            self.flush()?;
+            rollback::discard(&dir)?;
+            Ok(stats)
+        });
+        match written {
+            Ok(stats) => Ok(stats),
             Err(e) => {
                 self.half_written.store(true, Ordering::SeqCst);
                 Err(GraphError::HalfWritten {
@@ -343,11 +337,21 @@ impl KnowledgeStore {
         }
     }
 
-    /// Writes a step's memtables out: RocksDB keeps up to two 64 MB
-    /// memtables for each of oxigraph's eleven column families, and steps
-    /// that each touch all of them would otherwise fill them all (a
-    /// 100,000-row replacement grew by 1.2 GB over its steps).
-    fn flush_step(&self) -> Result<(), GraphError> {
+    /// One step of a write in steps: `added` and `removed` in `graph` (and
+    /// its mirror in the default graph) in a transaction of their own, then
+    /// its memtables written out: RocksDB keeps up to two 64 MB memtables
+    /// for each of oxigraph's eleven column families, and steps that each
+    /// touch all of them would otherwise fill them all (a 100,000-row
+    /// replacement grew by 1.2 GB over its steps).
+    fn write_step(
+        &self,
+        graph: &NamedNode,
+        added: &[Triple],
+        removed: &[Triple],
+    ) -> Result<(), GraphError> {
+        let mut transaction = self.store.start_transaction()?;
+        stage_changes(&mut transaction, graph, &refs(added), &refs(removed))?;
+        transaction.commit()?;
         self.flush()
     }
 
@@ -381,9 +385,9 @@ impl KnowledgeStore {
         Ok(stats)
     }
 
-    /// Removes `graph` and what only it stated, in one transaction.
-    /// A graph larger than one bounded transaction (see
-    /// [`Self::limit_load_memory`]) goes in steps, behind a rollback point.
+    /// Removes `graph` and what only it stated, in one transaction; a graph
+    /// larger than one bounded transaction (see [`Self::limit_load_memory`])
+    /// in steps, behind a rollback point.
     pub fn retract_graph(&self, graph: &NamedNode) -> Result<ReplaceStats, GraphError> {
         self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?;
         let step = self.replacement_step();
@@ -395,7 +399,6 @@ impl KnowledgeStore {
             transaction.commit()?;
             return Ok(stats);
         }
-        drop(first);
         tracing::info!(
             graph = graph.as_str(),
             step,
@@ -403,16 +406,11 @@ impl KnowledgeStore {
         );
         self.in_steps(graph, || {
             let mut removed = 0;
-            loop {
-                // What is left of the graph, a step at a time.
-                let chunk = self.some_of_graph(graph, step)?;
-                if chunk.is_empty() {
-                    break;
-                }
-                let mut transaction = self.store.start_transaction()?;
-                stage_changes(&mut transaction, graph, &[], &refs(&chunk))?;
-                transaction.commit()?;
-                self.flush_step()?;
+            // The triples already read first, then what is left of the
+            // graph, a step at a time.
+            let mut chunk = first;
+            while !chunk.is_empty() {
+                self.write_step(graph, &[], &chunk)?;
                 // Never round again over what would not go.
                 if self
                     .store
@@ -424,6 +422,7 @@ impl KnowledgeStore {
                     )));
                 }
                 removed += chunk.len();
+                chunk = self.some_of_graph(graph, step)?;
             }
             let mut transaction = self.store.start_transaction()?;
             transaction.remove_named_graph(graph.as_ref())?;
@@ -1178,15 +1177,11 @@ mod tests {
                 Err(GraphError::Held { .. })
             ));
             let before = all_quads(&store);
-            // What replace_in_steps does before its first step, then some
+            // What a write in steps does before its first step, then some
             // of the steps, and no end: as if killed.
-            store.flush().unwrap();
-            let making = rollback::making(dir.path()).unwrap();
-            store.store().backup(&making).unwrap();
-            rollback::made(dir.path()).unwrap();
+            rollback::make(store.store(), dir.path()).unwrap();
             let mut transaction = store.store().start_transaction().unwrap();
-            let half: Vec<Triple> = numbered(0, 50);
-            stage_changes(&mut transaction, &g, &[], &half.iter().collect::<Vec<_>>()).unwrap();
+            stage_changes(&mut transaction, &g, &[], &refs(&numbered(0, 50))).unwrap();
             transaction.commit().unwrap();
             store.flush().unwrap();
             assert_eq!(store.graph_len(g.as_ref()).unwrap(), 50);
