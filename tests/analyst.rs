@@ -1223,7 +1223,7 @@ fn workspace_with_a_vietnamese_report(name: &str, rows: &str) -> tempfile::TempD
     let dir = common::scratch_workspace();
     std::fs::write(
         dir.path().join("data/reports").join(name),
-        format!("STT,Số hợp đồng,Tên công nghệ,Đơn vị phía Trung Quốc,Đơn vị phía Việt Nam,Lĩnh vực,Loại hợp đồng,Giá trị hợp đồng (VND),Ngày ký,Sự kiện ký kết\n{rows}\n"),
+        format!("{}\n{rows}\n", common::VIETNAMESE_AGREEMENTS_HEADER),
     )
     .unwrap();
     dir

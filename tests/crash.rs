@@ -54,15 +54,29 @@ fn import_command(root: &Path, store: &Path) -> Command {
     command
 }
 
-#[test]
-fn an_import_killed_at_20_moments_leaves_whole_sources_and_converges() {
+/// The repository's workspace without the membership list and the Guangxi
+/// workbook, nine tenths of the demo's facts: the other reports (workbooks
+/// and CSV files, new and replaced graphs) exercise the same loading at a
+/// fifth of the cost.
+fn small_workspace() -> tempfile::TempDir {
     let ws = common::scratch_workspace();
-    // The membership list and the Guangxi workbook are nine tenths of the
-    // demo's facts; the other reports (workbooks and CSV files, new and
-    // replaced graphs) exercise the same loading at a fifth of the cost.
     for big in ["network-members.xlsx", "guangxi-agreements-2014-2016.xlsx"] {
         std::fs::remove_file(ws.path().join("data/reports").join(big)).unwrap();
     }
+    ws
+}
+
+/// Starts `command` and kills it (SIGKILL) after `delay`.
+fn kill_after(mut command: Command, delay: Duration) {
+    let mut child = command.spawn().unwrap();
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn an_import_killed_at_20_moments_leaves_whole_sources_and_converges() {
+    let ws = small_workspace();
     let reference = ws.path().join("reference");
     let started = Instant::now();
     let status = import_command(ws.path(), &reference).status().unwrap();
@@ -87,7 +101,7 @@ fn an_import_killed_at_20_moments_leaves_whole_sources_and_converges() {
 /// A report of 3,000 Vietnamese agreements numbered `VN-CN/{series}/N`:
 /// about 54,000 facts that all change when the series does.
 fn bulk_report(series: &str) -> String {
-    let mut csv = String::from("STT,Số hợp đồng,Tên công nghệ,Đơn vị phía Trung Quốc,Đơn vị phía Việt Nam,Lĩnh vực,Loại hợp đồng,Giá trị hợp đồng (VND),Ngày ký,Sự kiện ký kết\n");
+    let mut csv = format!("{}\n", common::VIETNAMESE_AGREEMENTS_HEADER);
     for i in 1..=3_000 {
         csv.push_str(&format!(
             "{i},VN-CN/{series}/{i},Giống lúa lai năng suất cao {},广州工业职业技术学院,Công ty Cổ phần Năng lượng Hải Phòng {},Giống cây trồng,Hợp tác đầu tư,{}.{:03}.000,20/02/2016,\n",
@@ -106,10 +120,7 @@ fn bulk_report(series: &str) -> String {
 /// holding the old report or the new one, wholly, and a re-run converges.
 #[test]
 fn a_large_replacement_killed_at_4_moments_leaves_the_old_report_or_the_new() {
-    let ws = common::scratch_workspace();
-    for big in ["network-members.xlsx", "guangxi-agreements-2014-2016.xlsx"] {
-        std::fs::remove_file(ws.path().join("data/reports").join(big)).unwrap();
-    }
+    let ws = small_workspace();
     let report = ws.path().join("data/reports/vietnam-agreements-bulk.csv");
     std::fs::write(&report, bulk_report("B")).unwrap();
     let before = ws.path().join("before");
@@ -140,10 +151,7 @@ fn a_large_replacement_killed_at_4_moments_leaves_the_old_report_or_the_new() {
                     let store = before.with_file_name(format!("replaced-{point}"));
                     common::copy_dir(before, &store);
                     let delay = full.mul_f64(f64::from(point) / f64::from(POINTS + 1));
-                    let mut child = import(&store).spawn().unwrap();
-                    std::thread::sleep(delay);
-                    let _ = child.kill(); // SIGKILL
-                    let _ = child.wait();
+                    kill_after(import(&store), delay);
                     let after_kill = contents(&store);
                     assert!(
                         after_kill == *old || after_kill == *new,
@@ -172,10 +180,7 @@ fn kill_and_rerun(
     let store = root.join(format!("killed-{point}"));
     // Spread the kills over the whole import, from its first moments on.
     let delay = full.mul_f64(f64::from(point) / f64::from(KILL_POINTS)) + Duration::from_millis(20);
-    let mut child = import_command(root, &store).spawn().unwrap();
-    std::thread::sleep(delay);
-    let _ = child.kill(); // SIGKILL
-    let _ = child.wait();
+    kill_after(import_command(root, &store), delay);
 
     if store.exists() {
         // Each source graph there is complete: exactly the uninterrupted import's.

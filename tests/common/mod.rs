@@ -214,6 +214,10 @@ pub fn scratch_workspace() -> tempfile::TempDir {
     dir
 }
 
+/// The header line of a Vietnamese agreements report, as
+/// `pipelines/vietnam-agreements.toml` reads it.
+pub const VIETNAMESE_AGREEMENTS_HEADER: &str = "STT,Số hợp đồng,Tên công nghệ,Đơn vị phía Trung Quốc,Đơn vị phía Việt Nam,Lĩnh vực,Loại hợp đồng,Giá trị hợp đồng (VND),Ngày ký,Sự kiện ký kết";
+
 /// A fixture folder of `tests/fixtures`.
 pub fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures").join(name)
