@@ -1496,3 +1496,43 @@ fn validate_reports_ill_typed_values_as_pyshacl_does() {
     let said = String::from_utf8_lossy(&compared.stdout);
     assert!(said.contains("same 7 violations"), "{said}");
 }
+
+/// The questions that mark a block for ttkg's columnar copy answer from it
+/// on the demo store as imported (the import writes the copy), byte for
+/// byte what SPARQL alone answers.
+#[test]
+fn marked_questions_answer_from_the_columnar_copy_what_sparql_answers() {
+    let (_turn, store) = common::demo();
+    let root = root();
+    let asked = [
+        ("agreements-by-country", None),
+        ("top-organisations", None),
+        ("period-agreements", Some("period=2016")),
+        ("period-agreements", Some("period=2016-05")),
+    ];
+    for (name, param) in asked {
+        let mut args = vec![
+            "--root",
+            root.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+            "query",
+            "--saved",
+            name,
+            "--format",
+            "csv",
+        ];
+        args.extend(param.iter().flat_map(|p| ["--param", *p]));
+        let columnar = common::ttkg_in(&root, &args, &[("TTKG_LOG", "ttkg_graph=info")]);
+        let plain = common::ttkg_in(&root, &args, &[("TTKG_COLUMNS", "off")]);
+        assert_eq!(columnar.code, 0, "{name}: {}", columnar.stderr);
+        assert_eq!(plain.code, 0, "{name}: {}", plain.stderr);
+        assert!(
+            columnar.stderr.contains("answered from the columnar copy"),
+            "{name} {param:?}: {}",
+            columnar.stderr
+        );
+        assert!(common::csv_rows(plain.stdout.clone()).len() > 1, "{name}");
+        assert_eq!(columnar.stdout, plain.stdout, "{name} {param:?}");
+    }
+}

@@ -723,6 +723,14 @@ impl Iterator for KeptTriples {
 impl ExactSizeIterator for KeptTriples {}
 
 impl KeptTriples {
+    /// The triples still to come, without taking them.
+    pub fn refs(&self) -> impl Iterator<Item = TripleRef<'_>> {
+        self.ids
+            .as_slice()
+            .iter()
+            .map(|ids| self.terms.triple(*ids))
+    }
+
     /// Where `triple` is among the triples still to come, if it is one.
     pub fn position(&self, triple: TripleRef<'_>) -> Option<usize> {
         let ids = [

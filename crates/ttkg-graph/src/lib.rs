@@ -5,6 +5,7 @@
 //! that graph in a single store transaction, so a query sees either the old
 //! version of a file's facts or the new one, never a mix or a half.
 
+pub mod columns;
 pub mod consistency;
 mod dump;
 mod entities;

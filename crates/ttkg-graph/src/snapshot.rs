@@ -18,7 +18,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use oxigraph::store::Store;
 
+use crate::columns;
 use crate::error::GraphError;
+use crate::stamps::GraphStamps;
 use crate::store::KnowledgeStore;
 
 /// The snapshots folder inside a store folder.
@@ -55,7 +57,9 @@ impl KnowledgeStore {
             SEQUENCE.fetch_add(1, Ordering::Relaxed)
         );
         let staging = dir.join(format!("tmp-{generation}"));
+        let stamps = self.graph_stamps()?;
         self.store().backup(&staging)?;
+        self.link_columns(store_dir, stamps, &staging);
         File::create(staging.join(READER_LOCK)).map_err(|e| io(&staging, e))?;
         let target = dir.join(&generation);
         std::fs::rename(&staging, &target).map_err(|e| io(&target, e))?;
@@ -64,6 +68,29 @@ impl KnowledgeStore {
         std::fs::rename(&pointer, dir.join(CURRENT)).map_err(|e| io(&pointer, e))?;
         remove_unused(&dir, &generation);
         Ok(generation)
+    }
+}
+
+impl KnowledgeStore {
+    /// Brings the columnar copy in step and links it into the snapshot
+    /// being made in `staging`, when it is the copy of the state backed up
+    /// there: the stamps read before the backup are still the stamps (each
+    /// write restamps before it commits). Without a copy the snapshot's
+    /// questions run as SPARQL alone, so a failure is only warned of.
+    fn link_columns(&self, store_dir: &Path, before: Option<GraphStamps>, staging: &Path) {
+        let linked = (|| -> Result<(), GraphError> {
+            let Some(keys) = columns::refresh(self)? else {
+                return Ok(());
+            };
+            if before.is_none() || self.graph_stamps()? != before {
+                return Ok(());
+            }
+            columns::link_into(store_dir, &keys, staging)
+        })();
+        if let Err(e) = linked {
+            tracing::warn!("the columnar copy was not published ({e}): questions run as SPARQL alone until the next import");
+            let _ = std::fs::remove_dir_all(staging.join(columns::COLUMNS));
+        }
     }
 }
 

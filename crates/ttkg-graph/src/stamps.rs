@@ -27,6 +27,8 @@ use crate::store::KnowledgeStore;
 
 /// The file of stamps, in the store's folder.
 pub const STAMPS_FILE: &str = "graph-stamps";
+/// The epoch line's flag for [`GraphStamps::union_kept`].
+const UNION_KEPT: &str = "union-kept";
 
 /// The graphs a write changes.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +42,11 @@ pub(crate) enum Written<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphStamps {
     epoch: String,
+    /// The epoch began with a write of ttkg's own on an empty store, so
+    /// the default graph has been the union of the named graphs throughout
+    /// it (every write of ttkg keeps it so; a `ttkg load` may not, and
+    /// begins a new epoch without this).
+    union_kept: bool,
     graphs: HashMap<String, String>,
 }
 
@@ -50,6 +57,17 @@ impl GraphStamps {
             Some(stamp) => format!("{}/{stamp}", self.epoch),
             None => format!("{}/-", self.epoch),
         }
+    }
+
+    /// The epoch: it changes when every stamp does.
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    /// Whether the default graph is known to have been the union of the
+    /// named graphs since the epoch began (see the field).
+    pub fn union_kept(&self) -> bool {
+        self.union_kept
     }
 
     fn read(path: &Path) -> Result<Option<GraphStamps>, GraphError> {
@@ -67,6 +85,11 @@ impl GraphStamps {
             // Not written by this module: trust nothing in it.
             return Ok(None);
         };
+        // Files written before the flag have none: their epoch is unknown.
+        let (epoch, union_kept) = match epoch.split_once('\t') {
+            Some((epoch, flag)) => (epoch, flag == UNION_KEPT),
+            None => (epoch, false),
+        };
         let mut graphs = HashMap::new();
         for line in lines {
             let Some((graph, stamp)) = line.split_once('\t') else {
@@ -76,6 +99,7 @@ impl GraphStamps {
         }
         Ok(Some(GraphStamps {
             epoch: epoch.to_owned(),
+            union_kept,
             graphs,
         }))
     }
@@ -83,7 +107,12 @@ impl GraphStamps {
     /// Writes the stamps through a file beside them, synced, so that a stop
     /// leaves the old stamps or the new, whole.
     fn write(&self, path: &Path) -> Result<(), GraphError> {
-        let mut text = format!("epoch\t{}\n", self.epoch);
+        let mut text = format!("epoch\t{}", self.epoch);
+        if self.union_kept {
+            text.push('\t');
+            text.push_str(UNION_KEPT);
+        }
+        text.push('\n');
         for (graph, stamp) in &self.graphs {
             // IRIs hold no whitespace, so a tab and a newline delimit them.
             text.push_str(&format!("{graph}\t{stamp}\n"));
@@ -135,11 +164,15 @@ impl KnowledgeStore {
     }
 
     /// Gives the graphs a write is about to change new stamps; called
-    /// before the write commits (see the module).
-    pub(crate) fn stamp_before_writing(&self, written: Written<'_>) -> Result<(), GraphError> {
+    /// before the write commits (see the module). Returns the stamps as
+    /// written, `None` where none are kept.
+    pub(crate) fn stamp_before_writing(
+        &self,
+        written: Written<'_>,
+    ) -> Result<Option<GraphStamps>, GraphError> {
         self.check_whole()?;
         let Some(dir) = self.path().filter(|_| self.is_writable()) else {
-            return Ok(());
+            return Ok(None);
         };
         // Read, changed and written whole: two writers at once in this
         // process (the server's handlers) must not lose each other's stamp.
@@ -157,13 +190,17 @@ impl KnowledgeStore {
                 }
                 stamps
             }
-            // A new epoch: every graph's stamp is new, whatever it was.
+            // A new epoch: every graph's stamp is new, whatever it was. A
+            // write of named graphs keeps the default graph their union; on
+            // an empty store it has been so from the start.
             _ => GraphStamps {
                 epoch: fresh(),
+                union_kept: matches!(written, Written::Graphs(_)) && self.store().is_empty()?,
                 graphs: HashMap::new(),
             },
         };
-        stamps.write(&path)
+        stamps.write(&path)?;
+        Ok(Some(stamps))
     }
 }
 

@@ -14,6 +14,7 @@ use oxigraph::sparql::{CancellationToken, QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use ttkg_vocab::ttkg;
 
+use crate::columns::GraphCopy;
 use crate::consistency::KeptTriples;
 use crate::error::GraphError;
 use crate::rollback::{self, OpenLock};
@@ -34,6 +35,9 @@ pub struct KnowledgeStore {
     /// A write in steps failed half-way: the store stays as it is until it
     /// is next opened, which puts it back as it was before that write.
     half_written: AtomicBool,
+    /// Whether questions may answer their marked blocks from the columnar
+    /// copy (see [`crate::columns`]).
+    columns: AtomicBool,
 }
 
 /// Changed triples a step of a replacement writes, per megabyte of the
@@ -104,6 +108,7 @@ impl KnowledgeStore {
             load_memory_mb: AtomicUsize::new(0),
             _open_lock: Some(open_lock),
             half_written: AtomicBool::new(false),
+            columns: AtomicBool::new(true),
         })
     }
 
@@ -142,6 +147,7 @@ impl KnowledgeStore {
             load_memory_mb: AtomicUsize::new(0),
             _open_lock: None,
             half_written: AtomicBool::new(false),
+            columns: AtomicBool::new(true),
         }
     }
 
@@ -154,6 +160,7 @@ impl KnowledgeStore {
             load_memory_mb: AtomicUsize::new(0),
             _open_lock: None,
             half_written: AtomicBool::new(false),
+            columns: AtomicBool::new(true),
         })
     }
 
@@ -164,6 +171,25 @@ impl KnowledgeStore {
         let mb = usize::try_from(bytes / (1 << 20)).unwrap_or(usize::MAX);
         // oxigraph wants a few megabytes a thread at least.
         self.load_memory_mb.store(mb.max(16), Ordering::Relaxed);
+    }
+
+    /// Whether questions answer the blocks they mark from the columnar copy
+    /// (the default) or evaluate every part as SPARQL (`false`: to compare
+    /// the two, or to rule the copy out). The environment variable
+    /// `TTKG_COLUMNS=off` does the same for a whole process.
+    pub fn set_answers_from_columns(&self, on: bool) {
+        self.columns.store(on, Ordering::Relaxed);
+    }
+
+    pub fn answers_from_columns(&self) -> bool {
+        self.columns.load(Ordering::Relaxed)
+    }
+
+    /// What [`Self::query_in`] evaluates for `sparql`: the text with its
+    /// marked blocks answered from the columnar copy, or `None` when it is
+    /// evaluated as written.
+    pub fn columnar_rewrite(&self, sparql: &str, bindings: &[(Variable, Term)]) -> Option<String> {
+        crate::columns::rewrite(self, sparql, bindings)
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -191,15 +217,20 @@ impl KnowledgeStore {
         graph: &NamedNode,
         triples: &[Triple],
     ) -> Result<ReplaceStats, GraphError> {
-        self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?;
-        if !self.store.contains_named_graph(graph.as_ref())? {
+        let mut copy =
+            GraphCopy::for_write(self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?);
+        triples.iter().for_each(|t| copy.add(t.as_ref()));
+        let stats = if self.store.contains_named_graph(graph.as_ref())? {
+            self.replace_existing(graph, triples)?
+        } else {
             // A triple stated twice goes to the loader once.
             let mut seen = HashSet::with_capacity(triples.len());
             let distinct: Vec<&Triple> = triples.iter().filter(|t| seen.insert(*t)).collect();
             drop(seen);
-            return self.load_new_graph(graph, distinct.len(), distinct.into_iter().cloned());
-        }
-        self.replace_existing(graph, triples)
+            self.load_new_graph(graph, distinct.len(), distinct.into_iter().cloned())?
+        };
+        copy.finish(self, graph.as_ref());
+        Ok(stats)
     }
 
     /// [`Self::replace_graph`] from triples that are each given once,
@@ -212,11 +243,16 @@ impl KnowledgeStore {
         graph: &NamedNode,
         triples: impl ExactSizeIterator<Item = Triple>,
     ) -> Result<ReplaceStats, GraphError> {
-        self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?;
-        if !self.store.contains_named_graph(graph.as_ref())? {
-            return self.load_new_graph(graph, triples.len(), triples);
-        }
-        self.replace_existing(graph, &triples.collect::<Vec<_>>())
+        let mut copy =
+            GraphCopy::for_write(self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?);
+        let triples = triples.inspect(|t| copy.add(t.as_ref()));
+        let stats = if self.store.contains_named_graph(graph.as_ref())? {
+            self.replace_existing(graph, &triples.collect::<Vec<_>>())?
+        } else {
+            self.load_new_graph(graph, triples.len(), triples)?
+        };
+        copy.finish(self, graph.as_ref());
+        Ok(stats)
     }
 
     /// [`Self::replace_graph`] with a file's kept triples: a new graph's
@@ -229,7 +265,19 @@ impl KnowledgeStore {
         graph: &NamedNode,
         kept: KeptTriples,
     ) -> Result<ReplaceStats, GraphError> {
-        self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?;
+        let mut copy =
+            GraphCopy::for_write(self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?);
+        kept.refs().for_each(|t| copy.add(t));
+        let stats = self.replace_with_kept(graph, kept)?;
+        copy.finish(self, graph.as_ref());
+        Ok(stats)
+    }
+
+    fn replace_with_kept(
+        &self,
+        graph: &NamedNode,
+        kept: KeptTriples,
+    ) -> Result<ReplaceStats, GraphError> {
         if !self.store.contains_named_graph(graph.as_ref())? {
             return self.load_new_graph(graph, kept.len(), kept);
         }
@@ -628,7 +676,12 @@ impl KnowledgeStore {
         selection: &GraphSelection,
     ) -> Result<QueryResults<'static>, GraphError> {
         crate::nesting::check_nesting(sparql)?;
-        let mut prepared = evaluator(cancel).parse_query(sparql)?;
+        let rewritten = if selection.is_empty() {
+            crate::columns::rewrite(self, sparql, bindings)
+        } else {
+            None
+        };
+        let mut prepared = evaluator(cancel).parse_query(rewritten.as_deref().unwrap_or(sparql))?;
         for (variable, value) in bindings {
             prepared = prepared.substitute_variable(variable.clone(), value.clone());
         }
