@@ -411,8 +411,40 @@ pub trait QuadReader {
     ) -> Result<Vec<Triple>, GraphError>;
 }
 
+/// The check's two lookups as SPARQL: oxigraph evaluates them on the
+/// terms' numbers and decodes only the answers, where reading the quads
+/// decodes every term of every quad of the subject (the default graph's
+/// too) from RocksDB: a re-sent 2,000-row file's check took 6.7 s of a
+/// 7.8 s re-run of 100 files that way.
+struct Lookups {
+    elsewhere: oxigraph::sparql::PreparedSparqlQuery,
+    objects: oxigraph::sparql::PreparedSparqlQuery,
+}
+
+fn lookups() -> &'static Lookups {
+    static LOOKUPS: std::sync::OnceLock<Lookups> = std::sync::OnceLock::new();
+    LOOKUPS.get_or_init(|| {
+        let parse = |sparql: &str| {
+            oxigraph::sparql::SparqlEvaluator::new()
+                .parse_query(sparql)
+                .expect("a valid query")
+        };
+        Lookups {
+            // oxigraph substitutes only variables the query selects.
+            elsewhere: parse(
+                "SELECT ?s ?own WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?g != ?own) } LIMIT 1",
+            ),
+            objects: parse("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"),
+        }
+    })
+}
+
+fn variable(name: &str) -> oxigraph::sparql::Variable {
+    oxigraph::sparql::Variable::new_unchecked(name)
+}
+
 macro_rules! quad_reader {
-    ($type:ty) => {
+    ($type:ty, $bind:ident) => {
         impl QuadReader for $type {
             fn objects(
                 &self,
@@ -420,10 +452,32 @@ macro_rules! quad_reader {
                 predicate: NamedNodeRef<'_>,
             ) -> Result<Vec<(Term, NamedNode)>, GraphError> {
                 let mut found = Vec::new();
-                for quad in self.quads_for_pattern(Some(subject), Some(predicate), None, None) {
-                    let quad = quad?;
-                    if let oxigraph::model::GraphName::NamedNode(g) = quad.graph_name {
-                        found.push((quad.object, g));
+                if subject.is_blank_node() {
+                    // A blank node in a query is a variable, not this node.
+                    for quad in self.quads_for_pattern(Some(subject), Some(predicate), None, None) {
+                        let quad = quad?;
+                        if let oxigraph::model::GraphName::NamedNode(g) = quad.graph_name {
+                            found.push((quad.object, g));
+                        }
+                    }
+                    return Ok(found);
+                }
+                let query = lookups()
+                    .objects
+                    .clone()
+                    .substitute_variable(variable("s"), Term::from(subject.into_owned()))
+                    .substitute_variable(variable("p"), predicate.into_owned());
+                let oxigraph::sparql::QueryResults::Solutions(solutions) =
+                    query.$bind(self).execute()?
+                else {
+                    unreachable!("a SELECT has solutions")
+                };
+                for solution in solutions {
+                    let solution = solution?;
+                    if let (Some(object), Some(Term::NamedNode(graph))) =
+                        (solution.get("o"), solution.get("g"))
+                    {
+                        found.push((object.clone(), graph.clone()));
                     }
                 }
                 Ok(found)
@@ -434,13 +488,28 @@ macro_rules! quad_reader {
                 subject: NamedOrBlankNodeRef<'_>,
                 own: &NamedNode,
             ) -> Result<bool, GraphError> {
-                for quad in self.quads_for_pattern(Some(subject), None, None, None) {
-                    match quad?.graph_name {
-                        oxigraph::model::GraphName::NamedNode(g) if &g != own => return Ok(true),
-                        _ => {}
+                if subject.is_blank_node() {
+                    for quad in self.quads_for_pattern(Some(subject), None, None, None) {
+                        match quad?.graph_name {
+                            oxigraph::model::GraphName::NamedNode(g) if &g != own => {
+                                return Ok(true)
+                            }
+                            _ => {}
+                        }
                     }
+                    return Ok(false);
                 }
-                Ok(false)
+                let query = lookups()
+                    .elsewhere
+                    .clone()
+                    .substitute_variable(variable("s"), Term::from(subject.into_owned()))
+                    .substitute_variable(variable("own"), own.clone());
+                let oxigraph::sparql::QueryResults::Solutions(mut solutions) =
+                    query.$bind(self).execute()?
+                else {
+                    unreachable!("a SELECT has solutions")
+                };
+                Ok(solutions.next().transpose()?.is_some())
             }
 
             fn in_graph(
@@ -463,8 +532,8 @@ macro_rules! quad_reader {
     };
 }
 
-quad_reader!(Store);
-quad_reader!(oxigraph::store::Transaction<'_>);
+quad_reader!(Store, on_store);
+quad_reader!(oxigraph::store::Transaction<'_>, on_transaction);
 
 /// The graphs that are not sources: what the ontology and run history say
 /// is never a conflicting value.
@@ -951,5 +1020,54 @@ mod tests {
         assert!(single.is_single(&["http://x/Licence"], "http://x/date"));
         assert!(!single.is_single(&["http://x/Licence"], "http://x/party"));
         assert!(!single.is_single(&["http://x/Other"], "http://x/date"));
+    }
+}
+#[cfg(test)]
+mod lookups_tests {
+    use super::*;
+    use oxigraph::model::{GraphName, Literal, Quad};
+
+    /// The store and a transaction answer alike: other named graphs count,
+    /// the subject's own graph and the default graph do not.
+    #[test]
+    fn lookups_see_the_other_named_graphs_only() {
+        let store = Store::new().unwrap();
+        let (s, p) = (
+            NamedNode::new_unchecked("urn:s"),
+            NamedNode::new_unchecked("urn:p"),
+        );
+        let quad = |value: &str, graph: GraphName| {
+            Quad::new(
+                s.clone(),
+                p.clone(),
+                Literal::new_simple_literal(value),
+                graph,
+            )
+        };
+        let (g1, g2) = (
+            NamedNode::new_unchecked("urn:g1"),
+            NamedNode::new_unchecked("urn:g2"),
+        );
+        store.insert(&quad("one", g1.clone().into())).unwrap();
+        store
+            .insert(&quad("default", GraphName::DefaultGraph))
+            .unwrap();
+        let subject = NamedOrBlankNodeRef::from(s.as_ref());
+        assert!(!store.described_elsewhere(subject, &g1).unwrap());
+        assert!(store.described_elsewhere(subject, &g2).unwrap());
+        assert_eq!(
+            store.objects(subject, p.as_ref()).unwrap(),
+            [(Term::from(Literal::new_simple_literal("one")), g1.clone())]
+        );
+        let mut transaction = store.start_transaction().unwrap();
+        transaction.insert(&quad("two", g2.clone().into()));
+        assert!(transaction.described_elsewhere(subject, &g1).unwrap());
+        let mut objects = transaction.objects(subject, p.as_ref()).unwrap();
+        objects.sort_by(|a, b| a.1.as_str().cmp(b.1.as_str()));
+        assert_eq!(objects.len(), 2);
+        assert_eq!(
+            objects[1],
+            (Term::from(Literal::new_simple_literal("two")), g2)
+        );
     }
 }
