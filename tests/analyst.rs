@@ -1509,6 +1509,11 @@ fn marked_questions_answer_from_the_columnar_copy_what_sparql_answers() {
         ("top-organisations", None),
         ("period-agreements", Some("period=2016")),
         ("period-agreements", Some("period=2016-05")),
+        ("period-figures", Some("period=2016")),
+        ("period-figures", Some("period=2015-11")),
+        ("headline-figures", None),
+        ("technologies-to-country", Some("country=VN")),
+        ("technologies-to-country", Some("country=th")),
     ];
     for (name, param) in asked {
         let mut args = vec![

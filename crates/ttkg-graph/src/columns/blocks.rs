@@ -1,19 +1,20 @@
 //! The blocks of saved questions that the columnar copy answers.
 //!
 //! A question marks a block with a comment line `# @columnar NAME` just
-//! before it. When the block's text is word for word the SPARQL of the
-//! block NAME here (comments and spacing aside) and the store has a whole
-//! copy, the block is answered from the copy and handed to oxigraph as a
+//! before it. When the block's text is token for token the SPARQL of the
+//! block NAME here (comments and spacing aside, strings and IRIs exactly)
+//! and the store has a whole copy, the block is answered from the copy and handed to oxigraph as a
 //! `VALUES` table of the same variables: the rest of the question is
 //! evaluated as written. A block whose text differs (an analyst edited it),
 //! a question that names graphs or declares prefixes, a parameter used in
 //! the block, or a value the copy cannot compute with exactly as SPARQL
-//! does leaves the question to SPARQL alone.
+//! does leaves the block to SPARQL.
 //!
 //! Each block computes what SPARQL would: one row per solution of its
-//! joins (a fact stated by several sources counted once), sums started at
-//! the integer 0 and added as XML Schema integers and decimals exactly, the
-//! year read from the first four characters of the date.
+//! joins (a fact stated by several sources counted once), distinct counts
+//! of distinct terms, sums started at the integer 0 and added as XML
+//! Schema integers and decimals exactly, the year read from the first four
+//! characters of the date.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -93,6 +94,73 @@ const ORGANISATION: &str = "{
     GROUP BY ?o
   }";
 
+/// `period-figures`: agreements per signing date (none: undated).
+const AGREEMENT_DATE: &str = "{
+        SELECT ?d (COUNT(?x) AS ?k) WHERE {
+          { SELECT ?x WHERE { ?x a ttkg:Agreement } }
+          OPTIONAL { SELECT ?x ?d WHERE { ?x ttkg:signingDate ?d } }
+        }
+        GROUP BY ?d
+      }";
+
+/// `period-figures`: agreements with a value, and the sum of their values,
+/// per signing date (none: undated).
+const VALUE_DATE: &str = "{
+        SELECT ?d (COUNT(?x) AS ?k) (SUM(?value) AS ?cny) WHERE {
+          { SELECT ?x WHERE { ?x a ttkg:Agreement } }
+          {
+            SELECT ?x ?value WHERE {
+              { SELECT ?x ?m WHERE { ?x ttkg:amount ?m } }
+              { SELECT ?m ?value WHERE { ?m ttkg:valueCny ?value } }
+            }
+          }
+          OPTIONAL { SELECT ?x ?d WHERE { ?x ttkg:signingDate ?d } }
+        }
+        GROUP BY ?d
+      }";
+
+/// `headline-figures`: the sum of every agreement's values.
+const VALUE: &str = "{
+      SELECT (SUM(?cny) AS ?total) WHERE {
+        { SELECT ?a WHERE { ?a a ttkg:Agreement } }
+        {
+          SELECT ?a ?cny WHERE {
+            { SELECT ?a ?m WHERE { ?a ttkg:amount ?m } }
+            { SELECT ?m ?cny WHERE { ?m ttkg:valueCny ?cny } }
+          }
+        }
+      }
+    }";
+
+/// The joins of `technologies-to-country`'s two blocks: each agreement's
+/// partner country, named technology and field ("(no field)" for none).
+macro_rules! technology_joins {
+    () => {
+        "{ SELECT ?a ?c WHERE { ?a ttkg:partnerCountry ?c } }
+        { SELECT ?a WHERE { ?a a ttkg:Agreement } }
+        { SELECT ?a ?t WHERE { ?a ttkg:technology ?t } }
+        { SELECT ?t WHERE { ?t a ttkg:Technology } }
+        OPTIONAL { SELECT ?a ?field WHERE { ?a ttkg:technologyField ?field } }
+        BIND(COALESCE(?field, \"(no field)\") AS ?f)"
+    };
+}
+
+/// `technologies-to-country`: per partner country and technology field,
+/// the agreements that transferred a technology and the technologies.
+const FIELD_AGREEMENTS: &str = concat!(
+    "{ SELECT ?c ?f (COUNT(DISTINCT ?a) AS ?agreements) (COUNT(DISTINCT ?t) AS ?technologies) WHERE {\n",
+    technology_joins!(),
+    "\n} GROUP BY ?c ?f }"
+);
+
+/// `technologies-to-country`: the technologies of each partner country
+/// and field.
+const FIELD_TECHNOLOGIES: &str = concat!(
+    "{ SELECT DISTINCT ?c ?f ?t WHERE {\n",
+    technology_joins!(),
+    "\n} }"
+);
+
 const BLOCKS: &[Block] = &[
     Block {
         name: "country-year",
@@ -112,6 +180,36 @@ const BLOCKS: &[Block] = &[
         variables: &["o", "n", "v", "w"],
         answer: organisation,
     },
+    Block {
+        name: "agreement-date",
+        sparql: AGREEMENT_DATE,
+        variables: &["d", "k"],
+        answer: agreement_date,
+    },
+    Block {
+        name: "value-date",
+        sparql: VALUE_DATE,
+        variables: &["d", "k", "cny"],
+        answer: value_date,
+    },
+    Block {
+        name: "value",
+        sparql: VALUE,
+        variables: &["total"],
+        answer: value,
+    },
+    Block {
+        name: "field-agreements",
+        sparql: FIELD_AGREEMENTS,
+        variables: &["c", "f", "agreements", "technologies"],
+        answer: field_agreements,
+    },
+    Block {
+        name: "field-technologies",
+        sparql: FIELD_TECHNOLOGIES,
+        variables: &["c", "f", "t"],
+        answer: field_technologies,
+    },
 ];
 
 /// `sparql` with its marked blocks answered from `store`'s copy, or `None`
@@ -129,12 +227,14 @@ pub(crate) fn rewrite(
     }
     // What would change the blocks' meaning from outside them: other
     // graphs, other prefixes, a federated part.
-    let words = without_comments(sparql).to_ascii_uppercase();
     let outside = ["GRAPH", "FROM", "PREFIX", "BASE", "SERVICE"];
-    if words
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .any(|word| outside.contains(&word))
-    {
+    if tokens(sparql).iter().any(|token| match token {
+        Token::Code(code) => code
+            .to_ascii_uppercase()
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .any(|word| outside.contains(&word)),
+        Token::Quoted(_) => false,
+    }) {
         return None;
     }
     let mut copy: Option<Option<Copy>> = None;
@@ -145,7 +245,7 @@ pub(crate) fn rewrite(
         };
         let written = &sparql[span.clone()];
         let sparql_alone = |why: &str| tracing::info!(block = name, "evaluated as SPARQL: {why}");
-        if normalised(written) != normalised(block.sparql) {
+        if tokens(written) != tokens(block.sparql) {
             sparql_alone("its text is not ttkg's, word for word");
             continue;
         }
@@ -224,28 +324,91 @@ fn marked_blocks(sparql: &str) -> Vec<(&str, std::ops::Range<usize>)> {
     blocks
 }
 
-/// `text` without `#` comments (a `#` after a space or at a line's start:
-/// inside an IRI it follows a letter). A string holding " #" loses its end,
-/// so it can never equal a block's text, which holds no string.
-fn without_comments(text: &str) -> String {
-    text.lines()
-        .map(|line| {
-            let cut = line
-                .char_indices()
-                .find(|&(i, c)| c == '#' && (i == 0 || line[..i].ends_with(char::is_whitespace)))
-                .map_or(line.len(), |(i, _)| i);
-            &line[..cut]
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+/// `text` as SPARQL's lexer sees it, in tokens: comments dropped, each
+/// string literal and each IRI one token as written, the rest split at
+/// white space. So "base" in the string "demonstration bases" is no
+/// `BASE`, a `#` inside a string or an IRI starts no comment, and two
+/// blocks are the same whatever their spacing and comments, but not if a
+/// string in them differs by a space. A string left open runs to the end
+/// (the parser rejects such a question anyway).
+fn tokens(text: &str) -> Vec<Token> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut tokens = Vec::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, tokens: &mut Vec<Token>| {
+        if !word.is_empty() {
+            tokens.push(Token::Code(std::mem::take(word)));
+        }
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '#' => {
+                flush(&mut word, &mut tokens);
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+            }
+            '"' | '\'' => {
+                flush(&mut word, &mut tokens);
+                let start = i;
+                let long = chars[i..].starts_with(&[c, c, c]);
+                i += if long { 3 } else { 1 };
+                while i < chars.len() {
+                    if chars[i] == '\\' {
+                        i += 2;
+                    } else if long && chars[i..].starts_with(&[c, c, c]) {
+                        i += 3;
+                        break;
+                    } else if !long && chars[i] == c {
+                        i += 1;
+                        break;
+                    } else {
+                        i += 1;
+                    }
+                }
+                let end = i.min(chars.len());
+                tokens.push(Token::Quoted(chars[start..end].iter().collect()));
+            }
+            // An IRI reference holds no space, quote or angle bracket; a
+            // `<` followed by anything else is the operator.
+            '<' => match chars[i + 1..]
+                .iter()
+                .position(|&c| c == '>' || c.is_whitespace() || "<\"{}|^`\\".contains(c))
+                .map(|n| i + 1 + n)
+            {
+                Some(end) if chars[end] == '>' => {
+                    flush(&mut word, &mut tokens);
+                    tokens.push(Token::Quoted(chars[i..=end].iter().collect()));
+                    i = end + 1;
+                }
+                _ => {
+                    word.push(c);
+                    i += 1;
+                }
+            },
+            c if c.is_whitespace() => {
+                flush(&mut word, &mut tokens);
+                i += 1;
+            }
+            _ => {
+                word.push(c);
+                i += 1;
+            }
+        }
+    }
+    flush(&mut word, &mut tokens);
+    tokens
 }
 
-/// The words of `text` without comments, one space between them.
-fn normalised(text: &str) -> String {
-    without_comments(text)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+/// A token of [`tokens`].
+#[derive(Debug, PartialEq, Eq)]
+enum Token {
+    /// Keywords, names, variables and punctuation.
+    Code(String),
+    /// A string literal or an IRI, as written.
+    Quoted(String),
 }
 
 /// Whether `text` names the variable `name` (`?name` or `$name`).
@@ -585,4 +748,189 @@ fn organisation(copy: &Copy) -> Result<Option<Rows>, GraphError> {
     Ok(rows(groups, |party| {
         Some(vec![Some(term(&texts, *party)?)])
     }))
+}
+
+fn agreement_date(copy: &Copy) -> Result<Option<Rows>, GraphError> {
+    let dates = copy.pairs(Fact::SigningDate)?;
+    let date_texts = copy.texts(Fact::SigningDate)?;
+    let mut groups: HashMap<Option<u128>, i64> = HashMap::new();
+    for agreement in agreements(copy)? {
+        for date in optional_objects(&dates, agreement) {
+            *groups.entry(date).or_default() += 1;
+        }
+    }
+    let mut rows = Vec::with_capacity(groups.len());
+    for (date, count) in groups {
+        let date = match date {
+            Some(date) => match term(&date_texts, date) {
+                Some(date) => Some(date),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        rows.push(vec![date, Some(Literal::from(Integer::from(count)).into())]);
+    }
+    Ok(Some(rows))
+}
+
+fn value_date(copy: &Copy) -> Result<Option<Rows>, GraphError> {
+    let Some(values) = values_by_agreement(copy)? else {
+        return Ok(None);
+    };
+    let dates = copy.pairs(Fact::SigningDate)?;
+    let date_texts = copy.texts(Fact::SigningDate)?;
+    // COUNT(?x) and SUM(?value): every solution has a value.
+    let mut groups: HashMap<Option<u128>, (i64, Number)> = HashMap::new();
+    for agreement in agreements(copy)? {
+        let start = values.partition_point(|&(a, _)| a < agreement);
+        for &(_, value) in values[start..].iter().take_while(|&&(a, _)| a == agreement) {
+            for date in optional_objects(&dates, agreement) {
+                let (count, sum) = groups.entry(date).or_insert((0, Number::zero()));
+                *count += 1;
+                let Some(added) = sum.add(value) else {
+                    return Ok(None);
+                };
+                *sum = added;
+            }
+        }
+    }
+    let mut rows = Vec::with_capacity(groups.len());
+    for (date, (count, sum)) in groups {
+        let date = match date {
+            Some(date) => match term(&date_texts, date) {
+                Some(date) => Some(date),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        rows.push(vec![
+            date,
+            Some(Literal::from(Integer::from(count)).into()),
+            Some(sum.term()),
+        ]);
+    }
+    Ok(Some(rows))
+}
+
+fn value(copy: &Copy) -> Result<Option<Rows>, GraphError> {
+    let Some(values) = values_by_agreement(copy)? else {
+        return Ok(None);
+    };
+    let agreements = agreements(copy)?;
+    // SUM over no solution is the integer 0, as SPARQL's.
+    let mut total = Number::zero();
+    for &(agreement, value) in &values {
+        if agreements.binary_search(&agreement).is_ok() {
+            let Some(added) = total.add(value) else {
+                return Ok(None);
+            };
+            total = added;
+        }
+    }
+    Ok(Some(vec![vec![Some(total.term())]]))
+}
+
+/// What an agreement without a technology field is counted under.
+const NO_FIELD: &str = "(no field)";
+
+/// The solutions of `technologies-to-country`'s joins, one per partner
+/// country, field (or [`NO_FIELD`]) and named technology of each
+/// agreement, handed to `each` as (country, field, agreement, technology).
+fn country_field_technologies(
+    copy: &Copy,
+    mut each: impl FnMut(u128, Option<u128>, u128, u128),
+) -> Result<(), GraphError> {
+    let countries = copy.pairs(Fact::PartnerCountry)?;
+    let technologies = copy.pairs(Fact::Technology)?;
+    let fields = copy.pairs(Fact::TechnologyField)?;
+    let typed: Vec<u128> = copy
+        .pairs(Fact::TechnologyType)?
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    for agreement in agreements(copy)? {
+        let named: Vec<u128> = objects(&technologies, agreement)
+            .filter(|t| typed.binary_search(t).is_ok())
+            .collect();
+        if named.is_empty() {
+            continue;
+        }
+        let fields = optional_objects(&fields, agreement);
+        for country in objects(&countries, agreement) {
+            for field in &fields {
+                for technology in &named {
+                    each(country, *field, agreement, *technology);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The terms of a (country, field) key; `None` for a term without text.
+fn country_field_terms(
+    country_texts: &HashMap<u128, String>,
+    field_texts: &HashMap<u128, String>,
+    (country, field): (u128, Option<u128>),
+) -> Option<[Option<Term>; 2]> {
+    let field = match field {
+        Some(field) => term(field_texts, field)?,
+        None => Literal::new_simple_literal(NO_FIELD).into(),
+    };
+    Some([Some(term(country_texts, country)?), Some(field)])
+}
+
+fn field_agreements(copy: &Copy) -> Result<Option<Rows>, GraphError> {
+    // COUNT(DISTINCT ?a) and COUNT(DISTINCT ?t) per country and field.
+    type Distinct = (Vec<u128>, Vec<u128>);
+    let mut groups: HashMap<(u128, Option<u128>), Distinct> = HashMap::new();
+    country_field_technologies(copy, |country, field, agreement, technology| {
+        let (agreements, technologies) = groups.entry((country, field)).or_default();
+        // Agreements come in order, each with all its solutions at once.
+        if agreements.last() != Some(&agreement) {
+            agreements.push(agreement);
+        }
+        technologies.push(technology);
+    })?;
+    let country_texts = copy.texts(Fact::PartnerCountry)?;
+    let field_texts = copy.texts(Fact::TechnologyField)?;
+    let mut rows = Vec::with_capacity(groups.len());
+    for (key, (agreements, mut technologies)) in groups {
+        technologies.sort_unstable();
+        technologies.dedup();
+        let Some(terms) = country_field_terms(&country_texts, &field_texts, key) else {
+            return Ok(None);
+        };
+        let count = |n: usize| Some(Literal::from(Integer::from(n as i64)).into());
+        let mut row = terms.to_vec();
+        row.extend([count(agreements.len()), count(technologies.len())]);
+        rows.push(row);
+    }
+    Ok(Some(rows))
+}
+
+fn field_technologies(copy: &Copy) -> Result<Option<Rows>, GraphError> {
+    // SELECT DISTINCT ?c ?f ?t.
+    let mut distinct: Vec<(u128, Option<u128>, u128)> = Vec::new();
+    country_field_technologies(copy, |country, field, _, technology| {
+        distinct.push((country, field, technology));
+    })?;
+    distinct.sort_unstable();
+    distinct.dedup();
+    let country_texts = copy.texts(Fact::PartnerCountry)?;
+    let field_texts = copy.texts(Fact::TechnologyField)?;
+    let technology_texts = copy.texts(Fact::Technology)?;
+    let mut rows = Vec::with_capacity(distinct.len());
+    for (country, field, technology) in distinct {
+        let (Some(terms), Some(technology)) = (
+            country_field_terms(&country_texts, &field_texts, (country, field)),
+            term(&technology_texts, technology),
+        ) else {
+            return Ok(None);
+        };
+        let mut row = terms.to_vec();
+        row.push(Some(technology));
+        rows.push(row);
+    }
+    Ok(Some(rows))
 }

@@ -64,10 +64,15 @@ pub(crate) enum Fact {
     SigningDate,
     Transferor,
     Transferee,
+    /// `?a ttkg:technology ?t`.
+    Technology,
+    /// `?t a ttkg:Technology`.
+    TechnologyType,
+    TechnologyField,
 }
 
 impl Fact {
-    const ALL: [Fact; 7] = [
+    const ALL: [Fact; 10] = [
         Fact::Agreement,
         Fact::PartnerCountry,
         Fact::Amount,
@@ -75,6 +80,9 @@ impl Fact {
         Fact::SigningDate,
         Fact::Transferor,
         Fact::Transferee,
+        Fact::Technology,
+        Fact::TechnologyType,
+        Fact::TechnologyField,
     ];
 
     fn file(self) -> &'static str {
@@ -86,6 +94,9 @@ impl Fact {
             Fact::SigningDate => "signing-date",
             Fact::Transferor => "transferor",
             Fact::Transferee => "transferee",
+            Fact::Technology => "technology",
+            Fact::TechnologyType => "technology-type",
+            Fact::TechnologyField => "technology-field",
         }
     }
 
@@ -94,16 +105,18 @@ impl Fact {
     }
 
     fn predicate_iri(self) -> &'static str {
-        static IRIS: OnceLock<[String; 7]> = OnceLock::new();
+        static IRIS: OnceLock<[String; Fact::ALL.len()]> = OnceLock::new();
         let iris = IRIS.get_or_init(|| {
             Fact::ALL.map(|fact| match fact {
-                Fact::Agreement => public::RDF_TYPE.to_owned(),
+                Fact::Agreement | Fact::TechnologyType => public::RDF_TYPE.to_owned(),
                 Fact::PartnerCountry => ttkg::iri("partnerCountry"),
                 Fact::Amount => ttkg::iri("amount"),
                 Fact::ValueCny => ttkg::iri(ttkg::VALUE_CNY),
                 Fact::SigningDate => ttkg::iri("signingDate"),
                 Fact::Transferor => ttkg::iri("transferor"),
                 Fact::Transferee => ttkg::iri("transferee"),
+                Fact::Technology => ttkg::iri("technology"),
+                Fact::TechnologyField => ttkg::iri("technologyField"),
             })
         });
         &iris[self as usize]
@@ -111,13 +124,17 @@ impl Fact {
 
     /// The object when the pattern fixes it.
     fn object(self) -> Option<NamedNode> {
-        (self == Fact::Agreement).then(|| NamedNode::new_unchecked(ttkg::iri("Agreement")))
+        match self {
+            Fact::Agreement => Some(NamedNode::new_unchecked(ttkg::iri("Agreement"))),
+            Fact::TechnologyType => Some(NamedNode::new_unchecked(ttkg::iri("Technology"))),
+            _ => None,
+        }
     }
 
     /// Whether a question shows or computes with the objects' values (the
     /// others are only joined on).
     fn keeps_text(self) -> bool {
-        !matches!(self, Fact::Agreement | Fact::Amount)
+        !matches!(self, Fact::Agreement | Fact::Amount | Fact::TechnologyType)
     }
 
     /// The pattern in SPARQL, for the union check.
@@ -137,9 +154,22 @@ pub(crate) fn hash(text: &str) -> u128 {
     hasher.finish128().as_u128()
 }
 
+/// The copy's layout, part of every folder's key: a folder written with
+/// other facts is never read, and the next publish writes the graph's
+/// files again.
+const LAYOUT: &str = "facts 2";
+
 /// The folder name of `graph`'s files at `stamp`.
 fn key(graph: &str, stamp: &str) -> String {
-    format!("{:032x}", hash(&format!("{graph}\n{stamp}")))
+    format!("{:032x}", hash(&format!("{LAYOUT}\n{graph}\n{stamp}")))
+}
+
+/// Whether `dir` holds a file of every fact (a snapshot's list may name
+/// folders of an older layout).
+fn is_whole(dir: &Path) -> bool {
+    Fact::ALL
+        .iter()
+        .all(|fact| dir.join(format!("{}.parquet", fact.file())).is_file())
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> GraphError {
@@ -242,8 +272,8 @@ pub(crate) fn for_reading(store: &KnowledgeStore) -> Option<Copy> {
     let columns = dir.join(COLUMNS);
     if !store.is_writable() {
         let keys = std::fs::read_to_string(columns.join(KEYS)).ok()?;
-        let dirs = keys.lines().map(|key| columns.join(key)).collect();
-        return Some(Copy { dirs });
+        let dirs: Vec<PathBuf> = keys.lines().map(|key| columns.join(key)).collect();
+        return dirs.iter().all(|d| is_whole(d)).then_some(Copy { dirs });
     }
     let stamps = store.graph_stamps().ok()??;
     if union_known(&columns, &stamps) != Some(true) {
@@ -251,7 +281,7 @@ pub(crate) fn for_reading(store: &KnowledgeStore) -> Option<Copy> {
     }
     let (_, keys) = current_keys(store, &stamps).ok()?;
     let dirs: Vec<PathBuf> = keys.iter().map(|key| columns.join(key)).collect();
-    dirs.iter().all(|d| d.is_dir()).then_some(Copy { dirs })
+    dirs.iter().all(|d| is_whole(d)).then_some(Copy { dirs })
 }
 
 /// The store's named graphs and the keys of their files at `stamps`.
@@ -283,8 +313,10 @@ fn union_known(columns: &Path, stamps: &GraphStamps) -> Option<bool> {
         return Some(true);
     }
     let checked = std::fs::read_to_string(columns.join(UNION_CHECKED)).ok()?;
-    let (epoch, answer) = checked.trim_end().split_once('\t')?;
-    (epoch == stamps.epoch()).then_some(answer == "yes")
+    // The facts checked are those of the layout it names.
+    let mut fields = checked.trim_end().split('\t');
+    let (epoch, layout, answer) = (fields.next()?, fields.next()?, fields.next()?);
+    (epoch == stamps.epoch() && layout == LAYOUT).then_some(answer == "yes")
 }
 
 /// Brings the copy in step with the store, which this process holds for
@@ -317,7 +349,7 @@ pub(crate) fn refresh(store: &KnowledgeStore) -> Result<Option<Vec<String>>, Gra
             let holds = union_holds(store, &copy)?;
             let path = columns.join(UNION_CHECKED);
             let answer = if holds { "yes" } else { "no" };
-            std::fs::write(&path, format!("{}\t{answer}\n", stamps.epoch()))
+            std::fs::write(&path, format!("{}\t{LAYOUT}\t{answer}\n", stamps.epoch()))
                 .map_err(|e| io(&path, e))?;
             if !holds {
                 tracing::warn!("the default graph is not the union of the named graphs (a `ttkg load` of another dataset?): questions run as SPARQL alone");
@@ -702,7 +734,10 @@ mod tests {
 
     /// Reference data, then two reports: a fact both state counts once;
     /// agreements without a value, a date or a country, in two countries,
-    /// with two amounts, a party in both roles, dates of three kinds.
+    /// with two amounts, a party in both roles, dates of three kinds; with
+    /// two technologies, one untyped, a technology without a name, without
+    /// a field, in two fields, a field with two English labels and one
+    /// with none.
     const GRAPHS: &[(&str, &str)] = &[
         (
             "urn:g:ref",
@@ -712,6 +747,10 @@ mod tests {
 :o1 skos:prefLabel "Org one" ; ttkg:country <https://w3id.org/ttkg/vocab/country/VN> .
 :o2 skos:prefLabel "Org two" .
 :o3 skos:prefLabel "Org three" .
+:t2 a ttkg:Technology .
+:f1 skos:prefLabel "Field one"@en, "领域一"@zh .
+:f2 skos:prefLabel "Field two"@en, "Field deux"@en .
+:f3 skos:prefLabel "Field three"@fr .
 "#,
         ),
         (
@@ -730,7 +769,13 @@ mod tests {
 :m4a ttkg:valueCny 10.0 .
 :m4b ttkg:valueCny "020"^^xsd:int .
 :a5 a ttkg:Agreement ; ttkg:signingDate "2016-01-02"^^xsd:date ; ttkg:transferee :o3 .
-:x1 ttkg:partnerCountry <https://w3id.org/ttkg/vocab/country/VN> ; ttkg:signingDate "2016-01-02"^^xsd:date .
+:a1 ttkg:technology :t1, :t2 ; ttkg:technologyField :f1 .
+:a2 ttkg:technology :t1 .
+:a3 ttkg:technology :t3 ; ttkg:technologyField :f2 .
+:a4 ttkg:technology :t2, :t3 ; ttkg:technologyField :f1, :f2 .
+:a5 ttkg:technology :t1 ; ttkg:technologyField :f1 .
+:t1 a ttkg:Technology ; skos:prefLabel "Tech one"@en, "技术一"@zh .
+:x1 ttkg:technology :t1 ; ttkg:partnerCountry <https://w3id.org/ttkg/vocab/country/VN> ; ttkg:signingDate "2016-01-02"^^xsd:date .
 "#,
         ),
         (
@@ -742,6 +787,9 @@ mod tests {
 :a6 a ttkg:Agreement ; ttkg:partnerCountry <https://w3id.org/ttkg/vocab/country/VN> ;
     ttkg:amount :m6 ; ttkg:signingDate "2017-03-03"^^xsd:date ; ttkg:transferor :o2 .
 :m6 ttkg:valueCny 0.25 .
+:a1 ttkg:technology :t1 ; ttkg:technologyField :f1 .
+:a6 ttkg:technology :t1 ; ttkg:technologyField :f3 .
+:t1 a ttkg:Technology ; skos:prefLabel "Tech one"@en .
 "#,
         ),
     ];
@@ -761,7 +809,7 @@ mod tests {
         (dir, store)
     }
 
-    /// The three questions with a marked block, and their parameters.
+    /// The questions with a marked block, and their parameters.
     fn questions() -> Vec<(String, Vec<(Variable, Term)>)> {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries");
         let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
@@ -771,11 +819,23 @@ mod tests {
                 Literal::new_simple_literal(p).into(),
             )]
         };
+        let country = |code: &str| {
+            vec![(
+                Variable::new_unchecked("country"),
+                Literal::new_simple_literal(code).into(),
+            )]
+        };
         vec![
             (read("agreements-by-country.rq"), vec![]),
             (read("top-organisations.rq"), vec![]),
             (read("period-agreements.rq"), period("2016")),
             (read("period-agreements.rq"), period("2016-05")),
+            (read("period-figures.rq"), period("2016")),
+            (read("period-figures.rq"), period("2015-11")),
+            (read("period-figures.rq"), period("2016-06")),
+            (read("headline-figures.rq"), vec![]),
+            (read("technologies-to-country.rq"), country("VN")),
+            (read("technologies-to-country.rq"), country("TH")),
         ]
     }
 
@@ -855,6 +915,49 @@ mod tests {
             th2015[3..],
             [Some(integer("2")), Some(decimal("30")), Some(integer("0"))]
         );
+
+        // Technologies to Viet Nam: a1 (stated twice) and a4 in Field one,
+        // with t1 named in Chinese and t2 by its IRI; a4's untyped t3 left
+        // out; a2 without a field; a6's field without an English label by
+        // its IRI; the non-agreement x1 nowhere.
+        let (sparql, bindings) = &questions()[8];
+        let rewritten = store.columnar_rewrite(sparql, bindings).unwrap();
+        assert!(!rewritten.contains("ttkg:technologyField"), "both blocks");
+        let plain = |s: &str| Some(format!("\"{s}\""));
+        let en = |s: &str| Some(format!("\"{s}\"@en"));
+        let rows: Vec<Vec<Option<String>>> = answer(&store, sparql, bindings)
+            .into_iter()
+            .map(|row| row[..4].to_vec())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                [
+                    en("Field one"),
+                    Some(integer("2")),
+                    Some(integer("2")),
+                    plain("urn:x:t2; 技术一")
+                ],
+                [
+                    plain("(no field)"),
+                    Some(integer("1")),
+                    Some(integer("1")),
+                    plain("技术一")
+                ],
+                [
+                    en("Field deux"),
+                    Some(integer("1")),
+                    Some(integer("1")),
+                    plain("urn:x:t2")
+                ],
+                [
+                    plain("urn:x:f3"),
+                    Some(integer("1")),
+                    Some(integer("1")),
+                    plain("技术一")
+                ],
+            ]
+        );
     }
 
     #[test]
@@ -927,7 +1030,50 @@ mod tests {
         let (_dir, store) = store_with(&graphs);
         store.publish_snapshot().unwrap();
         for (sparql, bindings) in questions() {
-            assert!(store.columnar_rewrite(&sparql, &bindings).is_none());
+            // Blocks without a value (period-figures' count of agreements)
+            // may still be answered from the copy; none with one is.
+            let rewritten = store.columnar_rewrite(&sparql, &bindings);
+            assert!(
+                rewritten.is_none_or(|text| text.matches("ttkg:valueCny").count()
+                    == sparql.matches("ttkg:valueCny").count()),
+                "{sparql}"
+            );
+            let columnar = answer(&store, &sparql, &bindings);
+            store.set_answers_from_columns(false);
+            assert_eq!(columnar, answer(&store, &sparql, &bindings));
+            store.set_answers_from_columns(true);
+        }
+    }
+
+    #[test]
+    fn keywords_are_found_outside_strings_iris_and_comments_only() {
+        let (_dir, store) = store_with(GRAPHS);
+        store.publish_snapshot().unwrap();
+        let (sparql, _) = &questions()[0];
+        let with = |extra: &str| sparql.replacen("WHERE {", &format!("WHERE {{ {extra}"), 1);
+        // Words in a string, an IRI or a comment are no keywords.
+        for harmless in [
+            r#"BIND("demonstration bases # graph" AS ?s1)"#,
+            r#"BIND('''from a ' base''' AS ?s2)"#,
+            "BIND(<urn:x:graph#base> AS ?s3)",
+            "BIND(1 AS ?s4) # GRAPH <urn:g:one>\n",
+            "FILTER(1 <3)",
+        ] {
+            assert!(
+                store.columnar_rewrite(&with(harmless), &[]).is_some(),
+                "{harmless}"
+            );
+        }
+        // A keyword after a string holding " #", or after an IRI, is one.
+        for meaningful in [
+            r#"BIND(" #" AS ?s1) GRAPH <urn:g:one> { ?g1 ?g2 ?g3 }"#,
+            r#"BIND('x\' #' AS ?s1) GRAPH <urn:g:one> { ?g1 ?g2 ?g3 }"#,
+            "BIND(<urn:x:a#> AS ?s3) SERVICE <urn:x:s> { ?g1 ?g2 ?g3 }",
+        ] {
+            assert!(
+                store.columnar_rewrite(&with(meaningful), &[]).is_none(),
+                "{meaningful}"
+            );
         }
     }
 
@@ -946,6 +1092,10 @@ mod tests {
             Term::from(NamedNode::new_unchecked("urn:c")),
         )];
         assert!(store.columnar_rewrite(sparql, &bound).is_none());
+        // Nor a string changed by as little as a space.
+        let (technologies, bindings) = &questions()[8];
+        let spaced = technologies.replace("\"(no field)\"", "\"(no  field)\"");
+        assert!(store.columnar_rewrite(&spaced, bindings).is_none());
         // Comments and spacing do not matter.
         let spaced = sparql.replace(
             "{ SELECT ?a WHERE",
