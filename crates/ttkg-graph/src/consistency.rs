@@ -438,7 +438,7 @@ fn lookups() -> &'static Lookups {
         Lookups {
             // oxigraph substitutes only variables the query selects.
             elsewhere: parse(
-                "SELECT ?s ?own WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?g != ?own) } LIMIT 1",
+                "SELECT ?s ?own WHERE { GRAPH ?g { ?s ?p ?o } FILTER(!sameTerm(?g, ?own)) } LIMIT 1",
             ),
             objects: parse(
                 "SELECT ?s ?p ?o ?own ?other ?g WHERE { GRAPH ?g { ?s ?p ?other } FILTER(!sameTerm(?g, ?own) && !sameTerm(?other, ?o)) }",

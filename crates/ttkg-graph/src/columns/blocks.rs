@@ -3,12 +3,12 @@
 //! A question marks a block with a comment line `# @columnar NAME` just
 //! before it. When the block's text is token for token the SPARQL of the
 //! block NAME here (comments and spacing aside, strings and IRIs exactly)
-//! and the store has a whole copy, the block is answered from the copy and handed to oxigraph as a
-//! `VALUES` table of the same variables: the rest of the question is
-//! evaluated as written. A block whose text differs (an analyst edited it),
-//! a question that names graphs or declares prefixes, a parameter used in
-//! the block, or a value the copy cannot compute with exactly as SPARQL
-//! does leaves the block to SPARQL.
+//! and the store has a whole copy, the block is answered from the copy and
+//! handed to oxigraph as a `VALUES` table of the same variables: the rest
+//! of the question is evaluated as written. A block whose text differs (an
+//! analyst edited it), a question that names graphs or declares prefixes, a
+//! parameter used in the block, or a value the copy cannot compute with
+//! exactly as SPARQL does leaves the block to SPARQL.
 //!
 //! Each block computes what SPARQL would: one row per solution of its
 //! joins (a fact stated by several sources counted once), distinct counts
@@ -246,7 +246,7 @@ pub(crate) fn rewrite(
         let written = &sparql[span.clone()];
         let sparql_alone = |why: &str| tracing::info!(block = name, "evaluated as SPARQL: {why}");
         if tokens(written) != tokens(block.sparql) {
-            sparql_alone("its text is not ttkg's, word for word");
+            sparql_alone("its text is not ttkg's, token for token");
             continue;
         }
         if bindings.iter().any(|(v, _)| mentions(written, v.as_str())) {
@@ -525,11 +525,10 @@ impl Tally {
     }
 
     fn terms(&self) -> [Option<Term>; 3] {
-        let integer = |n: i64| Some(Term::from(Literal::from(Integer::from(n))));
         [
-            integer(self.rows),
+            Some(integer(self.rows)),
             Some(self.sum.term()),
-            integer(self.rows - self.valued),
+            Some(integer(self.rows - self.valued)),
         ]
     }
 }
@@ -552,8 +551,8 @@ fn values_by_agreement(copy: &Copy) -> Result<Option<Vec<(u128, Number)>>, Graph
     let texts = copy.texts(Fact::ValueCny)?;
     let mut numbers: HashMap<u128, Number> = HashMap::new();
     let mut by_agreement = Vec::new();
-    for &(agreement, amount) in &amounts {
-        for value in objects(&values, amount) {
+    for &(agreement, amount) in amounts {
+        for value in objects(values, amount) {
             let number = match numbers.get(&value) {
                 Some(number) => *number,
                 None => {
@@ -570,15 +569,22 @@ fn values_by_agreement(copy: &Copy) -> Result<Option<Vec<(u128, Number)>>, Graph
     Ok(Some(by_agreement))
 }
 
+/// The values of `agreement` in `by_agreement` (sorted by agreement).
+fn values_of(
+    by_agreement: &[(u128, Number)],
+    agreement: u128,
+) -> impl Iterator<Item = Number> + '_ {
+    let start = by_agreement.partition_point(|&(a, _)| a < agreement);
+    by_agreement[start..]
+        .iter()
+        .take_while(move |&&(a, _)| a == agreement)
+        .map(|&(_, n)| n)
+}
+
 /// The values of `agreement` in `by_agreement`, or one missing value (the
 /// OPTIONAL that matched nothing).
 fn optional_values(by_agreement: &[(u128, Number)], agreement: u128) -> Vec<Option<Number>> {
-    let start = by_agreement.partition_point(|&(a, _)| a < agreement);
-    let found: Vec<Option<Number>> = by_agreement[start..]
-        .iter()
-        .take_while(|&&(a, _)| a == agreement)
-        .map(|&(_, n)| Some(n))
-        .collect();
+    let found: Vec<Option<Number>> = values_of(by_agreement, agreement).map(Some).collect();
     if found.is_empty() {
         vec![None]
     } else {
@@ -600,14 +606,28 @@ fn optional_objects(pairs: &Pairs, subject: u128) -> Vec<Option<u128>> {
 fn agreements(copy: &Copy) -> Result<Vec<u128>, GraphError> {
     Ok(copy
         .pairs(Fact::Agreement)?
-        .into_iter()
-        .map(|(a, _)| a)
+        .iter()
+        .map(|&(a, _)| a)
         .collect())
 }
 
 /// The term whose text is `texts[hash]`.
 fn term(texts: &HashMap<u128, String>, hash: u128) -> Option<Term> {
     Term::from_str(texts.get(&hash)?).ok()
+}
+
+/// The term of an optional object: `Some(None)` for none (UNDEF), `None`
+/// for a hash without text.
+fn optional_term(texts: &HashMap<u128, String>, hash: Option<u128>) -> Option<Option<Term>> {
+    match hash {
+        Some(hash) => Some(Some(term(texts, hash)?)),
+        None => Some(None),
+    }
+}
+
+/// An `xsd:integer`, as SPARQL's COUNT gives it.
+fn integer(n: i64) -> Term {
+    Literal::from(Integer::from(n)).into()
 }
 
 /// `xsd:integer(SUBSTR(STR(?date), 1, 4))` for a literal whose first four
@@ -650,8 +670,8 @@ fn country_year(copy: &Copy) -> Result<Option<Rows>, GraphError> {
     let mut groups: HashMap<(u128, Option<Integer>), Tally> = HashMap::new();
     for agreement in agreements(copy)? {
         let values = optional_values(&values, agreement);
-        let dates = optional_objects(&dates, agreement);
-        for country in objects(&countries, agreement) {
+        let dates = optional_objects(dates, agreement);
+        for country in objects(countries, agreement) {
             for value in &values {
                 for date in &dates {
                     let year = match date {
@@ -659,7 +679,7 @@ fn country_year(copy: &Copy) -> Result<Option<Rows>, GraphError> {
                         Some(date) => match years.get(date) {
                             Some(year) => Some(*year),
                             None => {
-                                let Some(year) = term(&date_texts, *date).and_then(|d| year(&d))
+                                let Some(year) = term(date_texts, *date).and_then(|d| year(&d))
                                 else {
                                     return Ok(None);
                                 };
@@ -678,7 +698,7 @@ fn country_year(copy: &Copy) -> Result<Option<Rows>, GraphError> {
     }
     Ok(rows(groups, |(country, year)| {
         Some(vec![
-            Some(term(&country_texts, *country)?),
+            Some(term(country_texts, *country)?),
             year.map(|y| Literal::from(y).into()),
         ])
     }))
@@ -695,8 +715,8 @@ fn country_date(copy: &Copy) -> Result<Option<Rows>, GraphError> {
     let mut groups: HashMap<(Option<u128>, u128), Tally> = HashMap::new();
     for agreement in agreements(copy)? {
         let values = optional_values(&values, agreement);
-        let countries = optional_objects(&countries, agreement);
-        for date in objects(&dates, agreement) {
+        let countries = optional_objects(countries, agreement);
+        for date in objects(dates, agreement) {
             for value in &values {
                 for country in &countries {
                     let tally = groups.entry((*country, date)).or_insert_with(Tally::new);
@@ -708,11 +728,10 @@ fn country_date(copy: &Copy) -> Result<Option<Rows>, GraphError> {
         }
     }
     Ok(rows(groups, |(country, date)| {
-        let country = match country {
-            Some(country) => Some(term(&country_texts, *country)?),
-            None => None,
-        };
-        Some(vec![country, Some(term(&date_texts, *date)?)])
+        Some(vec![
+            optional_term(country_texts, *country)?,
+            Some(term(date_texts, *date)?),
+        ])
     }))
 }
 
@@ -722,13 +741,13 @@ fn organisation(copy: &Copy) -> Result<Option<Rows>, GraphError> {
     };
     let transferors = copy.pairs(Fact::Transferor)?;
     let transferees = copy.pairs(Fact::Transferee)?;
-    let mut texts = copy.texts(Fact::Transferor)?;
-    texts.extend(copy.texts(Fact::Transferee)?);
+    let (transferor_texts, transferee_texts) =
+        (copy.texts(Fact::Transferor)?, copy.texts(Fact::Transferee)?);
     let mut groups: HashMap<u128, Tally> = HashMap::new();
     for agreement in agreements(copy)? {
         // SELECT DISTINCT ?o ?a: an organisation in both roles once.
-        let mut parties: Vec<u128> = objects(&transferors, agreement)
-            .chain(objects(&transferees, agreement))
+        let mut parties: Vec<u128> = objects(transferors, agreement)
+            .chain(objects(transferees, agreement))
             .collect();
         parties.sort_unstable();
         parties.dedup();
@@ -746,7 +765,9 @@ fn organisation(copy: &Copy) -> Result<Option<Rows>, GraphError> {
         }
     }
     Ok(rows(groups, |party| {
-        Some(vec![Some(term(&texts, *party)?)])
+        // A hash's text is the same in either role.
+        let party = term(transferor_texts, *party).or_else(|| term(transferee_texts, *party));
+        Some(vec![Some(party?)])
     }))
 }
 
@@ -755,20 +776,16 @@ fn agreement_date(copy: &Copy) -> Result<Option<Rows>, GraphError> {
     let date_texts = copy.texts(Fact::SigningDate)?;
     let mut groups: HashMap<Option<u128>, i64> = HashMap::new();
     for agreement in agreements(copy)? {
-        for date in optional_objects(&dates, agreement) {
+        for date in optional_objects(dates, agreement) {
             *groups.entry(date).or_default() += 1;
         }
     }
     let mut rows = Vec::with_capacity(groups.len());
     for (date, count) in groups {
-        let date = match date {
-            Some(date) => match term(&date_texts, date) {
-                Some(date) => Some(date),
-                None => return Ok(None),
-            },
-            None => None,
+        let Some(date) = optional_term(date_texts, date) else {
+            return Ok(None);
         };
-        rows.push(vec![date, Some(Literal::from(Integer::from(count)).into())]);
+        rows.push(vec![date, Some(integer(count))]);
     }
     Ok(Some(rows))
 }
@@ -782,9 +799,8 @@ fn value_date(copy: &Copy) -> Result<Option<Rows>, GraphError> {
     // COUNT(?x) and SUM(?value): every solution has a value.
     let mut groups: HashMap<Option<u128>, (i64, Number)> = HashMap::new();
     for agreement in agreements(copy)? {
-        let start = values.partition_point(|&(a, _)| a < agreement);
-        for &(_, value) in values[start..].iter().take_while(|&&(a, _)| a == agreement) {
-            for date in optional_objects(&dates, agreement) {
+        for value in values_of(&values, agreement) {
+            for date in optional_objects(dates, agreement) {
                 let (count, sum) = groups.entry(date).or_insert((0, Number::zero()));
                 *count += 1;
                 let Some(added) = sum.add(value) else {
@@ -796,18 +812,10 @@ fn value_date(copy: &Copy) -> Result<Option<Rows>, GraphError> {
     }
     let mut rows = Vec::with_capacity(groups.len());
     for (date, (count, sum)) in groups {
-        let date = match date {
-            Some(date) => match term(&date_texts, date) {
-                Some(date) => Some(date),
-                None => return Ok(None),
-            },
-            None => None,
+        let Some(date) = optional_term(date_texts, date) else {
+            return Ok(None);
         };
-        rows.push(vec![
-            date,
-            Some(Literal::from(Integer::from(count)).into()),
-            Some(sum.term()),
-        ]);
+        rows.push(vec![date, Some(integer(count)), Some(sum.term())]);
     }
     Ok(Some(rows))
 }
@@ -845,18 +853,18 @@ fn country_field_technologies(
     let fields = copy.pairs(Fact::TechnologyField)?;
     let typed: Vec<u128> = copy
         .pairs(Fact::TechnologyType)?
-        .into_iter()
-        .map(|(t, _)| t)
+        .iter()
+        .map(|&(t, _)| t)
         .collect();
     for agreement in agreements(copy)? {
-        let named: Vec<u128> = objects(&technologies, agreement)
+        let named: Vec<u128> = objects(technologies, agreement)
             .filter(|t| typed.binary_search(t).is_ok())
             .collect();
         if named.is_empty() {
             continue;
         }
-        let fields = optional_objects(&fields, agreement);
-        for country in objects(&countries, agreement) {
+        let fields = optional_objects(fields, agreement);
+        for country in objects(countries, agreement) {
             for field in &fields {
                 for technology in &named {
                     each(country, *field, agreement, *technology);
@@ -898,10 +906,10 @@ fn field_agreements(copy: &Copy) -> Result<Option<Rows>, GraphError> {
     for (key, (agreements, mut technologies)) in groups {
         technologies.sort_unstable();
         technologies.dedup();
-        let Some(terms) = country_field_terms(&country_texts, &field_texts, key) else {
+        let Some(terms) = country_field_terms(country_texts, field_texts, key) else {
             return Ok(None);
         };
-        let count = |n: usize| Some(Literal::from(Integer::from(n as i64)).into());
+        let count = |n: usize| Some(integer(n as i64));
         let mut row = terms.to_vec();
         row.extend([count(agreements.len()), count(technologies.len())]);
         rows.push(row);
@@ -923,8 +931,8 @@ fn field_technologies(copy: &Copy) -> Result<Option<Rows>, GraphError> {
     let mut rows = Vec::with_capacity(distinct.len());
     for (country, field, technology) in distinct {
         let (Some(terms), Some(technology)) = (
-            country_field_terms(&country_texts, &field_texts, (country, field)),
-            term(&technology_texts, technology),
+            country_field_terms(country_texts, field_texts, (country, field)),
+            term(technology_texts, technology),
         ) else {
             return Ok(None);
         };

@@ -26,6 +26,7 @@
 
 mod blocks;
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -176,17 +177,48 @@ fn io(path: &Path, e: impl std::fmt::Display) -> GraphError {
     GraphError::Io(format!("the columnar copy, {}: {e}", path.display()))
 }
 
-/// The copy of a store's state: the folders of its graphs.
+/// The copy of a store's state: the folders of its graphs, and what has
+/// been read of them (a question's blocks share their facts: the two of
+/// `technologies-to-country` read five of them each).
 pub(crate) struct Copy {
     dirs: Vec<PathBuf>,
+    pairs: [OnceCell<Pairs>; Fact::ALL.len()],
+    texts: [OnceCell<HashMap<u128, String>>; Fact::ALL.len()],
 }
 
 /// A fact's pairs over every graph, sorted by subject, each pair once.
 pub(crate) type Pairs = Vec<(u128, u128)>;
 
 impl Copy {
-    /// The pairs of `fact` in the union of the graphs.
-    pub(crate) fn pairs(&self, fact: Fact) -> Result<Pairs, GraphError> {
+    fn new(dirs: Vec<PathBuf>) -> Copy {
+        Copy {
+            dirs,
+            pairs: Default::default(),
+            texts: Default::default(),
+        }
+    }
+
+    /// The pairs of `fact` in the union of the graphs, read once.
+    pub(crate) fn pairs(&self, fact: Fact) -> Result<&Pairs, GraphError> {
+        let cell = &self.pairs[fact as usize];
+        if let Some(pairs) = cell.get() {
+            return Ok(pairs);
+        }
+        let pairs = self.read_pairs(fact)?;
+        Ok(cell.get_or_init(|| pairs))
+    }
+
+    /// The text of every object of `fact`, by hash, read once.
+    pub(crate) fn texts(&self, fact: Fact) -> Result<&HashMap<u128, String>, GraphError> {
+        let cell = &self.texts[fact as usize];
+        if let Some(texts) = cell.get() {
+            return Ok(texts);
+        }
+        let texts = self.read_texts(fact)?;
+        Ok(cell.get_or_init(|| texts))
+    }
+
+    fn read_pairs(&self, fact: Fact) -> Result<Pairs, GraphError> {
         let mut pairs = Vec::new();
         for dir in &self.dirs {
             let path = dir.join(format!("{}.parquet", fact.file()));
@@ -216,8 +248,7 @@ impl Copy {
         Ok(pairs)
     }
 
-    /// The text of every object of `fact`, by hash.
-    pub(crate) fn texts(&self, fact: Fact) -> Result<HashMap<u128, String>, GraphError> {
+    fn read_texts(&self, fact: Fact) -> Result<HashMap<u128, String>, GraphError> {
         let mut texts = HashMap::new();
         for dir in &self.dirs {
             let path = dir.join(format!("{}.terms.parquet", fact.file()));
@@ -273,7 +304,7 @@ pub(crate) fn for_reading(store: &KnowledgeStore) -> Option<Copy> {
     if !store.is_writable() {
         let keys = std::fs::read_to_string(columns.join(KEYS)).ok()?;
         let dirs: Vec<PathBuf> = keys.lines().map(|key| columns.join(key)).collect();
-        return dirs.iter().all(|d| is_whole(d)).then_some(Copy { dirs });
+        return dirs.iter().all(|d| is_whole(d)).then(|| Copy::new(dirs));
     }
     let stamps = store.graph_stamps().ok()??;
     if union_known(&columns, &stamps) != Some(true) {
@@ -281,7 +312,7 @@ pub(crate) fn for_reading(store: &KnowledgeStore) -> Option<Copy> {
     }
     let (_, keys) = current_keys(store, &stamps).ok()?;
     let dirs: Vec<PathBuf> = keys.iter().map(|key| columns.join(key)).collect();
-    dirs.iter().all(|d| is_whole(d)).then_some(Copy { dirs })
+    dirs.iter().all(|d| is_whole(d)).then(|| Copy::new(dirs))
 }
 
 /// The store's named graphs and the keys of their files at `stamps`.
@@ -340,9 +371,7 @@ pub(crate) fn refresh(store: &KnowledgeStore) -> Result<Option<Vec<String>>, Gra
         tracing::info!(graphs = missing.len(), "writing the columnar copy");
     }
     extract_all(store, &missing, &columns)?;
-    let copy = Copy {
-        dirs: keys.iter().map(|key| columns.join(key)).collect(),
-    };
+    let copy = Copy::new(keys.iter().map(|key| columns.join(key)).collect());
     let union = match union_known(&columns, &stamps) {
         Some(known) => known,
         None => {
@@ -969,12 +998,8 @@ mod tests {
             let key = key(graph, &stamps.of(graph));
             let graph = NamedNode::new_unchecked(*graph);
             extract(&store, graph.as_ref(), read_back.path(), &key).unwrap();
-            let written = Copy {
-                dirs: vec![dir.path().join(COLUMNS).join(&key)],
-            };
-            let read = Copy {
-                dirs: vec![read_back.path().join(&key)],
-            };
+            let written = Copy::new(vec![dir.path().join(COLUMNS).join(&key)]);
+            let read = Copy::new(vec![read_back.path().join(&key)]);
             for fact in Fact::ALL {
                 let pairs = written.pairs(fact).unwrap();
                 assert_eq!(pairs, read.pairs(fact).unwrap(), "{graph} {fact:?}");
