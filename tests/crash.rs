@@ -24,7 +24,8 @@ fn contents(store: &Path) -> BTreeMap<String, BTreeSet<String>> {
     for quad in store.store().iter() {
         let quad = quad.expect("readable");
         let graph = match &quad.graph_name {
-            GraphName::DefaultGraph => "default".to_owned(),
+            // Nothing is stored there: questions see the named graphs' union.
+            GraphName::DefaultGraph => "stored default".to_owned(),
             other => other.to_string(),
         };
         if graph == format!("<{}>", ttkg_vocab::RUNS_GRAPH) {
@@ -35,6 +36,17 @@ fn contents(store: &Path) -> BTreeMap<String, BTreeSet<String>> {
             continue;
         }
         graphs.entry(graph).or_default().insert(triple);
+    }
+    // The default graph as questions see it.
+    for triple in store.union_triples().expect("the union") {
+        let triple = triple.expect("readable");
+        let text = format!(
+            "{} {} {} .",
+            triple.subject, triple.predicate, triple.object
+        );
+        if !text.starts_with(&run) {
+            graphs.entry("default".to_owned()).or_default().insert(text);
+        }
     }
     graphs
 }
@@ -186,6 +198,10 @@ fn kill_and_rerun(
         // Each source graph there is complete: exactly the uninterrupted import's.
         let after_kill = contents(&store);
         let mut union = BTreeSet::new();
+        assert!(
+            !after_kill.contains_key("stored default"),
+            "kill point {point} ({delay:?}): facts stored in the default graph"
+        );
         for (graph, triples) in after_kill.iter().filter(|(g, _)| *g != "default") {
             assert_eq!(
                 Some(triples),

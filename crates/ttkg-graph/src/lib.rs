@@ -3,7 +3,8 @@
 //!
 //! Each (pipeline, source file) pair owns one named graph. Loading replaces
 //! that graph in a single store transaction, so a query sees either the old
-//! version of a file's facts or the new one, never a mix or a half.
+//! version of a file's facts or the new one, never a mix or a half. The
+//! default graph is their union, merged at query time (see [`union`]).
 
 pub mod columns;
 pub mod consistency;
@@ -18,6 +19,7 @@ mod rollback;
 pub mod snapshot;
 pub mod stamps;
 pub mod store;
+mod union;
 mod writes;
 
 pub use consistency::{Conflict, Duplicate, Origin, SingleValued};

@@ -43,9 +43,10 @@ pub(crate) enum Written<'a> {
 pub struct GraphStamps {
     epoch: String,
     /// The epoch began with a write of ttkg's own on an empty store, so
-    /// the default graph has been the union of the named graphs throughout
-    /// it (every write of ttkg keeps it so; a `ttkg load` may not, and
-    /// begins a new epoch without this).
+    /// the stored default graph has held nothing but facts of the named
+    /// graphs throughout it: nothing at all, or (written by an earlier
+    /// version) their union (no write of ttkg touches it; a `ttkg load` may,
+    /// and begins a new epoch without this). See [`crate::union`].
     union_kept: bool,
     graphs: HashMap<String, String>,
 }
@@ -64,8 +65,8 @@ impl GraphStamps {
         &self.epoch
     }
 
-    /// Whether the default graph is known to have been the union of the
-    /// named graphs since the epoch began (see the field).
+    /// Whether the stored default graph is known to have repeated only
+    /// facts of the named graphs since the epoch began (see the field).
     pub fn union_kept(&self) -> bool {
         self.union_kept
     }
@@ -191,8 +192,8 @@ impl KnowledgeStore {
                 stamps
             }
             // A new epoch: every graph's stamp is new, whatever it was. A
-            // write of named graphs keeps the default graph their union; on
-            // an empty store it has been so from the start.
+            // write of named graphs leaves the stored default graph alone;
+            // on an empty store it has been empty from the start.
             _ => GraphStamps {
                 epoch: fresh(),
                 union_kept: matches!(written, Written::Graphs(_)) && self.store().is_empty()?,

@@ -10,7 +10,7 @@ use oxigraph::model::{
     GraphName, GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple, TripleRef,
     Variable,
 };
-use oxigraph::sparql::{CancellationToken, QueryResults, SparqlEvaluator};
+use oxigraph::sparql::{CancellationToken, QueryDataset, QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use ttkg_vocab::ttkg;
 
@@ -41,16 +41,17 @@ pub struct KnowledgeStore {
 }
 
 /// Changed triples a step of a replacement writes, per megabyte of the
-/// load budget: RocksDB holds about 3.5 KB per changed triple until the
-/// commit (its write batch and memtable, the triple in its graph and in the
-/// default graph, in every index), so a step holds about half the load
-/// budget: a quarter of the import's `--memory`.
+/// load budget: RocksDB held about 3.5 KB per changed triple until the
+/// commit (its write batch and memtable, in every index) when each was
+/// written to its graph and to the default graph; written once, half that,
+/// so a step holds about a quarter of the load budget.
 const CHANGED_TRIPLES_PER_MB: usize = 150;
 
 /// The graphs a query runs over when a request names them: the SPARQL
 /// protocol's `default-graph-uri` (merged into the default graph) and
 /// `named-graph-uri` (the graphs `GRAPH` may match). Empty: the store's own
-/// dataset, where the default graph holds every fact once.
+/// dataset, whose default graph is the union of the named graphs, every
+/// fact once.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct GraphSelection {
     pub default_graphs: Vec<NamedNode>,
@@ -101,7 +102,7 @@ impl KnowledgeStore {
                 }
             }
         })?;
-        Ok(KnowledgeStore {
+        let opened = KnowledgeStore {
             store,
             path: Some(path.to_owned()),
             writable: true,
@@ -109,7 +110,9 @@ impl KnowledgeStore {
             _open_lock: Some(open_lock),
             half_written: AtomicBool::new(false),
             columns: AtomicBool::new(true),
-        })
+        };
+        opened.settle_default_graph()?;
+        Ok(opened)
     }
 
     /// Opens the store in `path` for writing, waiting up to `patience` while
@@ -209,9 +212,10 @@ impl KnowledgeStore {
     /// Replaces the whole content of `graph` with `triples` in one transaction:
     /// readers see the old graph until the commit, then the new one.
     ///
-    /// The default graph is kept as the set union of all named graphs (what
-    /// SPARQL calls the RDF merge): a fact stated by three reports is counted
-    /// once by queries, and stays while any report still states it.
+    /// Questions see the default graph as the set union of all named graphs
+    /// (what SPARQL calls the RDF merge, see [`Self::query_in`]): a fact
+    /// stated by three reports is counted once, and stays while any report
+    /// still states it. Each fact is written once, in its source's graph.
     pub fn replace_graph(
         &self,
         graph: &NamedNode,
@@ -544,10 +548,7 @@ impl KnowledgeStore {
             0 => {}
             mb => loader = loader.with_max_memory_size_in_megabytes(mb),
         }
-        loader.load_quads(distinct.flat_map(|t| {
-            let in_default = t.clone().in_graph(GraphName::DefaultGraph);
-            [t.in_graph(name.clone()), in_default]
-        }))?;
+        loader.load_quads(distinct.map(|t| t.in_graph(name.clone())))?;
         loader.commit()?;
         // An empty source still gets its (empty) graph, so that it counts as loaded.
         self.store.insert_named_graph(graph.as_ref())?;
@@ -571,16 +572,39 @@ impl KnowledgeStore {
             None if format.supports_datasets() => {
                 return crate::dump::dump_dataset(&self.store, writer, format);
             }
-            None => self
-                .store
-                .dump_graph_to_writer(GraphNameRef::DefaultGraph, serializer, writer),
+            None => {
+                let mut out = serializer.for_writer(writer);
+                for triple in self.union_triples()? {
+                    out.serialize_triple(triple?.as_ref())
+                        .map_err(|e| GraphError::Io(e.to_string()))?;
+                }
+                return out
+                    .finish()
+                    .map(|_| ())
+                    .map_err(|e| GraphError::Io(e.to_string()));
+            }
         };
         result
             .map(|_| ())
             .map_err(|e| GraphError::Io(e.to_string()))
     }
 
-    /// Loads RDF with oxigraph's bulk loader, atomically.
+    /// The default graph's triples: the union of the named graphs, each
+    /// triple once, streamed.
+    pub fn union_triples(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Triple, GraphError>>, GraphError> {
+        match self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")? {
+            QueryResults::Graph(triples) => Ok(triples.map(|t| t.map_err(GraphError::from))),
+            _ => Err(GraphError::Io(
+                "a CONSTRUCT question gave no triples".to_owned(),
+            )),
+        }
+    }
+
+    /// Loads RDF with oxigraph's bulk loader, atomically. A default graph
+    /// that only repeats the named graphs (an earlier version's dump) is
+    /// then removed, see [`crate::union`].
     pub fn bulk_load(&self, reader: impl Read, format: RdfFormat) -> Result<(), GraphError> {
         self.stamp_before_writing(Written::Any)?;
         let mut loader = self.store.bulk_loader();
@@ -591,7 +615,7 @@ impl KnowledgeStore {
             )
             .map_err(|e| GraphError::Io(e.to_string()))?;
         loader.commit()?;
-        Ok(())
+        self.settle_default_graph()
     }
 
     /// The SHA-256 and pipeline version recorded for a source file node, if loaded.
@@ -633,20 +657,15 @@ impl KnowledgeStore {
         self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?;
         let mut transaction = self.store.start_transaction()?;
         for triple in crate::provenance::run(run) {
-            for g in [
-                GraphNameRef::NamedNode(graph.as_ref()),
-                GraphNameRef::DefaultGraph,
-            ] {
-                transaction.insert(triple.as_ref().in_graph(g));
-            }
+            transaction.insert(triple.as_ref().in_graph(graph.as_ref()));
         }
         transaction.commit()?;
         Ok(())
     }
 
     /// Runs a SPARQL query with the ontology's prefixes declared. The
-    /// default graph holds every fact once; `GRAPH ?g` tells which source
-    /// file stated it.
+    /// default graph is the union of the named graphs, every fact once;
+    /// `GRAPH ?g` tells which source file stated it.
     pub fn query(&self, sparql: &str) -> Result<QueryResults<'static>, GraphError> {
         self.query_with(sparql, &[], None)
     }
@@ -667,7 +686,9 @@ impl KnowledgeStore {
 
     /// [`Self::query_with`] over the graphs `selection` names (the SPARQL
     /// protocol's `default-graph-uri` and `named-graph-uri`), which replace
-    /// the query's own FROM and FROM NAMED when given.
+    /// the query's own FROM and FROM NAMED when given. Without either, the
+    /// default graph is the union of the named graphs, merged as it is read
+    /// (each triple once: vendor/README.md), so each fact is stored once.
     pub fn query_in(
         &self,
         sparql: &str,
@@ -701,6 +722,8 @@ impl KnowledgeStore {
                     .map(|g| NamedOrBlankNode::NamedNode(g.clone()))
                     .collect(),
             );
+        } else {
+            union_by_default(prepared.dataset_mut());
         }
         Ok(prepared.on_store(&self.store).execute()?)
     }
@@ -724,7 +747,8 @@ impl KnowledgeStore {
         Ok(rows)
     }
 
-    /// Number of quads in the whole store (the default graph included).
+    /// Number of quads in the whole store: each source's facts, each once
+    /// in its graph (the default graph, their union, is not stored).
     pub fn len(&self) -> Result<usize, GraphError> {
         Ok(self.store.len()?)
     }
@@ -741,8 +765,9 @@ impl KnowledgeStore {
             .count())
     }
 
-    /// Number of triples in the default graph, counted by a question,
-    /// which reads the store's indexes without spelling out any term.
+    /// Number of triples in the default graph (the union of the named
+    /// graphs, each triple once), counted by a question, which reads the
+    /// store's indexes without spelling out any term.
     pub fn default_graph_len(&self) -> Result<usize, GraphError> {
         let rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")?;
         let count = rows.first().and_then(|row| row.first()).cloned().flatten();
@@ -766,8 +791,7 @@ fn refs(triples: &[Triple]) -> Vec<&Triple> {
     triples.iter().collect()
 }
 
-/// Replaces `graph` with `triples` inside `transaction`, keeping the default
-/// graph the union of the named graphs.
+/// Replaces `graph` with `triples` inside `transaction`.
 fn stage_replacement(
     transaction: &mut oxigraph::store::Transaction<'_>,
     graph: &NamedNode,
@@ -783,7 +807,7 @@ fn stage_replacement(
 }
 
 /// States `added` in `graph` (creating it) and takes `removed` out of it,
-/// inside `transaction`, keeping the default graph the union of the named graphs.
+/// inside `transaction`.
 pub(crate) fn stage_changes(
     transaction: &mut oxigraph::store::Transaction<'_>,
     graph: &NamedNode,
@@ -801,7 +825,6 @@ pub(crate) fn stage_changes(
     for triple in added {
         transaction.insert(triple.as_ref().in_graph(name));
     }
-    mirror_in_default_graph(transaction, added, removed)?;
     Ok(ReplaceStats {
         added: added.len(),
         removed: removed.len(),
@@ -817,35 +840,6 @@ pub(crate) fn graph_content(
         .quads_for_pattern(None, None, None, Some(graph.as_ref().into()))
         .map(|q| q.map(Triple::from))
         .collect::<Result<_, _>>()?)
-}
-
-/// Keeps the default graph the union of the named graphs after `added`
-/// were stated in some named graph and `removed` taken out of one: a removed
-/// triple leaves the default graph only when no named graph states it.
-pub(crate) fn mirror_in_default_graph(
-    transaction: &mut oxigraph::store::Transaction<'_>,
-    added: &[&Triple],
-    removed: &[&Triple],
-) -> Result<(), GraphError> {
-    for triple in added {
-        transaction.insert(triple.as_ref().in_graph(GraphNameRef::DefaultGraph));
-    }
-    for triple in removed {
-        let t = triple.as_ref();
-        let mut stated = false;
-        for quad in
-            transaction.quads_for_pattern(Some(t.subject), Some(t.predicate), Some(t.object), None)
-        {
-            if !quad?.graph_name.is_default_graph() {
-                stated = true;
-                break;
-            }
-        }
-        if !stated {
-            transaction.remove(t.in_graph(GraphNameRef::DefaultGraph));
-        }
-    }
-    Ok(())
 }
 
 /// The store with some graphs replaced, visible only to [`Queryable`] checks.
@@ -880,10 +874,9 @@ impl Queryable for KnowledgeStore {
 impl Queryable for Preview<'_> {
     fn select_terms(&self, sparql: &str) -> Result<Vec<Vec<Option<Term>>>, GraphError> {
         crate::nesting::check_nesting(sparql)?;
-        let results = evaluator(None)
-            .parse_query(sparql)?
-            .on_transaction(&self.transaction)
-            .execute()?;
+        let mut prepared = evaluator(None).parse_query(sparql)?;
+        union_by_default(prepared.dataset_mut());
+        let results = prepared.on_transaction(&self.transaction).execute()?;
         solution_rows(results)
     }
 }
@@ -910,6 +903,15 @@ pub fn check_query(sparql: &str) -> Result<(), GraphError> {
     crate::nesting::check_nesting(sparql)?;
     let _prepared = evaluator(None).parse_query(sparql)?;
     Ok(())
+}
+
+/// Makes the default graph of a question that names none (no FROM) the
+/// union of the named graphs: ttkg stores each fact once, in its source's
+/// graph, and never in the default graph itself.
+pub(crate) fn union_by_default(dataset: &mut QueryDataset) {
+    if dataset.is_default_dataset() {
+        dataset.set_default_graph_as_union();
+    }
 }
 
 pub(crate) fn evaluator(cancel: Option<CancellationToken>) -> SparqlEvaluator {
@@ -1056,7 +1058,8 @@ mod tests {
 
     /// A new graph's triples lent (a triple stated twice counted and stored
     /// once) or handed over one at a time, each once (the import's way),
-    /// load alike: each in its graph and in the default graph.
+    /// load alike: each once, in its graph (the default graph, their union,
+    /// is not stored).
     #[test]
     fn a_new_graph_loads_the_same_whether_its_triples_are_lent_or_given() {
         let triples = vec![fact("http://x/a"), fact("http://x/b"), fact("http://x/a")];
@@ -1079,7 +1082,7 @@ mod tests {
             );
             assert_eq!(store.graph_len(g.as_ref()).unwrap(), 2);
             assert_eq!(store.default_graph_len().unwrap(), 2);
-            assert_eq!(store.len().unwrap(), 4);
+            assert_eq!(store.len().unwrap(), 2);
         }
     }
 
@@ -1101,41 +1104,45 @@ mod tests {
         assert_eq!(count(&store), vec![vec![Some("0".to_owned())]]);
     }
 
-    /// Why the default graph is a materialised copy rather than oxigraph's
-    /// union of the named graphs at query time: in oxigraph 0.5.13 the
-    /// union yields a fact once per graph stating it, so a fact two reports
-    /// state is counted twice (oxigraph issue 1919, fixed after 0.5.13).
-    /// When an upgrade makes this fail, the union can replace the copy and
-    /// each fact be written once.
+    /// The default graph is the union of the named graphs, answered at
+    /// query time: a fact two reports state counts once, in COUNT and SUM,
+    /// whether the graphs are merged as the union or named by FROM, and in
+    /// memory as on disk (their quads come in different orders). oxigraph
+    /// 0.5.13 counted it once per graph (issue 1919): vendor/README.md.
     #[test]
-    fn oxigraphs_union_default_graph_still_counts_a_fact_of_two_sources_twice() {
-        let store = KnowledgeStore::in_memory().unwrap();
-        for g in ["http://x/g1", "http://x/g2"] {
-            store
-                .store()
-                .insert(QuadRef::new(
-                    NamedNodeRef::new_unchecked("http://x/a"),
-                    NamedNodeRef::new_unchecked("http://x/p"),
-                    NamedNodeRef::new_unchecked("http://x/o"),
-                    NamedNodeRef::new_unchecked(g),
-                ))
-                .unwrap();
+    fn the_union_default_graph_counts_a_fact_once() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in [
+            KnowledgeStore::in_memory().unwrap(),
+            KnowledgeStore::open(dir.path()).unwrap(),
+        ] {
+            // Interleaved, so that a triple's quads are not written together.
+            for (o, g) in [(10, "g1"), (5, "g2"), (10, "g2"), (7, "g1"), (10, "g3")] {
+                store
+                    .store()
+                    .insert(QuadRef::new(
+                        NamedNodeRef::new_unchecked("http://x/a"),
+                        NamedNodeRef::new_unchecked("http://x/p"),
+                        &Literal::from(o),
+                        NamedNodeRef::new_unchecked(&format!("http://x/{g}")),
+                    ))
+                    .unwrap();
+            }
+            for (question, expected) in [
+                ("SELECT (COUNT(*) AS ?n) (SUM(?o) AS ?sum) WHERE { ?s ?p ?o }", ["3", "22"]),
+                ("SELECT (COUNT(*) AS ?n) (SUM(?o) AS ?sum) FROM <http://x/g1> FROM <http://x/g2> WHERE { ?s ?p ?o }", ["3", "22"]),
+                ("SELECT (COUNT(*) AS ?n) (SUM(?o) AS ?sum) WHERE { <http://x/a> <http://x/p> ?o }", ["3", "22"]),
+                ("SELECT (COUNT(*) AS ?n) (SUM(10) AS ?sum) WHERE { ?s ?p 10 }", ["1", "10"]),
+                ("SELECT (COUNT(*) AS ?n) (SUM(?o) AS ?sum) WHERE { <http://x/a> <http://x/p>+ ?o }", ["3", "22"]),
+                ("SELECT (COUNT(*) AS ?n) (SUM(?o) AS ?sum) WHERE { GRAPH ?g { ?s ?p ?o } }", ["5", "42"]),
+            ] {
+                assert_eq!(
+                    store.select(question).unwrap(),
+                    vec![vec![Some(expected[0].to_owned()), Some(expected[1].to_owned())]],
+                    "{question}"
+                );
+            }
         }
-        let mut prepared = evaluator(None)
-            .parse_query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-            .unwrap();
-        prepared.dataset_mut().set_default_graph_as_union();
-        let QueryResults::Solutions(mut solutions) =
-            prepared.on_store(store.store()).execute().unwrap()
-        else {
-            panic!("a SELECT gives solutions");
-        };
-        let n = solutions.next().unwrap().unwrap().get("n").unwrap().clone();
-        assert_eq!(
-            n,
-            Literal::from(2).into(),
-            "oxigraph's union default graph now counts a fact once: see this test's comment"
-        );
     }
 
     /// Every quad of a store, as sorted text.

@@ -1,6 +1,6 @@
 //! Writes that do not come from an import: SPARQL Update and the Graph
-//! Store Protocol of `ttkg serve`. They change named graphs only, and keep
-//! the default graph the union of the named graphs exactly as imports do.
+//! Store Protocol of `ttkg serve`. They change named graphs only: the
+//! default graph is their union, as questions see it.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -15,7 +15,7 @@ use spargebra::{GraphUpdateOperation, SparqlParser};
 use crate::error::GraphError;
 use crate::stamps::Written;
 use crate::store::{
-    evaluator, graph_content, mirror_in_default_graph, stage_changes, KnowledgeStore, ReplaceStats,
+    evaluator, graph_content, stage_changes, union_by_default, KnowledgeStore, ReplaceStats,
 };
 
 /// Why a write was refused before touching the store.
@@ -24,29 +24,37 @@ fn refused(message: impl Into<String>) -> GraphError {
 }
 
 impl KnowledgeStore {
-    /// The triples of `graph` (`None`: the default graph, which holds every
-    /// fact once), or `None` when the store has no such named graph. Fails
-    /// with [`GraphError::TooLarge`] past `limit` triples.
+    /// The triples of `graph` (`None`: the default graph, the union of the
+    /// named graphs, every fact once), or `None` when the store has no such
+    /// named graph. Fails with [`GraphError::TooLarge`] past `limit` triples.
     pub fn graph_triples(
         &self,
         graph: Option<&NamedNode>,
         limit: usize,
     ) -> Result<Option<Vec<Triple>>, GraphError> {
-        let name = match graph {
+        let mut triples = Vec::new();
+        let mut take = |triple: Triple| {
+            if triples.len() == limit {
+                return Err(GraphError::TooLarge { limit });
+            }
+            triples.push(triple);
+            Ok(())
+        };
+        match graph {
             Some(g) => {
                 if !self.store().contains_named_graph(g.as_ref())? {
                     return Ok(None);
                 }
-                GraphNameRef::NamedNode(g.as_ref())
+                let name = GraphNameRef::NamedNode(g.as_ref());
+                for quad in self.store().quads_for_pattern(None, None, None, Some(name)) {
+                    take(Triple::from(quad?))?;
+                }
             }
-            None => GraphNameRef::DefaultGraph,
-        };
-        let mut triples = Vec::new();
-        for quad in self.store().quads_for_pattern(None, None, None, Some(name)) {
-            if triples.len() == limit {
-                return Err(GraphError::TooLarge { limit });
+            None => {
+                for triple in self.union_triples()? {
+                    take(triple?)?;
+                }
             }
-            triples.push(Triple::from(quad?));
         }
         Ok(Some(triples))
     }
@@ -106,6 +114,17 @@ impl KnowledgeStore {
             .iter()
             .map(|g| graph_content(&transaction, g))
             .collect::<Result<Vec<_>, _>>()?;
+        // An operation's WHERE without USING reads the default graph as
+        // questions do: the union of the named graphs.
+        #[expect(
+            deprecated,
+            reason = "oxigraph 0.5 gives an update's datasets only on this type"
+        )]
+        let update = {
+            let mut update = oxigraph::sparql::Update::from(update);
+            update.using_datasets_mut().for_each(union_by_default);
+            update
+        };
         evaluator(cancel)
             .for_update(update)
             .on_transaction(&mut transaction)
@@ -128,8 +147,7 @@ impl KnowledgeStore {
         Ok(delta)
     }
 
-    /// Applies what an update changes, in one transaction, keeping the
-    /// default graph the union of the named graphs.
+    /// Applies what an update changes, in one transaction.
     pub fn apply_delta(&self, delta: &UpdateDelta) -> Result<ReplaceStats, GraphError> {
         let written: Vec<_> = delta.graphs.iter().map(NamedNode::as_ref).collect();
         self.stamp_before_writing(Written::Graphs(&written))?;
@@ -143,15 +161,10 @@ impl KnowledgeStore {
         for quad in &delta.removed {
             transaction.remove(quad.as_ref());
         }
-        let added: Vec<Triple> = delta.added.iter().cloned().map(Triple::from).collect();
-        let removed: Vec<Triple> = delta.removed.iter().cloned().map(Triple::from).collect();
-        let added_refs: Vec<&Triple> = added.iter().collect();
-        let removed_refs: Vec<&Triple> = removed.iter().collect();
-        mirror_in_default_graph(&mut transaction, &added_refs, &removed_refs)?;
         transaction.commit()?;
         Ok(ReplaceStats {
-            added: added.len(),
-            removed: removed.len(),
+            added: delta.added.len(),
+            removed: delta.removed.len(),
         })
     }
 }

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
-use ttkg_graph::oxigraph::model::{GraphNameRef, Quad, Term, Triple};
+use ttkg_graph::oxigraph::model::{GraphNameRef, Term, Triple};
 use ttkg_graph::KnowledgeStore;
 
 use crate::{quads_of, PublishError, Remote, RemoteGraph};
@@ -176,16 +176,20 @@ pub(crate) fn copy_change(store: &KnowledgeStore, change: &Change) -> Result<Cha
     let mut copy = Change::default();
     let mut seen = HashSet::new();
     for triple in &change.removed {
-        let quad = Quad::new(
-            triple.subject.clone(),
-            triple.predicate.clone(),
-            triple.object.clone(),
-            ttkg_graph::oxigraph::model::GraphName::DefaultGraph,
-        );
+        // Stated in any graph (the local store's default graph is their
+        // union, and not stored).
         let still_stated = store
             .store()
-            .contains(&quad)
-            .map_err(|e| PublishError::Store(e.into()))?;
+            .quads_for_pattern(
+                Some(triple.subject.as_ref()),
+                Some(triple.predicate.as_ref()),
+                Some(triple.object.as_ref()),
+                None,
+            )
+            .next()
+            .transpose()
+            .map_err(|e| PublishError::Store(e.into()))?
+            .is_some();
         if !still_stated && seen.insert(hash_of(triple)) {
             copy.remove(triple.clone(), usize::MAX);
         }

@@ -19,8 +19,8 @@
 //! - **Resumable**: the record is written after each graph, so a publish
 //!   that is stopped half-way is finished by the next.
 //!
-//! The default graph: locally it is the union of the named graphs, kept as
-//! a copy. Remote stores that answer their default graph as the union of
+//! The default graph: locally it is the union of the named graphs, merged
+//! when it is read (and not stored). Remote stores that answer their default graph as the union of
 //! the named graphs without counting a fact twice may be told so
 //! ([`DefaultGraph::Union`]); otherwise the copy is published too
 //! ([`DefaultGraph::Copy`], the default), since Oxigraph 0.5.13's union
@@ -41,7 +41,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use ttkg_graph::oxigraph::model::{GraphNameRef, NamedNode, NamedOrBlankNode, Quad};
+use ttkg_graph::oxigraph::model::{GraphName, GraphNameRef, NamedNode, NamedOrBlankNode, Quad};
 use ttkg_graph::KnowledgeStore;
 
 pub use remote::{Auth, Endpoints, Remote, RemoteGraph, ServerKind};
@@ -284,14 +284,27 @@ impl KnownStates {
     }
 }
 
+/// The quads of a local graph; the default graph's are the union of the
+/// named graphs, each triple once (it is not stored, see `ttkg_graph`).
 fn quads_of<'a>(
     store: &'a KnowledgeStore,
     graph: GraphNameRef<'a>,
-) -> impl Iterator<Item = Result<Quad, PublishError>> + 'a {
-    store
-        .store()
-        .quads_for_pattern(None, None, None, Some(graph))
-        .map(|q| q.map_err(|e| PublishError::Store(e.into())))
+) -> Box<dyn Iterator<Item = Result<Quad, PublishError>> + 'a> {
+    if graph.is_default_graph() {
+        return match store.union_triples() {
+            Ok(triples) => Box::new(triples.map(|t| {
+                t.map(|t| t.in_graph(GraphName::DefaultGraph))
+                    .map_err(PublishError::Store)
+            })),
+            Err(e) => Box::new(std::iter::once(Err(PublishError::Store(e)))),
+        };
+    }
+    Box::new(
+        store
+            .store()
+            .quads_for_pattern(None, None, None, Some(graph))
+            .map(|q| q.map_err(|e| PublishError::Store(e.into()))),
+    )
 }
 
 fn state_of(store: &KnowledgeStore, graph: GraphNameRef) -> Result<GraphState, PublishError> {

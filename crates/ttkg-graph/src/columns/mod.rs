@@ -12,10 +12,9 @@
 //! key matches the stamp hold the graph as it is.
 //!
 //! The union of the graphs' pairs is the default graph's as long as the
-//! default graph is the union of the named graphs, which every write of
-//! ttkg keeps. That is known for an epoch begun by such a write on an empty
-//! store, and checked once, by counting, for any other (a `ttkg load`, a
-//! store from before the copy); where it does not hold there is no copy.
+//! store's own default graph holds nothing, so that the default graph is
+//! the union of the named graphs (see [`crate::union`]); where it holds
+//! facts (a `ttkg load` of another dataset) there is no copy.
 //!
 //! Each published snapshot links in the copy of its own state
 //! ([`KnowledgeStore::publish_snapshot`]), so that query workers read the
@@ -34,7 +33,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use oxigraph::model::{GraphNameRef, Literal, NamedNode, NamedNodeRef, Term, TermRef, TripleRef};
-use oxigraph::sparql::QueryResults;
 use polars::prelude::*;
 use siphasher::sip128::{Hasher128, SipHasher13};
 use ttkg_vocab::{public, ttkg};
@@ -50,8 +48,6 @@ pub const COLUMNS: &str = "columns";
 /// In a snapshot's copy: the keys of its graphs, written last, so that a
 /// copy without it is not whole.
 const KEYS: &str = "keys";
-/// The epoch whose union was checked, and the answer.
-const UNION_CHECKED: &str = "union-checked";
 const STAGING: &str = "tmp-";
 
 /// The facts the copy keeps.
@@ -136,14 +132,6 @@ impl Fact {
     /// others are only joined on).
     fn keeps_text(self) -> bool {
         !matches!(self, Fact::Agreement | Fact::Amount | Fact::TechnologyType)
-    }
-
-    /// The pattern in SPARQL, for the union check.
-    fn pattern(self) -> String {
-        match self.object() {
-            Some(object) => format!("?s {} {object}", self.predicate()),
-            None => format!("?s {} ?o", self.predicate()),
-        }
     }
 }
 
@@ -307,7 +295,7 @@ pub(crate) fn for_reading(store: &KnowledgeStore) -> Option<Copy> {
         return dirs.iter().all(|d| is_whole(d)).then(|| Copy::new(dirs));
     }
     let stamps = store.graph_stamps().ok()??;
-    if union_known(&columns, &stamps) != Some(true) {
+    if !store.stored_default_graph_is_empty().ok()? {
         return None;
     }
     let (_, keys) = current_keys(store, &stamps).ok()?;
@@ -337,19 +325,6 @@ fn current_keys(
     Ok((graphs, keys))
 }
 
-/// Whether the default graph is known to be the union of the named graphs
-/// in the stamps' epoch: `None` when not yet checked.
-fn union_known(columns: &Path, stamps: &GraphStamps) -> Option<bool> {
-    if stamps.union_kept() {
-        return Some(true);
-    }
-    let checked = std::fs::read_to_string(columns.join(UNION_CHECKED)).ok()?;
-    // The facts checked are those of the layout it names.
-    let mut fields = checked.trim_end().split('\t');
-    let (epoch, layout, answer) = (fields.next()?, fields.next()?, fields.next()?);
-    (epoch == stamps.epoch() && layout == LAYOUT).then_some(answer == "yes")
-}
-
 /// Brings the copy in step with the store, which this process holds for
 /// writing: writes the files of every graph at a stamp that has none,
 /// removes those of stamps gone, and returns the keys of the store's state
@@ -371,21 +346,7 @@ pub(crate) fn refresh(store: &KnowledgeStore) -> Result<Option<Vec<String>>, Gra
         tracing::info!(graphs = missing.len(), "writing the columnar copy");
     }
     extract_all(store, &missing, &columns)?;
-    let copy = Copy::new(keys.iter().map(|key| columns.join(key)).collect());
-    let union = match union_known(&columns, &stamps) {
-        Some(known) => known,
-        None => {
-            let holds = union_holds(store, &copy)?;
-            let path = columns.join(UNION_CHECKED);
-            let answer = if holds { "yes" } else { "no" };
-            std::fs::write(&path, format!("{}\t{LAYOUT}\t{answer}\n", stamps.epoch()))
-                .map_err(|e| io(&path, e))?;
-            if !holds {
-                tracing::warn!("the default graph is not the union of the named graphs (a `ttkg load` of another dataset?): questions run as SPARQL alone");
-            }
-            holds
-        }
-    };
+    let union = store.stored_default_graph_is_empty()?;
     remove_stale(&columns, &keys);
     Ok(union.then_some(keys))
 }
@@ -668,43 +629,6 @@ impl GraphCopy {
     }
 }
 
-/// Whether the default graph's facts of every [`Fact`] are exactly the
-/// union of the named graphs': as many in the default graph as in the
-/// union, and each of them in a named graph.
-fn union_holds(store: &KnowledgeStore, copy: &Copy) -> Result<bool, GraphError> {
-    let count = |sparql: String| -> Result<usize, GraphError> {
-        let QueryResults::Solutions(mut solutions) = crate::store::evaluator(None)
-            .parse_query(&sparql)?
-            .on_store(store.store())
-            .execute()?
-        else {
-            return Ok(usize::MAX);
-        };
-        Ok(
-            match solutions
-                .next()
-                .transpose()?
-                .as_ref()
-                .and_then(|s| s.get("n"))
-            {
-                Some(Term::Literal(n)) => n.value().parse().unwrap_or(usize::MAX),
-                _ => usize::MAX,
-            },
-        )
-    };
-    for fact in Fact::ALL {
-        let pattern = fact.pattern();
-        let default = count(format!("SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"))?;
-        let named = count(format!(
-            "SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} FILTER EXISTS {{ GRAPH ?g {{ {pattern} }} }} }}"
-        ))?;
-        if default != named || default != copy.pairs(fact)?.len() {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
 /// Removes the files of stamps that are gone (and what a stopped writer
 /// left half-written).
 fn remove_stale(columns: &Path, keys: &[String]) {
@@ -754,6 +678,7 @@ mod tests {
     use crate::snapshot::Snapshot;
     use oxigraph::io::RdfFormat;
     use oxigraph::model::{Literal, Variable};
+    use oxigraph::sparql::QueryResults;
 
     const PREFIXES: &str = "@prefix ttkg: <https://w3id.org/ttkg/ontology#> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
@@ -1130,7 +1055,7 @@ mod tests {
     }
 
     #[test]
-    fn a_loaded_store_whose_default_graph_is_not_the_union_has_no_copy() {
+    fn a_loaded_store_whose_default_graph_states_facts_of_its_own_has_no_copy() {
         let dir = tempfile::tempdir().unwrap();
         let store = KnowledgeStore::open(dir.path()).unwrap();
         // Facts in a named graph, and one more in the default graph alone.
@@ -1146,11 +1071,9 @@ mod tests {
         store.publish_snapshot().unwrap();
         let (sparql, _) = &questions()[0];
         assert!(store.columnar_rewrite(sparql, &[]).is_none());
-        let checked =
-            std::fs::read_to_string(dir.path().join(COLUMNS).join(UNION_CHECKED)).unwrap();
-        assert!(checked.ends_with("\tno\n"), "{checked}");
 
-        // The same without the stray fact: checked once, and a copy.
+        // The same without the stray fact: the copy of the union goes, and
+        // the copy answers.
         let dir = tempfile::tempdir().unwrap();
         let store = KnowledgeStore::open(dir.path()).unwrap();
         let union: String = nquads.lines().take(4).map(|l| format!("{l}\n")).collect();
