@@ -3,9 +3,9 @@
 //!
 //! A dump's time goes to RocksDB point reads that turn each quad's term ids
 //! back into text (a store of 10 M quads: 50 s on one core), so graphs are
-//! read on as many threads as there are cores. The default graph (the union
-//! of the sources, half the store) goes to one thread while the others take
-//! the named graphs in turn. Each thread writes its quads in chunks of a few
+//! read on as many threads as there are cores, which take the graphs in
+//! turn (the default graph, the union of the sources, is not stored, so a
+//! dump holds each fact once, in its source's graph). Each thread writes its quads in chunks of a few
 //! megabytes that the caller's thread writes out as they come, so memory
 //! stays a few chunks whatever the store's size, and quads of different
 //! graphs interleave by chunk: the order of a dump's lines has no meaning

@@ -57,7 +57,9 @@ impl<'a, D: QueryableDataset<'a>> EvalDataset<'a, D> {
         specification: QueryDatasetSpecification,
         cancellation_token: CancellationToken,
     ) -> Result<Self, QueryEvaluationError> {
+        let union_of_grouped_quads = specification.is_union_of_grouped_quads();
         let specification = EncodedDatasetSpec {
+            union_of_grouped_quads,
             default: specification
                 .default
                 .map(|graph_names| {
@@ -180,10 +182,19 @@ impl<'a, D: QueryableDataset<'a>> EvalDataset<'a, D> {
             } else {
                 // The default graph has not been set, it is the union of all graphs, we query all graphs
                 // ttkg: the RDF merge of the graphs, each triple once.
-                Box::new(Merged::new(
-                    self.underlying_internal_quads_for_pattern(subject, predicate, object, None),
-                    [subject, predicate, object],
-                ))
+                let quads =
+                    self.underlying_internal_quads_for_pattern(subject, predicate, object, None);
+                // oxigraph reads a pattern with no term given graph first.
+                let grouped = self.specification.union_of_grouped_quads
+                    && (subject.is_some() || predicate.is_some() || object.is_some());
+                if grouped {
+                    Box::new(MergedGrouped {
+                        quads,
+                        last: None,
+                    })
+                } else {
+                    Box::new(Merged::new(quads, [subject, predicate, object]))
+                }
             }
         } else if let Some(named_graphs) = &self.specification.named {
             // The list of possible named graphs has been set, we only query these named graphs
@@ -354,10 +365,47 @@ impl<T: Hash, I: Iterator<Item = Result<InternalQuad<T>, QueryEvaluationError>>>
     }
 }
 
+/// ttkg's patch: [`Merged`] for quads that come grouped by triple (see
+/// `QueryDatasetSpecification::set_default_graph_as_union_of_grouped_quads`):
+/// a quad whose triple is the one before's is left out.
+struct MergedGrouped<I, T> {
+    quads: I,
+    last: Option<(T, T, T)>,
+}
+
+impl<T: Clone + Eq, I: Iterator<Item = Result<InternalQuad<T>, QueryEvaluationError>>> Iterator
+    for MergedGrouped<I, T>
+{
+    type Item = Result<InternalQuad<T>, QueryEvaluationError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let mut quad = match self.quads.next()? {
+                Ok(quad) => quad,
+                Err(e) => return Some(Err(e)),
+            };
+            quad.graph_name = None;
+            let same = self.last.as_ref().is_some_and(|(s, p, o)| {
+                *o == quad.object && *s == quad.subject && *p == quad.predicate
+            });
+            if !same {
+                self.last = Some((
+                    quad.subject.clone(),
+                    quad.predicate.clone(),
+                    quad.object.clone(),
+                ));
+                return Some(Ok(quad));
+            }
+        }
+    }
+}
+
 #[derive(Clone)]
 struct EncodedDatasetSpec<T> {
     default: Option<Vec<Option<T>>>,
     named: Option<Vec<T>>,
+    /// ttkg's patch: see `QueryDatasetSpecification::set_default_graph_as_union_of_grouped_quads`.
+    union_of_grouped_quads: bool,
 }
 
 pub struct InternalTuple<T> {

@@ -906,6 +906,8 @@ pub trait AggregateFunctionAccumulator {
 pub struct QueryDatasetSpecification {
     default: Option<Vec<GraphName>>,
     named: Option<Vec<NamedOrBlankNode>>,
+    /// ttkg's patch: see [`Self::set_default_graph_as_union_of_grouped_quads`].
+    union_of_grouped_quads: bool,
 }
 
 impl QueryDatasetSpecification {
@@ -913,6 +915,7 @@ impl QueryDatasetSpecification {
         Self {
             default: Some(vec![GraphName::DefaultGraph]),
             named: None,
+            union_of_grouped_quads: false,
         }
     }
 
@@ -962,6 +965,26 @@ impl QueryDatasetSpecification {
     /// ```
     pub fn set_default_graph_as_union(&mut self) {
         self.default = None;
+        self.union_of_grouped_quads = false;
+    }
+
+    /// ttkg's patch: [`Self::set_default_graph_as_union`] over a dataset
+    /// whose own default graph is empty and that gives the quads of one
+    /// triple one after the other whenever no graph but some term is asked
+    /// for, as oxigraph 0.5's RocksDB storage does (its indexes spog, posg
+    /// and ospg end with the graph). Each triple of such a pattern is then
+    /// given once by comparing it with the one before, which holds nothing;
+    /// otherwise (and for a pattern with no term given, which oxigraph
+    /// reads graph first) every triple given is remembered, by fingerprint,
+    /// until the pattern is read.
+    pub fn set_default_graph_as_union_of_grouped_quads(&mut self) {
+        self.default = None;
+        self.union_of_grouped_quads = true;
+    }
+
+    /// ttkg's patch: whether [`Self::set_default_graph_as_union_of_grouped_quads`] holds.
+    pub fn is_union_of_grouped_quads(&self) -> bool {
+        self.default.is_none() && self.union_of_grouped_quads
     }
 
     /// Sets the list of graphs the query should consider as being part of the default graph.
@@ -994,7 +1017,8 @@ impl QueryDatasetSpecification {
     /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_default_graph(&mut self, graphs: Vec<GraphName>) {
-        self.default = Some(graphs)
+        self.default = Some(graphs);
+        self.union_of_grouped_quads = false;
     }
 
     /// Returns the list of the available named graphs for the query or `None` if all graphs are available
@@ -1045,6 +1069,7 @@ impl From<QueryDataset> for QueryDatasetSpecification {
             named: dataset
                 .named
                 .map(|named| named.into_iter().map(Into::into).collect()),
+            union_of_grouped_quads: false,
         }
     }
 }
