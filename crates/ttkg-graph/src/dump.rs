@@ -5,12 +5,12 @@
 //! back into text (a store of 10 M quads: 50 s on one core), so graphs are
 //! read on as many threads as there are cores, which take the graphs in
 //! turn (the default graph, the union of the sources, is not stored, so a
-//! dump holds each fact once, in its source's graph). Each thread writes its quads in chunks of a few
-//! megabytes that the caller's thread writes out as they come, so memory
-//! stays a few chunks whatever the store's size, and quads of different
-//! graphs interleave by chunk: the order of a dump's lines has no meaning
-//! (N-Quads and TriG give it none), and a TriG chunk is a complete block
-//! of its graph.
+//! dump holds each fact once, in its source's graph). Each thread writes
+//! its quads in chunks of a few megabytes that the caller's thread writes
+//! out as they come, so memory stays a few chunks whatever the store's
+//! size, and quads of different graphs interleave by chunk: the order of a
+//! dump's lines has no meaning (N-Quads and TriG give it none), and a TriG
+//! chunk is a complete block of its graph.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -43,8 +43,9 @@ pub struct KnowledgeStore {
 /// Changed triples a step of a replacement writes, per megabyte of the
 /// load budget: RocksDB held about 3.5 KB per changed triple until the
 /// commit (its write batch and memtable, in every index) when each was
-/// written to its graph and to the default graph; written once, half that,
-/// so a step holds about a quarter of the load budget.
+/// written to its graph and to the default graph, so that a step held about
+/// half the load budget. Each is now written once; the step was not
+/// measured again, and holds less.
 const CHANGED_TRIPLES_PER_MB: usize = 150;
 
 /// The graphs a query runs over when a request names them: the SPARQL
@@ -722,10 +723,9 @@ impl KnowledgeStore {
                     .map(|g| NamedOrBlankNode::NamedNode(g.clone()))
                     .collect(),
             );
-        } else if self.path.is_some() && self.stored_default_graph_is_empty()? {
-            union_of_grouped_quads_by_default(prepared.dataset_mut());
         } else {
-            union_by_default(prepared.dataset_mut());
+            let grouped = self.path.is_some() && self.stored_default_graph_is_empty()?;
+            union_by_default(prepared.dataset_mut(), grouped);
         }
         Ok(prepared.on_store(&self.store).execute()?)
     }
@@ -877,7 +877,7 @@ impl Queryable for Preview<'_> {
     fn select_terms(&self, sparql: &str) -> Result<Vec<Vec<Option<Term>>>, GraphError> {
         crate::nesting::check_nesting(sparql)?;
         let mut prepared = evaluator(None).parse_query(sparql)?;
-        union_by_default(prepared.dataset_mut());
+        union_by_default(prepared.dataset_mut(), false);
         let results = prepared.on_transaction(&self.transaction).execute()?;
         solution_rows(results)
     }
@@ -910,22 +910,22 @@ pub fn check_query(sparql: &str) -> Result<(), GraphError> {
 /// Makes the default graph of a question that names none (no FROM) the
 /// union of the named graphs: ttkg stores each fact once, in its source's
 /// graph, and never in the default graph itself.
-pub(crate) fn union_by_default(dataset: &mut QueryDataset) {
-    if dataset.is_default_dataset() {
-        dataset.set_default_graph_as_union();
-    }
-}
-
-/// [`union_by_default`] for a store on disk whose own default graph is
-/// empty: oxigraph's RocksDB storage gives the quads of one triple one after
+///
+/// `grouped`: the dataset is a store on disk whose own default graph is
+/// empty. oxigraph's RocksDB storage gives the quads of one triple one after
 /// the other when a term but no graph is asked for (its indexes spog, posg
 /// and ospg end with the graph), so the union gives each triple of such a
 /// pattern once by comparing it with the one before, holding nothing (the
 /// fingerprints the evaluator otherwise remembers made the saved questions
 /// 13–42% slower at a million rows). See vendor/README.md.
-pub(crate) fn union_of_grouped_quads_by_default(dataset: &mut QueryDataset) {
-    if dataset.is_default_dataset() {
+pub(crate) fn union_by_default(dataset: &mut QueryDataset, grouped: bool) {
+    if !dataset.is_default_dataset() {
+        return;
+    }
+    if grouped {
         dataset.set_default_graph_as_union_of_grouped_quads();
+    } else {
+        dataset.set_default_graph_as_union();
     }
 }
 

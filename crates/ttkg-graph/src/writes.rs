@@ -122,7 +122,9 @@ impl KnowledgeStore {
         )]
         let update = {
             let mut update = oxigraph::sparql::Update::from(update);
-            update.using_datasets_mut().for_each(union_by_default);
+            update
+                .using_datasets_mut()
+                .for_each(|dataset| union_by_default(dataset, false));
             update
         };
         evaluator(cancel)
