@@ -577,6 +577,12 @@ impl RunFacts {
         excluded: &HashSet<(usize, usize)>,
         single: &SingleValued,
     ) {
+        // A term recurs in many facts (a property in every row, an
+        // organisation in many): each is hashed, and each property looked
+        // up, once, by its number. Hashing every fact's text was a twentieth
+        // of a large import (perf).
+        let mut hashes = TermHashes::new(terms);
+        let mut single_by_id: HashMap<u32, bool> = HashMap::new();
         for (t, table) in tables.iter().enumerate() {
             for (r, row) in table.rows.iter().enumerate() {
                 if excluded.contains(&(t, r)) {
@@ -584,24 +590,61 @@ impl RunFacts {
                 }
                 // Every property single-valued for some class, whatever this
                 // row says the subject is: a later row may say it is one.
-                for fact in table.facts(terms, row) {
-                    if single.is_ever_single(fact.predicate.as_str()) {
-                        self.values
-                            .entry(hash_of(&(fact.subject, fact.predicate)))
-                            .or_insert_with(|| hash_of(&fact.object));
+                for &[subject, predicate, object] in &table.triples[row.facts.clone()] {
+                    let is_single = *single_by_id.entry(predicate).or_insert_with(|| {
+                        let TermRef::NamedNode(p) = terms.term(predicate) else {
+                            return false;
+                        };
+                        single.is_ever_single(p.as_str())
+                    });
+                    if is_single {
+                        let key = fact_key(hashes.of(subject), hashes.of(predicate));
+                        let value = hashes.of(object);
+                        self.values.entry(key).or_insert(value);
                     }
                 }
             }
         }
     }
 
-    /// Whether an earlier source of the run may give `fact`'s subject and
-    /// property another value.
-    fn may_differ(&self, fact: TripleRef<'_>) -> bool {
+    /// Whether an earlier source of the run may give the subject and
+    /// property of the fact `ids` (in `hashes`' terms) another value.
+    fn may_differ(
+        &self,
+        hashes: &mut TermHashes<'_>,
+        [subject, predicate, object]: TripleIds,
+    ) -> bool {
+        let key = fact_key(hashes.of(subject), hashes.of(predicate));
         self.values
-            .get(&hash_of(&(fact.subject, fact.predicate)))
-            .is_some_and(|value| *value != hash_of(&fact.object))
+            .get(&key)
+            .is_some_and(|value| *value != hashes.of(object))
     }
+}
+
+/// The hashes [`RunFacts`] keeps of a file's terms, each computed when first
+/// asked for.
+struct TermHashes<'a> {
+    terms: &'a Terms,
+    hashes: Vec<Option<u64>>,
+}
+
+impl<'a> TermHashes<'a> {
+    fn new(terms: &'a Terms) -> Self {
+        TermHashes {
+            terms,
+            hashes: vec![None; terms.len()],
+        }
+    }
+
+    fn of(&mut self, id: u32) -> u64 {
+        let terms = self.terms;
+        *self.hashes[id as usize].get_or_insert_with(|| hash_of(&terms.term(id)))
+    }
+}
+
+/// [`RunFacts`]' key of a (subject, property) pair, from their hashes.
+fn fact_key(subject: u64, predicate: u64) -> u64 {
+    hash_of(&(subject, predicate))
 }
 
 /// Whether `store` holds no graph a conflict could come from (none but the
@@ -635,21 +678,32 @@ pub fn check_against<R: QuadReader>(
 ) -> Result<Vec<Conflict>, GraphError> {
     let mut elsewhere: HashMap<u32, bool> = HashMap::new();
     let mut origins: HashMap<(NamedNode, u32), Origin> = HashMap::new();
+    let mut hashes = run.map(|_| TermHashes::new(terms));
     let mut conflicts = Vec::new();
     for (t, table) in tables.iter().enumerate() {
         for (r, row) in table.rows.iter().enumerate() {
             if excluded.contains(&(t, r)) {
                 continue;
             }
+            let ids = &table.triples[row.facts.clone()];
+            if let (Some(run), Some(hashes)) = (run, hashes.as_mut()) {
+                // Most rows of a first import: none of their facts can
+                // conflict, so their properties are not even looked up.
+                if !ids.iter().any(|&fact| run.may_differ(hashes, fact)) {
+                    continue;
+                }
+            }
             let facts = table.facts(terms, row);
             let mut row_conflicts = Vec::new();
             for i in single.single_valued_facts(&facts) {
                 let fact = facts[i];
-                if run.is_some_and(|r| !r.may_differ(fact)) {
-                    continue;
+                if let (Some(run), Some(hashes)) = (run, hashes.as_mut()) {
+                    if !run.may_differ(hashes, ids[i]) {
+                        continue;
+                    }
                 }
                 // Terms are numbered once per file: the number names the subject.
-                let subject = table.triples[row.facts.start + i][0];
+                let subject = ids[i][0];
                 let known = match elsewhere.get(&subject) {
                     Some(known) => *known,
                     None => {

@@ -55,8 +55,13 @@ impl Terms {
         self.0.get_index_of(&term.into_owned()).map(|i| i as u32)
     }
 
-    fn term(&self, id: u32) -> TermRef<'_> {
+    pub(crate) fn term(&self, id: u32) -> TermRef<'_> {
         self.0[id as usize].as_ref()
+    }
+
+    /// How many distinct terms there are.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
     }
 
     /// The triple that `ids` (from [`Self::intern`]) names.
