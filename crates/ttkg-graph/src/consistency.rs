@@ -678,7 +678,9 @@ pub fn check_against<R: QuadReader>(
 ) -> Result<Vec<Conflict>, GraphError> {
     let mut elsewhere: HashMap<u32, bool> = HashMap::new();
     let mut origins: HashMap<(NamedNode, u32), Origin> = HashMap::new();
-    let mut hashes = run.map(|_| TermHashes::new(terms));
+    let mut run = run.map(|run| (run, TermHashes::new(terms)));
+    // For the row at hand, with `run`: whether each fact may conflict.
+    let mut may_differ: Vec<bool> = Vec::new();
     let mut conflicts = Vec::new();
     for (t, table) in tables.iter().enumerate() {
         for (r, row) in table.rows.iter().enumerate() {
@@ -686,22 +688,23 @@ pub fn check_against<R: QuadReader>(
                 continue;
             }
             let ids = &table.triples[row.facts.clone()];
-            if let (Some(run), Some(hashes)) = (run, hashes.as_mut()) {
-                // Most rows of a first import: none of their facts can
-                // conflict, so their properties are not even looked up.
-                if !ids.iter().any(|&fact| run.may_differ(hashes, fact)) {
+            // With the run's facts, which of the row's facts may conflict;
+            // most rows of a first import have none, and their properties
+            // are not even looked up.
+            if let Some((run, hashes)) = run.as_mut() {
+                may_differ.clear();
+                may_differ.extend(ids.iter().map(|&fact| run.may_differ(hashes, fact)));
+                if !may_differ.contains(&true) {
                     continue;
                 }
             }
             let facts = table.facts(terms, row);
             let mut row_conflicts = Vec::new();
             for i in single.single_valued_facts(&facts) {
-                let fact = facts[i];
-                if let (Some(run), Some(hashes)) = (run, hashes.as_mut()) {
-                    if !run.may_differ(hashes, ids[i]) {
-                        continue;
-                    }
+                if run.is_some() && !may_differ[i] {
+                    continue;
                 }
+                let fact = facts[i];
                 // Terms are numbered once per file: the number names the subject.
                 let subject = ids[i][0];
                 let known = match elsewhere.get(&subject) {
