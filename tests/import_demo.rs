@@ -289,6 +289,52 @@ fn an_agreement_traces_back_to_its_file_sheet_and_row() {
     assert_eq!(run, "1");
 }
 
+/// Every entity of a report still leads to a row of it that states its
+/// facts, though an organisation that many agreements name is linked only
+/// to the rows that first state its facts, not to every row naming it.
+#[test]
+fn every_entity_leads_to_a_row_and_repeated_ones_only_to_the_first() {
+    let unsourced = value(
+        demo(),
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g {
+           ?file ttkg:producedGraph ?g .
+           ?s a ?class .
+           FILTER(?class NOT IN (ttkg:SourceFile, prov:Entity))
+           FILTER NOT EXISTS { ?s prov:wasDerivedFrom ?row }
+           FILTER NOT EXISTS { ?owner ?link ?s . ?owner prov:wasDerivedFrom ?ownRow } } }",
+    );
+    assert_eq!(unsourced, "0", "entities with no source row");
+    // The organisations the Guangxi agreements name: each leads to the
+    // first agreement row of the file that names it.
+    let rows = select(
+        demo(),
+        "SELECT ?o (MIN(?n) AS ?first) (COUNT(DISTINCT ?a) AS ?named) WHERE { GRAPH ?g {
+           ?a ttkg:transferor|ttkg:transferee ?o ; prov:wasDerivedFrom/ttkg:rowNumber ?n }
+           FILTER(STRSTARTS(STR(?g), \"https://w3id.org/ttkg/graph/guangxi-agreements/\")) }
+         GROUP BY ?o ORDER BY ?o",
+    );
+    let linked = select(
+        demo(),
+        "SELECT ?o (MIN(?n) AS ?first) (COUNT(DISTINCT ?r) AS ?links) WHERE { GRAPH ?g {
+           ?o a ttkg:Organisation ; prov:wasDerivedFrom ?r . ?r ttkg:rowNumber ?n }
+           FILTER(STRSTARTS(STR(?g), \"https://w3id.org/ttkg/graph/guangxi-agreements/\")) }
+         GROUP BY ?o ORDER BY ?o",
+    );
+    let first = |rows: &[Vec<String>]| -> Vec<(String, String)> {
+        rows.iter().map(|r| (r[0].clone(), r[1].clone())).collect()
+    };
+    assert!(rows.len() > 20, "{rows:?}");
+    assert_eq!(first(&rows), first(&linked));
+    let count =
+        |rows: &[Vec<String>]| -> u32 { rows.iter().map(|r| r[2].parse::<u32>().unwrap()).sum() };
+    assert!(
+        count(&linked) < count(&rows),
+        "{} links for {} agreements naming organisations",
+        count(&linked),
+        count(&rows)
+    );
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
