@@ -1072,7 +1072,9 @@ mod tests {
         let number = || NamedNode::new_unchecked(ttkg::iri(ttkg::ROW_NUMBER));
         let mut terms = Terms::default();
         let mut table = MappedTable::default();
-        let rows: [(u32, &[&str], &[(&str, &str, &str)]); 4] = [
+        // (row number, the entities it describes, its facts).
+        type Row<'a> = (u32, &'a [&'a str], &'a [(&'a str, &'a str, &'a str)]);
+        let rows: [Row; 4] = [
             (
                 2,
                 &["a2", "org"],
