@@ -593,7 +593,7 @@ fn a_graph_larger_than_a_request_goes_in_chunks_and_is_swapped_in_whole() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("network-members.xlsx (27737 triples, in chunks)"),
+            .contains("network-members.xlsx (25974 triples, in chunks)"),
         "{}",
         run.stderr
     );
@@ -601,7 +601,7 @@ fn a_graph_larger_than_a_request_goes_in_chunks_and_is_swapped_in_whole() {
     let counted = remote.select(
         "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/ttkg/graph/network-members/reports/network-members.xlsx> { ?s ?p ?o } }",
     );
-    assert_eq!(counted[1], "27737");
+    assert_eq!(counted[1], "25974");
     assert_same_answers(demo_answers(), ws.path(), &store, &remote.query_endpoint());
 
     // The shapes checked on the remote store: it conforms as the local one
@@ -821,7 +821,7 @@ fn virtuoso_is_published_with_digest_authentication_and_answers_every_question_a
     assert!(
         first
             .stderr
-            .contains("network-members.xlsx (27737 triples, in chunks)"),
+            .contains("network-members.xlsx (25974 triples, in chunks)"),
         "{}",
         first.stderr
     );
