@@ -134,7 +134,6 @@ pub mod ttkg {
         NETWORK_MEMBERSHIP = "NetworkMembership",
         IMPORT_RUN = "ImportRun",
         SOURCE_FILE = "SourceFile",
-        SOURCE_ROW = "SourceRow",
         IMPLIES_CLASS = "impliesClass",
         ISO_CODE = "isoCode",
         VALUE_CNY = "valueCny",
