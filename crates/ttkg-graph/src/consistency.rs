@@ -21,7 +21,7 @@ use oxigraph::model::{
     Triple, TripleRef,
 };
 use oxigraph::store::Store;
-use polars::prelude::PlHashSet;
+use polars::prelude::{PlHashMap, PlHashSet};
 use ttkg_vocab::{public, ttkg, OWL, RDF, RDFS, SH};
 
 use crate::error::GraphError;
@@ -317,9 +317,9 @@ pub fn check_rows(
 ) -> RowFindings {
     let mut findings = RowFindings::default();
     // Row fact sets: the first row that gave each, (table, row).
-    let mut seen_rows: HashMap<Vec<TripleIds>, (usize, usize)> = HashMap::new();
+    let mut seen_rows: PlHashMap<Vec<TripleIds>, (usize, usize)> = PlHashMap::default();
     // (subject, property): (table, triple index, row number) of the first value.
-    let mut stated: HashMap<[u32; 2], (usize, usize, u32)> = HashMap::new();
+    let mut stated: PlHashMap<[u32; 2], (usize, usize, u32)> = PlHashMap::default();
     for (t, table) in tables.iter().enumerate() {
         for (r, row) in table.rows.iter().enumerate() {
             let ids = &table.triples[row.facts.clone()];
@@ -565,7 +565,7 @@ fn is_source_graph(graph: &NamedNode) -> bool {
 /// hash collision) goes to the store for the details.
 #[derive(Debug, Default)]
 pub struct RunFacts {
-    values: HashMap<u64, u64>,
+    values: PlHashMap<u64, u64>,
 }
 
 impl RunFacts {
@@ -583,7 +583,7 @@ impl RunFacts {
         // up, once, by its number. Hashing every fact's text was a twentieth
         // of a large import (perf).
         let mut hashes = TermHashes::new(terms);
-        let mut single_by_id: HashMap<u32, bool> = HashMap::new();
+        let mut single_by_id: PlHashMap<u32, bool> = PlHashMap::default();
         for (t, table) in tables.iter().enumerate() {
             for (r, row) in table.rows.iter().enumerate() {
                 if excluded.contains(&(t, r)) {
