@@ -142,6 +142,64 @@ fn importing_twice_gives_the_same_store() {
     assert!(refused.stderr.contains("64M"), "{}", refused.stderr);
 }
 
+/// Writes `rows` agreements in the demo's Vietnamese layout, numbered
+/// `VN-<tag>/<n>`, to `reports/vietnam-agreements-<tag>.csv` under `ws`.
+fn vietnamese_agreements(ws: &Path, tag: &str, rows: usize) {
+    let demo =
+        std::fs::read_to_string(ws.join("data/reports/vietnam-agreements-2016.csv")).unwrap();
+    let mut lines = demo.lines();
+    let mut text = format!("{}\n", lines.next().unwrap());
+    let body: Vec<&str> = lines.collect();
+    for n in 0..rows {
+        let fields: Vec<&str> = body[n % body.len()].split(',').collect();
+        text.push_str(&format!(
+            "{},VN-{tag}/{n},{}\n",
+            n + 1,
+            fields[2..].join(",")
+        ));
+    }
+    std::fs::write(
+        ws.join(format!("data/reports/vietnam-agreements-{tag}.csv")),
+        text,
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_large_report_read_while_the_one_before_finishes_loading_gives_the_same_store() {
+    // Two reports too large to read while the other loads within half of a
+    // 64M budget: the second is read once the first is handed to the bulk
+    // loader, while the loader writes the last of it (one after the other
+    // before, so that the parts of the time added up to the whole).
+    let ws = common::scratch_workspace();
+    vietnamese_agreements(ws.path(), "large1", 3_000);
+    vietnamese_agreements(ws.path(), "large2", 3_000);
+    let files = ["large1", "large2"].map(|tag| {
+        let path = format!("data/reports/vietnam-agreements-{tag}.csv");
+        ws.path().join(path).to_string_lossy().into_owned()
+    });
+    let files = files.each_ref().map(String::as_str);
+    let (tight, roomy) = (ws.path().join("tight"), ws.path().join("roomy"));
+    let run = import(
+        ws.path(),
+        &tight,
+        &[&["--memory", "64M"][..], &files].concat(),
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("6000 rows read, 6000 loaded")
+            && run.stdout.contains("(reading and loading partly at once)"),
+        "{}",
+        run.stdout
+    );
+    let run = import(ws.path(), &roomy, &files);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let tight = graph_dump(&KnowledgeStore::open(&tight).unwrap(), "/graph/vietnam");
+    let roomy = graph_dump(&KnowledgeStore::open(&roomy).unwrap(), "/graph/vietnam");
+    assert!(tight.len() > 120_000, "{}", tight.len());
+    assert!(tight == roomy, "the same quads with --memory 64M");
+}
+
 #[test]
 fn a_file_that_fails_leaves_its_previous_data_and_the_others_load() {
     let (ws, store_path) = common::scratch_workspace_with_demo_store();

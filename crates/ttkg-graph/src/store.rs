@@ -232,7 +232,12 @@ impl KnowledgeStore {
             let mut seen = HashSet::with_capacity(triples.len());
             let distinct: Vec<&Triple> = triples.iter().filter(|t| seen.insert(*t)).collect();
             drop(seen);
-            self.load_new_graph(graph, distinct.len(), distinct.into_iter().cloned())?
+            self.load_new_graph(
+                graph,
+                distinct.len(),
+                distinct.into_iter().cloned(),
+                &mut || {},
+            )?
         };
         copy.finish(self, graph.as_ref());
         Ok(stats)
@@ -254,7 +259,7 @@ impl KnowledgeStore {
         let stats = if self.store.contains_named_graph(graph.as_ref())? {
             self.replace_existing(graph, &triples.collect::<Vec<_>>())?
         } else {
-            self.load_new_graph(graph, triples.len(), triples)?
+            self.load_new_graph(graph, triples.len(), triples, &mut || {})?
         };
         copy.finish(self, graph.as_ref());
         Ok(stats)
@@ -270,22 +275,54 @@ impl KnowledgeStore {
         graph: &NamedNode,
         kept: KeptTriples,
     ) -> Result<ReplaceStats, GraphError> {
-        let mut copy =
-            GraphCopy::for_write(self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?);
-        kept.refs().for_each(|t| copy.add(t));
-        let stats = self.replace_with_kept(graph, kept)?;
-        copy.finish(self, graph.as_ref());
-        Ok(stats)
+        self.replace_graph_with_kept_while(graph, kept, || {})
     }
 
-    fn replace_with_kept(
+    /// [`Self::replace_graph_with_kept`] that runs `meanwhile` (once,
+    /// whatever happens) on this thread as soon as the store no longer
+    /// needs it: a new graph's, once all its triples are handed to the bulk
+    /// loader, while the loader's threads sort and write the last of them
+    /// (a few seconds for a large report, with a core idle); another's
+    /// after the write.
+    pub fn replace_graph_with_kept_while(
+        &self,
+        graph: &NamedNode,
+        kept: KeptTriples,
+        meanwhile: impl FnOnce(),
+    ) -> Result<ReplaceStats, GraphError> {
+        let mut meanwhile = Some(meanwhile);
+        let mut run_meanwhile = || {
+            if let Some(work) = meanwhile.take() {
+                work();
+            }
+        };
+        let written = self
+            .stamp_before_writing(Written::Graphs(&[graph.as_ref()]))
+            .and_then(|stamps| {
+                let mut copy = GraphCopy::for_write(stamps);
+                let stats = if self.store.contains_named_graph(graph.as_ref())? {
+                    kept.refs().for_each(|t| copy.add(t));
+                    self.replace_existing_with_kept(graph, kept)?
+                } else {
+                    // The columnar copy takes each triple on its way to the
+                    // loader, while this thread would wait for its threads.
+                    let added = kept.len();
+                    let triples = kept.inspect(|t| copy.add(t.as_ref()));
+                    self.load_new_graph(graph, added, triples, &mut run_meanwhile)?
+                };
+                copy.finish(self, graph.as_ref());
+                Ok(stats)
+            });
+        run_meanwhile();
+        written
+    }
+
+    /// Writes what changed between `graph`, which the store has, and `kept`.
+    fn replace_existing_with_kept(
         &self,
         graph: &NamedNode,
         kept: KeptTriples,
     ) -> Result<ReplaceStats, GraphError> {
-        if !self.store.contains_named_graph(graph.as_ref())? {
-            return self.load_new_graph(graph, kept.len(), kept);
-        }
         let mut transaction = self.store.start_transaction()?;
         let mut still_stated = vec![false; kept.len()];
         let mut removed = Vec::new();
@@ -534,11 +571,13 @@ impl KnowledgeStore {
     /// A graph the store does not have yet goes in through oxigraph's bulk
     /// loader, which writes sorted files and adds them in one atomic step: as
     /// safe as a transaction and several times faster for large reports.
+    /// `meanwhile` runs on this thread once every triple is handed over.
     fn load_new_graph(
         &self,
         graph: &NamedNode,
         added: usize,
         distinct: impl Iterator<Item = Triple>,
+        meanwhile: &mut dyn FnMut(),
     ) -> Result<ReplaceStats, GraphError> {
         let name = GraphName::NamedNode(graph.clone());
         // Counted by the caller rather than read back from the store, which
@@ -550,7 +589,14 @@ impl KnowledgeStore {
             mb => loader = loader.with_max_memory_size_in_megabytes(mb),
         }
         loader.load_quads(distinct.map(|t| t.in_graph(name.clone())))?;
-        loader.commit()?;
+        // The loader's threads still sort and write its last batches, one
+        // of them alone at the end: `meanwhile` takes the idle core.
+        std::thread::scope(|scope| {
+            let committing = scope.spawn(move || loader.commit());
+            meanwhile();
+            committing.join()
+        })
+        .map_err(|_| GraphError::Io("oxigraph's bulk loader stopped while writing".to_owned()))??;
         // An empty source still gets its (empty) graph, so that it counts as loaded.
         self.store.insert_named_graph(graph.as_ref())?;
         Ok(ReplaceStats { added, removed: 0 })
@@ -1183,6 +1229,31 @@ mod tests {
             triples,
         )
         .unwrap()
+    }
+
+    /// The work given to run meanwhile runs once, whether the graph is new
+    /// (during the bulk loader's last writes, reading the store as the next
+    /// file's reading may) or replaced, and the graph is written all the same.
+    #[test]
+    fn work_run_meanwhile_runs_once_and_the_graph_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KnowledgeStore::open(dir.path()).unwrap();
+        let (g, other) = (
+            NamedNode::new_unchecked("http://x/g"),
+            NamedNode::new_unchecked("http://x/other"),
+        );
+        store.replace_graph(&other, &numbered(0, 10)).unwrap();
+        for (from, to) in [(0, 5_000), (2_000, 6_000)] {
+            let mut seen = Vec::new();
+            let stats = store
+                .replace_graph_with_kept_while(&g, kept(numbered(from, to)), || {
+                    seen.push(store.graph_len(other.as_ref()).unwrap());
+                })
+                .unwrap();
+            assert_eq!(seen, [10], "run once, reading the store");
+            assert_eq!(stats.added, if from == 0 { 5_000 } else { 1_000 });
+            assert_eq!(store.graph_len(g.as_ref()).unwrap(), to - from);
+        }
     }
 
     /// A replacement or a retraction larger than the load budget allows in

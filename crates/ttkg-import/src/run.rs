@@ -305,18 +305,22 @@ impl Loading<'_> {
             let (read, took) = match pending.take() {
                 None => read_next(),
                 Some((previous, held)) => {
-                    let load_previous = || {
+                    let load_previous = |meanwhile| {
                         let load_started = Instant::now();
-                        self.load(previous, outcome, run_facts.as_deref_mut())
+                        self.load(previous, outcome, run_facts.as_deref_mut(), meanwhile)
                             .map(|()| load_started.elapsed())
                     };
                     if held.saturating_add(need) <= self.options.memory / 2 {
-                        let (loaded, next) = rayon::join(load_previous, read_next);
+                        let (loaded, next) = rayon::join(|| load_previous(None), read_next);
                         load_time += loaded?;
                         next
                     } else {
-                        load_time += load_previous()?;
-                        read_next()
+                        // Read once the batch before is handed to the bulk
+                        // loader: its triples are gone then, and the loader
+                        // keeps to its half of the budget.
+                        let mut next = None;
+                        load_time += load_previous(Some(&mut || next = Some(read_next())))?;
+                        next.unwrap_or_else(read_next)
                     }
                 }
             };
@@ -325,7 +329,7 @@ impl Loading<'_> {
         }
         if let Some((last, _)) = pending {
             let load_started = Instant::now();
-            self.load(last, outcome, run_facts)?;
+            self.load(last, outcome, run_facts, None)?;
             load_time += load_started.elapsed();
         }
         Ok((read_time, load_time))
@@ -346,11 +350,14 @@ impl Loading<'_> {
     /// Finalises each prepared file (conflicts, the quarantine share) and,
     /// unless this is a dry run, publishes it; with shapes, the batch is
     /// validated first and a source that breaks them is left out.
+    /// `meanwhile` runs once the last file no longer needs this thread
+    /// (see [`KnowledgeStore::replace_graph_with_kept_while`]), or at the end.
     fn load(
         &self,
         prepared: Vec<Prepared>,
         outcome: &mut Outcome,
         mut run_facts: Option<&mut RunFacts>,
+        mut meanwhile: Option<&mut dyn FnMut()>,
     ) -> Result<(), ImportError> {
         let (store, options, single, progress) =
             (self.store, self.options, self.single, self.progress);
@@ -380,7 +387,8 @@ impl Loading<'_> {
                 outcome.violations.extend(gated.violations);
             }
             None => {
-                for mut p in prepared {
+                let count = prepared.len();
+                for (i, mut p) in prepared.into_iter().enumerate() {
                     let limit = max_quarantined(options, &p.unit.pipeline);
                     let triples = publish::finalize(
                         &mut p,
@@ -391,10 +399,18 @@ impl Loading<'_> {
                     )
                     .map_err(ImportError::Store)?;
                     progress.advance(Stage::Load, &p.report.file);
-                    let replaced = triples.map(|t| store.replace_graph_with_kept(&p.unit.graph, t));
+                    let replaced = triples.map(|t| {
+                        let last = (i + 1 == count).then(|| meanwhile.take()).flatten();
+                        store.replace_graph_with_kept_while(&p.unit.graph, t, || {
+                            last.into_iter().for_each(|work| work());
+                        })
+                    });
                     publish_one(p, replaced, outcome);
                 }
             }
+        }
+        if let Some(work) = meanwhile {
+            work();
         }
         Ok(())
     }
