@@ -132,6 +132,20 @@ impl MappedTable {
     pub fn triple<'a>(&self, terms: &'a Terms, i: usize) -> TripleRef<'a> {
         terms.triple(self.triples[i])
     }
+
+    /// Puts the rows of `next` (the next batch of the same sheet, mapped
+    /// into the same [`Terms`]) after these.
+    pub fn append(&mut self, next: MappedTable) {
+        let offset = self.triples.len();
+        let shift = |range: Range<usize>| range.start + offset..range.end + offset;
+        self.triples.extend(next.triples);
+        self.origins.extend(next.origins);
+        self.rows.extend(next.rows.into_iter().map(|row| MappedRow {
+            facts: shift(row.facts),
+            provenance: shift(row.provenance),
+            ..row
+        }));
+    }
 }
 
 /// One cell's typed value.

@@ -128,6 +128,7 @@ pub fn run_on(
         store: Some(store),
         force: options.force,
         limits: settings.read_limits(),
+        batch_rows: prepare::rows_per_batch(options.memory),
     };
     // Files are prepared in parallel a few at a time and each batch is
     // published before the next but one is read, so memory holds a handful
@@ -591,6 +592,7 @@ pub fn check_files(
         store: None,
         force: true,
         limits: settings.read_limits(),
+        batch_rows: prepare::rows_per_batch(crate::DEFAULT_MEMORY),
     };
     let mut outcome = Outcome::default();
     let prepared: Vec<Prepared> = units

@@ -22,7 +22,10 @@ pub use refs::{
     organisation_key, Aliases, ConceptTable, NameTable, RateTable, References, RESOLVE_KINDS,
 };
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hasher;
+
+use siphasher::sip128::{Hasher128, SipHasher13};
 
 use polars::prelude::*;
 use ttkg_pipeline::{ColumnKind, Companion, Pipeline, PipelineSpec};
@@ -144,33 +147,273 @@ fn null_str() -> Expr {
 }
 
 /// Normalises `frame` (as read by ttkg-ingest) according to the pipeline's
-/// columns. `absent` are the declared columns the file does not have: a value
-/// that depends on one is reported as missing that column, not as a problem
-/// of its own.
+/// columns, all its rows at once. `absent` are the declared columns the file
+/// does not have: a value that depends on one is reported as missing that
+/// column, not as a problem of its own.
 pub fn normalise(
     frame: DataFrame,
     pipeline: &Pipeline,
     refs: &References,
     absent: &[String],
 ) -> Result<Normalised, NormaliseError> {
+    let rows = frame.height().max(1);
+    let mut batches = Batches::new(frame, pipeline, refs, absent, rows)?;
+    let mut whole = Normalised {
+        frame: DataFrame::empty(),
+        problems: Vec::new(),
+        skipped: Vec::new(),
+        blank_rows: 0,
+        blank_row_numbers: Vec::new(),
+        rows_read: 0,
+        resolutions: Vec::new(),
+    };
+    for batch in batches.by_ref() {
+        let batch = batch?;
+        whole.frame = batch.frame;
+        whole.skipped.extend(batch.skipped);
+        whole.blank_row_numbers.extend(batch.blank_row_numbers);
+        whole.rows_read += batch.rows_read;
+        whole.resolutions.extend(batch.resolutions);
+    }
+    whole.blank_rows = whole.blank_row_numbers.len();
+    whole.problems = batches.finish();
+    Ok(whole)
+}
+
+/// One batch of a table's rows, normalised: the rows kept and what was left
+/// out of them. Its problems are kept by [`Batches`] until the end, since a
+/// `not-unique` problem names rows of other batches.
+#[derive(Debug)]
+pub struct Batch {
+    /// The rows kept, as [`Normalised::frame`].
+    pub frame: DataFrame,
+    pub skipped: Vec<Skipped>,
+    /// Rows with no value in any declared column.
+    pub blank_row_numbers: Vec<u32>,
+    /// Rows in, before anything was left out.
+    pub rows_read: usize,
+    pub resolutions: Vec<Resolution>,
+}
+
+/// A table normalised `batch_rows` rows at a time, so that what normalising
+/// holds at its peak (about 2 KB a row in the reports of `scripts/bench`)
+/// is set by the batch rather than by the size of the file. The batches give
+/// the same rows, values and problems as the whole table at once: what
+/// crosses rows is carried from one batch to the next (the last value of a
+/// `fill_down` column) or found over the whole table first (the values of a
+/// `unique` column that rows give with different mapped values).
+pub struct Batches<'a> {
+    frame: DataFrame,
+    pipeline: &'a Pipeline,
+    refs: &'a References,
+    absent: &'a [String],
+    batch_rows: usize,
+    /// The first row of the next batch.
+    next: usize,
+    done: bool,
+    /// `None` when the table is one batch (its rows then see each other).
+    not_unique: Option<Vec<(String, Series)>>,
+    carry: Vec<(String, Option<String>)>,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Batches<'a> {
+    /// Looks over the whole of `frame` for what crosses rows; the rows are
+    /// normalised as the batches are taken.
+    pub fn new(
+        frame: DataFrame,
+        pipeline: &'a Pipeline,
+        refs: &'a References,
+        absent: &'a [String],
+        batch_rows: usize,
+    ) -> Result<Self, NormaliseError> {
+        let batch_rows = batch_rows.max(1);
+        let not_unique = if frame.height() > batch_rows {
+            Some(not_unique_values(
+                &frame, pipeline, refs, absent, batch_rows,
+            )?)
+        } else {
+            None
+        };
+        Ok(Batches {
+            frame,
+            pipeline,
+            refs,
+            absent,
+            batch_rows,
+            next: 0,
+            done: false,
+            not_unique,
+            carry: Vec::new(),
+            problems: Vec::new(),
+        })
+    }
+
+    /// Every problem of the rows taken so far, by row and column; a
+    /// `not-unique` one names the other rows that give its value.
+    pub fn finish(mut self) -> Vec<Problem> {
+        name_other_rows(&mut self.problems);
+        self.problems
+            .sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
+        self.problems
+    }
+
+    fn context(&self) -> Context<'_> {
+        Context {
+            spec: &self.pipeline.spec,
+            mapped: self.pipeline.plan.mapped_columns().into_iter().collect(),
+            absent: self.absent,
+            not_unique: self.not_unique.as_deref(),
+        }
+    }
+
+    fn normalise_batch(&mut self, batch: DataFrame) -> Result<Batch, NormaliseError> {
+        let spec = &self.pipeline.spec;
+        let rows_read = batch.height();
+        let lf = cells(batch.lazy(), spec, &self.carry)?;
+        let full = typed(lf, &self.context(), self.refs)?.collect()?;
+        self.carry = carried(&full, spec, &self.carry)?;
+        let (batch, problems) = split_rows(full, spec)?;
+        self.problems.extend(problems);
+        Ok(Batch { rows_read, ..batch })
+    }
+}
+
+impl Iterator for Batches<'_> {
+    type Item = Result<Batch, NormaliseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        // An empty table is one empty batch, with the columns of any other.
+        let batch = self.frame.slice(self.next as i64, self.batch_rows);
+        self.next += batch.height();
+        self.done = self.next >= self.frame.height();
+        Some(self.normalise_batch(batch))
+    }
+}
+
+/// For each `unique` column, the values (as text) that rows of the whole
+/// frame give with different mapped values, read `batch_rows` at a time:
+/// the value and a 128-bit hash of the row's mapped cells are all that is
+/// kept of a row.
+fn not_unique_values(
+    frame: &DataFrame,
+    pipeline: &Pipeline,
+    refs: &References,
+    absent: &[String],
+    batch_rows: usize,
+) -> Result<Vec<(String, Series)>, NormaliseError> {
     let spec = &pipeline.spec;
+    let unique: Vec<&str> = spec
+        .columns
+        .iter()
+        .filter(|(_, c)| c.unique)
+        .map(|(k, _)| k.get_ref().as_str())
+        .collect();
+    if unique.is_empty() {
+        return Ok(Vec::new());
+    }
     let cx = Context {
         spec,
         mapped: pipeline.plan.mapped_columns().into_iter().collect(),
         absent,
+        not_unique: None,
     };
-    let rows_read = frame.height();
-    let lf = cells(frame.lazy(), spec)?;
-    let full = typed(lf, &cx, refs)?.collect()?;
-    let mut normalised = split_rows(full, spec)?;
-    normalised.rows_read = rows_read;
-    Ok(normalised)
+    let signature = problems::signature(&cx).alias("__signature");
+    let filled: Vec<Expr> = fill_down_keys(spec).map(|k| col(text_of(k))).collect();
+    // value -> (the first row's hash, whether another row's differs)
+    let mut seen: Vec<HashMap<String, (u128, bool)>> = vec![HashMap::new(); unique.len()];
+    let mut carry = Vec::new();
+    let mut start = 0;
+    while start < frame.height() {
+        let batch = frame.slice(start as i64, batch_rows);
+        start += batch.height();
+        let lf = typed(cells(batch.lazy(), spec, &carry)?, &cx, refs)?;
+        let mut selected: Vec<Expr> = unique
+            .iter()
+            .map(|k| col(*k).cast(DataType::String).alias(format!("__value.{k}")))
+            .collect();
+        selected.push(signature.clone());
+        selected.extend(filled.iter().cloned());
+        let part = lf.select(selected).collect()?;
+        carry = carried(&part, spec, &carry)?;
+        let signatures = part.column("__signature")?.str()?;
+        for (k, seen) in unique.iter().zip(seen.iter_mut()) {
+            let values = part.column(&format!("__value.{k}"))?.str()?;
+            for (value, signature) in values.iter().zip(signatures.iter()) {
+                let (Some(value), Some(signature)) = (value, signature) else {
+                    continue;
+                };
+                let hash = signature_hash(signature);
+                match seen.get_mut(value) {
+                    Some((first, differs)) => *differs |= *first != hash,
+                    None => {
+                        seen.insert(value.to_owned(), (hash, false));
+                    }
+                }
+            }
+        }
+    }
+    Ok(unique
+        .iter()
+        .zip(seen)
+        .map(|(k, seen)| {
+            let values: Vec<String> = seen
+                .into_iter()
+                .filter_map(|(value, (_, differs))| differs.then_some(value))
+                .collect();
+            ((*k).to_owned(), Series::new((*k).into(), values))
+        })
+        .collect())
+}
+
+fn signature_hash(signature: &str) -> u128 {
+    let mut hasher = SipHasher13::new_with_keys(0x7474_6b67_2d75_6e69, 0x7175_652d_726f_7773);
+    hasher.write(signature.as_bytes());
+    hasher.finish128().as_u128()
+}
+
+fn fill_down_keys(spec: &PipelineSpec) -> impl Iterator<Item = &str> {
+    spec.columns
+        .iter()
+        .filter(|(_, c)| c.fill_down)
+        .map(|(k, _)| k.get_ref().as_str())
+}
+
+/// The last value of each `fill_down` column in `frame` (the cells as text,
+/// after filling), else the one `before` it, for the first empty cells of
+/// the next batch.
+fn carried(
+    frame: &DataFrame,
+    spec: &PipelineSpec,
+    before: &[(String, Option<String>)],
+) -> Result<Vec<(String, Option<String>)>, NormaliseError> {
+    fill_down_keys(spec)
+        .map(|k| {
+            let texts = frame.column(&text_of(k))?.str()?;
+            let last = texts.iter().rev().flatten().next().map(str::to_owned);
+            let last = last.or_else(|| {
+                before
+                    .iter()
+                    .find(|(c, _)| c == k)
+                    .and_then(|(_, v)| v.clone())
+            });
+            Ok((k.to_owned(), last))
+        })
+        .collect()
 }
 
 /// The cells as text: computed columns made from the others, names kept as
 /// written for `resolve`, every cell tidied (`key.text`), blank and skipped
-/// rows marked (`__blank`, `__skip`), merged-down cells filled.
-fn cells(lf: LazyFrame, spec: &PipelineSpec) -> PolarsResult<LazyFrame> {
+/// rows marked (`__blank`, `__skip`), merged-down cells filled (from
+/// `carry`, the batch before's last values, where the batch starts empty).
+fn cells(
+    lf: LazyFrame,
+    spec: &PipelineSpec,
+    carry: &[(String, Option<String>)],
+) -> PolarsResult<LazyFrame> {
     // Blank and totals rows are told by the cells read, not by computed ones.
     let read_keys: Vec<&str> = spec
         .columns
@@ -225,9 +468,14 @@ fn cells(lf: LazyFrame, spec: &PipelineSpec) -> PolarsResult<LazyFrame> {
         .filter(|(_, c)| c.fill_down)
         .map(|(k, _)| {
             let t = text_of(k.get_ref());
+            let mut filled =
+                col(t.as_str()).fill_null_with_strategy(FillNullStrategy::Forward(None));
+            if let Some((_, Some(last))) = carry.iter().find(|(c, _)| c == k.get_ref()) {
+                filled = filled.fill_null(lit(last.clone()));
+            }
             when(col("__blank"))
                 .then(null_str())
-                .otherwise(col(t.as_str()).fill_null_with_strategy(FillNullStrategy::Forward(None)))
+                .otherwise(filled)
                 .alias(t)
         })
         .collect();
@@ -326,7 +574,10 @@ fn typed(mut lf: LazyFrame, cx: &Context, refs: &References) -> PolarsResult<Laz
 
 /// The rows apart: blank ones counted, skipped ones listed with their
 /// reason, those with a problem listed per value, the others kept.
-fn split_rows(full: DataFrame, spec: &PipelineSpec) -> Result<Normalised, NormaliseError> {
+fn split_rows(
+    full: DataFrame,
+    spec: &PipelineSpec,
+) -> Result<(Batch, Vec<Problem>), NormaliseError> {
     let keys: Vec<&str> = spec.columns.keys().map(|k| k.get_ref().as_str()).collect();
     let blank = full.column("__blank")?.bool()?;
     let blank_row_numbers: Vec<u32> = full
@@ -378,15 +629,16 @@ fn split_rows(full: DataFrame, spec: &PipelineSpec) -> Result<Normalised, Normal
         .lazy()
         .drop(by_name(internal, true, false))
         .collect()?;
-    Ok(Normalised {
-        frame,
+    Ok((
+        Batch {
+            frame,
+            resolutions,
+            skipped,
+            blank_row_numbers,
+            rows_read: 0,
+        },
         problems,
-        resolutions,
-        skipped,
-        blank_rows: blank_row_numbers.len(),
-        blank_row_numbers,
-        rows_read: 0,
-    })
+    ))
 }
 
 /// One [`Problem`] per value with one, in rows not skipped, by row and column.
@@ -419,7 +671,6 @@ fn listed_problems(kept: &DataFrame, keys: &[&str]) -> Result<Vec<Problem>, Norm
             }
         }
     }
-    name_other_rows(&mut found);
     found.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
     Ok(found)
 }

@@ -75,6 +75,10 @@ pub(crate) struct Context<'a> {
     pub mapped: Vec<&'a str>,
     /// The declared columns the file does not have.
     pub absent: &'a [String],
+    /// For each `unique` column, the values that rows of the whole table
+    /// give with different mapped values (see `Batches`); `None` when the
+    /// rows at hand are the whole table.
+    pub not_unique: Option<&'a [(String, Series)]>,
 }
 
 impl Context<'_> {
@@ -184,20 +188,22 @@ fn presence_checks(
     if column.unique {
         // Rows that repeat the value with the same mapped values are
         // duplicates (loaded once, listed); rows that differ are a problem.
-        let signature = concat_str(
-            cx.mapped
-                .iter()
-                .map(|k| col(text_of(k)).fill_null(lit("\u{0}")))
-                .collect::<Vec<_>>(),
-            "\u{1F}",
-            false,
-        );
+        let differs = match cx.not_unique {
+            None => signature(cx).n_unique().over([value.clone()])?.gt(lit(1)),
+            Some(found) => {
+                let values = found
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, values)| values.clone())
+                    .unwrap_or_else(|| Series::new_empty(key.into(), &DataType::String));
+                value
+                    .clone()
+                    .cast(DataType::String)
+                    .is_in(lit(values).implode(true), false)
+            }
+        };
         checks.push((
-            value
-                .clone()
-                .is_not_null()
-                .and(signature.n_unique().over([value.clone()])?.gt(lit(1)))
-                .fill_null(lit(false)),
+            value.is_not_null().and(differs).fill_null(lit(false)),
             problem(
                 Rule::NotUnique,
                 "this value must be unique, but other rows give it with different values",
@@ -205,6 +211,19 @@ fn presence_checks(
         ));
     }
     Ok(())
+}
+
+/// A row's mapped cells as one text: rows whose `unique` value is the same
+/// are duplicates when these agree, and a problem when they differ.
+pub(crate) fn signature(cx: &Context) -> Expr {
+    concat_str(
+        cx.mapped
+            .iter()
+            .map(|k| col(text_of(k)).fill_null(lit("\u{0}")))
+            .collect::<Vec<_>>(),
+        "\u{1F}",
+        false,
+    )
 }
 
 /// A value that cannot be read as the column's type, or out of its range.
