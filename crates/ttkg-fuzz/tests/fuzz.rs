@@ -65,7 +65,8 @@ fn read_and_normalise(bytes: &[u8], extension: &str, format: SourceFormat, pipel
         for table in read.tables {
             let absent: Vec<String> = table.missing.iter().map(|m| m.key.clone()).collect();
             let whole = ttkg_normalise::normalise(table.frame.clone(), pipeline, &refs, &absent);
-            let batched = in_batches(table.frame, pipeline, &refs, &absent, 3);
+            let batched =
+                ttkg_normalise::normalise_in_batches(table.frame, pipeline, &refs, &absent, 3);
             if let (Ok(whole), Ok(batched)) = (whole, batched) {
                 let rows = |frame: &polars::prelude::DataFrame| {
                     frame
@@ -81,45 +82,6 @@ fn read_and_normalise(bytes: &[u8], extension: &str, format: SourceFormat, pipel
             }
         }
     }
-}
-
-/// [`ttkg_normalise::normalise`] `batch_rows` rows at a time, put together.
-fn in_batches(
-    frame: polars::prelude::DataFrame,
-    pipeline: &Pipeline,
-    refs: &ttkg_normalise::References,
-    absent: &[String],
-    batch_rows: usize,
-) -> Result<ttkg_normalise::Normalised, ttkg_normalise::NormaliseError> {
-    let mut batches = ttkg_normalise::Batches::new(frame, pipeline, refs, absent, batch_rows)?;
-    let mut whole: Option<ttkg_normalise::Normalised> = None;
-    for batch in batches.by_ref() {
-        let batch = batch?;
-        match &mut whole {
-            None => {
-                whole = Some(ttkg_normalise::Normalised {
-                    blank_rows: batch.blank_row_numbers.len(),
-                    frame: batch.frame,
-                    problems: Vec::new(),
-                    skipped: batch.skipped,
-                    blank_row_numbers: batch.blank_row_numbers,
-                    rows_read: batch.rows_read,
-                    resolutions: batch.resolutions,
-                })
-            }
-            Some(whole) => {
-                whole.frame.vstack_mut(&batch.frame)?;
-                whole.skipped.extend(batch.skipped);
-                whole.blank_rows += batch.blank_row_numbers.len();
-                whole.blank_row_numbers.extend(batch.blank_row_numbers);
-                whole.rows_read += batch.rows_read;
-                whole.resolutions.extend(batch.resolutions);
-            }
-        }
-    }
-    let mut whole = whole.expect("at least one batch");
-    whole.problems = batches.finish();
-    Ok(whole)
 }
 
 #[test]

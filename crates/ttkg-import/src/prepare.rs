@@ -325,34 +325,21 @@ fn account_for_missing(prepared: &mut Prepared, tables: &[Table]) -> Result<(), 
 /// it quarantined and left out.
 fn prepare_table(
     prepared: &mut Prepared,
-    table: Table,
+    mut table: Table,
     context: &Context<'_>,
 ) -> Result<(), String> {
     let pipeline = &prepared.unit.pipeline;
     let relative = prepared.unit.relative.clone();
     let location = table.location();
-    let Table {
-        frame,
-        sheet,
-        headers,
-        encoding,
-        missing,
-        rejected,
-        ..
-    } = table;
-    let column_name = |key: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == key)
-            .and_then(|(_, h)| h.clone())
-            .unwrap_or_else(|| key.to_owned())
-    };
-    prepared.report.encoding = encoding.map(str::to_owned);
-    let absent: Vec<String> = missing.iter().map(|m| m.key.clone()).collect();
+    let sheet = table.sheet.clone();
+    prepared.report.encoding = table.encoding.map(str::to_owned);
+    let absent: Vec<String> = table.missing.iter().map(|m| m.key.clone()).collect();
     let source = SourceRef {
         file_node: prepared.unit.file_node.clone(),
         sheet: sheet.clone(),
     };
+    // The batches own the cells; the table keeps its headers and rejects.
+    let frame = std::mem::take(&mut table.frame);
     let mut batches =
         ttkg_normalise::Batches::new(frame, pipeline, context.refs, &absent, context.batch_rows)
             .map_err(|e| format!("{location}: {e}"))?;
@@ -369,7 +356,7 @@ fn prepare_table(
                 file: relative.clone(),
                 sheet: sheet.clone(),
                 row: r.row,
-                column: column_name(&r.column),
+                column: table.column_name(&r.column),
                 written: r.written,
                 resolved: r.resolved,
                 rule: r.rule,
@@ -390,10 +377,10 @@ fn prepare_table(
     }
     let problems = batches.finish();
     let report = &mut prepared.report;
-    report.rows_read += rejected.len();
+    report.rows_read += table.rejected.len();
     report.blank_rows += blank_rows.len();
     report.rows_skipped += skipped_rows.len();
-    for rejected in &rejected {
+    for rejected in &table.rejected {
         let record = prepared.record(
             sheet.clone(),
             rejected.row,
@@ -408,7 +395,7 @@ fn prepare_table(
         let record = prepared.record(
             sheet.clone(),
             problem.row,
-            column_name(&problem.column),
+            table.column_name(&problem.column),
             problem.value,
             problem.rule.name(),
             problem.reason,
@@ -437,7 +424,7 @@ fn prepare_table(
         });
     }
     prepared.tables.extend(mapped);
-    prepared.headers.push(headers);
+    prepared.headers.push(table.headers);
     Ok(())
 }
 

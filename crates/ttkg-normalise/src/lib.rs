@@ -22,7 +22,7 @@ pub use refs::{
     organisation_key, Aliases, ConceptTable, NameTable, RateTable, References, RESOLVE_KINDS,
 };
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::Hasher;
 
 use siphasher::sip128::{Hasher128, SipHasher13};
@@ -156,25 +156,47 @@ pub fn normalise(
     refs: &References,
     absent: &[String],
 ) -> Result<Normalised, NormaliseError> {
-    let rows = frame.height().max(1);
-    let mut batches = Batches::new(frame, pipeline, refs, absent, rows)?;
-    let mut whole = Normalised {
-        frame: DataFrame::empty(),
-        problems: Vec::new(),
-        skipped: Vec::new(),
-        blank_rows: 0,
-        blank_row_numbers: Vec::new(),
-        rows_read: 0,
-        resolutions: Vec::new(),
-    };
+    let rows = frame.height();
+    normalise_in_batches(frame, pipeline, refs, absent, rows)
+}
+
+/// [`normalise`] through [`Batches`] of `batch_rows` rows, put back
+/// together: the same answer, which the tests and the fuzzer hold it to.
+pub fn normalise_in_batches(
+    frame: DataFrame,
+    pipeline: &Pipeline,
+    refs: &References,
+    absent: &[String],
+    batch_rows: usize,
+) -> Result<Normalised, NormaliseError> {
+    let mut batches = Batches::new(frame, pipeline, refs, absent, batch_rows)?;
+    let mut whole: Option<Normalised> = None;
     for batch in batches.by_ref() {
         let batch = batch?;
-        whole.frame = batch.frame;
-        whole.skipped.extend(batch.skipped);
-        whole.blank_row_numbers.extend(batch.blank_row_numbers);
-        whole.rows_read += batch.rows_read;
-        whole.resolutions.extend(batch.resolutions);
+        match &mut whole {
+            None => {
+                whole = Some(Normalised {
+                    frame: batch.frame,
+                    problems: Vec::new(),
+                    skipped: batch.skipped,
+                    blank_rows: 0,
+                    blank_row_numbers: batch.blank_row_numbers,
+                    rows_read: batch.rows_read,
+                    resolutions: batch.resolutions,
+                })
+            }
+            Some(whole) => {
+                whole.frame.vstack_mut(&batch.frame)?;
+                whole.skipped.extend(batch.skipped);
+                whole.blank_row_numbers.extend(batch.blank_row_numbers);
+                whole.rows_read += batch.rows_read;
+                whole.resolutions.extend(batch.resolutions);
+            }
+        }
     }
+    let mut whole = whole.ok_or_else(|| {
+        NormaliseError::Internal("a table gave no batch, not even an empty one".into())
+    })?;
     whole.blank_rows = whole.blank_row_numbers.len();
     whole.problems = batches.finish();
     Ok(whole)
@@ -203,14 +225,12 @@ pub struct Batch {
 /// `fill_down` column) or found over the whole table first (the values of a
 /// `unique` column that rows give with different mapped values).
 pub struct Batches<'a> {
-    frame: DataFrame,
+    /// The batches still to normalise: slices of the table, which share
+    /// its memory.
+    slices: VecDeque<DataFrame>,
     pipeline: &'a Pipeline,
     refs: &'a References,
     absent: &'a [String],
-    batch_rows: usize,
-    /// The first row of the next batch.
-    next: usize,
-    done: bool,
     /// `None` when the table is one batch (its rows then see each other).
     not_unique: Option<Vec<(String, Series)>>,
     carry: Vec<(String, Option<String>)>,
@@ -227,22 +247,17 @@ impl<'a> Batches<'a> {
         absent: &'a [String],
         batch_rows: usize,
     ) -> Result<Self, NormaliseError> {
-        let batch_rows = batch_rows.max(1);
-        let not_unique = if frame.height() > batch_rows {
-            Some(not_unique_values(
-                &frame, pipeline, refs, absent, batch_rows,
-            )?)
+        let slices = row_slices(&frame, batch_rows);
+        let not_unique = if slices.len() > 1 {
+            Some(not_unique_values(&slices, pipeline, refs, absent)?)
         } else {
             None
         };
         Ok(Batches {
-            frame,
+            slices,
             pipeline,
             refs,
             absent,
-            batch_rows,
-            next: 0,
-            done: false,
             not_unique,
             carry: Vec::new(),
             problems: Vec::new(),
@@ -283,27 +298,30 @@ impl Iterator for Batches<'_> {
     type Item = Result<Batch, NormaliseError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        // An empty table is one empty batch, with the columns of any other.
-        let batch = self.frame.slice(self.next as i64, self.batch_rows);
-        self.next += batch.height();
-        self.done = self.next >= self.frame.height();
+        let batch = self.slices.pop_front()?;
         Some(self.normalise_batch(batch))
     }
 }
 
+/// `frame` in slices of at most `rows` rows (at least one); an empty frame
+/// is one empty slice, with the columns of any other.
+fn row_slices(frame: &DataFrame, rows: usize) -> VecDeque<DataFrame> {
+    let rows = rows.max(1);
+    let count = frame.height().div_ceil(rows).max(1);
+    (0..count)
+        .map(|i| frame.slice((i * rows) as i64, rows))
+        .collect()
+}
+
 /// For each `unique` column, the values (as text) that rows of the whole
-/// frame give with different mapped values, read `batch_rows` at a time:
-/// the value and a 128-bit hash of the row's mapped cells are all that is
-/// kept of a row.
+/// table give with different mapped values, read a slice at a time: the
+/// value and a 128-bit hash of the row's mapped cells are all that is kept
+/// of a row.
 fn not_unique_values(
-    frame: &DataFrame,
+    slices: &VecDeque<DataFrame>,
     pipeline: &Pipeline,
     refs: &References,
     absent: &[String],
-    batch_rows: usize,
 ) -> Result<Vec<(String, Series)>, NormaliseError> {
     let spec = &pipeline.spec;
     let unique: Vec<&str> = spec
@@ -326,11 +344,8 @@ fn not_unique_values(
     // value -> (the first row's hash, whether another row's differs)
     let mut seen: Vec<HashMap<String, (u128, bool)>> = vec![HashMap::new(); unique.len()];
     let mut carry = Vec::new();
-    let mut start = 0;
-    while start < frame.height() {
-        let batch = frame.slice(start as i64, batch_rows);
-        start += batch.height();
-        let lf = typed(cells(batch.lazy(), spec, &carry)?, &cx, refs)?;
+    for batch in slices {
+        let lf = typed(cells(batch.clone().lazy(), spec, &carry)?, &cx, refs)?;
         let mut selected: Vec<Expr> = unique
             .iter()
             .map(|k| col(*k).cast(DataType::String).alias(format!("__value.{k}")))

@@ -3,7 +3,9 @@
 //! of different batches bear on each other (`unique`, `fill_down`).
 
 use polars::prelude::*;
-use ttkg_normalise::{Batches, Problem, References, Rule, ROW_COLUMN};
+use ttkg_normalise::{
+    normalise_in_batches, Batches, Normalised, References, Rule, Skipped, ROW_COLUMN,
+};
 use ttkg_pipeline::Pipeline;
 
 fn pipeline() -> Pipeline {
@@ -63,39 +65,14 @@ fn frame() -> DataFrame {
     .unwrap()
 }
 
-struct Whole {
-    frame: DataFrame,
-    problems: Vec<Problem>,
-    skipped: Vec<(u32, String)>,
-    blank: Vec<u32>,
-    rows_read: usize,
-}
-
-fn in_batches(pipeline: &Pipeline, rows: usize) -> (Whole, usize) {
+/// The table normalised `rows` rows at a time, put back together, and how
+/// many batches that took.
+fn in_batches(pipeline: &Pipeline, rows: usize) -> (Normalised, usize) {
     let refs = References::default();
-    let mut batches = Batches::new(frame(), pipeline, &refs, &[], rows).unwrap();
-    let mut frames = Vec::new();
-    let (mut skipped, mut blank, mut rows_read) = (Vec::new(), Vec::new(), 0);
-    for batch in batches.by_ref() {
-        let batch = batch.unwrap();
-        frames.push(batch.frame);
-        skipped.extend(batch.skipped.into_iter().map(|s| (s.row, s.reason)));
-        blank.extend(batch.blank_row_numbers);
-        rows_read += batch.rows_read;
-    }
-    let count = frames.len();
-    let mut frame = frames.remove(0);
-    for next in frames {
-        frame.vstack_mut(&next).unwrap();
-    }
-    let problems = batches.finish();
-    let whole = Whole {
-        frame,
-        problems,
-        skipped,
-        blank,
-        rows_read,
-    };
+    let count = Batches::new(frame(), pipeline, &refs, &[], rows)
+        .unwrap()
+        .count();
+    let whole = normalise_in_batches(frame(), pipeline, &refs, &[], rows).unwrap();
     (whole, count)
 }
 
@@ -133,8 +110,14 @@ fn batches_give_what_the_whole_table_gives() {
         .problems
         .iter()
         .any(|p| p.row == 5 && p.column == "amount" && p.rule == Rule::Number));
-    assert_eq!(whole.blank, vec![6]);
-    assert_eq!(whole.skipped, vec![(10, "totals row".to_owned())]);
+    assert_eq!(whole.blank_row_numbers, vec![6]);
+    assert_eq!(
+        whole.skipped,
+        vec![Skipped {
+            row: 10,
+            reason: "totals row".to_owned()
+        }]
+    );
     let kept = whole.frame.column(ROW_COLUMN).unwrap().u32().unwrap();
     assert_eq!(
         kept.into_no_null_iter().collect::<Vec<_>>(),
@@ -169,7 +152,10 @@ fn batches_give_what_the_whole_table_gives() {
         assert_eq!(batched.frame, whole.frame, "{rows} rows a batch");
         assert_eq!(batched.problems, whole.problems, "{rows} rows a batch");
         assert_eq!(batched.skipped, whole.skipped, "{rows} rows a batch");
-        assert_eq!(batched.blank, whole.blank, "{rows} rows a batch");
+        assert_eq!(
+            batched.blank_row_numbers, whole.blank_row_numbers,
+            "{rows} rows a batch"
+        );
         assert_eq!(batched.rows_read, 12);
     }
 }
