@@ -45,7 +45,9 @@ pub struct ImportArgs {
     pub max_quarantined: Option<f64>,
     /// The memory the import aims to stay within (`1.5G`, `800M`): it sets
     /// how many files are read at once, how much the store's bulk loader
-    /// holds, and how large a step of a large replacement or retraction is.
+    /// holds (at most half, less when the file it loads already uses much
+    /// of the rest), and how large a step of a large replacement or
+    /// retraction is.
     /// Default 1.5G. A single file's reading still takes what its size needs.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     #[serde(default)]

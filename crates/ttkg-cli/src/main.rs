@@ -300,7 +300,18 @@ impl RdfSyntax {
     }
 }
 
+/// The bytes jemalloc has handed out (to Rust and to RocksDB) and not had
+/// back: what an import's bulk loader leaves room for (see
+/// `ttkg_memory::in_use`).
+fn allocated() -> Option<usize> {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    // The statistics are read as of the last epoch.
+    epoch::advance().ok()?;
+    stats::allocated::read().ok()
+}
+
 fn main() -> ExitCode {
+    ttkg_memory::count_in_use_with(allocated);
     let cli = Cli::parse();
     let json = cli.log_format == LogFormat::Json;
     let filter = || {
@@ -670,4 +681,25 @@ fn load(store: &Path, file: &Path, format: Option<RdfSyntax>) -> Result<ExitCode
         store.len().unwrap_or(0)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allocated;
+
+    /// The bulk loader's share of an import's budget is what jemalloc's
+    /// count leaves: the count must follow what is allocated.
+    #[test]
+    fn jemalloc_counts_what_is_allocated_and_given_back() {
+        let before = allocated().expect("jemalloc is built with its statistics");
+        let held = vec![1u8; 64 << 20];
+        let holding = allocated().unwrap();
+        assert!(
+            holding >= before + (60 << 20),
+            "{before} bytes before, {holding} holding 64 MiB"
+        );
+        drop(held);
+        let after = allocated().unwrap();
+        assert!(after + (60 << 20) <= holding, "{after} bytes after");
+    }
 }

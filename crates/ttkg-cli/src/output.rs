@@ -202,17 +202,18 @@ fn write_totals(report: &ImportReport, out: &mut dyn Write) {
     let t = report.timings;
     // Reading the next files while loading others makes the parts add up
     // to more than the whole; say so rather than leave it looking wrong.
-    let at_once = if t.prepare + t.read + t.load > t.total {
+    let at_once = if t.prepare + t.read + t.load + t.finish > t.total {
         " (reading and loading partly at once)"
     } else {
         ""
     };
     w!(
         out,
-        "time: prepare {:.2}s, read + normalise {:.2}s, load {:.2}s{at_once}, total {:.2}s",
+        "time: prepare {:.2}s, read + normalise {:.2}s, load {:.2}s{at_once}, record + snapshot {:.2}s, total {:.2}s",
         t.prepare.as_secs_f64(),
         t.read.as_secs_f64(),
         t.load.as_secs_f64(),
+        t.finish.as_secs_f64(),
         t.total.as_secs_f64()
     );
     for f in &report.files {

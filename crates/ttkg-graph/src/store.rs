@@ -26,10 +26,12 @@ pub struct KnowledgeStore {
     path: Option<PathBuf>,
     /// Opened for writing (not a read-only snapshot): see [`crate::stamps`].
     writable: bool,
-    /// Megabytes oxigraph's bulk loader may hold while it sorts a new
-    /// source's quads (0: its own default, 2 GB a thread). Also what bounds
-    /// a replacement's steps (0: one transaction, however large).
-    load_memory_mb: AtomicUsize,
+    /// The megabytes a write may have the whole process hold (an import's
+    /// `--memory`; 0: no budget): oxigraph's bulk loader takes a share of
+    /// it ([`loader_share`]; without a budget its own default, 2 GB a
+    /// thread), and half of it bounds a replacement's steps (without a
+    /// budget one transaction, however large).
+    memory_budget_mb: AtomicUsize,
     /// Held while the store is open for writing (see [`crate::rollback`]).
     _open_lock: Option<OpenLock>,
     /// A write in steps failed half-way: the store stays as it is until it
@@ -47,6 +49,31 @@ pub struct KnowledgeStore {
 /// half the load budget. Each is now written once; the step was not
 /// measured again, and holds less.
 const CHANGED_TRIPLES_PER_MB: usize = 150;
+
+/// The least megabytes the bulk loader is given: oxigraph wants a few a
+/// thread, and every batch it sorts becomes a file RocksDB must merge.
+const MIN_LOADER_MB: usize = 16;
+
+/// The megabytes oxigraph's bulk loader is given within a budget of
+/// `budget` when the process already uses `in_use`: half the budget, or
+/// less when what the process uses (the source's facts, the next files
+/// being read, RocksDB's caches) leaves less room than that; an eighth at
+/// least, so that a source larger than the budget still loads, in more and
+/// smaller batches. A tenth of the budget is kept back, and each megabyte
+/// given counts as 1.5: while the benchmark's two 500,000-row reports
+/// loaded (698 and 801 MB in use when each started), the process's
+/// resident memory peaked 765 and 692 MB above that with 685 and 583 MB
+/// given, and 748 and 637 above with 548 and 464 given (the loader's
+/// batches as quads of text, its threads' sorting, the columnar copy of the
+/// source built meanwhile, and what the allocator keeps to reuse).
+fn loader_share(budget: usize, in_use: Option<usize>) -> usize {
+    let half = budget / 2;
+    let room = match in_use {
+        Some(used) => budget.saturating_sub(used.saturating_add(budget / 10)) / 3 * 2,
+        None => half,
+    };
+    room.clamp(budget / 8, half).max(MIN_LOADER_MB)
+}
 
 /// The graphs a query runs over when a request names them: the SPARQL
 /// protocol's `default-graph-uri` (merged into the default graph) and
@@ -107,7 +134,7 @@ impl KnowledgeStore {
             store,
             path: Some(path.to_owned()),
             writable: true,
-            load_memory_mb: AtomicUsize::new(0),
+            memory_budget_mb: AtomicUsize::new(0),
             _open_lock: Some(open_lock),
             half_written: AtomicBool::new(false),
             columns: AtomicBool::new(true),
@@ -148,7 +175,7 @@ impl KnowledgeStore {
             store,
             path: Some(path),
             writable: false,
-            load_memory_mb: AtomicUsize::new(0),
+            memory_budget_mb: AtomicUsize::new(0),
             _open_lock: None,
             half_written: AtomicBool::new(false),
             columns: AtomicBool::new(true),
@@ -161,20 +188,39 @@ impl KnowledgeStore {
             store: Store::new()?,
             path: None,
             writable: true,
-            load_memory_mb: AtomicUsize::new(0),
+            memory_budget_mb: AtomicUsize::new(0),
             _open_lock: None,
             half_written: AtomicBool::new(false),
             columns: AtomicBool::new(true),
         })
     }
 
-    /// Bounds what oxigraph's bulk loader holds while it loads a new
-    /// source: it sorts quads in batches of about a thousand per megabyte,
-    /// and writes each batch out before the next (an import's `--memory`).
+    /// Keeps the writes of an import within `bytes`, what the whole
+    /// process may hold (`--memory`): oxigraph's bulk loader sorts a new
+    /// source's quads in batches of about a thousand per megabyte it is
+    /// given, and writes each out before the next; it is given what the
+    /// process leaves of the budget when it starts ([`loader_share`]).
     pub fn limit_load_memory(&self, bytes: u64) {
-        let mb = usize::try_from(bytes / (1 << 20)).unwrap_or(usize::MAX);
-        // oxigraph wants a few megabytes a thread at least.
-        self.load_memory_mb.store(mb.max(16), Ordering::Relaxed);
+        let mb = usize::try_from(bytes >> 20).unwrap_or(usize::MAX);
+        self.memory_budget_mb.store(mb.max(1), Ordering::Relaxed);
+    }
+
+    /// The megabytes oxigraph's bulk loader may take now (0: its default).
+    fn loader_memory_mb(&self) -> usize {
+        match self.memory_budget_mb.load(Ordering::Relaxed) {
+            0 => 0,
+            budget => {
+                let in_use = ttkg_memory::in_use().map(|b| b >> 20);
+                let mb = loader_share(budget, in_use);
+                tracing::debug!(
+                    budget,
+                    in_use,
+                    mb,
+                    "the bulk loader's share of the budget (MiB)"
+                );
+                mb
+            }
+        }
     }
 
     /// Whether questions answer the blocks they mark from the columnar copy
@@ -355,10 +401,13 @@ impl KnowledgeStore {
     /// bounded by the load budget ([`Self::limit_load_memory`]) in a store
     /// on disk, else unbounded.
     fn replacement_step(&self) -> usize {
-        match self.load_memory_mb.load(Ordering::Relaxed) {
+        match self.memory_budget_mb.load(Ordering::Relaxed) {
             0 => usize::MAX,
             _ if self.path.is_none() => usize::MAX,
-            mb => mb.saturating_mul(CHANGED_TRIPLES_PER_MB).max(1_000),
+            budget => (budget / 2)
+                .max(MIN_LOADER_MB)
+                .saturating_mul(CHANGED_TRIPLES_PER_MB)
+                .max(1_000),
         }
     }
 
@@ -584,7 +633,7 @@ impl KnowledgeStore {
         // would decode every quad of the graph again (a fifth of an
         // import's time).
         let mut loader = self.store.bulk_loader();
-        match self.load_memory_mb.load(Ordering::Relaxed) {
+        match self.loader_memory_mb() {
             0 => {}
             mb => loader = loader.with_max_memory_size_in_megabytes(mb),
         }
@@ -597,8 +646,14 @@ impl KnowledgeStore {
             committing.join()
         })
         .map_err(|_| GraphError::Io("oxigraph's bulk loader stopped while writing".to_owned()))??;
-        // An empty source still gets its (empty) graph, so that it counts as loaded.
-        self.store.insert_named_graph(graph.as_ref())?;
+        // An empty source still gets its (empty) graph, so that it counts
+        // as loaded; the loader names the graph of the others. Not written
+        // when it need not be: the first write after a large load waits
+        // until RocksDB has merged the files the loader added (38 s after
+        // a 500,000-row report), and the next file can be read meanwhile.
+        if added == 0 {
+            self.store.insert_named_graph(graph.as_ref())?;
+        }
         Ok(ReplaceStats { added, removed: 0 })
     }
 
@@ -1254,6 +1309,21 @@ mod tests {
             assert_eq!(stats.added, if from == 0 { 5_000 } else { 1_000 });
             assert_eq!(store.graph_len(g.as_ref()).unwrap(), to - from);
         }
+    }
+
+    /// The bulk loader gets half the budget while the process uses little,
+    /// two thirds of what is left (less a tenth) once it uses more, and an
+    /// eighth when the source alone holds more than the budget.
+    #[test]
+    fn the_loader_gets_what_the_process_leaves_of_the_budget() {
+        use super::loader_share;
+        assert_eq!(loader_share(1536, None), 768, "no figure: half");
+        assert_eq!(loader_share(1536, Some(100)), 768, "at most half");
+        assert_eq!(loader_share(1536, Some(200)), 768, "room for half");
+        assert_eq!(loader_share(1536, Some(800)), (1536 - 800 - 153) / 3 * 2);
+        assert_eq!(loader_share(1536, Some(1400)), 192, "an eighth at least");
+        assert_eq!(loader_share(1536, Some(usize::MAX)), 192);
+        assert_eq!(loader_share(20, Some(0)), 16, "what oxigraph needs");
     }
 
     /// A replacement or a retraction larger than the load budget allows in

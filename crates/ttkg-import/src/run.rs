@@ -137,7 +137,7 @@ pub fn run_on(
     // together (many small reports); large ones go one after the other.
     // Validation needs every source of the run at once (an agreement's
     // event may come from another report), so it takes them in one batch.
-    store.limit_load_memory(options.memory / 2);
+    store.limit_load_memory(options.memory);
     let needs: Vec<u64> = units.iter().map(expected_memory).collect();
     let batches = batches_of(&needs, shapes.is_some(), options.memory);
     progress.start(Stage::Read, units.len() as u64);
@@ -167,24 +167,22 @@ pub fn run_on(
     )?;
     progress.finish(Stage::Read);
     progress.finish(Stage::Load);
+    let finish_started = Instant::now();
     retract_missing(store, missing, options.dry_run, &mut outcome);
-    let timings = |total: Duration| Timings {
+    let timings = Timings {
         prepare: prepare_time,
         read: read_time,
         load: load_time,
-        total,
+        ..Timings::default()
     };
-    if options.dry_run {
-        return Ok(outcome.into_dry_report(&refs, timings(started.elapsed())));
-    }
-    finish(
-        store,
-        options,
-        &refs,
-        outcome,
-        started_at,
-        timings(started.elapsed()),
-    )
+    let mut report = if options.dry_run {
+        outcome.into_dry_report(&refs, timings)
+    } else {
+        finish(store, options, &refs, outcome, started_at, timings)?
+    };
+    report.timings.finish = finish_started.elapsed();
+    report.timings.total = started.elapsed();
+    Ok(report)
 }
 
 /// The run's batches: one for a validated run (the shapes need every
@@ -323,7 +321,8 @@ impl Loading<'_> {
                     } else if need <= self.options.memory {
                         // Read once the batch before is handed to the bulk
                         // loader: its triples are gone then, and the loader
-                        // keeps to its half of the budget. The estimate is
+                        // keeps to its share of the budget (at most half,
+                        // less when the process uses more). The estimate is
                         // about three times what a batch takes (see
                         // `expected_memory`), so one within the whole budget
                         // takes about a third of it; a larger one waits (two
