@@ -274,12 +274,7 @@ impl<'a> Batches<'a> {
     }
 
     fn context(&self) -> Context<'_> {
-        Context {
-            spec: &self.pipeline.spec,
-            mapped: self.pipeline.plan.mapped_columns().into_iter().collect(),
-            absent: self.absent,
-            not_unique: self.not_unique.as_deref(),
-        }
+        Context::new(self.pipeline, self.absent, self.not_unique.as_deref())
     }
 
     fn normalise_batch(&mut self, batch: DataFrame) -> Result<Batch, NormaliseError> {
@@ -333,12 +328,7 @@ fn not_unique_values(
     if unique.is_empty() {
         return Ok(Vec::new());
     }
-    let cx = Context {
-        spec,
-        mapped: pipeline.plan.mapped_columns().into_iter().collect(),
-        absent,
-        not_unique: None,
-    };
+    let cx = Context::new(pipeline, absent, None);
     let signature = problems::signature(&cx).alias("__signature");
     let filled: Vec<Expr> = fill_down_keys(spec).map(|k| col(text_of(k))).collect();
     // value -> (the first row's hash, whether another row's differs)

@@ -81,7 +81,21 @@ pub(crate) struct Context<'a> {
     pub not_unique: Option<&'a [(String, Series)]>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The checks of `pipeline`'s columns, where the file lacks `absent`.
+    pub fn new(
+        pipeline: &'a ttkg_pipeline::Pipeline,
+        absent: &'a [String],
+        not_unique: Option<&'a [(String, Series)]>,
+    ) -> Self {
+        Context {
+            spec: &pipeline.spec,
+            mapped: pipeline.plan.mapped_columns().into_iter().collect(),
+            absent,
+            not_unique,
+        }
+    }
+
     /// `key` (its first header), for reasons that name another column.
     pub fn named(&self, key: &str) -> String {
         match self.spec.column(key).and_then(|c| c.headers.first()) {
