@@ -210,6 +210,7 @@ pub fn draft(
         delimiter: None,
         header_search_rows: layout::HEADER_SEARCH_ROWS,
         limits,
+        chunk_rows: usize::MAX,
     };
     let previews = ttkg_ingest::preview(path, &options, layout::SAMPLE_ROWS)?;
     let sheets = previews.len();

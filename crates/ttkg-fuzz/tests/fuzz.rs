@@ -59,8 +59,34 @@ fn read_and_normalise(bytes: &[u8], extension: &str, format: SourceFormat, pipel
             max_cells: 2_000_000,
             ..ReadLimits::default()
         },
+        chunk_rows: 3,
     };
-    if let Ok(read) = ttkg_ingest::read(&path, &options, &expected(pipeline)) {
+    let read = ttkg_ingest::read(&path, &options, &expected(pipeline));
+    // Read in chunks of three rows, the tables are the tables read whole.
+    let whole = ReadOptions {
+        chunk_rows: usize::MAX,
+        ..options.clone()
+    };
+    match (&read, ttkg_ingest::read(&path, &whole, &expected(pipeline))) {
+        (Ok(chunked), Ok(whole)) => {
+            assert_eq!(chunked.tables.len(), whole.tables.len());
+            for (c, w) in chunked.tables.iter().zip(&whole.tables) {
+                assert!(
+                    c.frame.equals_missing(&w.frame),
+                    "read in chunks: {:?}\nread whole: {:?}",
+                    c.frame,
+                    w.frame
+                );
+            }
+        }
+        (Err(c), Err(w)) => assert_eq!(c.to_string(), w.to_string()),
+        (c, w) => panic!(
+            "read in chunks: {:?}\nread whole: {:?}",
+            c.as_ref().err(),
+            w.err()
+        ),
+    }
+    if let Ok(read) = read {
         let refs = ttkg_normalise::References::default();
         for table in read.tables {
             let absent: Vec<String> = table.missing.iter().map(|m| m.key.clone()).collect();

@@ -19,6 +19,7 @@ mod rollback;
 pub mod snapshot;
 pub mod stamps;
 pub mod store;
+mod terms;
 mod union;
 mod writes;
 

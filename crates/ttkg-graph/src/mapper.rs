@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use oxigraph::model::{Literal, NamedNode, NamedOrBlankNodeRef, Term, TermRef, Triple, TripleRef};
+use oxigraph::model::{Literal, NamedNode, Term, Triple, TripleRef};
 use polars::prelude::*;
 use rayon::prelude::*;
 use ttkg_normalise::MULTI_SEPARATOR;
@@ -23,61 +23,7 @@ pub struct SourceRef {
     pub sheet: Option<String>,
 }
 
-/// A file's terms, each kept once: its triples name them by number. A
-/// report of 100,000 rows states some 2.5 million facts but only about a
-/// million distinct IRIs and values, and each IRI would otherwise be a
-/// string of its own in every fact that names it. Hashed with polars'
-/// seeded hasher: SipHash took a fifth of the interning (perf).
-#[derive(Debug, Clone, Default)]
-pub struct Terms(PlIndexSet<Term>);
-
-/// A triple as the numbers of its terms in [`Terms`].
-pub type TripleIds = [u32; 3];
-
-impl Terms {
-    /// The number of `term`, adding it if new; `None` past 2^32 terms.
-    fn id(&mut self, term: Term) -> Option<u32> {
-        u32::try_from(self.0.insert_full(term).0).ok()
-    }
-
-    /// The numbers of `triple`'s terms, adding those that are new; `None`
-    /// when the file has more distinct terms than numbers.
-    pub fn intern(&mut self, triple: Triple) -> Option<TripleIds> {
-        Some([
-            self.id(triple.subject.into())?,
-            self.id(triple.predicate.into())?,
-            self.id(triple.object)?,
-        ])
-    }
-
-    /// The number of `term`, if the file has it.
-    pub fn find(&self, term: TermRef<'_>) -> Option<u32> {
-        // Numbers fit in u32: `id` gives out no others.
-        self.0.get_index_of(&term.into_owned()).map(|i| i as u32)
-    }
-
-    pub(crate) fn term(&self, id: u32) -> TermRef<'_> {
-        self.0[id as usize].as_ref()
-    }
-
-    /// How many distinct terms there are.
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// The triple that `ids` (from [`Self::intern`]) names.
-    pub fn triple(&self, ids: TripleIds) -> TripleRef<'_> {
-        let subject = match self.term(ids[0]) {
-            TermRef::BlankNode(b) => NamedOrBlankNodeRef::BlankNode(b),
-            TermRef::NamedNode(n) => NamedOrBlankNodeRef::NamedNode(n),
-            other => unreachable!("{other} was interned as a subject"),
-        };
-        let TermRef::NamedNode(predicate) = self.term(ids[1]) else {
-            unreachable!("{} was interned as a predicate", self.term(ids[1]))
-        };
-        TripleRef::new(subject, predicate, self.term(ids[2]))
-    }
-}
+pub use crate::terms::{Terms, TripleIds};
 
 /// The triples of one table, grouped by the row that gave them, so that a
 /// row can still be taken out (a conflict with another source, a duplicate)
@@ -106,9 +52,6 @@ pub struct MappedRow {
     pub facts: Range<usize>,
     /// Where they came from: `prov:wasDerivedFrom` links and the row node.
     pub provenance: Range<usize>,
-    /// The IRI of the first entity the row describes (the pipeline's first
-    /// `[[entity]]` with a class), if it describes one.
-    pub subject: Option<NamedNode>,
 }
 
 impl MappedTable {
@@ -131,6 +74,22 @@ impl MappedTable {
     /// The `i`th triple.
     pub fn triple<'a>(&self, terms: &'a Terms, i: usize) -> TripleRef<'a> {
         terms.triple(self.triples[i])
+    }
+
+    /// Makes room for `more` rows like those mapped so far, at once: grown
+    /// by doubling as batches came, the triples of a 1,000,000-row sheet
+    /// (408 MB) could take twice that, and the copy at each doubling as
+    /// much again.
+    pub fn reserve_rows(&mut self, more: usize) {
+        let Some(per_row) = self.triples.len().checked_div(self.rows.len()) else {
+            return;
+        };
+        // A hundredth and one more than the mean so far: a later row may
+        // fill an optional column the first batch's rows left empty.
+        let triples = more.saturating_mul(per_row + per_row / 100 + 1);
+        self.triples.reserve_exact(triples);
+        self.origins.reserve_exact(triples);
+        self.rows.reserve_exact(more);
     }
 
     /// Puts the rows of `next` (the next batch of the same sheet, mapped
@@ -596,7 +555,6 @@ impl Stretch<'_> {
                 .facts(i)
                 .map_err(|e| mapping_error(pipeline, &e.0, &format!("row {number}: {}", e.1)))?;
             let facts = row.out.len();
-            let subject = described.first().cloned();
             let row_node = named(&format!("{}{number}", self.row_prefix));
             row.provenance(described, row_node, number, self.source);
             let start = out.triples.len();
@@ -612,7 +570,6 @@ impl Stretch<'_> {
                 number: u32::try_from(number).unwrap_or(0),
                 facts: start..start + facts,
                 provenance: start + facts..out.triples.len(),
-                subject,
             });
         }
         Ok(out)
@@ -629,7 +586,7 @@ impl MappedStretch {
     ) -> Result<(), GraphError> {
         // A term past the file's 2^32 has no number; its first row is the
         // one a mapping row after row would have stopped at.
-        let numbers: Vec<Option<u32>> = self.terms.0.into_iter().map(|t| terms.id(t)).collect();
+        let numbers: Vec<Option<u32>> = self.terms.iter().map(|t| terms.id(t)).collect();
         let base = table.triples.len();
         for row in self.rows {
             for ids in &self.triples[row.facts.start..row.provenance.end] {
@@ -1182,7 +1139,7 @@ iri = "agreement/{{number}}"
             // A term the file already has from an earlier table.
             let mut terms = Terms::default();
             terms
-                .id(Term::from(named("https://example.org/earlier")))
+                .id(named("https://example.org/earlier").as_ref().into())
                 .unwrap();
             let table = map_rows_by(
                 &pipeline,
@@ -1193,7 +1150,7 @@ iri = "agreement/{{number}}"
                 rows_per_stretch,
             )
             .unwrap();
-            let terms: Vec<String> = terms.0.iter().map(ToString::to_string).collect();
+            let terms: Vec<String> = terms.iter().map(|t| t.to_string()).collect();
             (table.triples, table.origins, table.rows, terms)
         };
         let whole = mapped(usize::MAX);

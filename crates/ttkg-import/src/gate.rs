@@ -36,9 +36,15 @@ pub(crate) fn finalize_and_validate(
                     .max_quarantined
                     .unwrap_or_else(|| p.unit.pipeline.spec.max_quarantined());
                 // Validation reads them all at once from the preview.
-                let triples =
-                    publish::finalize(&mut p, Some(preview.transaction()), single, limit, None)?
-                        .map(|kept| kept.collect::<Vec<Triple>>());
+                let triples = publish::finalize(
+                    &mut p,
+                    Some(preview.transaction()),
+                    single,
+                    limit,
+                    None,
+                    false,
+                )?
+                .map(|kept| kept.collect::<Vec<Triple>>());
                 if let Some(triples) = &triples {
                     preview.stage(&p.unit.graph, triples)?;
                 }

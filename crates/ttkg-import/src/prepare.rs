@@ -173,7 +173,7 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
     drop(bytes);
     let tables = match ttkg_ingest::read(
         &unit.path,
-        &read_options(pipeline, context.limits),
+        &read_options(pipeline, context.limits, context.batch_rows),
         &expected_columns(pipeline),
     ) {
         Ok(read) => {
@@ -186,6 +186,7 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
         }
     };
     prepared.report.sheets = tables.len();
+    note_memory(&unit.relative, "read");
     if let Err(message) = account_for_missing(&mut prepared, &tables) {
         return prepared.failed(message);
     }
@@ -194,8 +195,30 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
             return prepared.failed(message);
         }
     }
+    tracing::debug!(
+        file = unit.relative,
+        terms = prepared.terms.len(),
+        triples = prepared
+            .tables
+            .iter()
+            .map(|t| t.triples.len())
+            .sum::<usize>(),
+        resolutions = prepared.resolutions.len(),
+        "mapped"
+    );
+    note_memory(&unit.relative, "normalised and mapped");
     check_rows(&mut prepared, context);
+    note_memory(&unit.relative, "checked against itself");
     prepared
+}
+
+/// Logs (`TTKG_LOG=ttkg_import=debug`) what the process holds once a step of
+/// a file is done: where a large file's memory goes.
+pub(crate) fn note_memory(file: &str, step: &str) {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let in_use = ttkg_memory::in_use().map(|b| b >> 20);
+        tracing::debug!(file, step, in_use, "memory in use (MiB)");
+    }
 }
 
 /// Why a file could not be read, with the pipeline's lines for the columns
@@ -340,6 +363,7 @@ fn prepare_table(
     };
     // The batches own the cells; the table keeps its headers and rejects.
     let frame = std::mem::take(&mut table.frame);
+    let height = frame.height();
     let mut batches =
         ttkg_normalise::Batches::new(frame, pipeline, context.refs, &absent, context.batch_rows)
             .map_err(|e| format!("{location}: {e}"))?;
@@ -372,7 +396,13 @@ fn prepare_table(
         .map_err(|e| format!("{location}: {e}"))?;
         match &mut mapped {
             Some(table) => table.append(next),
-            None => mapped = Some(next),
+            None => {
+                // The first batch shows what a row takes: room for the
+                // rest is made once.
+                let mut first = next;
+                first.reserve_rows(height.saturating_sub(first.rows.len()));
+                mapped = Some(first);
+            }
         }
     }
     let problems = batches.finish();
@@ -440,7 +470,9 @@ pub(crate) fn rows_per_batch(memory: u64) -> usize {
         .clamp(1_000, 10_000_000)
 }
 
-fn read_options(pipeline: &Pipeline, limits: ReadLimits) -> ReadOptions {
+/// How to read `pipeline`'s files: in chunks of `batch_rows` rows, the
+/// batches that normalise them, so that each batch frees its cells.
+fn read_options(pipeline: &Pipeline, limits: ReadLimits, batch_rows: usize) -> ReadOptions {
     let source = &pipeline.spec.source;
     ReadOptions {
         format: match source.format {
@@ -458,6 +490,7 @@ fn read_options(pipeline: &Pipeline, limits: ReadLimits) -> ReadOptions {
         delimiter: source.delimiter.map(|c| c as u8),
         header_search_rows: source.header_search_rows,
         limits,
+        chunk_rows: batch_rows,
     }
 }
 

@@ -12,7 +12,8 @@ use crate::prepare::Prepared;
 use crate::report::FileStatus;
 
 /// Checks `prepared` against the sources `reader` holds (none: no such
-/// check) and counts its rows. Returns the triples to publish, or `None`
+/// check) and the run's earlier files (`run`), and counts its rows; its
+/// facts are noted in `run` for the files after it when `note_in_run`. Returns the triples to publish, or `None`
 /// when the file does not load (failed before, or now: too many rows
 /// quarantined, or no data rows at all).
 pub(crate) fn finalize<R: QuadReader>(
@@ -21,6 +22,7 @@ pub(crate) fn finalize<R: QuadReader>(
     single: &SingleValued,
     max_quarantined: f64,
     run: Option<&mut RunFacts>,
+    note_in_run: bool,
 ) -> Result<Option<KeptTriples>, GraphError> {
     if prepared.report.status != FileStatus::Loaded {
         return Ok(None);
@@ -52,7 +54,7 @@ pub(crate) fn finalize<R: QuadReader>(
         report.status = FileStatus::Failed(message);
         return Ok(None);
     }
-    if let Some(run) = run {
+    if let Some(run) = run.filter(|_| note_in_run) {
         run.record(
             &prepared.terms,
             &prepared.tables,
@@ -60,6 +62,7 @@ pub(crate) fn finalize<R: QuadReader>(
             single,
         );
     }
+    crate::prepare::note_memory(&prepared.report.file, "checked against the store");
     let file = file_facts(prepared);
     let kept = consistency::kept_triples(
         std::mem::take(&mut prepared.terms),
@@ -72,6 +75,7 @@ pub(crate) fn finalize<R: QuadReader>(
     // subjects of the consistency checks are about 100 MB).
     prepared.tables = Vec::new();
     prepared.excluded = Default::default();
+    crate::prepare::note_memory(&prepared.report.file, "kept triples gathered");
     if kept.is_none() {
         let report = &mut prepared.report;
         report.rows_loaded = 0;

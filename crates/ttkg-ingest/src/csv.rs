@@ -11,9 +11,10 @@ use std::path::Path;
 use encoding_rs::{Encoding, UTF_8};
 use polars::prelude::*;
 
+use crate::chunks::ChunkedColumns;
 use crate::error::IngestError;
 use crate::header::{self, ExpectedColumn};
-use crate::{ReadOptions, RejectedRow, Table, ROW_COLUMN};
+use crate::{ReadOptions, RejectedRow, Table};
 
 pub(crate) fn read(
     path: &Path,
@@ -24,7 +25,7 @@ pub(crate) fn read(
     let location = path.display().to_string();
     let (delimiter, found) = find_header(&location, &text, options, expected)?;
     let body = Body::split(&text, delimiter, found.row);
-    let height = body.rows.len();
+    let height = body.records.len();
     let width = found.cells.len().max(1);
     if height.saturating_mul(width) > options.limits.max_cells {
         return Err(IngestError::TooLarge {
@@ -35,48 +36,68 @@ pub(crate) fn read(
             ),
         });
     }
-    let frame = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_raise_if_empty(false)
-        .map_parse_options(|o| o.with_separator(delimiter))
-        .into_reader_with_file_handle(Cursor::new(body.text.into_bytes()))
-        .finish()
-        .map_err(|e| IngestError::Csv {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
-    if frame.height() != height {
-        // The records were split once here and once by polars; if the two
-        // disagree, no row number can be trusted, so nothing is loaded.
-        return Err(IngestError::Csv {
-            path: path.to_owned(),
-            message: format!(
-                "{height} records were found but {} could be read; check the file's quoting",
-                frame.height()
-            ),
-        });
+    // polars reads the records a chunk at a time, and only the expected
+    // columns of each are kept (see `crate::chunks`).
+    let mut columns = ChunkedColumns::new(location.clone(), expected.len());
+    let chunk = options.chunk_rows.max(1);
+    let mut start = 0;
+    while start < height {
+        let end = height.min(start.saturating_add(chunk));
+        let frame = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_raise_if_empty(false)
+            .map_parse_options(|o| o.with_separator(delimiter))
+            .into_reader_with_file_handle(Cursor::new(body.text(start..end).into_bytes()))
+            .finish()
+            .map_err(|e| IngestError::Csv {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
+        if frame.height() != end - start {
+            // The records were split once here and once by polars; if the
+            // two disagree, no row number can be trusted, so nothing is
+            // loaded.
+            return Err(IngestError::Csv {
+                path: path.to_owned(),
+                message: format!(
+                    "from line {} on, {} records were found but {} could be read; check the file's quoting",
+                    body.records[start].0,
+                    end - start,
+                    frame.height()
+                ),
+            });
+        }
+        let source_columns = frame.columns();
+        let mut chunk_columns = Vec::with_capacity(expected.len());
+        for (column, index) in expected.iter().zip(&found.indexes) {
+            let values = match index.and_then(|i| source_columns.get(i)) {
+                Some(c) => c
+                    .cast(&DataType::String)
+                    .map_err(|e| IngestError::Internal {
+                        location: location.clone(),
+                        message: e.to_string(),
+                    })?
+                    .as_materialized_series()
+                    // polars splits what it parses by thread; one array a
+                    // chunk of rows ends where the batches do.
+                    .rechunk()
+                    .with_name(column.key.as_str().into()),
+                None => {
+                    Series::full_null(column.key.as_str().into(), end - start, &DataType::String)
+                }
+            };
+            chunk_columns.push(values);
+        }
+        let numbers = body.records[start..end]
+            .iter()
+            .map(|(line, _)| *line)
+            .collect();
+        columns.push(numbers, chunk_columns)?;
+        start = end;
     }
-    let mut columns = Vec::with_capacity(expected.len() + 1);
-    columns.push(Column::new(ROW_COLUMN.into(), body.rows));
-    let source_columns = frame.columns();
-    for (column, index) in expected.iter().zip(&found.indexes) {
-        let values = match index.and_then(|i| source_columns.get(i)) {
-            Some(c) => c
-                .cast(&DataType::String)
-                .map_err(|e| IngestError::Internal {
-                    location: location.clone(),
-                    message: e.to_string(),
-                })?
-                .with_name(column.key.as_str().into()),
-            None => Column::full_null(column.key.as_str().into(), height, &DataType::String),
-        };
-        columns.push(values);
-    }
-    let frame = DataFrame::new(height, columns).map_err(|e| IngestError::Internal {
-        location: location.clone(),
-        message: e.to_string(),
-    })?;
+    let names: Vec<&str> = expected.iter().map(|c| c.key.as_str()).collect();
+    let frame = columns.finish(&names)?;
     Ok(Table {
         file: path.to_owned(),
         sheet: None,
@@ -201,11 +222,14 @@ pub(crate) fn preview(
 /// and doubled quotes. Records with another number of fields than the
 /// header, or with broken quoting, are rejected one by one, with their line,
 /// so that one sender's unquoted comma costs one row and not the file.
-struct Body {
-    /// The header line and the good records, one per line, for polars.
-    text: String,
-    /// The line each good record starts on, in order.
-    rows: Vec<u32>,
+struct Body<'t> {
+    /// The header line.
+    header: &'t str,
+    /// The good records as polars is to read them, each with the line it
+    /// starts on; `None` for an empty line (a blank row).
+    records: Vec<(u32, Option<&'t str>)>,
+    /// An empty line's record: the header's number of empty fields.
+    blank: String,
     rejected: Vec<RejectedRow>,
 }
 
@@ -222,8 +246,8 @@ struct Record<'a> {
     broken: Option<String>,
 }
 
-impl Body {
-    fn split(text: &str, delimiter: u8, header_line: u32) -> Body {
+impl<'t> Body<'t> {
+    fn split(text: &'t str, delimiter: u8, header_line: u32) -> Body<'t> {
         let records = records(text, delimiter);
         let header = records
             .iter()
@@ -231,18 +255,19 @@ impl Body {
             .unwrap_or(records.len());
         let Some(head) = records.get(header) else {
             return Body {
-                text: String::new(),
-                rows: Vec::new(),
+                header: "",
+                records: Vec::new(),
+                blank: String::new(),
                 rejected: Vec::new(),
             };
         };
         let expected = head.fields;
         let mut body = Body {
-            text: format!("{}\n", head.text),
-            rows: Vec::new(),
+            header: head.text,
+            records: Vec::new(),
+            blank: String::from(delimiter as char).repeat(expected.saturating_sub(1)),
             rejected: Vec::new(),
         };
-        let blank = String::from(delimiter as char).repeat(expected.saturating_sub(1));
         for record in &records[header + 1..] {
             let trailing_empty = record.fields > expected
                 && record
@@ -253,9 +278,7 @@ impl Body {
                 Some(broken.clone())
             } else if record.text.trim().is_empty() {
                 // An empty line: a blank row, counted as such.
-                body.text.push_str(&blank);
-                body.text.push('\n');
-                body.rows.push(record.line);
+                body.records.push((record.line, None));
                 continue;
             } else if record.fields == expected || trailing_empty {
                 None
@@ -274,13 +297,29 @@ impl Body {
                     } else {
                         record.text
                     };
-                    body.text.push_str(kept);
-                    body.text.push('\n');
-                    body.rows.push(record.line);
+                    body.records.push((record.line, Some(kept)));
                 }
             }
         }
         body
+    }
+
+    /// What polars reads for the records in `range`: the header line, then
+    /// each record on a line of its own.
+    fn text(&self, range: std::ops::Range<usize>) -> String {
+        let records = &self.records[range];
+        let length: usize = records
+            .iter()
+            .map(|(_, r)| r.map_or(self.blank.len(), str::len) + 1)
+            .sum();
+        let mut text = String::with_capacity(self.header.len() + 1 + length);
+        text.push_str(self.header);
+        text.push('\n');
+        for (_, record) in records {
+            text.push_str(record.unwrap_or(&self.blank));
+            text.push('\n');
+        }
+        text
     }
 }
 
@@ -576,8 +615,10 @@ mod tests {
     #[test]
     fn ragged_records_are_rejected_with_their_line() {
         let body = Body::split("t\nh1,h2,h3\n1,2,3\n4,5,6,7\n8,9\n\n10,11,12,,\n", b',', 2);
-        assert_eq!(body.rows, vec![3, 6, 7]);
-        assert_eq!(body.text, "h1,h2,h3\n1,2,3\n,,\n10,11,12\n");
+        let lines: Vec<u32> = body.records.iter().map(|(line, _)| *line).collect();
+        assert_eq!(lines, vec![3, 6, 7]);
+        assert_eq!(body.text(0..3), "h1,h2,h3\n1,2,3\n,,\n10,11,12\n");
+        assert_eq!(body.text(1..3), "h1,h2,h3\n,,\n10,11,12\n");
         let reasons: Vec<(u32, &str)> = body
             .rejected
             .iter()

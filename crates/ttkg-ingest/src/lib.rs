@@ -7,6 +7,7 @@
 //! plus [`ROW_COLUMN`] holding the row number as the sender sees it in Excel.
 //! Values are not interpreted here; that is `ttkg-normalise`'s job.
 
+mod chunks;
 mod csv;
 mod error;
 mod header;
@@ -60,6 +61,10 @@ pub struct ReadOptions {
     pub header_search_rows: usize,
     /// What reading the file may cost.
     pub limits: ReadLimits,
+    /// Rows in each chunk of the table's columns: a reader that takes the
+    /// rows this many at a time frees each chunk as it goes (see the
+    /// importer's batches). `usize::MAX` keeps each column whole.
+    pub chunk_rows: usize,
 }
 
 /// One sheet (or CSV file) with its columns matched to the pipeline's keys.
@@ -209,57 +214,4 @@ pub fn check_encoding(label: &str) -> Result<(), String> {
     encoding_rs::Encoding::for_label(label.as_bytes())
         .map(|_| ())
         .ok_or_else(|| format!("`{label}` is not an encoding name ttkg knows; use a label such as utf-8, gb18030, gbk, utf-16le, windows-1258, windows-874"))
-}
-
-/// Builds a [`Table`] from cells already in memory: rows of optional strings
-/// with their 1-based row numbers. Shared by the workbook reader.
-pub(crate) fn table_from_rows(
-    file: &Path,
-    sheet: Option<&str>,
-    rows: &[(u32, Vec<Option<String>>)],
-    options: &ReadOptions,
-    expected: &[ExpectedColumn],
-) -> Result<Table, IngestError> {
-    let loc = location(file, sheet);
-    let search: Vec<(u32, Vec<Option<&str>>)> = rows
-        .iter()
-        .take(options.header_search_rows)
-        .map(|(n, cells)| (*n, cells.iter().map(|c| c.as_deref()).collect()))
-        .collect();
-    let found = header::find(&loc, &search, expected, true)?;
-    let body: Vec<&(u32, Vec<Option<String>>)> =
-        rows.iter().filter(|(n, _)| *n > found.row).collect();
-    let mut columns = Vec::with_capacity(expected.len() + 1);
-    columns.push(Column::new(
-        ROW_COLUMN.into(),
-        body.iter().map(|(n, _)| *n).collect::<Vec<u32>>(),
-    ));
-    for (column, index) in expected.iter().zip(&found.indexes) {
-        let values: Vec<Option<&str>> = match index {
-            Some(i) => body
-                .iter()
-                .map(|(_, cells)| cells.get(*i).and_then(|c| c.as_deref()))
-                .collect(),
-            None => vec![None; body.len()],
-        };
-        columns.push(Column::new(column.key.as_str().into(), values));
-    }
-    let frame = DataFrame::new(body.len(), columns).map_err(|e| IngestError::Internal {
-        location: loc.clone(),
-        message: e.to_string(),
-    })?;
-    Ok(Table {
-        file: file.to_owned(),
-        sheet: sheet.map(str::to_owned),
-        header_row: found.row as usize,
-        missing: found.missing(expected),
-        rejected: Vec::new(),
-        headers: expected
-            .iter()
-            .zip(found.texts)
-            .map(|(c, t)| (c.key.clone(), t))
-            .collect(),
-        frame,
-        encoding: None,
-    })
 }

@@ -1,13 +1,15 @@
 //! Workbooks (xlsx, xls, ods) through calamine.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use calamine::{open_workbook_auto, Data, Reader, SheetVisible, Sheets};
 
+use crate::chunks::{SheetRow, TableBuilder};
 use crate::error::IngestError;
 use crate::header::ExpectedColumn;
 use crate::limits::ReadLimits;
-use crate::{table_from_rows, Read, ReadOptions, SheetChoice, SourceFormat};
+use crate::{Read, ReadOptions, SheetChoice, SourceFormat, Table};
 
 pub(crate) fn read(
     path: &Path,
@@ -23,21 +25,52 @@ pub(crate) fn read(
     let (chosen, notes) = choose_sheets(path, &sheets, &options.sheet)?;
     let mut tables = Vec::with_capacity(chosen.len());
     for name in chosen {
-        let rows = sheet_rows(&mut workbook, path, format, &name, &options.limits)?;
-        if rows.is_empty() {
-            return Err(IngestError::EmptySheet {
-                location: crate::location(path, Some(&name)),
-            });
-        }
-        tables.push(table_from_rows(
+        tables.push(read_sheet(
+            &mut workbook,
             path,
-            Some(&name),
-            &rows,
+            format,
+            &name,
             options,
             expected,
         )?);
     }
     Ok(Read { tables, notes })
+}
+
+/// One sheet as a table. An xlsx sheet's rows go to the table as they are
+/// read, so that only the cells of the expected columns are held, in chunks
+/// (see [`crate::chunks`]); rows stored out of order, which Excel does not
+/// write, and the other formats are read whole first.
+fn read_sheet(
+    workbook: &mut Workbook,
+    path: &Path,
+    format: &'static str,
+    name: &str,
+    options: &ReadOptions,
+    expected: &[ExpectedColumn],
+) -> Result<Table, IngestError> {
+    let empty = || IngestError::EmptySheet {
+        location: crate::location(path, Some(name)),
+    };
+    if let Sheets::Xlsx(xlsx) = workbook {
+        let mut builder = TableBuilder::new(path, Some(name), options, expected);
+        let mut cells = SheetCells::new(path, format, name, &options.limits);
+        if stream_xlsx_rows(xlsx, &mut cells, &mut |row| builder.push(row))? {
+            if builder.rows() == 0 {
+                return Err(empty());
+            }
+            return builder.finish();
+        }
+    }
+    let rows = sheet_rows(workbook, path, format, name, &options.limits)?;
+    if rows.is_empty() {
+        return Err(empty());
+    }
+    let mut builder = TableBuilder::new(path, Some(name), options, expected);
+    for row in rows {
+        builder.push(row)?;
+    }
+    builder.finish()
 }
 
 type Workbook = Sheets<std::io::BufReader<std::fs::File>>;
@@ -105,13 +138,176 @@ pub(crate) fn preview(
     Ok(previews)
 }
 
-/// A sheet row: its 1-based number and its cells as text.
-type SheetRow = (u32, Vec<Option<String>>);
+/// What reading a sheet's cells may cost, counted as they are read: the
+/// cell, column, span and time bounds of [`ReadLimits`].
+struct SheetCells<'a> {
+    path: &'a Path,
+    format: &'static str,
+    name: &'a str,
+    limits: &'a ReadLimits,
+    started: std::time::Instant,
+    read: usize,
+    /// Cells the rows span, each dense up to its last cell.
+    spanned: usize,
+}
+
+impl<'a> SheetCells<'a> {
+    fn new(path: &'a Path, format: &'static str, name: &'a str, limits: &'a ReadLimits) -> Self {
+        SheetCells {
+            path,
+            format,
+            name,
+            limits,
+            started: std::time::Instant::now(),
+            read: 0,
+            spanned: 0,
+        }
+    }
+
+    fn failed(&self, message: String) -> IngestError {
+        IngestError::Workbook {
+            path: self.path.to_owned(),
+            format: self.format,
+            message: format!("sheet '{}': {message}", self.name),
+        }
+    }
+
+    fn too_large(&self, what: String) -> IngestError {
+        IngestError::TooLarge {
+            path: self.path.to_owned(),
+            what: format!("sheet '{}': {what}", self.name),
+        }
+    }
+
+    /// Counts a cell read from the file, empty or not.
+    fn count(&mut self) -> Result<(), IngestError> {
+        self.read += 1;
+        if self.read.is_multiple_of(65_536)
+            && self.started.elapsed().as_secs() > self.limits.max_seconds
+        {
+            return Err(self.too_large(format!(
+                "reading it took more than {} s",
+                self.limits.max_seconds
+            )));
+        }
+        if self.read > self.limits.max_cells {
+            return Err(self.too_large(format!("it has more than {} cells", self.limits.max_cells)));
+        }
+        Ok(())
+    }
+
+    /// Adds a cell to its row, refusing columns past the bound.
+    fn push(
+        &self,
+        cells: &mut Vec<(usize, String)>,
+        row: u32,
+        column: usize,
+        text: String,
+    ) -> Result<(), IngestError> {
+        if column >= self.limits.max_columns {
+            return Err(self.too_large(format!(
+                "it has a value in column {} (row {}), beyond the {} columns ttkg reads; delete the stray cells far to the right",
+                column + 1,
+                row + 1,
+                self.limits.max_columns
+            )));
+        }
+        // Cells come in order within a row, but make sure.
+        match cells.binary_search_by_key(&column, |(c, _)| *c) {
+            Ok(i) => cells[i].1 = text,
+            Err(i) => cells.insert(i, (column, text)),
+        }
+        Ok(())
+    }
+
+    /// A row as the header finder and the table builder read it: dense up
+    /// to its last cell, the number being Excel's (1-based).
+    fn dense(&mut self, row: u32, cells: Vec<(usize, String)>) -> Result<SheetRow, IngestError> {
+        let width = cells.last().map_or(0, |(c, _)| c + 1);
+        self.spanned = self.spanned.saturating_add(width);
+        if self.spanned > self.limits.max_cells {
+            return Err(self.too_large(format!(
+                "its rows span more than the {} cells ttkg reads in one sheet",
+                self.limits.max_cells
+            )));
+        }
+        let mut dense = vec![None; width];
+        for (column, text) in cells {
+            dense[column] = Some(text);
+        }
+        Ok((row + 1, dense))
+    }
+}
+
+type Xlsx = calamine::Xlsx<std::io::BufReader<std::fs::File>>;
+
+/// Takes a cell's row, column and text (see [`for_each_xlsx_cell`]).
+type CellVisitor<'a> =
+    dyn FnMut(&mut SheetCells<'_>, u32, usize, String) -> Result<ControlFlow<()>, IngestError> + 'a;
+
+/// Gives `each` the position and text of every non-empty cell of an xlsx
+/// sheet, in the order stored, counting every cell against the bounds;
+/// stops early when `each` breaks.
+fn for_each_xlsx_cell(
+    xlsx: &mut Xlsx,
+    bounds: &mut SheetCells<'_>,
+    each: &mut CellVisitor<'_>,
+) -> Result<ControlFlow<()>, IngestError> {
+    let mut cells = xlsx
+        .worksheet_cells_reader(bounds.name)
+        .map_err(|e| bounds.failed(e.to_string()))?;
+    while let Some(cell) = cells
+        .next_cell()
+        .map_err(|e| bounds.failed(e.to_string()))?
+    {
+        bounds.count()?;
+        let (row, column) = cell.get_position();
+        if let Some(text) = cell_text(&Data::from(cell.get_value().clone())) {
+            if each(bounds, row, column as usize, text)?.is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+    }
+    Ok(ControlFlow::Continue(()))
+}
+
+/// Gives each non-empty row of an xlsx sheet to `take` as soon as it is
+/// read. `false` when a row comes after a later one: nothing more is read
+/// then, and the sheet must be read whole.
+fn stream_xlsx_rows(
+    xlsx: &mut Xlsx,
+    bounds: &mut SheetCells<'_>,
+    take: &mut dyn FnMut(SheetRow) -> Result<(), IngestError>,
+) -> Result<bool, IngestError> {
+    let mut current: Option<(u32, Vec<(usize, String)>)> = None;
+    let read = for_each_xlsx_cell(xlsx, bounds, &mut |bounds, row, column, text| {
+        match &mut current {
+            Some((at, cells)) if *at == row => bounds.push(cells, row, column, text)?,
+            Some((at, _)) if *at > row => return Ok(ControlFlow::Break(())),
+            _ => {
+                if let Some((at, cells)) = current.take() {
+                    take(bounds.dense(at, cells)?)?;
+                }
+                let mut cells = Vec::new();
+                bounds.push(&mut cells, row, column, text)?;
+                current = Some((row, cells));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    })?;
+    if read.is_break() {
+        return Ok(false);
+    }
+    if let Some((at, cells)) = current {
+        take(bounds.dense(at, cells)?)?;
+    }
+    Ok(true)
+}
 
 /// The non-empty rows of a sheet, each with its 1-based row number and its
-/// cells as text. An xlsx sheet is read cell by cell, never as a grid, so
-/// that a stray cell at XFD1048576 costs one cell, not a billion; every
-/// sheet is held to the cell, column and time bounds.
+/// cells as text, read whole. An xlsx sheet is read cell by cell, never as
+/// a grid, so that a stray cell at XFD1048576 costs one cell, not a
+/// billion; every sheet is held to the cell, column and time bounds.
 fn sheet_rows(
     workbook: &mut Workbook,
     path: &Path,
@@ -119,107 +315,34 @@ fn sheet_rows(
     name: &str,
     limits: &ReadLimits,
 ) -> Result<Vec<SheetRow>, IngestError> {
-    let failed = |message: String| IngestError::Workbook {
-        path: path.to_owned(),
-        format,
-        message: format!("sheet '{name}': {message}"),
-    };
-    let too_large = |what: String| IngestError::TooLarge {
-        path: path.to_owned(),
-        what: format!("sheet '{name}': {what}"),
-    };
-    let started = std::time::Instant::now();
+    let mut bounds = SheetCells::new(path, format, name, limits);
     let mut rows: std::collections::BTreeMap<u32, Vec<(usize, String)>> = Default::default();
     match workbook {
         Sheets::Xlsx(xlsx) => {
-            let mut cells = xlsx
-                .worksheet_cells_reader(name)
-                .map_err(|e| failed(e.to_string()))?;
-            let mut read = 0usize;
-            while let Some(cell) = cells.next_cell().map_err(|e| failed(e.to_string()))? {
-                read += 1;
-                if read.is_multiple_of(65_536) && started.elapsed().as_secs() > limits.max_seconds {
-                    return Err(too_large(format!(
-                        "reading it took more than {} s",
-                        limits.max_seconds
-                    )));
-                }
-                if read > limits.max_cells {
-                    return Err(too_large(format!(
-                        "it has more than {} cells",
-                        limits.max_cells
-                    )));
-                }
-                let (row, column) = cell.get_position();
-                let Some(text) = cell_text(&Data::from(cell.get_value().clone())) else {
-                    continue;
-                };
-                push_cell(&mut rows, row, column as usize, text, limits).map_err(too_large)?;
-            }
+            // Every cell is taken: this never stops early.
+            let _ = for_each_xlsx_cell(xlsx, &mut bounds, &mut |bounds, row, column, text| {
+                bounds.push(rows.entry(row).or_default(), row, column, text)?;
+                Ok(ControlFlow::Continue(()))
+            })?;
         }
         other => {
             let range = other
                 .worksheet_range(name)
-                .map_err(|e| failed(e.to_string()))?;
+                .map_err(|e| bounds.failed(e.to_string()))?;
             let (first_row, first_column) = range.start().unwrap_or((0, 0));
             for (i, cells) in range.rows().enumerate() {
                 for (j, cell) in cells.iter().enumerate() {
                     if let Some(text) = cell_text(cell) {
                         let (row, column) = (first_row + i as u32, first_column as usize + j);
-                        push_cell(&mut rows, row, column, text, limits).map_err(too_large)?;
+                        bounds.push(rows.entry(row).or_default(), row, column, text)?;
                     }
                 }
             }
         }
     }
-    // Rows as the header finder and the table builder read them: dense up
-    // to each row's last cell, the number being Excel's (1-based).
-    let spanned: usize = rows
-        .values()
-        .map(|cells| cells.last().map_or(0, |(c, _)| c + 1))
-        .sum();
-    if spanned > limits.max_cells {
-        return Err(too_large(format!(
-            "its rows span {spanned} cells, more than the {} ttkg reads in one sheet",
-            limits.max_cells
-        )));
-    }
-    Ok(rows
-        .into_iter()
-        .map(|(row, cells)| {
-            let width = cells.last().map_or(0, |(c, _)| c + 1);
-            let mut dense = vec![None; width];
-            for (column, text) in cells {
-                dense[column] = Some(text);
-            }
-            (row + 1, dense)
-        })
-        .collect())
-}
-
-/// Adds a cell to its row, refusing columns past the bound.
-fn push_cell(
-    rows: &mut std::collections::BTreeMap<u32, Vec<(usize, String)>>,
-    row: u32,
-    column: usize,
-    text: String,
-    limits: &ReadLimits,
-) -> Result<(), String> {
-    if column >= limits.max_columns {
-        return Err(format!(
-            "it has a value in column {} (row {}), beyond the {} columns ttkg reads; delete the stray cells far to the right",
-            column + 1,
-            row + 1,
-            limits.max_columns
-        ));
-    }
-    let cells = rows.entry(row).or_default();
-    // Cells come in order within a row, but make sure.
-    match cells.binary_search_by_key(&column, |(c, _)| *c) {
-        Ok(i) => cells[i].1 = text,
-        Err(i) => cells.insert(i, (column, text)),
-    }
-    Ok(())
+    rows.into_iter()
+        .map(|(row, cells)| bounds.dense(row, cells))
+        .collect()
 }
 
 /// Whether the file begins with `magic`.

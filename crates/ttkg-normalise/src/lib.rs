@@ -753,3 +753,31 @@ fn resolutions(frame: &DataFrame, spec: &PipelineSpec) -> Result<Vec<Resolution>
     resolutions.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
     Ok(resolutions)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table read in chunks of the batches' size (see `ttkg_ingest`'s
+    /// `chunk_rows`) is sliced at the chunks' ends: each batch then holds
+    /// its own chunk only, freed when the batch is done.
+    #[test]
+    fn batches_of_a_table_in_chunks_hold_one_chunk_each() {
+        let mut values = Series::new("v".into(), ["a", "b", "c"]);
+        values
+            .append(&Series::new("v".into(), ["d", "e", "f"]))
+            .unwrap();
+        values.append(&Series::new("v".into(), ["g"])).unwrap();
+        let frame = DataFrame::new(7, vec![values.into_column()]).unwrap();
+        let slices = row_slices(&frame, 3);
+        assert_eq!(slices.len(), 3);
+        for slice in &slices {
+            let column = slice.column("v").unwrap().as_materialized_series();
+            assert_eq!(column.n_chunks(), 1);
+        }
+        assert_eq!(
+            slices[2].column("v").unwrap().str().unwrap().get(0),
+            Some("g")
+        );
+    }
+}
