@@ -44,11 +44,12 @@ pub struct ImportArgs {
     #[arg(long, value_name = "SHARE", value_parser = parse_share)]
     pub max_quarantined: Option<f64>,
     /// The memory the import aims to stay within (`1.5G`, `800M`): it sets
-    /// how many files are read at once, how much the store's bulk loader
-    /// holds (at most half, less when the file it loads already uses much
-    /// of the rest), and how large a step of a large replacement or
-    /// retraction is.
-    /// Default 1.5G. A single file's reading still takes what its size needs.
+    /// how many files are read at once, how many rows of a sheet are read
+    /// and normalised at a time, how much the store's bulk loader holds (at
+    /// most half, less when the file it loads already uses much of the
+    /// rest), and how large a step of a large replacement or retraction is.
+    /// Default 1.5G. A file's facts are still held whole while it is
+    /// checked and loaded: about 1.1 KB a row.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     #[serde(default)]
     pub memory: Option<u64>,

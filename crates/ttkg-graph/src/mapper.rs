@@ -610,7 +610,7 @@ fn too_many_terms(pipeline: &Pipeline, number: i64) -> GraphError {
     mapping_error(
         pipeline,
         "-",
-        &format!("row {number}: the file has more distinct values than one report may (2^32)"),
+        &format!("row {number}: the file has more distinct values than one report may hold (2^32 of them, or 4 GiB of their text)"),
     )
 }
 

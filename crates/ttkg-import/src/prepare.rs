@@ -11,7 +11,7 @@ use ttkg_normalise::References;
 use ttkg_pipeline::{Format, OnMissing, Pipeline, SheetSelector};
 
 use crate::fingerprint::{pipeline_version, sha256};
-use crate::quarantine::{NameResolution, QuarantineRecord, SkippedRow};
+use crate::quarantine::{NameResolution, QuarantineRecord, SharedTexts, SkippedRow};
 use crate::report::{FileReport, FileStatus};
 use crate::WorkUnit;
 
@@ -369,6 +369,7 @@ fn prepare_table(
             .map_err(|e| format!("{location}: {e}"))?;
     let mut mapped: Option<MappedTable> = None;
     let (mut blank_rows, mut skipped_rows) = (Vec::new(), Vec::new());
+    let mut names = SharedTexts::default();
     for batch in batches.by_ref() {
         let batch = batch.map_err(|e| format!("{location}: {e}"))?;
         prepared.report.rows_read += batch.rows_read;
@@ -376,14 +377,14 @@ fn prepare_table(
         skipped_rows.extend(batch.skipped);
         for r in batch.resolutions {
             prepared.resolutions.push(NameResolution {
-                pipeline: pipeline.name.clone(),
-                file: relative.clone(),
-                sheet: sheet.clone(),
+                pipeline: names.get(&pipeline.name),
+                file: names.get(&relative),
+                sheet: sheet.as_deref().map(|s| names.get(s)),
                 row: r.row,
-                column: table.column_name(&r.column),
-                written: r.written,
-                resolved: r.resolved,
-                rule: r.rule,
+                column: names.get(&table.column_name(&r.column)),
+                written: names.get(&r.written),
+                resolved: names.get(&r.resolved),
+                rule: names.get(&r.rule),
             });
         }
         let next = ttkg_graph::map_rows(

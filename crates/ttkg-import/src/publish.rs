@@ -80,7 +80,7 @@ pub(crate) fn finalize<R: QuadReader>(
         let report = &mut prepared.report;
         report.rows_loaded = 0;
         report.status = FileStatus::Failed(
-            "the file has more distinct values than one report may (2^32); split it into smaller files".into(),
+            "the file has more distinct values than one report may hold (2^32 of them, or 4 GiB of their text); split it into smaller files".into(),
         );
     }
     Ok(kept)

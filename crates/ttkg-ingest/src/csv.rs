@@ -130,10 +130,11 @@ fn file_text(
             path: path.to_owned(),
         });
     }
-    let (text, encoding) = decode(path, &bytes, options.encoding.as_deref())?;
+    let (text, encoding) = decode(path, bytes, options.encoding.as_deref())?;
     // Windows-1258 (and Mac exports) keep Vietnamese tone marks apart from
-    // their letters; compose them so they compare equal to typed text.
-    let text = if text.is_ascii() {
+    // their letters; compose them so they compare equal to typed text. Text
+    // already composed is not copied (a file's text is up to 256 MiB).
+    let text = if text.is_ascii() || unicode_normalization::is_nfc(&text) {
         text
     } else {
         use unicode_normalization::UnicodeNormalization;
@@ -499,7 +500,7 @@ fn find_header(
 /// the bytes are UTF-8, else chardetng's guess.
 fn decode(
     path: &Path,
-    bytes: &[u8],
+    mut bytes: Vec<u8>,
     declared: Option<&str>,
 ) -> Result<(String, &'static Encoding), IngestError> {
     let looks_binary =
@@ -510,32 +511,33 @@ fn decode(
             offset: 0,
         });
     }
-    let (encoding, body) = match Encoding::for_bom(bytes) {
-        Some((encoding, bom)) => (encoding, &bytes[bom..]),
+    let (encoding, bom) = match Encoding::for_bom(&bytes) {
+        Some((encoding, bom)) => (encoding, bom),
         None => {
             let encoding = match declared.and_then(|l| Encoding::for_label(l.as_bytes())) {
                 Some(declared) => declared,
-                None if std::str::from_utf8(bytes).is_ok() => UTF_8,
+                None if std::str::from_utf8(&bytes).is_ok() => UTF_8,
                 None => {
                     let mut detector = chardetng::EncodingDetector::new();
-                    detector.feed(bytes, true);
+                    detector.feed(&bytes, true);
                     detector.guess(None, true)
                 }
             };
-            (encoding, bytes)
+            (encoding, 0)
         }
     };
     if encoding == UTF_8 {
-        return match std::str::from_utf8(body) {
-            Ok(s) => Ok((s.to_owned(), encoding)),
-            Err(e) => Err(IngestError::Encoding {
+        // The bytes become the text, without a copy.
+        bytes.drain(..bom);
+        return String::from_utf8(bytes)
+            .map_err(|e| IngestError::Encoding {
                 path: path.to_owned(),
                 encoding: "UTF-8",
-                offset: e.valid_up_to() + (bytes.len() - body.len()),
-            }),
-        };
+                offset: e.utf8_error().valid_up_to() + bom,
+            })
+            .map(|text| (text, encoding));
     }
-    let (text, had_errors) = encoding.decode_without_bom_handling(body);
+    let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[bom..]);
     if had_errors {
         let offset = text.find('\u{FFFD}').unwrap_or(0);
         return Err(IngestError::Encoding {
@@ -643,19 +645,19 @@ mod tests {
     #[test]
     fn decodes_bom_and_declared_encodings() {
         let p = Path::new("x.csv");
-        let (t, e) = decode(p, b"\xEF\xBB\xBFa,b", None).unwrap();
+        let (t, e) = decode(p, b"\xEF\xBB\xBFa,b".to_vec(), None).unwrap();
         assert_eq!((t.as_str(), e.name()), ("a,b", "UTF-8"));
         let gbk = encoding_rs::GB18030.encode("协议编号").0;
-        let (t, e) = decode(p, &gbk, Some("gb18030")).unwrap();
+        let (t, e) = decode(p, gbk.to_vec(), Some("gb18030")).unwrap();
         assert_eq!((t.as_str(), e.name()), ("协议编号", "gb18030"));
         // Without a BOM or a declaration, the encoding is guessed.
-        let (t, e) = decode(p, &gbk, None).unwrap();
+        let (t, e) = decode(p, gbk.to_vec(), None).unwrap();
         assert_eq!((t.as_str(), e.name()), ("协议编号", "GBK"));
         let thai = encoding_rs::WINDOWS_874.encode("วันที่ลงนาม,มูลค่า").0;
-        let (t, e) = decode(p, &thai, None).unwrap();
+        let (t, e) = decode(p, thai.to_vec(), None).unwrap();
         assert_eq!((t.as_str(), e.name()), ("วันที่ลงนาม,มูลค่า", "windows-874"));
         // A declared encoding that does not fit is an error naming it.
-        let err = decode(p, b"a,\xC3\x28", Some("utf-8"))
+        let err = decode(p, b"a,\xC3\x28".to_vec(), Some("utf-8"))
             .unwrap_err()
             .to_string();
         assert!(err.contains("UTF-8"), "{err}");
