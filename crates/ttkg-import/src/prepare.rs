@@ -11,7 +11,7 @@ use ttkg_normalise::References;
 use ttkg_pipeline::{Format, OnMissing, Pipeline, SheetSelector};
 
 use crate::fingerprint::{pipeline_version, sha256};
-use crate::quarantine::{NameResolution, QuarantineRecord, SharedTexts, SkippedRow};
+use crate::quarantine::{FileResolutions, QuarantineRecord, SkippedRow};
 use crate::report::{FileReport, FileStatus};
 use crate::WorkUnit;
 
@@ -31,7 +31,7 @@ pub(crate) struct Prepared {
     /// (table, row) of mapped rows not to load: duplicates and conflicts.
     pub excluded: HashSet<(usize, usize)>,
     pub quarantine: Vec<QuarantineRecord>,
-    pub resolutions: Vec<NameResolution>,
+    pub resolutions: FileResolutions,
     pub skipped: Vec<SkippedRow>,
 }
 
@@ -48,7 +48,7 @@ impl Prepared {
             headers: Vec::new(),
             excluded: HashSet::new(),
             quarantine: Vec::new(),
-            resolutions: Vec::new(),
+            resolutions: FileResolutions::default(),
             skipped: Vec::new(),
         }
     }
@@ -369,23 +369,21 @@ fn prepare_table(
             .map_err(|e| format!("{location}: {e}"))?;
     let mut mapped: Option<MappedTable> = None;
     let (mut blank_rows, mut skipped_rows) = (Vec::new(), Vec::new());
-    let mut names = SharedTexts::default();
     for batch in batches.by_ref() {
         let batch = batch.map_err(|e| format!("{location}: {e}"))?;
         prepared.report.rows_read += batch.rows_read;
         blank_rows.extend(batch.blank_row_numbers);
         skipped_rows.extend(batch.skipped);
         for r in batch.resolutions {
-            prepared.resolutions.push(NameResolution {
-                pipeline: names.get(&pipeline.name),
-                file: names.get(&relative),
-                sheet: sheet.as_deref().map(|s| names.get(s)),
-                row: r.row,
-                column: names.get(&table.column_name(&r.column)),
-                written: names.get(&r.written),
-                resolved: names.get(&r.resolved),
-                rule: names.get(&r.rule),
-            });
+            let column = table.column_name(&r.column);
+            prepared.resolutions.push(
+                sheet.as_deref(),
+                r.row,
+                &column,
+                &r.written,
+                &r.resolved,
+                &r.rule,
+            );
         }
         let next = ttkg_graph::map_rows(
             pipeline,

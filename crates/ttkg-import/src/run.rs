@@ -60,7 +60,10 @@ impl Outcome {
     fn record(&mut self, p: Prepared) {
         self.quarantine.extend(p.quarantine);
         if p.report.status == FileStatus::Loaded {
-            self.resolutions.extend(p.resolutions);
+            let names = p
+                .resolutions
+                .into_records(&p.unit.pipeline.name, &p.unit.relative);
+            self.resolutions.extend(names);
             self.skipped.extend(p.skipped);
         }
         if matches!(p.report.status, FileStatus::Loaded | FileStatus::Unchanged) {
