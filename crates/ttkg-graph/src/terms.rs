@@ -138,6 +138,20 @@ impl Terms {
         (0..self.ends.len() as u32).map(|id| self.term(id))
     }
 
+    /// Makes room for as many more terms, and as much more text, as
+    /// `share` times those held now, at once: grown by doubling, the text
+    /// of a 1,000,000-row file's terms (about 230 MB) was copied from 128
+    /// MiB to 256 MiB with both held, and the table of numbers likewise.
+    pub fn reserve_like(&mut self, share: f64) {
+        let more = |n: usize| (n as f64 * share).ceil() as usize;
+        let (terms, text) = (more(self.ends.len()), more(self.text.len()));
+        self.text.reserve_exact(text);
+        self.ends.reserve_exact(terms);
+        let (all, ends, hasher) = (&self.text, &self.ends, &self.hasher);
+        self.index
+            .reserve(terms, |&other| hasher.hash_one(span(all, ends, other)));
+    }
+
     /// How many distinct terms there are.
     pub fn len(&self) -> usize {
         self.ends.len()
@@ -223,10 +237,13 @@ mod tests {
             n("").into(),
         ];
         let mut terms = Terms::default();
-        let ids: Vec<u32> = terms_in
+        let mut ids: Vec<u32> = terms_in[..3]
             .iter()
             .map(|t| terms.id(t.as_ref()).unwrap())
             .collect();
+        // Room made midway (the table of numbers rehashed) loses nothing.
+        terms.reserve_like(1000.0);
+        ids.extend(terms_in[3..].iter().map(|t| terms.id(t.as_ref()).unwrap()));
         for (term, id) in terms_in.iter().zip(&ids) {
             assert_eq!(&terms.term(*id).into_owned(), term);
             assert_eq!(terms.find(term.as_ref()), Some(*id), "{term}");

@@ -132,6 +132,7 @@ pub fn run_on(
         force: options.force,
         limits: settings.read_limits(),
         batch_rows: prepare::rows_per_batch(options.memory),
+        memory: options.memory,
     };
     // Files are prepared in parallel a few at a time and each batch is
     // published before the next but one is read, so memory holds a handful
@@ -605,6 +606,7 @@ pub fn check_files(
         force: true,
         limits: settings.read_limits(),
         batch_rows: prepare::rows_per_batch(crate::DEFAULT_MEMORY),
+        memory: crate::DEFAULT_MEMORY,
     };
     let mut outcome = Outcome::default();
     let prepared: Vec<Prepared> = units
