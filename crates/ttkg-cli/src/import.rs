@@ -49,7 +49,7 @@ pub struct ImportArgs {
     /// most half, less when the file it loads already uses much of the
     /// rest), and how large a step of a large replacement or retraction is.
     /// Default 1.5G. A file's facts are still held whole while it is
-    /// checked and loaded: about 1.1 KB a row.
+    /// checked and loaded: about a kilobyte a row.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     #[serde(default)]
     pub memory: Option<u64>,
