@@ -480,8 +480,6 @@ pub(crate) fn rows_per_batch(memory: u64) -> usize {
         .clamp(1_000, 10_000_000)
 }
 
-/// How to read `pipeline`'s files: in chunks of `batch_rows` rows, the
-/// batches that normalise them, so that each batch frees its cells.
 /// Rows of a sheet of `rows` rows normalised and mapped at a time:
 /// `batch_rows`, or a half, a third, ... of it when the sheet's compact
 /// facts (about 1.3 KB a row, held until the file is loaded) leave less
@@ -499,6 +497,8 @@ pub(crate) fn rows_per_sheet_batch(batch_rows: usize, rows: usize, memory: u64) 
     batch_rows.div_ceil(parts).max(1_000.min(batch_rows))
 }
 
+/// How to read `pipeline`'s files: in chunks of `batch_rows` rows, the
+/// batches that normalise them, so that each batch frees its cells.
 fn read_options(pipeline: &Pipeline, limits: ReadLimits, batch_rows: usize) -> ReadOptions {
     let source = &pipeline.spec.source;
     ReadOptions {

@@ -13,9 +13,10 @@ use crate::report::FileStatus;
 
 /// Checks `prepared` against the sources `reader` holds (none: no such
 /// check) and the run's earlier files (`run`), and counts its rows; its
-/// facts are noted in `run` for the files after it when `note_in_run`. Returns the triples to publish, or `None`
-/// when the file does not load (failed before, or now: too many rows
-/// quarantined, or no data rows at all).
+/// facts are noted in `run` for the files after it when `note_in_run`.
+/// Returns the triples to publish, or `None` when the file does not load
+/// (failed before, or now: too many rows quarantined, or no data rows at
+/// all).
 pub(crate) fn finalize<R: QuadReader>(
     prepared: &mut Prepared,
     reader: Option<&R>,

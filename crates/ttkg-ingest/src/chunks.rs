@@ -21,16 +21,19 @@ pub(crate) type SheetRow = (u32, Vec<Option<String>>);
 /// The columns of a table, each a list of chunks that end at the same rows.
 pub(crate) struct ChunkedColumns {
     location: String,
+    /// The expected keys: the columns' names.
+    names: Vec<String>,
     /// The row numbers, then one column per expected key.
     columns: Vec<Option<Series>>,
     height: usize,
 }
 
 impl ChunkedColumns {
-    pub fn new(location: String, width: usize) -> Self {
+    pub fn new(location: String, expected: &[ExpectedColumn]) -> Self {
         ChunkedColumns {
             location,
-            columns: vec![None; width + 1],
+            names: expected.iter().map(|c| c.key.clone()).collect(),
+            columns: vec![None; expected.len() + 1],
             height: 0,
         }
     }
@@ -59,15 +62,17 @@ impl ChunkedColumns {
         Ok(())
     }
 
-    /// The frame of every chunk pushed; `names` gives the columns' names
-    /// and, before any chunk, their number.
-    pub fn finish(self, names: &[&str]) -> Result<DataFrame, IngestError> {
-        let mut columns = Vec::with_capacity(names.len() + 1);
+    /// The frame of every chunk pushed (no rows, if none was).
+    pub fn finish(self) -> Result<DataFrame, IngestError> {
+        let mut columns = Vec::with_capacity(self.columns.len());
         for (i, slot) in self.columns.into_iter().enumerate() {
             let column = match slot {
                 Some(series) => series.into_column(),
                 None if i == 0 => Column::new(ROW_COLUMN.into(), Vec::<u32>::new()),
-                None => Column::new(names[i - 1].into(), Vec::<Option<&str>>::new()),
+                None => Column::new(
+                    self.names[i - 1].as_str().into(),
+                    Vec::<Option<&str>>::new(),
+                ),
             };
             columns.push(column);
         }
@@ -75,7 +80,8 @@ impl ChunkedColumns {
     }
 }
 
-fn internal(location: &str, e: impl std::fmt::Display) -> IngestError {
+/// An error of polars' where ttkg expects none, at `location`.
+pub(crate) fn internal(location: &str, e: impl std::fmt::Display) -> IngestError {
     IngestError::Internal {
         location: location.to_owned(),
         message: e.to_string(),
@@ -116,7 +122,7 @@ impl<'a> TableBuilder<'a> {
             found: None,
             numbers: Vec::new(),
             cells: vec![Vec::new(); expected.len()],
-            done: ChunkedColumns::new(location(file, sheet), expected.len()),
+            done: ChunkedColumns::new(location(file, sheet), expected),
             rows: 0,
         }
     }
@@ -198,8 +204,7 @@ impl<'a> TableBuilder<'a> {
         let Some(found) = self.found.take() else {
             return Err(internal(&location(self.file, self.sheet), "no header row"));
         };
-        let names: Vec<&str> = self.expected.iter().map(|c| c.key.as_str()).collect();
-        let frame = self.done.finish(&names)?;
+        let frame = self.done.finish()?;
         Ok(Table {
             file: self.file.to_owned(),
             sheet: self.sheet.map(str::to_owned),

@@ -11,7 +11,7 @@ use std::path::Path;
 use encoding_rs::{Encoding, UTF_8};
 use polars::prelude::*;
 
-use crate::chunks::ChunkedColumns;
+use crate::chunks::{internal, ChunkedColumns};
 use crate::error::IngestError;
 use crate::header::{self, ExpectedColumn};
 use crate::{ReadOptions, RejectedRow, Table};
@@ -38,7 +38,7 @@ pub(crate) fn read(
     }
     // polars reads the records a chunk at a time, and only the expected
     // columns of each are kept (see `crate::chunks`).
-    let mut columns = ChunkedColumns::new(location.clone(), expected.len());
+    let mut columns = ChunkedColumns::new(location.clone(), expected);
     let chunk = options.chunk_rows.max(1);
     let mut start = 0;
     while start < height {
@@ -74,10 +74,7 @@ pub(crate) fn read(
             let values = match index.and_then(|i| source_columns.get(i)) {
                 Some(c) => c
                     .cast(&DataType::String)
-                    .map_err(|e| IngestError::Internal {
-                        location: location.clone(),
-                        message: e.to_string(),
-                    })?
+                    .map_err(|e| internal(&location, e))?
                     .as_materialized_series()
                     // polars splits what it parses by thread; one array a
                     // chunk of rows ends where the batches do.
@@ -96,8 +93,7 @@ pub(crate) fn read(
         columns.push(numbers, chunk_columns)?;
         start = end;
     }
-    let names: Vec<&str> = expected.iter().map(|c| c.key.as_str()).collect();
-    let frame = columns.finish(&names)?;
+    let frame = columns.finish()?;
     Ok(Table {
         file: path.to_owned(),
         sheet: None,

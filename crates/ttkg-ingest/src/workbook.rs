@@ -272,21 +272,31 @@ fn for_each_xlsx_cell(
 }
 
 /// Gives each non-empty row of an xlsx sheet to `take` as soon as it is
-/// read. `false` when a row comes after a later one: nothing more is read
-/// then, and the sheet must be read whole.
+/// read. `false` when a row comes after a later one: the sheet must then be
+/// read whole, in the order of its rows. What `take` refuses (no header in
+/// the first rows given) holds only for rows in order, so it is returned
+/// once the rest of the sheet is known to be.
 fn stream_xlsx_rows(
     xlsx: &mut Xlsx,
     bounds: &mut SheetCells<'_>,
     take: &mut dyn FnMut(SheetRow) -> Result<(), IngestError>,
 ) -> Result<bool, IngestError> {
     let mut current: Option<(u32, Vec<(usize, String)>)> = None;
+    let mut refused: Option<IngestError> = None;
+    let mut give = |bounds: &mut SheetCells<'_>, at: u32, cells| -> Result<(), IngestError> {
+        let row = bounds.dense(at, cells)?;
+        if refused.is_none() {
+            refused = take(row).err();
+        }
+        Ok(())
+    };
     let read = for_each_xlsx_cell(xlsx, bounds, &mut |bounds, row, column, text| {
         match &mut current {
             Some((at, cells)) if *at == row => bounds.push(cells, row, column, text)?,
             Some((at, _)) if *at > row => return Ok(ControlFlow::Break(())),
             _ => {
                 if let Some((at, cells)) = current.take() {
-                    take(bounds.dense(at, cells)?)?;
+                    give(bounds, at, cells)?;
                 }
                 let mut cells = Vec::new();
                 bounds.push(&mut cells, row, column, text)?;
@@ -299,9 +309,12 @@ fn stream_xlsx_rows(
         return Ok(false);
     }
     if let Some((at, cells)) = current {
-        take(bounds.dense(at, cells)?)?;
+        give(bounds, at, cells)?;
     }
-    Ok(true)
+    match refused {
+        Some(e) => Err(e),
+        None => Ok(true),
+    }
 }
 
 /// The non-empty rows of a sheet, each with its 1-based row number and its

@@ -126,18 +126,25 @@ fn a_sheet_with_rows_stored_out_of_order_is_read_in_their_order() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.xlsx");
     write_workbook(&path);
-    let shuffled = dir.path().join("shuffled.xlsx");
-    move_last_row_first(&path, &shuffled);
     let ordered = ttkg_ingest::read(&path, &options(SourceFormat::Xlsx, 3), &expected()).unwrap();
-    let read = ttkg_ingest::read(&shuffled, &options(SourceFormat::Xlsx, 3), &expected()).unwrap();
-    assert!(read.tables[0]
-        .frame
-        .equals_missing(&ordered.tables[0].frame));
+    // The last row stored first; the title and header rows stored last,
+    // after more rows than the header is looked for in.
+    let orders: [fn(&mut Vec<String>); 2] =
+        [|rows| rows.rotate_right(1), |rows| rows.rotate_left(2)];
+    for (i, order) in orders.into_iter().enumerate() {
+        let shuffled = dir.path().join(format!("shuffled-{i}.xlsx"));
+        reorder_rows(&path, &shuffled, order);
+        let read = ttkg_ingest::read(&shuffled, &options(SourceFormat::Xlsx, 3), &expected())
+            .unwrap_or_else(|e| panic!("order {i}: {e}"));
+        assert!(read.tables[0]
+            .frame
+            .equals_missing(&ordered.tables[0].frame));
+    }
 }
 
-/// Copies the workbook at `from` to `to` with the last `<row>` of its
-/// first sheet moved before the first.
-fn move_last_row_first(from: &Path, to: &Path) {
+/// Copies the workbook at `from` to `to` with the `<row>`s of its first
+/// sheet put in the order `order` gives them.
+fn reorder_rows(from: &Path, to: &Path, order: fn(&mut Vec<String>)) {
     let mut archive = ::zip::ZipArchive::new(std::fs::File::open(from).unwrap()).unwrap();
     let mut out = ::zip::ZipWriter::new(std::fs::File::create(to).unwrap());
     let stored = ::zip::write::SimpleFileOptions::default()
@@ -149,11 +156,13 @@ fn move_last_row_first(from: &Path, to: &Path) {
         entry.read_to_string(&mut text).unwrap();
         if name == "xl/worksheets/sheet1.xml" {
             let first = text.find("<row ").unwrap();
-            let last = text.rfind("<row ").unwrap();
-            let end = text[last..].find("</row>").unwrap() + last + "</row>".len();
-            let row = text[last..end].to_owned();
-            text.replace_range(last..end, "");
-            text.insert_str(first, &row);
+            let end = text.rfind("</row>").unwrap() + "</row>".len();
+            let mut rows: Vec<String> = text[first..end]
+                .split_inclusive("</row>")
+                .map(str::to_owned)
+                .collect();
+            order(&mut rows);
+            text.replace_range(first..end, &rows.concat());
         }
         out.start_file(name, stored).unwrap();
         out.write_all(text.as_bytes()).unwrap();
