@@ -55,25 +55,37 @@ const CHANGED_TRIPLES_PER_MB: usize = 150;
 const MIN_LOADER_MB: usize = 16;
 
 /// The megabytes oxigraph's bulk loader is given within a budget of
-/// `budget` when the process already uses `in_use`: half the budget, or
-/// less when what the process uses (the source's facts, the next files
-/// being read, RocksDB's caches) leaves less room than that; an eighth at
-/// least, so that a source larger than the budget still loads, in more and
-/// smaller batches. A tenth of the budget is kept back, and each megabyte
-/// given counts as 1.5: while the benchmark's two 500,000-row reports
-/// loaded (698 and 801 MB in use when each started), the process's
-/// resident memory peaked 765 and 692 MB above that with 685 and 583 MB
-/// given, and 748 and 637 above with 548 and 464 given (the loader's
-/// batches as quads of text, its threads' sorting, the columnar copy of the
-/// source built meanwhile, and what the allocator keeps to reuse).
-fn loader_share(budget: usize, in_use: Option<usize>) -> usize {
+/// `budget` when the process already uses `in_use` and the write will
+/// gather `gathering` more beside the loader (the source's columnar copy,
+/// [`COPY_BYTES_PER_TRIPLE`]): half the budget, or less when what the
+/// process uses (the source's facts, the next files being read, RocksDB's
+/// caches) leaves less room than that; an eighth at least, so that a
+/// source larger than the budget still loads, in more and smaller batches.
+/// A tenth of the budget is kept back, and each megabyte given counts as
+/// 1.5: while the benchmark's two 500,000-row reports loaded (698 and 801
+/// MB in use when each started), the process's resident memory peaked 765
+/// and 692 MB above that with 685 and 583 MB given, and 748 and 637 above
+/// with 548 and 464 given (the loader's batches as quads of text, its
+/// threads' sorting, the columnar copy, and what the allocator keeps to
+/// reuse).
+fn loader_share(budget: usize, in_use: Option<usize>, gathering: usize) -> usize {
     let half = budget / 2;
     let room = match in_use {
-        Some(used) => budget.saturating_sub(used.saturating_add(budget / 10)) / 3 * 2,
+        Some(used) => {
+            let held = used.saturating_add(gathering).saturating_add(budget / 10);
+            budget.saturating_sub(held) / 3 * 2
+        }
         None => half,
     };
     room.clamp(budget / 8, half).max(MIN_LOADER_MB)
 }
+
+/// What a source's columnar copy ([`crate::columns`]) holds while its
+/// triples go to the bulk loader, per triple: 43 MiB for each of the
+/// benchmark's 100,000-row reports (2.09 million triples). Left out of the
+/// loader's share, the copy of a 1,000,000-row report (about 430 MiB) took
+/// its import to 1,515 MiB against a budget of 1,536.
+const COPY_BYTES_PER_TRIPLE: usize = 22;
 
 /// The graphs a query runs over when a request names them: the SPARQL
 /// protocol's `default-graph-uri` (merged into the default graph) and
@@ -205,16 +217,22 @@ impl KnowledgeStore {
         self.memory_budget_mb.store(mb.max(1), Ordering::Relaxed);
     }
 
-    /// The megabytes oxigraph's bulk loader may take now (0: its default).
-    fn loader_memory_mb(&self) -> usize {
+    /// The megabytes oxigraph's bulk loader may take now (0: its default),
+    /// loading `triples` whose columnar copy is gathered meanwhile.
+    fn loader_memory_mb(&self, triples: usize, copied: bool) -> usize {
         match self.memory_budget_mb.load(Ordering::Relaxed) {
             0 => 0,
             budget => {
                 let in_use = ttkg_memory::in_use().map(|b| b >> 20);
-                let mb = loader_share(budget, in_use);
+                let gathering = match copied {
+                    true => triples.saturating_mul(COPY_BYTES_PER_TRIPLE) >> 20,
+                    false => 0,
+                };
+                let mb = loader_share(budget, in_use, gathering);
                 tracing::debug!(
                     budget,
                     in_use,
+                    gathering,
                     mb,
                     "the bulk loader's share of the budget (MiB)"
                 );
@@ -278,10 +296,13 @@ impl KnowledgeStore {
             let mut seen = HashSet::with_capacity(triples.len());
             let distinct: Vec<&Triple> = triples.iter().filter(|t| seen.insert(*t)).collect();
             drop(seen);
+            // The copy is whole already: nothing is gathered beside the
+            // loader.
             self.load_new_graph(
                 graph,
                 distinct.len(),
                 distinct.into_iter().cloned(),
+                false,
                 &mut || {},
             )?
         };
@@ -301,11 +322,12 @@ impl KnowledgeStore {
     ) -> Result<ReplaceStats, GraphError> {
         let mut copy =
             GraphCopy::for_write(self.stamp_before_writing(Written::Graphs(&[graph.as_ref()]))?);
+        let copied = copy.is_gathering();
         let triples = triples.inspect(|t| copy.add(t.as_ref()));
         let stats = if self.store.contains_named_graph(graph.as_ref())? {
             self.replace_existing(graph, &triples.collect::<Vec<_>>())?
         } else {
-            self.load_new_graph(graph, triples.len(), triples, &mut || {})?
+            self.load_new_graph(graph, triples.len(), triples, copied, &mut || {})?
         };
         copy.finish(self, graph.as_ref());
         Ok(stats)
@@ -352,9 +374,9 @@ impl KnowledgeStore {
                 } else {
                     // The columnar copy takes each triple on its way to the
                     // loader, while this thread would wait for its threads.
-                    let added = kept.len();
+                    let (added, copied) = (kept.len(), copy.is_gathering());
                     let triples = kept.inspect(|t| copy.add(t.as_ref()));
-                    self.load_new_graph(graph, added, triples, &mut run_meanwhile)?
+                    self.load_new_graph(graph, added, triples, copied, &mut run_meanwhile)?
                 };
                 copy.finish(self, graph.as_ref());
                 Ok(stats)
@@ -620,12 +642,14 @@ impl KnowledgeStore {
     /// A graph the store does not have yet goes in through oxigraph's bulk
     /// loader, which writes sorted files and adds them in one atomic step: as
     /// safe as a transaction and several times faster for large reports.
-    /// `meanwhile` runs on this thread once every triple is handed over.
+    /// `meanwhile` runs on this thread once every triple is handed over;
+    /// `copied`: the triples' columnar copy is gathered as they go.
     fn load_new_graph(
         &self,
         graph: &NamedNode,
         added: usize,
         distinct: impl Iterator<Item = Triple>,
+        copied: bool,
         meanwhile: &mut dyn FnMut(),
     ) -> Result<ReplaceStats, GraphError> {
         let name = GraphName::NamedNode(graph.clone());
@@ -633,7 +657,7 @@ impl KnowledgeStore {
         // would decode every quad of the graph again (a fifth of an
         // import's time).
         let mut loader = self.store.bulk_loader();
-        match self.loader_memory_mb() {
+        match self.loader_memory_mb(added, copied) {
             0 => {}
             mb => loader = loader.with_max_memory_size_in_megabytes(mb),
         }
@@ -1312,18 +1336,29 @@ mod tests {
     }
 
     /// The bulk loader gets half the budget while the process uses little,
-    /// two thirds of what is left (less a tenth) once it uses more, and an
-    /// eighth when the source alone holds more than the budget.
+    /// two thirds of what is left (less a tenth, and less the columnar copy
+    /// gathered meanwhile) once it uses more, and an eighth when the source
+    /// alone holds more than the budget.
     #[test]
     fn the_loader_gets_what_the_process_leaves_of_the_budget() {
         use super::loader_share;
-        assert_eq!(loader_share(1536, None), 768, "no figure: half");
-        assert_eq!(loader_share(1536, Some(100)), 768, "at most half");
-        assert_eq!(loader_share(1536, Some(200)), 768, "room for half");
-        assert_eq!(loader_share(1536, Some(800)), (1536 - 800 - 153) / 3 * 2);
-        assert_eq!(loader_share(1536, Some(1400)), 192, "an eighth at least");
-        assert_eq!(loader_share(1536, Some(usize::MAX)), 192);
-        assert_eq!(loader_share(20, Some(0)), 16, "what oxigraph needs");
+        assert_eq!(loader_share(1536, None, 0), 768, "no figure: half");
+        assert_eq!(loader_share(1536, Some(100), 0), 768, "at most half");
+        assert_eq!(loader_share(1536, Some(200), 0), 768, "room for half");
+        assert_eq!(loader_share(1536, Some(800), 0), (1536 - 800 - 153) / 3 * 2);
+        assert_eq!(
+            loader_share(1536, Some(500), 200),
+            (1536 - 700 - 153) / 3 * 2,
+            "the copy gathered meanwhile is left room for"
+        );
+        assert_eq!(
+            loader_share(1536, Some(693), 420),
+            192,
+            "a 1,000,000-row report's copy"
+        );
+        assert_eq!(loader_share(1536, Some(1400), 0), 192, "an eighth at least");
+        assert_eq!(loader_share(1536, Some(usize::MAX), usize::MAX), 192);
+        assert_eq!(loader_share(20, Some(0), 0), 16, "what oxigraph needs");
     }
 
     /// A replacement or a retraction larger than the load budget allows in

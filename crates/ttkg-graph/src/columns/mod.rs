@@ -511,6 +511,17 @@ impl Extract {
         }
     }
 
+    /// What the copy holds, in bytes (its vectors' and texts' room).
+    pub(crate) fn held_bytes(&self) -> usize {
+        let pairs: usize = self.pairs.iter().flatten().map(|c| c.capacity() * 8).sum();
+        let texts: usize = self
+            .texts
+            .iter()
+            .map(|t| t.capacity() * 48 + t.values().map(String::capacity).sum::<usize>())
+            .sum();
+        pairs + texts
+    }
+
     fn push(&mut self, fact: Fact, subject: &str, object: String) {
         let i = fact as usize;
         let (s_hi, s_lo) = split(hash(subject));
@@ -598,6 +609,12 @@ impl GraphCopy {
         GraphCopy(stamps.map(|stamps| (stamps, Extract::default())))
     }
 
+    /// Whether the triples given to [`Self::add`] are kept (the store keeps
+    /// stamps), and so take memory as they come.
+    pub(crate) fn is_gathering(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// Takes in a triple of the graph's new content.
     pub(crate) fn add(&mut self, triple: TripleRef<'_>) {
         if let Some((_, extract)) = &mut self.0 {
@@ -612,6 +629,11 @@ impl GraphCopy {
         let (Some((stamps, extract)), Some(dir)) = (self.0, store.path()) else {
             return;
         };
+        tracing::debug!(
+            graph = graph.as_str(),
+            mib = extract.held_bytes() >> 20,
+            "the columnar copy's facts gathered"
+        );
         let columns = dir.join(COLUMNS);
         let _turn = WRITING.lock().unwrap_or_else(|p| p.into_inner());
         let written = std::fs::create_dir_all(&columns)
