@@ -265,6 +265,65 @@ fn a_report_larger_than_a_batch_gives_what_it_gives_whole() {
 }
 
 #[test]
+fn a_report_too_large_for_the_memory_budget_fails_alone_and_says_what_budget_it_needs() {
+    // A file is checked and loaded whole, so its mapped facts are held
+    // until the loader has them: past two thirds of --memory, the file
+    // fails, its previous version stays, and the message names a budget
+    // that is enough, which is then tried.
+    let ws = common::scratch_workspace();
+    vietnamese_agreements(ws.path(), "grows", 200);
+    let store = ws.path().join("store");
+    let agreements = |store: &Path| {
+        let store = KnowledgeStore::open(store).unwrap();
+        value(
+            &store,
+            "SELECT (COUNT(?a) AS ?n) WHERE { GRAPH ?g { ?a a ttkg:Agreement } FILTER(CONTAINS(STR(?g), 'grows')) }",
+        )
+    };
+    let file = ws
+        .path()
+        .join("data/reports/vietnam-agreements-grows.csv")
+        .to_string_lossy()
+        .into_owned();
+    let run = import(ws.path(), &store, &["--memory", "64M", &file]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(agreements(&store), "200");
+
+    vietnamese_agreements(ws.path(), "grows", 60_000);
+    let run = import(ws.path(), &store, &["--memory", "64M", &file]);
+    assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);
+    let said = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        said.contains("vietnam-agreements-grows.csv")
+            && said.contains("too large for the memory budget")
+            && said.contains("of its 60000 rows")
+            && said.contains("more than the 42 MiB a file may hold"),
+        "{said}"
+    );
+    assert_eq!(agreements(&store), "200", "the previous version stays");
+    let checked = common::ttkg(ws.path(), &["check", "--memory", "64M", &file]);
+    assert_eq!(checked.code, 4, "{}{}", checked.stdout, checked.stderr);
+    assert!(
+        checked.stdout.contains("would FAIL")
+            && checked.stdout.contains("too large for the memory budget"),
+        "ttkg check says so too: {}",
+        checked.stdout
+    );
+
+    let needed = said
+        .split("Import it with --memory ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a budget to import it with")
+        .to_owned();
+    let megabytes: u64 = needed.trim_end_matches('M').parse().unwrap();
+    assert!((64..=1024).contains(&megabytes), "{needed}");
+    let run = import(ws.path(), &store, &["--memory", &needed, &file]);
+    assert_eq!(run.code, 0, "{needed}: {}{}", run.stdout, run.stderr);
+    assert_eq!(agreements(&store), "60000", "with --memory {needed}");
+}
+
+#[test]
 fn a_file_that_fails_leaves_its_previous_data_and_the_others_load() {
     let (ws, store_path) = common::scratch_workspace_with_demo_store();
     let graph = "/graph/guangxi-agreements/";

@@ -48,8 +48,11 @@ pub struct ImportArgs {
     /// and normalised at a time, how much the store's bulk loader holds (at
     /// most half, less when the file it loads already uses much of the
     /// rest), and how large a step of a large replacement or retraction is.
-    /// Default 1.5G. A file's facts are still held whole while it is
-    /// checked and loaded: about a kilobyte a row.
+    /// Default 1.5G. A file is checked and loaded whole, so its facts are
+    /// held until the loader has them (about a kilobyte a row): a file
+    /// whose facts would take more than two thirds of the budget
+    /// fails, keeps its previous version, and the message says what
+    /// budget it needs.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     #[serde(default)]
     pub memory: Option<u64>,

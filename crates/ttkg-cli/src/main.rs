@@ -113,6 +113,10 @@ enum Command {
         /// `ttkg draft` not yet in pipelines/.
         #[arg(long, value_name = "TOML")]
         pipeline: Option<PathBuf>,
+        /// As `ttkg import --memory`: a file whose facts would hold more
+        /// than two thirds of it fails, as it would in the import.
+        #[arg(long, value_name = "SIZE", value_parser = import::parse_size)]
+        memory: Option<u64>,
     },
     /// Draft a pipeline for a report nobody has written one for.
     ///
@@ -413,7 +417,14 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             files,
             max_quarantined,
             pipeline,
-        } => check(&root()?, &files, max_quarantined, pipeline.as_deref()),
+            memory,
+        } => check(
+            &root()?,
+            &files,
+            max_quarantined,
+            pipeline.as_deref(),
+            memory,
+        ),
         Command::Draft {
             file,
             output,
@@ -556,6 +567,7 @@ fn check(
     files: &[PathBuf],
     max_quarantined: Option<f64>,
     pipeline: Option<&Path>,
+    memory: Option<u64>,
 ) -> Result<ExitCode, Failure> {
     let workspace = workspace(root, None);
     let (_, refs, pipelines) = ttkg_import::prepare(&workspace).map_err(import::import_failure)?;
@@ -568,7 +580,8 @@ fn check(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let report = ttkg_import::check_files(&workspace, files, max_quarantined, pipeline)
+    let memory = memory.unwrap_or(ttkg_import::DEFAULT_MEMORY);
+    let report = ttkg_import::check_files(&workspace, files, max_quarantined, pipeline, memory)
         .map_err(import::import_failure)?;
     output::write_check(
         &report,

@@ -92,6 +92,15 @@ impl MappedTable {
         self.rows.reserve_exact(more);
     }
 
+    /// What the table takes, in bytes: its triples, their origins and its
+    /// rows (their length, not the room made for more).
+    pub fn used_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.triples.len() * size_of::<TripleIds>()
+            + self.origins.len() * size_of::<u16>()
+            + self.rows.len() * size_of::<MappedRow>()
+    }
+
     /// Puts the rows of `next` (the next batch of the same sheet, mapped
     /// into the same [`Terms`]) after these.
     pub fn append(&mut self, next: MappedTable) {

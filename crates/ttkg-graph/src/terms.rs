@@ -152,6 +152,15 @@ impl Terms {
             .reserve(terms, |&other| hasher.hash_one(span(all, ends, other)));
     }
 
+    /// What the terms take, in bytes: their text, their ends and their
+    /// entries in the table (a number and a control byte, in a table at
+    /// most seven eighths full). Their length, not the room made for more.
+    pub fn used_bytes(&self) -> usize {
+        self.text.len()
+            + self.ends.len() * std::mem::size_of::<u32>()
+            + self.index.len() * (std::mem::size_of::<u32>() + 1) * 8 / 7
+    }
+
     /// How many distinct terms there are.
     pub fn len(&self) -> usize {
         self.ends.len()

@@ -194,8 +194,9 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
     if let Err(message) = account_for_missing(&mut prepared, &tables) {
         return prepared.failed(message);
     }
+    let file_rows: usize = tables.iter().map(|t| t.frame.height()).sum();
     for table in tables {
-        if let Err(message) = prepare_table(&mut prepared, table, context) {
+        if let Err(message) = prepare_table(&mut prepared, table, file_rows, context) {
             return prepared.failed(message);
         }
     }
@@ -208,6 +209,8 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
             .map(|t| t.triples.len())
             .sum::<usize>(),
         resolutions = prepared.resolutions.len(),
+        held_mib = held_facts(&prepared, None) >> 20,
+        allowance_mib = file_allowance(context.memory) >> 20,
         "mapped"
     );
     note_memory(&unit.relative, "normalised and mapped");
@@ -349,10 +352,13 @@ fn account_for_missing(prepared: &mut Prepared, tables: &[Table]) -> Result<(), 
 
 /// Normalises and maps one sheet a batch of rows at a time (so that what
 /// normalising holds is set by the batch, not by the sheet), recording what
-/// it quarantined and left out.
+/// it quarantined and left out. Fails the file ([`FileTooLarge`]) once what
+/// its rows map to holds more than [`file_allowance`]: of the `file_rows`
+/// its sheets have, the rest would not fit either.
 fn prepare_table(
     prepared: &mut Prepared,
     mut table: Table,
+    file_rows: usize,
     context: &Context<'_>,
 ) -> Result<(), String> {
     let pipeline = &prepared.unit.pipeline;
@@ -374,8 +380,10 @@ fn prepare_table(
             .map_err(|e| format!("{location}: {e}"))?;
     let mut mapped: Option<MappedTable> = None;
     let (mut blank_rows, mut skipped_rows) = (Vec::new(), Vec::new());
+    let allowance = file_allowance(context.memory);
     for batch in batches.by_ref() {
         let batch = batch.map_err(|e| format!("{location}: {e}"))?;
+        let rows_before = prepared.report.rows_read;
         prepared.report.rows_read += batch.rows_read;
         blank_rows.extend(batch.blank_row_numbers);
         skipped_rows.extend(batch.skipped);
@@ -402,17 +410,33 @@ fn prepare_table(
             Some(table) => table.append(next),
             None => {
                 // The first batch shows what a row takes: room for the
-                // rest is made once. Later rows name fewer new terms (the
-                // partners and properties recur), so the terms' room is
-                // an upper bound.
+                // rest is made once, for no more rows than fit in the
+                // allowance (a file that goes past it fails anyway).
+                // Later rows name fewer new terms (the partners and
+                // properties recur), so the terms' room is an upper bound.
                 let mut first = next;
                 let (done, more) = (first.rows.len(), height.saturating_sub(first.rows.len()));
-                first.reserve_rows(more);
-                if done > 0 && prepared.tables.is_empty() {
-                    prepared.terms.reserve_like(more as f64 / done as f64);
+                if let Some(per_row) = held_facts(prepared, Some(&first)).checked_div(done) {
+                    let fitting = (allowance / per_row.max(1)).saturating_sub(done);
+                    let more = more.min(fitting);
+                    first.reserve_rows(more);
+                    if prepared.tables.is_empty() {
+                        prepared.terms.reserve_like(more as f64 / done as f64);
+                    }
                 }
                 mapped = Some(first);
             }
+        }
+        let held = held_facts(prepared, mapped.as_ref());
+        if held > allowance {
+            let too_large = FileTooLarge {
+                held,
+                allowance,
+                memory: context.memory,
+                rows_mapped: rows_before + batch.rows_read,
+                file_rows,
+            };
+            return Err(format!("{location}: {too_large}"));
         }
     }
     let problems = batches.finish();
@@ -466,6 +490,70 @@ fn prepare_table(
     prepared.tables.extend(mapped);
     prepared.headers.push(table.headers);
     Ok(())
+}
+
+/// What a file's rows mapped so far take while the file waits to be
+/// checked and loaded: its terms, its tables' triples (`current`: the one
+/// being mapped) and the names it resolved. Counted by length, not by the
+/// room made for more, so that a first batch's room for a whole sheet
+/// does not fail the file.
+fn held_facts(prepared: &Prepared, current: Option<&MappedTable>) -> usize {
+    let tables: usize = prepared
+        .tables
+        .iter()
+        .chain(current)
+        .map(MappedTable::used_bytes)
+        .sum();
+    prepared.terms.used_bytes() + tables + prepared.resolutions.used_bytes()
+}
+
+/// The most a file's mapped facts may take under a `memory` budget: two
+/// thirds of it. A file is checked and loaded whole, so its facts are held
+/// until the loader has them, and beside them go a batch being normalised,
+/// the checks' own tables, the loader's share and the columnar copy (see
+/// [`ttkg_graph::KnowledgeStore::limit_load_memory`]): `ttkg check` of a
+/// 1,000,000-row CSV file, whose facts take 805 MiB, peaked 430 MiB above
+/// them. The largest files the default read limits admit take 782 MiB (a
+/// 1,000,000-row workbook) and 805 MiB (that CSV file) of the 1,024 the
+/// default budget allows.
+pub(crate) fn file_allowance(memory: u64) -> usize {
+    usize::try_from(memory / 3 * 2).unwrap_or(usize::MAX)
+}
+
+/// A file whose facts would hold more than [`file_allowance`]: it fails
+/// alone, with what to do, rather than take the process past its budget.
+struct FileTooLarge {
+    held: usize,
+    allowance: usize,
+    memory: u64,
+    rows_mapped: usize,
+    file_rows: usize,
+}
+
+impl std::fmt::Display for FileTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const MIB: f64 = (1u64 << 20) as f64;
+        let FileTooLarge {
+            held,
+            allowance,
+            memory,
+            rows_mapped,
+            file_rows,
+        } = *self;
+        let rows = rows_mapped.max(1) as f64;
+        // What the whole file would hold, at what its rows so far took.
+        let expected = held as f64 / rows * file_rows.max(rows_mapped) as f64;
+        let needed_mib = (expected / 2.0 * 3.0 / MIB / 256.0).ceil() as u64 * 256;
+        let rows_that_fit = (rows * allowance as f64 / held as f64 * 0.9) as usize;
+        let rows_that_fit = (rows_that_fit / 1000 * 1000).max(rows_that_fit.min(1000));
+        write!(
+            f,
+            "the file is too large for the memory budget: after {rows_mapped} of its {file_rows} rows, what they map to holds {} MiB, more than the {} MiB a file may hold (two thirds of --memory, {} MiB) while it waits to be checked and loaded whole. Nothing of this file was loaded; a previous version stays. Import it with --memory {needed_mib}M or more, or split it into files of at most about {rows_that_fit} rows",
+            (held as f64 / MIB).ceil(),
+            (allowance as f64 / MIB).floor(),
+            memory >> 20,
+        )
+    }
 }
 
 /// Rows normalised and mapped at a time under a `memory` budget. At its
@@ -537,7 +625,32 @@ fn expected_columns(pipeline: &Pipeline) -> Vec<ExpectedColumn> {
 
 #[cfg(test)]
 mod tests {
-    use super::{rows_per_batch, rows_per_sheet_batch};
+    use super::{file_allowance, rows_per_batch, rows_per_sheet_batch, FileTooLarge};
+
+    /// The budget a file too large needs is what its rows so far took, for
+    /// all its rows, as two thirds of a budget rounded up to 256 MiB; the
+    /// parts to split it into fit with a tenth to spare.
+    #[test]
+    fn a_file_too_large_is_told_the_budget_it_needs_and_the_parts_that_fit() {
+        const MIB: usize = 1 << 20;
+        let memory = crate::DEFAULT_MEMORY;
+        assert_eq!(file_allowance(memory), 1024 * MIB);
+        let message = FileTooLarge {
+            held: 1100 * MIB,
+            allowance: file_allowance(memory),
+            memory,
+            rows_mapped: 1_100_000,
+            file_rows: 1_300_000,
+        }
+        .to_string();
+        assert!(
+            message.contains("after 1100000 of its 1300000 rows, what they map to holds 1100 MiB, more than the 1024 MiB a file may hold (two thirds of --memory, 1536 MiB)"),
+            "{message}"
+        );
+        // 1,300 MiB for all its rows, 1,950 MiB of budget for them.
+        assert!(message.contains("--memory 2048M or more"), "{message}");
+        assert!(message.contains("at most about 921000 rows"), "{message}");
+    }
 
     /// Sheets of the sizes senders send keep the run's batches; one whose
     /// facts take most of the budget is normalised in smaller ones.

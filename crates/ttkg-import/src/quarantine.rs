@@ -114,6 +114,13 @@ impl FileResolutions {
         self.records.len()
     }
 
+    /// What the resolutions take, in bytes, about: their records and each
+    /// text with its two entries.
+    pub fn used_bytes(&self) -> usize {
+        let texts: usize = self.texts.iter().map(|t| t.len() + 64).sum();
+        self.records.len() * std::mem::size_of::<[u32; 6]>() + texts
+    }
+
     /// The names as the run reports them, for `pipeline`'s `file`.
     pub fn into_records(self, pipeline: &str, file: &str) -> impl Iterator<Item = NameResolution> {
         let (pipeline, file): (Arc<str>, Arc<str>) = (Arc::from(pipeline), Arc::from(file));

@@ -579,6 +579,7 @@ pub fn check_files(
     files: &[PathBuf],
     max_quarantined_override: Option<f64>,
     pipeline: Option<&Path>,
+    memory: u64,
 ) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
     let (ontology, refs, mut pipelines) = prepare(workspace)?;
@@ -605,8 +606,8 @@ pub fn check_files(
         store: None,
         force: true,
         limits: settings.read_limits(),
-        batch_rows: prepare::rows_per_batch(crate::DEFAULT_MEMORY),
-        memory: crate::DEFAULT_MEMORY,
+        batch_rows: prepare::rows_per_batch(memory),
+        memory,
     };
     let mut outcome = Outcome::default();
     let prepared: Vec<Prepared> = units
