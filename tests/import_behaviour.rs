@@ -324,6 +324,62 @@ fn a_report_too_large_for_the_memory_budget_fails_alone_and_says_what_budget_it_
 }
 
 #[test]
+fn a_workbooks_sheets_waiting_to_be_mapped_count_against_its_budget() {
+    // Two sheets of 80,000 agreements each, read with the Guangxi pipeline
+    // (sheets `协议*`): while the first is mapped, the second waits, read,
+    // and what it holds counts too. Nothing of the file is loaded.
+    use rust_xlsxwriter::Workbook;
+    let ws = common::scratch_workspace();
+    let path = ws
+        .path()
+        .join("data/reports/guangxi-agreements-sheets.xlsx");
+    let mut workbook = Workbook::new();
+    for name in ["协议A", "协议B"] {
+        let sheet = workbook.add_worksheet().set_name(name).unwrap();
+        for (c, header) in ["协议编号", "技术名称", "中方单位", "外方单位", "合作国家"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(0, c as u16, *header).unwrap();
+        }
+        for n in 1..=80_000u32 {
+            let row = [
+                format!("GX-{name}-{n}"),
+                format!("技术{n}"),
+                "桂林电子科技大学".to_owned(),
+                "Surabaya Mining Services Co., Ltd.".to_owned(),
+                "越南".to_owned(),
+            ];
+            for (c, text) in row.iter().enumerate() {
+                sheet.write_string(n, c as u16, text).unwrap();
+            }
+        }
+    }
+    workbook.save(&path).unwrap();
+    let file = path.to_string_lossy().into_owned();
+    let store = ws.path().join("store");
+    let run = import(ws.path(), &store, &["--memory", "64M", &file]);
+    assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("sheet '协议A'")
+            && run.stderr.contains("of its 160000 rows")
+            && run
+                .stderr
+                .contains("and its sheets read but not yet mapped"),
+        "{}",
+        run.stderr
+    );
+    let store = KnowledgeStore::open(&store).unwrap();
+    assert_eq!(
+        value(
+            &store,
+            "SELECT (COUNT(?a) AS ?n) WHERE { ?a a ttkg:Agreement }"
+        ),
+        "0"
+    );
+}
+
+#[test]
 fn a_file_that_fails_leaves_its_previous_data_and_the_others_load() {
     let (ws, store_path) = common::scratch_workspace_with_demo_store();
     let graph = "/graph/guangxi-agreements/";

@@ -195,8 +195,15 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
         return prepared.failed(message);
     }
     let file_rows: usize = tables.iter().map(|t| t.frame.height()).sum();
+    // The sheets after the one being mapped wait, read, meanwhile.
+    let mut waiting: usize = tables.iter().map(|t| t.frame.estimated_size()).sum();
     for table in tables {
-        if let Err(message) = prepare_table(&mut prepared, table, file_rows, context) {
+        waiting = waiting.saturating_sub(table.frame.estimated_size());
+        let sizes = FileSizes {
+            rows: file_rows,
+            waiting,
+        };
+        if let Err(message) = prepare_table(&mut prepared, table, sizes, context) {
             return prepared.failed(message);
         }
     }
@@ -353,12 +360,12 @@ fn account_for_missing(prepared: &mut Prepared, tables: &[Table]) -> Result<(), 
 /// Normalises and maps one sheet a batch of rows at a time (so that what
 /// normalising holds is set by the batch, not by the sheet), recording what
 /// it quarantined and left out. Fails the file ([`FileTooLarge`]) once what
-/// its rows map to holds more than [`file_allowance`]: of the `file_rows`
-/// its sheets have, the rest would not fit either.
+/// its rows map to, with the sheets waiting, holds more than
+/// [`file_allowance`]: the rest of its rows would not fit either.
 fn prepare_table(
     prepared: &mut Prepared,
     mut table: Table,
-    file_rows: usize,
+    file: FileSizes,
     context: &Context<'_>,
 ) -> Result<(), String> {
     let pipeline = &prepared.unit.pipeline;
@@ -410,15 +417,23 @@ fn prepare_table(
             Some(table) => table.append(next),
             None => {
                 // The first batch shows what a row takes: room for the
-                // rest is made once, for no more rows than fit in the
-                // allowance (a file that goes past it fails anyway).
-                // Later rows name fewer new terms (the partners and
-                // properties recur), so the terms' room is an upper bound.
+                // rest is made once, for no more rows than the triples of
+                // fit in the allowance (a file that goes past it fails
+                // anyway). The triples of a row vary little; a small first
+                // batch overstates the terms a row adds, so they do not
+                // limit the room (made too small, the triples grew by
+                // doubling, and a 1,000,000-row workbook under --memory 1G
+                // peaked 270 MiB above what it used, old and new copy held
+                // at once). Later rows name fewer new terms (the partners
+                // and properties recur), so the terms' room is an upper
+                // bound.
                 let mut first = next;
                 let (done, more) = (first.rows.len(), height.saturating_sub(first.rows.len()));
-                if let Some(per_row) = held_facts(prepared, Some(&first)).checked_div(done) {
-                    let fitting = (allowance / per_row.max(1)).saturating_sub(done);
-                    let more = more.min(fitting);
+                if let Some(per_row) = first.used_bytes().checked_div(done) {
+                    let room = allowance
+                        .saturating_sub(file.waiting)
+                        .saturating_sub(held_facts(prepared, Some(&first)));
+                    let more = more.min(room / per_row.max(1));
                     first.reserve_rows(more);
                     if prepared.tables.is_empty() {
                         prepared.terms.reserve_like(more as f64 / done as f64);
@@ -428,13 +443,14 @@ fn prepare_table(
             }
         }
         let held = held_facts(prepared, mapped.as_ref());
-        if held > allowance {
+        if held.saturating_add(file.waiting) > allowance {
             let too_large = FileTooLarge {
                 held,
+                waiting: file.waiting,
                 allowance,
                 memory: context.memory,
                 rows_mapped: rows_before + batch.rows_read,
-                file_rows,
+                file_rows: file.rows,
             };
             return Err(format!("{location}: {too_large}"));
         }
@@ -520,10 +536,21 @@ pub(crate) fn file_allowance(memory: u64) -> usize {
     usize::try_from(memory / 3 * 2).unwrap_or(usize::MAX)
 }
 
+/// The rows of a file's sheets, and what the sheets not yet mapped hold
+/// (read, they wait while the one before is mapped).
+#[derive(Debug, Clone, Copy)]
+struct FileSizes {
+    rows: usize,
+    waiting: usize,
+}
+
 /// A file whose facts would hold more than [`file_allowance`]: it fails
 /// alone, with what to do, rather than take the process past its budget.
 struct FileTooLarge {
+    /// What the rows mapped so far take.
     held: usize,
+    /// What the sheets read and not yet mapped take.
+    waiting: usize,
     allowance: usize,
     memory: u64,
     rows_mapped: usize,
@@ -535,6 +562,7 @@ impl std::fmt::Display for FileTooLarge {
         const MIB: f64 = (1u64 << 20) as f64;
         let FileTooLarge {
             held,
+            waiting,
             allowance,
             memory,
             rows_mapped,
@@ -544,12 +572,20 @@ impl std::fmt::Display for FileTooLarge {
         // What the whole file would hold, at what its rows so far took.
         let expected = held as f64 / rows * file_rows.max(rows_mapped) as f64;
         let needed_mib = (expected / 2.0 * 3.0 / MIB / 256.0).ceil() as u64 * 256;
-        let rows_that_fit = (rows * allowance as f64 / held as f64 * 0.9) as usize;
+        let rows_that_fit = (rows * allowance as f64 / held.max(1) as f64 * 0.9) as usize;
         let rows_that_fit = (rows_that_fit / 1000 * 1000).max(rows_that_fit.min(1000));
+        let mib = |bytes: usize| (bytes as f64 / MIB).ceil();
+        let waiting = match waiting {
+            0 => String::new(),
+            w => format!(
+                " and its sheets read but not yet mapped {} MiB more",
+                mib(w)
+            ),
+        };
         write!(
             f,
-            "the file is too large for the memory budget: after {rows_mapped} of its {file_rows} rows, what they map to holds {} MiB, more than the {} MiB a file may hold (two thirds of --memory, {} MiB) while it waits to be checked and loaded whole. Nothing of this file was loaded; a previous version stays. Import it with --memory {needed_mib}M or more, or split it into files of at most about {rows_that_fit} rows",
-            (held as f64 / MIB).ceil(),
+            "the file is too large for the memory budget: after {rows_mapped} of its {file_rows} rows, what they map to holds {} MiB{waiting}, more than the {} MiB a file may hold (two thirds of --memory, {} MiB) while it waits to be checked and loaded whole. Nothing of this file was loaded; its previous version, if any, stays. Import it with --memory {needed_mib}M or more, or split it into files of at most about {rows_that_fit} rows",
+            mib(held),
             (allowance as f64 / MIB).floor(),
             memory >> 20,
         )
@@ -635,14 +671,18 @@ mod tests {
         const MIB: usize = 1 << 20;
         let memory = crate::DEFAULT_MEMORY;
         assert_eq!(file_allowance(memory), 1024 * MIB);
-        let message = FileTooLarge {
-            held: 1100 * MIB,
-            allowance: file_allowance(memory),
-            memory,
-            rows_mapped: 1_100_000,
-            file_rows: 1_300_000,
-        }
-        .to_string();
+        let told = |held, waiting, rows_mapped, file_rows| {
+            FileTooLarge {
+                held,
+                waiting,
+                allowance: file_allowance(memory),
+                memory,
+                rows_mapped,
+                file_rows,
+            }
+            .to_string()
+        };
+        let message = told(1100 * MIB, 0, 1_100_000, 1_300_000);
         assert!(
             message.contains("after 1100000 of its 1300000 rows, what they map to holds 1100 MiB, more than the 1024 MiB a file may hold (two thirds of --memory, 1536 MiB)"),
             "{message}"
@@ -650,6 +690,14 @@ mod tests {
         // 1,300 MiB for all its rows, 1,950 MiB of budget for them.
         assert!(message.contains("--memory 2048M or more"), "{message}");
         assert!(message.contains("at most about 921000 rows"), "{message}");
+        let waiting = told(900 * MIB, 200 * MIB, 1_000_000, 2_000_000);
+        assert!(
+            waiting.contains("holds 900 MiB and its sheets read but not yet mapped 200 MiB more, more than the 1024 MiB"),
+            "{waiting}"
+        );
+        // 1,800 MiB once all its rows are mapped (the waiting sheets' cells
+        // are gone by then): 2,700 MiB of budget.
+        assert!(waiting.contains("--memory 2816M or more"), "{waiting}");
     }
 
     /// Sheets of the sizes senders send keep the run's batches; one whose
