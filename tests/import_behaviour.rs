@@ -324,6 +324,72 @@ fn a_report_too_large_for_the_memory_budget_fails_alone_and_says_what_budget_it_
 }
 
 #[test]
+fn a_first_import_whose_run_facts_outgrow_their_share_still_finds_conflicts_across_files() {
+    // On an empty store, the run's single-valued facts stand in for the
+    // store while its files are checked. Under --memory 64M they may take
+    // 8 MiB: past that, after the second file, they are dropped, and the
+    // third file is checked against the store, where the first one is by
+    // then. Its row that gives the first file's agreement another partner
+    // is quarantined, naming that file.
+    let ws = common::scratch_workspace();
+    for tag in ["a", "b", "c"] {
+        vietnamese_agreements(ws.path(), tag, 40_000);
+    }
+    let path = |tag: &str| {
+        ws.path()
+            .join(format!("data/reports/vietnam-agreements-{tag}.csv"))
+    };
+    let text = std::fs::read_to_string(path("c")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut fields: Vec<&str> = lines[10].split(',').collect();
+    fields[1] = "VN-a/5";
+    fields[4] = "Công ty Khác";
+    lines[10] = fields.join(",");
+    std::fs::write(path("c"), lines.join("\n") + "\n").unwrap();
+    let files: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|tag| path(tag).to_string_lossy().into_owned())
+        .collect();
+    let store = ws.path().join("store");
+    let quarantine = ws.path().join("quarantine");
+    let mut args = vec![
+        "import",
+        "--store",
+        store.to_str().unwrap(),
+        "--quarantine",
+        quarantine.to_str().unwrap(),
+        "--memory",
+        "64M",
+    ];
+    args.extend(files.iter().map(String::as_str));
+    let run = common::ttkg_in(ws.path(), &args, &[("TTKG_LOG", "ttkg_graph=info")]);
+    assert_eq!(run.code, 8, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("the run's single-valued facts take more than their share"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("120000 rows read, 119999 loaded, 1 quarantined"),
+        "{}",
+        run.stdout
+    );
+    let listed: String = std::fs::read_dir(&quarantine)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(
+        listed.contains("vietnam-agreements-c.csv,,11,")
+            && listed.contains("vietnam-agreements-a.csv, row 7"),
+        "{listed}"
+    );
+}
+
+#[test]
 fn a_workbooks_sheets_waiting_to_be_mapped_count_against_its_budget() {
     // Two sheets of 80,000 agreements each, read with the Guangxi pipeline
     // (sheets `协议*`): while the first is mapped, the second waits, read,

@@ -626,14 +626,51 @@ fn is_source_graph(graph: &NamedNode) -> bool {
 /// asked: asking decodes every value each earlier source gives, which grows
 /// with every file of a large first import. Only a different value (or a
 /// hash collision) goes to the store for the details.
-#[derive(Debug, Default)]
+///
+/// They grow with the run (about 30 MB a 100,000-row agreement report), so
+/// they are kept within a limit: past it they are dropped, and the files
+/// after are checked against the store, as on a store with sources.
+#[derive(Debug)]
 pub struct RunFacts {
     values: PlHashMap<u64, u64>,
+    /// The most bytes `values` may take.
+    limit: usize,
+    /// Past `limit`: nothing is kept or answered any more.
+    dropped: bool,
+}
+
+impl Default for RunFacts {
+    /// Without a limit: a dry run's earlier files are not in the store, so
+    /// only these facts can stand for them.
+    fn default() -> Self {
+        RunFacts::within(usize::MAX)
+    }
 }
 
 impl RunFacts {
+    /// Facts kept while they take at most `limit` bytes: for a run whose
+    /// sources are in the store by the time a later file is checked.
+    pub fn within(limit: usize) -> Self {
+        RunFacts {
+            values: PlHashMap::default(),
+            limit,
+            dropped: false,
+        }
+    }
+
+    /// Whether the facts are still kept, and so stand for the store.
+    pub fn is_kept(&self) -> bool {
+        !self.dropped
+    }
+
+    /// What the facts take: each entry two numbers and a control byte.
+    fn held_bytes(&self) -> usize {
+        self.values.capacity() * (2 * std::mem::size_of::<u64>() + 1)
+    }
+
     /// Notes the facts of single-valued properties in the rows of `tables`
-    /// not in `excluded`, of a source about to be published.
+    /// not in `excluded`, of a source about to be published; past the
+    /// limit, drops them all.
     pub fn record(
         &mut self,
         terms: &Terms,
@@ -641,6 +678,9 @@ impl RunFacts {
         excluded: &HashSet<(usize, usize)>,
         single: &SingleValued,
     ) {
+        if self.dropped {
+            return;
+        }
         // A term recurs in many facts (a property in every row, an
         // organisation in many): each is hashed, and each property looked
         // up, once, by its number. Hashing every fact's text was a twentieth
@@ -668,6 +708,20 @@ impl RunFacts {
                     }
                 }
             }
+        }
+        tracing::debug!(
+            facts = self.values.len(),
+            mib = self.held_bytes() >> 20,
+            "the run's single-valued facts"
+        );
+        if self.held_bytes() > self.limit {
+            tracing::info!(
+                facts = self.values.len(),
+                mib = self.held_bytes() >> 20,
+                "the run's single-valued facts take more than their share of the memory budget: the files after are checked against the store"
+            );
+            self.values = PlHashMap::default();
+            self.dropped = true;
         }
     }
 
@@ -730,7 +784,8 @@ pub fn holds_no_sources(store: &Store) -> Result<bool, GraphError> {
 /// already out) against the other sources `reader` holds, and returns the
 /// conflicts; the rows with one are added to `excluded`. With `run`, the
 /// store held no sources when the run began, and only facts to which the
-/// run's earlier sources may give another value are looked up.
+/// run's earlier sources may give another value are looked up (unless the
+/// run's facts were dropped, see [`RunFacts::within`]).
 pub fn check_against<R: QuadReader>(
     reader: &R,
     own: &NamedNode,
@@ -742,7 +797,9 @@ pub fn check_against<R: QuadReader>(
 ) -> Result<Vec<Conflict>, GraphError> {
     let mut elsewhere: HashMap<u32, bool> = HashMap::new();
     let mut origins: HashMap<(NamedNode, u32), Origin> = HashMap::new();
-    let mut run = run.map(|run| (run, TermHashes::new(terms)));
+    let mut run = run
+        .filter(|run| run.is_kept())
+        .map(|run| (run, TermHashes::new(terms)));
     // For the row at hand, with `run`: whether each fact may conflict.
     let mut may_differ: Vec<bool> = Vec::new();
     let mut conflicts = Vec::new();
@@ -1357,6 +1414,52 @@ mod tests {
         assert!(single.is_single(&["http://x/Licence"], "http://x/date"));
         assert!(!single.is_single(&["http://x/Licence"], "http://x/party"));
         assert!(!single.is_single(&["http://x/Other"], "http://x/date"));
+    }
+
+    /// The run's facts stand for the store while kept: a fact no earlier
+    /// source of the run states is not looked up. Dropped past their limit,
+    /// the store is asked again, and a conflict with a source in it found.
+    #[test]
+    fn the_runs_facts_dropped_past_their_limit_leave_the_checks_to_the_store() {
+        let store = Store::new().unwrap();
+        let earlier = n("earlier");
+        for quad in [
+            oxigraph::model::Quad::new(
+                n("a1"),
+                NamedNode::new_unchecked(public::RDF_TYPE),
+                n("Agreement"),
+                earlier.clone(),
+            ),
+            oxigraph::model::Quad::new(
+                n("a1"),
+                n("date"),
+                Literal::new_simple_literal("2016-01-01"),
+                earlier.clone(),
+            ),
+        ] {
+            store.insert(&quad).unwrap();
+        }
+        let mut terms = Terms::default();
+        let tables = [table(&mut terms, &[(2, "a1", "2016-03-01")])];
+        let own = n("later");
+        let conflicts = |run: Option<&RunFacts>| {
+            let mut excluded = HashSet::new();
+            check_against(&store, &own, &terms, &tables, &single(), &mut excluded, run)
+                .unwrap()
+                .len()
+        };
+        assert_eq!(conflicts(None), 1, "the store is asked");
+        let kept = RunFacts::default();
+        assert_eq!(conflicts(Some(&kept)), 0, "no earlier source of the run");
+        let mut tight = RunFacts::within(0);
+        let mut other_terms = Terms::default();
+        let other = [table(&mut other_terms, &[(2, "a9", "2016-05-01")])];
+        tight.record(&other_terms, &other, &HashSet::new(), &single());
+        assert!(!tight.is_kept());
+        assert_eq!(conflicts(Some(&tight)), 1, "dropped: the store is asked");
+        let mut roomy = RunFacts::default();
+        roomy.record(&other_terms, &other, &HashSet::new(), &single());
+        assert!(roomy.is_kept() && roomy.values.len() == 1);
     }
 }
 #[cfg(test)]

@@ -151,9 +151,16 @@ pub fn run_on(
         outcome.warnings = untaken(&pipelines, &options.workspace, &settings)?;
     }
     // On a store without sources, conflicts can only be with this run's.
+    // Their facts take at most an eighth of the budget (about 1,500,000
+    // rows' at the default), but in a dry run, where nothing else stands
+    // for the run's earlier files.
+    let run_limit = match options.dry_run {
+        true => usize::MAX,
+        false => usize::try_from(options.memory / 8).unwrap_or(usize::MAX),
+    };
     let mut run_facts = consistency::holds_no_sources(store.store())
         .map_err(ImportError::Store)?
-        .then(RunFacts::default);
+        .then(|| RunFacts::within(run_limit));
     let loading = Loading {
         store,
         options,
