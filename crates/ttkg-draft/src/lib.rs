@@ -211,6 +211,7 @@ pub fn draft(
         header_search_rows: layout::HEADER_SEARCH_ROWS,
         limits,
         chunk_rows: usize::MAX,
+        max_table_bytes: usize::MAX,
     };
     let previews = ttkg_ingest::preview(path, &options, layout::SAMPLE_ROWS)?;
     let sheets = previews.len();

@@ -60,6 +60,7 @@ fn read_and_normalise(bytes: &[u8], extension: &str, format: SourceFormat, pipel
             ..ReadLimits::default()
         },
         chunk_rows: 3,
+        max_table_bytes: usize::MAX,
     };
     let read = ttkg_ingest::read(&path, &options, &expected(pipeline));
     // Read in chunks of three rows, the tables are the tables read whole.

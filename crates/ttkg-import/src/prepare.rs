@@ -177,7 +177,7 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
     drop(bytes);
     let tables = match ttkg_ingest::read(
         &unit.path,
-        &read_options(pipeline, context.limits, context.batch_rows),
+        &read_options(pipeline, context.limits, context.batch_rows, context.memory),
         &expected_columns(pipeline),
     ) {
         Ok(read) => {
@@ -261,6 +261,11 @@ fn read_failure(prepared: &mut Prepared, e: &ttkg_ingest::IngestError) -> String
         }
         ttkg_ingest::IngestError::MergedParent { key, .. } => {
             message.push_str(&format!(" ({})", pipeline.column_place(key)));
+        }
+        ttkg_ingest::IngestError::SheetsTooLarge { .. } => {
+            message.push_str(
+                " (two thirds of --memory). Nothing of this file was loaded; its previous version, if any, stays. Import it with a larger --memory, split its sheets into several files, or narrow `sheet` in the pipeline's [source] (`ttkg check --memory SIZE FILE` tries a budget)",
+            );
         }
         _ => {}
     }
@@ -622,8 +627,15 @@ pub(crate) fn rows_per_sheet_batch(batch_rows: usize, rows: usize, memory: u64) 
 }
 
 /// How to read `pipeline`'s files: in chunks of `batch_rows` rows, the
-/// batches that normalise them, so that each batch frees its cells.
-fn read_options(pipeline: &Pipeline, limits: ReadLimits, batch_rows: usize) -> ReadOptions {
+/// batches that normalise them, so that each batch frees its cells; a
+/// workbook's sheets read stop at what a file may hold under `memory`
+/// ([`file_allowance`]).
+fn read_options(
+    pipeline: &Pipeline,
+    limits: ReadLimits,
+    batch_rows: usize,
+    memory: u64,
+) -> ReadOptions {
     let source = &pipeline.spec.source;
     ReadOptions {
         format: match source.format {
@@ -642,6 +654,7 @@ fn read_options(pipeline: &Pipeline, limits: ReadLimits, batch_rows: usize) -> R
         header_search_rows: source.header_search_rows,
         limits,
         chunk_rows: batch_rows,
+        max_table_bytes: file_allowance(memory),
     }
 }
 

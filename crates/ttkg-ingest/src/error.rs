@@ -15,6 +15,13 @@ pub enum IngestError {
     NotAFile { path: PathBuf, kind: &'static str },
     #[error("{}: not read: {what}. If the report really is this large, raise the limit in ttkg.toml's [limits]", path.display())]
     TooLarge { path: PathBuf, what: String },
+    #[error("{}: not read: its sheets read so far ({sheets}) hold {held_mib} MiB, more than the {max_mib} MiB one file may hold under the memory budget, with more sheets still to read", path.display())]
+    SheetsTooLarge {
+        path: PathBuf,
+        sheets: String,
+        held_mib: usize,
+        max_mib: usize,
+    },
     #[error("{}: the file is empty; ask the sender for the complete report", path.display())]
     Empty { path: PathBuf },
     #[error("{}: cannot open it as a {format} workbook ({message}); check that it is not password-protected or damaged, and that its extension matches its content (re-save it from Excel if in doubt)", path.display())]

@@ -65,6 +65,11 @@ pub struct ReadOptions {
     /// rows this many at a time frees each chunk as it goes (see the
     /// importer's batches). `usize::MAX` keeps each column whole.
     pub chunk_rows: usize,
+    /// The most a workbook's sheets read may hold together before the next
+    /// is read ([`IngestError::SheetsTooLarge`]): the sheets a pipeline
+    /// takes are all read before the first is normalised. `usize::MAX`:
+    /// only the [`ReadLimits`].
+    pub max_table_bytes: usize,
 }
 
 /// One sheet (or CSV file) with its columns matched to the pipeline's keys.

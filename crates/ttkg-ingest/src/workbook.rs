@@ -23,16 +23,24 @@ pub(crate) fn read(
         .map(|s| (s.name.clone(), s.visible == SheetVisible::Visible))
         .collect();
     let (chosen, notes) = choose_sheets(path, &sheets, &options.sheet)?;
-    let mut tables = Vec::with_capacity(chosen.len());
+    let mut tables: Vec<Table> = Vec::with_capacity(chosen.len());
+    let mut held = 0usize;
     for name in chosen {
-        tables.push(read_sheet(
-            &mut workbook,
-            path,
-            format,
-            &name,
-            options,
-            expected,
-        )?);
+        if held > options.max_table_bytes {
+            let sheets: Vec<String> = tables
+                .iter()
+                .filter_map(|t| t.sheet.as_ref().map(|s| format!("'{s}'")))
+                .collect();
+            return Err(IngestError::SheetsTooLarge {
+                path: path.to_owned(),
+                sheets: sheets.join(", "),
+                held_mib: held.div_ceil(1 << 20),
+                max_mib: options.max_table_bytes >> 20,
+            });
+        }
+        let table = read_sheet(&mut workbook, path, format, &name, options, expected)?;
+        held = held.saturating_add(table.frame.estimated_size());
+        tables.push(table);
     }
     Ok(Read { tables, notes })
 }

@@ -32,6 +32,7 @@ fn options(format: SourceFormat, chunk_rows: usize) -> ReadOptions {
         header_search_rows: 10,
         limits: ReadLimits::default(),
         chunk_rows,
+        max_table_bytes: usize::MAX,
     }
 }
 
@@ -173,4 +174,46 @@ fn reorder_rows(from: &Path, to: &Path, order: fn(&mut Vec<String>)) {
         out.write_all(text.as_bytes()).unwrap();
     }
     out.finish().unwrap();
+}
+
+/// The sheets a pipeline takes are all read before the first is
+/// normalised: past `max_table_bytes`, the next sheet is not read and the
+/// error names the sheets that were.
+#[test]
+fn a_workbooks_sheets_stop_being_read_past_what_a_file_may_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for name in ["2015", "2016", "2017"] {
+        let sheet = book.add_worksheet().set_name(name).unwrap();
+        for (c, h) in ["Agreement No.", "Party", "Amount"].iter().enumerate() {
+            sheet.write(0, c as u16, *h).unwrap();
+        }
+        for r in 1..=200u32 {
+            sheet.write(r, 0, format!("{name}-{r}")).unwrap();
+            sheet.write(r, 1, "Công ty TNHH Lào Cai").unwrap();
+            sheet.write(r, 2, f64::from(r)).unwrap();
+        }
+    }
+    book.save(&path).unwrap();
+    let all = ReadOptions {
+        sheet: SheetChoice::Pattern("*".into()),
+        ..options(SourceFormat::Xlsx, usize::MAX)
+    };
+    let whole = ttkg_ingest::read(&path, &all, &expected()).unwrap();
+    assert_eq!(whole.tables.len(), 3);
+    let one_sheet = whole.tables[0].frame.estimated_size();
+    // Room for one sheet and a half: the second is read, the third not.
+    let bounded = ReadOptions {
+        max_table_bytes: one_sheet + one_sheet / 2,
+        ..all
+    };
+    let message = ttkg_ingest::read(&path, &bounded, &expected())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("its sheets read so far ('2015', '2016')")
+            && message.contains("with more sheets still to read"),
+        "{message}"
+    );
 }
