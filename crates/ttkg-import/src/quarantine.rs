@@ -72,6 +72,9 @@ pub(crate) struct FileResolutions {
     /// column's header, the name as written, what it resolved to and the
     /// rule.
     records: Vec<[u32; 6]>,
+    /// The bytes of `texts`, counted as they come: [`Self::used_bytes`] is
+    /// asked after every batch.
+    text_bytes: usize,
 }
 
 const NO_SHEET: u32 = u32::MAX;
@@ -84,6 +87,7 @@ impl FileResolutions {
         // Fewer texts than rows, and rows fit in u32.
         let n = u32::try_from(self.texts.len()).unwrap_or(u32::MAX - 1);
         let shared: Arc<str> = Arc::from(text);
+        self.text_bytes += text.len();
         self.texts.push(shared.clone());
         self.numbers.insert(shared, n);
         n
@@ -117,7 +121,7 @@ impl FileResolutions {
     /// What the resolutions take, in bytes, about: their records and each
     /// text with its two entries.
     pub fn used_bytes(&self) -> usize {
-        let texts: usize = self.texts.iter().map(|t| t.len() + 64).sum();
+        let texts = self.text_bytes + self.texts.len() * 64;
         self.records.len() * std::mem::size_of::<[u32; 6]>() + texts
     }
 
