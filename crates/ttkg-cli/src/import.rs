@@ -43,16 +43,18 @@ pub struct ImportArgs {
     /// pipeline's `max_quarantined` (default 0.5).
     #[arg(long, value_name = "SHARE", value_parser = parse_share)]
     pub max_quarantined: Option<f64>,
-    /// The memory the import aims to stay within (`1.5G`, `800M`): it sets
-    /// how many files are read at once, how many rows of a sheet are read
-    /// and normalised at a time, how much the store's bulk loader holds (at
-    /// most half, less when the file it loads already uses much of the
-    /// rest), and how large a step of a large replacement or retraction is.
-    /// Default 1.5G. A file is checked and loaded whole, so its facts are
-    /// held until the loader has them (about a kilobyte a row): a file
-    /// whose facts would take more than two thirds of the budget
-    /// fails, keeps its previous version, and the message says what
-    /// budget it needs.
+    /// The memory the import aims to stay within (`1.5G`, `800M`), the
+    /// whole process's: of what it leaves beside what the program holds
+    /// whatever it imports (about 110 MiB), it sets how many files are
+    /// read at once, how many rows of a sheet are read and normalised at a
+    /// time, how much the store's bulk loader holds (at most half, less
+    /// when the file it loads already uses much of the rest), and how large
+    /// a step of a large replacement or retraction is. Default 1.5G; below
+    /// about 320M the run warns that it may go past. A file is checked and
+    /// loaded whole, so its facts are held until the loader has them (about
+    /// a kilobyte a row): a file whose facts would take more than two
+    /// thirds of what is left fails, keeps its previous version, and the
+    /// message says what budget it needs.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     #[serde(default)]
     pub memory: Option<u64>,

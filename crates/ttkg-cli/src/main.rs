@@ -114,7 +114,8 @@ enum Command {
         #[arg(long, value_name = "TOML")]
         pipeline: Option<PathBuf>,
         /// As `ttkg import --memory`: a file whose facts would hold more
-        /// than two thirds of it fails, as it would in the import.
+        /// than two thirds of what it leaves beside the program fails, as
+        /// it would in the import.
         #[arg(long, value_name = "SIZE", value_parser = import::parse_size)]
         memory: Option<u64>,
     },

@@ -11,6 +11,7 @@
 //! anywhere leaves its previous graph untouched; a file that succeeded is
 //! visible whole.
 
+mod budget;
 mod fingerprint;
 mod gate;
 mod lock;
@@ -60,8 +61,11 @@ pub struct ImportOptions {
     /// fails, for every pipeline (each pipeline's `max_quarantined` otherwise).
     pub max_quarantined: Option<f64>,
     /// Bytes the run aims to stay within: it sets how many files are read
-    /// at once and how much oxigraph's bulk loader holds
-    /// ([`DEFAULT_MEMORY`] unless given).
+    /// at once, how much of a file's facts may be held and how much
+    /// oxigraph's bulk loader holds ([`DEFAULT_MEMORY`] unless given). For
+    /// [`run`] and [`check_files`] it is what the whole process may hold,
+    /// what it holds as the run begins included; for [`run_on`] (an import
+    /// within a server) what the import's work adds.
     pub memory: u64,
 }
 

@@ -10,6 +10,7 @@ use ttkg_ingest::{ExpectedColumn, ReadLimits, ReadOptions, SheetChoice, SourceFo
 use ttkg_normalise::References;
 use ttkg_pipeline::{Format, OnMissing, Pipeline, SheetSelector};
 
+use crate::budget::Budget;
 use crate::fingerprint::{pipeline_version, sha256};
 use crate::quarantine::{FileResolutions, QuarantineRecord, SkippedRow};
 use crate::report::{FileReport, FileStatus};
@@ -133,8 +134,9 @@ pub(crate) struct Context<'a> {
     /// and the chunks files are read in.
     pub batch_rows: usize,
     /// The run's memory budget, which sets smaller batches for a sheet whose
-    /// facts take much of it ([`rows_per_sheet_batch`]).
-    pub memory: u64,
+    /// facts take much of it ([`rows_per_sheet_batch`]) and what a file's
+    /// facts may hold ([`file_allowance`]).
+    pub budget: Budget,
 }
 
 /// Reads, normalises and maps one file, and checks its rows against each
@@ -177,7 +179,12 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
     drop(bytes);
     let tables = match ttkg_ingest::read(
         &unit.path,
-        &read_options(pipeline, context.limits, context.batch_rows, context.memory),
+        &read_options(
+            pipeline,
+            context.limits,
+            context.batch_rows,
+            context.budget.work(),
+        ),
         &expected_columns(pipeline),
     ) {
         Ok(read) => {
@@ -185,7 +192,7 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
             read.tables
         }
         Err(e) => {
-            let message = read_failure(&mut prepared, &e);
+            let message = read_failure(&mut prepared, &e, &context.budget);
             return prepared.failed(message);
         }
     };
@@ -217,7 +224,7 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
             .sum::<usize>(),
         resolutions = prepared.resolutions.len(),
         held_mib = held_facts(&prepared, None) >> 20,
-        allowance_mib = file_allowance(context.memory) >> 20,
+        allowance_mib = file_allowance(context.budget.work()) >> 20,
         "mapped"
     );
     note_memory(&unit.relative, "normalised and mapped");
@@ -237,7 +244,7 @@ pub(crate) fn note_memory(file: &str, step: &str) {
 
 /// Why a file could not be read, with the pipeline's lines for the columns
 /// the error names; for missing columns, the run history is told less.
-fn read_failure(prepared: &mut Prepared, e: &ttkg_ingest::IngestError) -> String {
+fn read_failure(prepared: &mut Prepared, e: &ttkg_ingest::IngestError, budget: &Budget) -> String {
     let pipeline = &prepared.unit.pipeline;
     let mut message = e.to_string();
     match e {
@@ -263,9 +270,10 @@ fn read_failure(prepared: &mut Prepared, e: &ttkg_ingest::IngestError) -> String
             message.push_str(&format!(" ({})", pipeline.column_place(key)));
         }
         ttkg_ingest::IngestError::SheetsTooLarge { .. } => {
-            message.push_str(
-                " (two thirds of --memory). Nothing of this file was loaded; its previous version, if any, stays. Import it with a larger --memory, split its sheets into several files, or narrow `sheet` in the pipeline's [source] (`ttkg check --memory SIZE FILE` tries a budget)",
-            );
+            message.push_str(&format!(
+                " ({}). Nothing of this file was loaded; its previous version, if any, stays. Import it with a larger --memory, split its sheets into several files, or narrow `sheet` in the pipeline's [source] (`ttkg check --memory SIZE FILE` tries a budget)",
+                budget.describe_allowance()
+            ));
         }
         _ => {}
     }
@@ -386,13 +394,14 @@ fn prepare_table(
     // The batches own the cells; the table keeps its headers and rejects.
     let frame = std::mem::take(&mut table.frame);
     let height = frame.height();
-    let batch_rows = rows_per_sheet_batch(context.batch_rows, height, context.memory);
+    let work = context.budget.work();
+    let batch_rows = rows_per_sheet_batch(context.batch_rows, height, work);
     let mut batches =
         ttkg_normalise::Batches::new(frame, pipeline, context.refs, &absent, batch_rows)
             .map_err(|e| format!("{location}: {e}"))?;
     let mut mapped: Option<MappedTable> = None;
     let (mut blank_rows, mut skipped_rows) = (Vec::new(), Vec::new());
-    let allowance = file_allowance(context.memory);
+    let allowance = file_allowance(work);
     for batch in batches.by_ref() {
         let batch = batch.map_err(|e| format!("{location}: {e}"))?;
         let rows_before = prepared.report.rows_read;
@@ -453,7 +462,7 @@ fn prepare_table(
                 held,
                 waiting: file.waiting,
                 allowance,
-                memory: context.memory,
+                budget: context.budget,
                 rows_mapped: rows_before + batch.rows_read,
                 file_rows: file.rows,
             };
@@ -528,8 +537,8 @@ fn held_facts(prepared: &Prepared, current: Option<&MappedTable>) -> usize {
     prepared.terms.used_bytes() + tables + prepared.resolutions.used_bytes()
 }
 
-/// The most a file's mapped facts may take under a `memory` budget: two
-/// thirds of it. A file is checked and loaded whole, so its facts are held
+/// The most a file's mapped facts may take when the run's work may hold
+/// `memory` ([`Budget::work`]): two thirds of it. A file is checked and loaded whole, so its facts are held
 /// until the loader has them, and beside them go a batch being normalised,
 /// the checks' own tables, the loader's share and the columnar copy (see
 /// [`ttkg_graph::KnowledgeStore::limit_load_memory`]): `ttkg check` of a
@@ -557,7 +566,7 @@ struct FileTooLarge {
     /// What the sheets read and not yet mapped take.
     waiting: usize,
     allowance: usize,
-    memory: u64,
+    budget: Budget,
     rows_mapped: usize,
     file_rows: usize,
 }
@@ -569,14 +578,20 @@ impl std::fmt::Display for FileTooLarge {
             held,
             waiting,
             allowance,
-            memory,
+            budget,
             rows_mapped,
             file_rows,
         } = *self;
         let rows = rows_mapped.max(1) as f64;
-        // What the whole file would hold, at what its rows so far took.
+        // What the whole file would hold, at what its rows so far took, and
+        // the work that leaves it its two thirds.
         let expected = held as f64 / rows * file_rows.max(rows_mapped) as f64;
-        let needed_mib = (expected / 2.0 * 3.0 / MIB / 256.0).ceil() as u64 * 256;
+        // In steps of 64 MiB up to a gigabyte, of 256 above.
+        let work = (expected / 2.0 * 3.0) as u64;
+        let needed = match budget.total_for(work, 64) {
+            small if small <= 1024 => small,
+            _ => budget.total_for(work, 256),
+        };
         let rows_that_fit = (rows * allowance as f64 / held.max(1) as f64 * 0.9) as usize;
         let rows_that_fit = (rows_that_fit / 1000 * 1000).max(rows_that_fit.min(1000));
         let mib = |bytes: usize| (bytes as f64 / MIB).ceil();
@@ -589,10 +604,10 @@ impl std::fmt::Display for FileTooLarge {
         };
         write!(
             f,
-            "the file is too large for the memory budget: after {rows_mapped} of its {file_rows} rows, what they map to holds {} MiB{waiting}, more than the {} MiB a file may hold (two thirds of --memory, {} MiB) while it waits to be checked and loaded whole. Nothing of this file was loaded; its previous version, if any, stays. Import it with --memory {needed_mib}M or more, or split it into files of at most about {rows_that_fit} rows",
+            "the file is too large for the memory budget: after {rows_mapped} of its {file_rows} rows, what they map to holds {} MiB{waiting}, more than the {} MiB a file may hold ({}) while it waits to be checked and loaded whole. Nothing of this file was loaded; its previous version, if any, stays. Import it with --memory {needed}M or more, or split it into files of at most about {rows_that_fit} rows",
             mib(held),
             (allowance as f64 / MIB).floor(),
-            memory >> 20,
+            budget.describe_allowance(),
         )
     }
 }
@@ -675,6 +690,7 @@ fn expected_columns(pipeline: &Pipeline) -> Vec<ExpectedColumn> {
 #[cfg(test)]
 mod tests {
     use super::{file_allowance, rows_per_batch, rows_per_sheet_batch, FileTooLarge};
+    use crate::budget::Budget;
 
     /// The budget a file too large needs is what its rows so far took, for
     /// all its rows, as two thirds of a budget rounded up to 256 MiB; the
@@ -682,14 +698,14 @@ mod tests {
     #[test]
     fn a_file_too_large_is_told_the_budget_it_needs_and_the_parts_that_fit() {
         const MIB: usize = 1 << 20;
-        let memory = crate::DEFAULT_MEMORY;
-        assert_eq!(file_allowance(memory), 1024 * MIB);
+        let budget = Budget::of_work(crate::DEFAULT_MEMORY);
+        assert_eq!(file_allowance(budget.work()), 1024 * MIB);
         let told = |held, waiting, rows_mapped, file_rows| {
             FileTooLarge {
                 held,
                 waiting,
-                allowance: file_allowance(memory),
-                memory,
+                allowance: file_allowance(budget.work()),
+                budget,
                 rows_mapped,
                 file_rows,
             }
@@ -711,6 +727,27 @@ mod tests {
         // 1,800 MiB once all its rows are mapped (the waiting sheets' cells
         // are gone by then): 2,700 MiB of budget.
         assert!(waiting.contains("--memory 2816M or more"), "{waiting}");
+        // A process that holds 105 MiB as the run begins: the file's share
+        // is of what is left, and the budget named leaves it beside them.
+        let budget = Budget {
+            total: crate::DEFAULT_MEMORY,
+            floor: 105 << 20,
+        };
+        let told = FileTooLarge {
+            held: 1100 * MIB,
+            waiting: 0,
+            allowance: file_allowance(budget.work()),
+            budget,
+            rows_mapped: 1_100_000,
+            file_rows: 1_300_000,
+        }
+        .to_string();
+        assert!(
+            told.contains("more than the 954 MiB a file may hold (two thirds of the 1431 MiB that --memory 1536M leaves beside the 105 MiB the program and its store hold)"),
+            "{told}"
+        );
+        // 1,950 MiB for the facts' share and 105 beside.
+        assert!(told.contains("--memory 2304M or more"), "{told}");
     }
 
     /// Sheets of the sizes senders send keep the run's batches; one whose

@@ -13,6 +13,7 @@ use ttkg_graph::{GraphError, KnowledgeStore, Ontology, ReplaceStats, RunRecord, 
 use ttkg_normalise::References;
 use ttkg_pipeline::Pipeline;
 
+use crate::budget::Budget;
 use crate::prepare;
 use crate::prepare::{Context, Prepared};
 use crate::workspace::{check_pipelines, reference_warnings};
@@ -37,7 +38,12 @@ pub fn run(options: &ImportOptions, progress: &dyn Progress) -> Result<ImportRep
         );
     })
     .map_err(ImportError::Store)?;
-    run_on(&store, options, progress)
+    run_within(
+        &store,
+        options,
+        progress,
+        Budget::of_process(options.memory),
+    )
 }
 
 /// What a run keeps while it goes through the batches.
@@ -102,6 +108,17 @@ pub fn run_on(
     options: &ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
+    run_within(store, options, progress, Budget::of_work(options.memory))
+}
+
+/// [`run_on`] within `budget`.
+fn run_within(
+    store: &KnowledgeStore,
+    options: &ImportOptions,
+    progress: &dyn Progress,
+    budget: Budget,
+) -> Result<ImportReport, ImportError> {
+    let work = budget.work();
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let (ontology, refs, pipelines) = prepare(&options.workspace)?;
@@ -131,8 +148,8 @@ pub fn run_on(
         store: Some(store),
         force: options.force,
         limits: settings.read_limits(),
-        batch_rows: prepare::rows_per_batch(options.memory),
-        memory: options.memory,
+        batch_rows: prepare::rows_per_batch(work),
+        budget,
     };
     // Files are prepared in parallel a few at a time and each batch is
     // published before the next but one is read, so memory holds a handful
@@ -141,22 +158,23 @@ pub fn run_on(
     // together (many small reports); large ones go one after the other.
     // Validation needs every source of the run at once (an agreement's
     // event may come from another report), so it takes them in one batch.
-    store.limit_load_memory(options.memory);
+    store.limit_load_memory(work);
     let needs: Vec<u64> = units.iter().map(expected_memory).collect();
-    let batches = batches_of(&needs, shapes.is_some(), options.memory);
+    let batches = batches_of(&needs, shapes.is_some(), work);
     progress.start(Stage::Read, units.len() as u64);
     progress.start(Stage::Load, units.len() as u64);
     let mut outcome = Outcome::default();
     if matches!(options.selection, Selection::All) {
         outcome.warnings = untaken(&pipelines, &options.workspace, &settings)?;
     }
+    outcome.warnings.extend(budget.warning());
     // On a store without sources, conflicts can only be with this run's.
     // Their facts take at most an eighth of the budget (about 1,500,000
     // rows' at the default), but in a dry run, where nothing else stands
     // for the run's earlier files.
     let run_limit = match options.dry_run {
         true => usize::MAX,
-        false => usize::try_from(options.memory / 8).unwrap_or(usize::MAX),
+        false => usize::try_from(work / 8).unwrap_or(usize::MAX),
     };
     let mut run_facts = consistency::holds_no_sources(store.store())
         .map_err(ImportError::Store)?
@@ -331,11 +349,12 @@ impl Loading<'_> {
                         )
                         .map(|()| load_started.elapsed())
                     };
-                    if held.saturating_add(need) <= self.options.memory / 2 {
+                    let work = context.budget.work();
+                    if held.saturating_add(need) <= work / 2 {
                         let (loaded, next) = rayon::join(|| load_previous(None), read_next);
                         load_time += loaded?;
                         next
-                    } else if need <= self.options.memory {
+                    } else if need <= work {
                         // Read once the batch before is handed to the bulk
                         // loader: its triples are gone then, and the loader
                         // keeps to its share of the budget (at most half,
@@ -605,6 +624,7 @@ pub fn check_files(
     )?;
     let inputs = fingerprint::reference_digest(workspace, &ontology)?;
     let single = single_valued(workspace, &ontology)?;
+    let budget = Budget::of_process(memory);
     let context = Context {
         ontology: &ontology,
         refs: &refs,
@@ -613,10 +633,11 @@ pub fn check_files(
         store: None,
         force: true,
         limits: settings.read_limits(),
-        batch_rows: prepare::rows_per_batch(memory),
-        memory,
+        batch_rows: prepare::rows_per_batch(budget.work()),
+        budget,
     };
     let mut outcome = Outcome::default();
+    outcome.warnings.extend(budget.warning());
     let prepared: Vec<Prepared> = units
         .par_iter()
         .map(|unit| prepare::prepare_unit(unit, &context))
