@@ -172,6 +172,72 @@ fn vietnamese_agreements(ws: &Path, tag: &str, rows: usize) {
     .unwrap();
 }
 
+/// The counts of `file`'s line in an import's summary: rows read, loaded,
+/// quarantined, skipped, duplicates.
+fn file_counts(summary: &str, file: &str) -> Vec<u64> {
+    let line = summary
+        .lines()
+        .find(|l| l.contains(file) && l.contains("reports/"))
+        .unwrap_or_else(|| panic!("no line for {file}: {summary}"));
+    line.split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .take(5)
+        .collect()
+}
+
+#[test]
+fn a_dry_run_finds_the_conflicts_between_its_files_that_an_import_finds() {
+    // A dry run publishes nothing, so a later file's conflict with an
+    // earlier one of the run is in no store to be found: it said such a
+    // file would load whole, and the import then quarantined the row.
+    let ws = common::scratch_workspace();
+    let store = ws.path().join("store");
+    let conflicting = |earlier: &str, later: &str| {
+        vietnamese_agreements(ws.path(), earlier, 3);
+        vietnamese_agreements(ws.path(), later, 3);
+        let path = ws
+            .path()
+            .join(format!("data/reports/vietnam-agreements-{later}.csv"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let mut fields: Vec<&str> = lines[2].split(',').collect();
+        let agreement = format!("VN-{earlier}/1");
+        fields[1] = &agreement;
+        // Another amount: an agreement has one.
+        fields[7] = "9.999.000.000";
+        lines[2] = fields.join(",");
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        [earlier, later].map(|tag| {
+            ws.path()
+                .join(format!("data/reports/vietnam-agreements-{tag}.csv"))
+                .to_string_lossy()
+                .into_owned()
+        })
+    };
+    // On an empty store, and then on one that holds sources.
+    for (earlier, later) in [("b", "c"), ("d", "e")] {
+        let files = conflicting(earlier, later);
+        let files = files.each_ref().map(String::as_str);
+        let dry = import(ws.path(), &store, &[&["--dry-run"][..], &files].concat());
+        let real = import(ws.path(), &store, &files);
+        assert_eq!(real.code, 8, "{}{}", real.stdout, real.stderr);
+        let name = format!("vietnam-agreements-{later}.csv");
+        assert_eq!(
+            file_counts(&real.stdout, &name),
+            [3, 2, 1, 0, 0],
+            "{}",
+            real.stdout
+        );
+        assert_eq!(
+            file_counts(&dry.stdout, &name),
+            file_counts(&real.stdout, &name),
+            "the dry run of {later} says what the import did: {}",
+            dry.stdout
+        );
+        assert_eq!(dry.code, 8, "{}{}", dry.stdout, dry.stderr);
+    }
+}
+
 #[test]
 fn a_large_report_read_while_the_one_before_finishes_loading_gives_the_same_store() {
     // Two reports too large to read while the other loads within half of a

@@ -619,66 +619,131 @@ fn is_source_graph(graph: &NamedNode) -> bool {
     graph.as_str() != ttkg_vocab::ONTOLOGY_GRAPH && graph.as_str() != ttkg_vocab::RUNS_GRAPH
 }
 
-/// The single-valued facts of the sources published so far in a run that
-/// began on a store without sources, as hashes of (subject, property) and of
-/// the value. A fact whose (subject, property) no earlier source states, or
-/// states with the same value, cannot conflict, and the store need not be
-/// asked: asking decodes every value each earlier source gives, which grows
-/// with every file of a large first import. Only a different value (or a
-/// hash collision) goes to the store for the details.
+/// The single-valued facts of the sources published so far in a run, as
+/// hashes of (subject, property) and of the value.
+///
+/// On a store that held no sources as the run began they stand in for it:
+/// a fact whose (subject, property) no earlier source states, or states
+/// with the same value, cannot conflict, and the store need not be asked
+/// (asking decodes every value each earlier source gives, which grows with
+/// every file of a large first import). Only a different value (or a hash
+/// collision) goes to the store for the details.
+///
+/// A dry run publishes nothing, so its earlier files are in no store to
+/// ask: its facts keep, besides, how each value reads and the row it came
+/// from ([`RunFacts::for_dry_run`]), and a later file's different value is
+/// a conflict with that row, as the import would find it in the store.
 ///
 /// They grow with the run (about 30 MB a 100,000-row agreement report), so
 /// they are kept within a limit: past it they are dropped, and the files
-/// after are checked against the store, as on a store with sources.
+/// after are checked against the store alone, which holds the run's
+/// earlier files by then, but in a dry run ([`RunFacts::dropped_at`]).
 #[derive(Debug)]
 pub struct RunFacts {
     values: PlHashMap<u64, u64>,
-    /// The most bytes `values` may take.
+    /// In a dry run: where each kept value came from and how it reads.
+    details: Option<RunDetails>,
+    /// Whether the store held no sources as the run began, so that a fact
+    /// these do not show differing needs no lookup.
+    stand_for_store: bool,
+    /// The most bytes the facts may take.
     limit: usize,
-    /// Past `limit`: nothing is kept or answered any more.
-    dropped: bool,
+    /// Past `limit`, the file whose facts took them there: nothing is kept
+    /// or answered any more.
+    dropped_at: Option<String>,
 }
 
-impl Default for RunFacts {
-    /// Without a limit: a dry run's earlier files are not in the store, so
-    /// only these facts can stand for them.
-    fn default() -> Self {
-        RunFacts::within(usize::MAX)
+/// What a dry run keeps of its earlier files' values, to name them in a
+/// conflict.
+#[derive(Debug, Default)]
+struct RunDetails {
+    /// Per (subject, property) key: the file (index into `files`), sheet
+    /// (index into `sheets`, [`NO_SHEET`] for CSV) and row of the value.
+    origins: PlHashMap<u64, (u32, u32, u32)>,
+    /// Per value hash: the value as a person reads it ([`shown`]).
+    texts: PlHashMap<u64, Box<str>>,
+    text_bytes: usize,
+    files: Vec<String>,
+    sheets: Vec<String>,
+}
+
+/// [`RunDetails`]' sheet index of a CSV file's rows.
+const NO_SHEET: u32 = u32::MAX;
+
+impl RunDetails {
+    fn held_bytes(&self) -> usize {
+        let origins = self.origins.capacity() * (std::mem::size_of::<(u64, (u32, u32, u32))>() + 1);
+        let texts = self.texts.capacity() * (std::mem::size_of::<(u64, Box<str>)>() + 1);
+        origins + texts + self.text_bytes
+    }
+
+    fn index_of(names: &mut Vec<String>, name: &str) -> u32 {
+        match names.iter().position(|n| n == name) {
+            Some(i) => i as u32,
+            None => {
+                names.push(name.to_owned());
+                (names.len() - 1) as u32
+            }
+        }
     }
 }
 
 impl RunFacts {
-    /// Facts kept while they take at most `limit` bytes: for a run whose
-    /// sources are in the store by the time a later file is checked.
+    /// Facts kept while they take at most `limit` bytes, for a run that
+    /// began on a store without sources: the run's sources are in the
+    /// store by the time a later file is checked.
     pub fn within(limit: usize) -> Self {
         RunFacts {
             values: PlHashMap::default(),
+            details: None,
+            stand_for_store: true,
             limit,
-            dropped: false,
+            dropped_at: None,
         }
     }
 
-    /// Whether the facts are still kept, and so stand for the store.
+    /// Facts of a dry run, with their values' text and rows, kept while
+    /// they take at most `limit` bytes; `store_has_sources`: the store is
+    /// asked about every fact as well.
+    pub fn for_dry_run(limit: usize, store_has_sources: bool) -> Self {
+        RunFacts {
+            details: Some(RunDetails::default()),
+            stand_for_store: !store_has_sources,
+            ..RunFacts::within(limit)
+        }
+    }
+
+    /// Whether the facts are still kept, and so stand for the run's
+    /// earlier files.
     pub fn is_kept(&self) -> bool {
-        !self.dropped
+        self.dropped_at.is_none()
+    }
+
+    /// The file whose facts took them past their limit, if they were
+    /// dropped: in a dry run, the files after it are not checked against
+    /// the run's earlier files.
+    pub fn dropped_at(&self) -> Option<&str> {
+        self.dropped_at.as_deref()
     }
 
     /// What the facts take: each entry two numbers and a control byte.
     fn held_bytes(&self) -> usize {
-        self.values.capacity() * (2 * std::mem::size_of::<u64>() + 1)
+        let details = self.details.as_ref().map_or(0, RunDetails::held_bytes);
+        self.values.capacity() * (2 * std::mem::size_of::<u64>() + 1) + details
     }
 
     /// Notes the facts of single-valued properties in the rows of `tables`
-    /// not in `excluded`, of a source about to be published; past the
-    /// limit, drops them all.
+    /// not in `excluded`, of a source (`file`, relative to the data folder)
+    /// about to be published; past the limit, drops them all.
     pub fn record(
         &mut self,
+        file: &str,
         terms: &Terms,
         tables: &[MappedTable],
         excluded: &HashSet<(usize, usize)>,
         single: &SingleValued,
     ) {
-        if self.dropped {
+        if self.dropped_at.is_some() {
             return;
         }
         // A term recurs in many facts (a property in every row, an
@@ -687,7 +752,15 @@ impl RunFacts {
         // of a large import (perf).
         let mut hashes = TermHashes::new(terms);
         let mut single_by_id: PlHashMap<u32, bool> = PlHashMap::default();
+        let file_index = match &mut self.details {
+            Some(details) => RunDetails::index_of(&mut details.files, file),
+            None => 0,
+        };
         for (t, table) in tables.iter().enumerate() {
+            let sheet = match (&mut self.details, &table.sheet) {
+                (Some(details), Some(sheet)) => RunDetails::index_of(&mut details.sheets, sheet),
+                _ => NO_SHEET,
+            };
             for (r, row) in table.rows.iter().enumerate() {
                 if excluded.contains(&(t, r)) {
                     continue;
@@ -701,10 +774,23 @@ impl RunFacts {
                         };
                         single.is_ever_single(p.as_str())
                     });
-                    if is_single {
-                        let key = fact_key(hashes.of(subject), hashes.of(predicate));
-                        let value = hashes.of(object);
-                        self.values.entry(key).or_insert(value);
+                    if !is_single {
+                        continue;
+                    }
+                    let key = fact_key(hashes.of(subject), hashes.of(predicate));
+                    let value = hashes.of(object);
+                    let mut first = false;
+                    self.values.entry(key).or_insert_with(|| {
+                        first = true;
+                        value
+                    });
+                    if let Some(details) = self.details.as_mut().filter(|_| first) {
+                        details.origins.insert(key, (file_index, sheet, row.number));
+                        details.texts.entry(value).or_insert_with(|| {
+                            let text = shown(terms.term(object));
+                            details.text_bytes += text.len();
+                            text.into_boxed_str()
+                        });
                     }
                 }
             }
@@ -721,7 +807,8 @@ impl RunFacts {
                 "the run's single-valued facts take more than their share of the memory budget: the files after are checked against the store"
             );
             self.values = PlHashMap::default();
-            self.dropped = true;
+            self.details = self.details.take().map(|_| RunDetails::default());
+            self.dropped_at = Some(file.to_owned());
         }
     }
 
@@ -736,6 +823,29 @@ impl RunFacts {
         self.values
             .get(&key)
             .is_some_and(|value| *value != hashes.of(object))
+    }
+
+    /// In a dry run, the other value an earlier file of the run gives the
+    /// subject and property of the fact `ids`, as a person reads it, and
+    /// the row it came from.
+    fn earlier_value(
+        &self,
+        hashes: &mut TermHashes<'_>,
+        [subject, predicate, object]: TripleIds,
+    ) -> Option<(String, Origin)> {
+        let details = self.details.as_ref()?;
+        let key = fact_key(hashes.of(subject), hashes.of(predicate));
+        let value = *self.values.get(&key)?;
+        if value == hashes.of(object) {
+            return None;
+        }
+        let &(file, sheet, row) = details.origins.get(&key)?;
+        let origin = Origin {
+            file: details.files[file as usize].clone(),
+            sheet: (sheet != NO_SHEET).then(|| details.sheets[sheet as usize].clone()),
+            row: Some(row),
+        };
+        Some((details.texts.get(&value)?.to_string(), origin))
     }
 }
 
@@ -783,9 +893,10 @@ pub fn holds_no_sources(store: &Store) -> Result<bool, GraphError> {
 /// Checks the rows of one source (its graph `own`; rows in `excluded` are
 /// already out) against the other sources `reader` holds, and returns the
 /// conflicts; the rows with one are added to `excluded`. With `run`, the
-/// store held no sources when the run began, and only facts to which the
-/// run's earlier sources may give another value are looked up (unless the
-/// run's facts were dropped, see [`RunFacts::within`]).
+/// run's earlier sources: on a store that held no sources as the run
+/// began, only facts to which they may give another value are looked up;
+/// in a dry run, a value they give otherwise is a conflict with their row
+/// (unless the run's facts were dropped, see [`RunFacts::within`]).
 pub fn check_against<R: QuadReader>(
     reader: &R,
     own: &NamedNode,
@@ -800,7 +911,8 @@ pub fn check_against<R: QuadReader>(
     let mut run = run
         .filter(|run| run.is_kept())
         .map(|run| (run, TermHashes::new(terms)));
-    // For the row at hand, with `run`: whether each fact may conflict.
+    let filtering = run.as_ref().is_some_and(|(run, _)| run.stand_for_store);
+    // For the row at hand, when filtering: whether each fact may conflict.
     let mut may_differ: Vec<bool> = Vec::new();
     let mut conflicts = Vec::new();
     for (t, table) in tables.iter().enumerate() {
@@ -809,10 +921,10 @@ pub fn check_against<R: QuadReader>(
                 continue;
             }
             let ids = &table.triples[row.facts.clone()];
-            // With the run's facts, which of the row's facts may conflict;
-            // most rows of a first import have none, and their properties
-            // are not even looked up.
-            if let Some((run, hashes)) = run.as_mut() {
+            // With the run's facts standing for the store, which of the
+            // row's facts may conflict; most rows of a first import have
+            // none, and their properties are not even looked up.
+            if let Some((run, hashes)) = run.as_mut().filter(|_| filtering) {
                 may_differ.clear();
                 may_differ.extend(ids.iter().map(|&fact| run.may_differ(hashes, fact)));
                 if !may_differ.contains(&true) {
@@ -822,7 +934,25 @@ pub fn check_against<R: QuadReader>(
             let facts = table.facts(terms, row);
             let mut row_conflicts = Vec::new();
             for i in single.single_valued_facts(&facts) {
-                if run.is_some() && !may_differ[i] {
+                let conflict = |other_value: String, other: Origin| Conflict {
+                    sheet: table.sheet.clone(),
+                    row: row.number,
+                    column: table.column_of(row.facts.start + i).map(str::to_owned),
+                    subject: shown_subject_in(facts[i].subject, &facts),
+                    property: ttkg_vocab::compact(facts[i].predicate.as_str()),
+                    value: shown(facts[i].object),
+                    other_value,
+                    other,
+                };
+                // A dry run's earlier file, which no store holds.
+                if let Some((value, origin)) = run
+                    .as_mut()
+                    .and_then(|(run, hashes)| run.earlier_value(hashes, ids[i]))
+                {
+                    row_conflicts.push(conflict(value, origin));
+                    continue;
+                }
+                if filtering && !may_differ[i] {
                     continue;
                 }
                 let fact = facts[i];
@@ -854,16 +984,7 @@ pub fn check_against<R: QuadReader>(
                         o
                     }
                 };
-                row_conflicts.push(Conflict {
-                    sheet: table.sheet.clone(),
-                    row: row.number,
-                    column: table.column_of(row.facts.start + i).map(str::to_owned),
-                    subject: shown_subject_in(fact.subject, &facts),
-                    property: ttkg_vocab::compact(fact.predicate.as_str()),
-                    value: shown(fact.object),
-                    other_value: shown(value.as_ref()),
-                    other: origin,
-                });
+                row_conflicts.push(conflict(shown(value.as_ref()), origin));
             }
             if !row_conflicts.is_empty() {
                 excluded.insert((t, r));
@@ -1449,17 +1570,91 @@ mod tests {
                 .len()
         };
         assert_eq!(conflicts(None), 1, "the store is asked");
-        let kept = RunFacts::default();
+        let kept = RunFacts::within(usize::MAX);
         assert_eq!(conflicts(Some(&kept)), 0, "no earlier source of the run");
         let mut tight = RunFacts::within(0);
         let mut other_terms = Terms::default();
         let other = [table(&mut other_terms, &[(2, "a9", "2016-05-01")])];
-        tight.record(&other_terms, &other, &HashSet::new(), &single());
+        tight.record(
+            "other.csv",
+            &other_terms,
+            &other,
+            &HashSet::new(),
+            &single(),
+        );
         assert!(!tight.is_kept());
         assert_eq!(conflicts(Some(&tight)), 1, "dropped: the store is asked");
-        let mut roomy = RunFacts::default();
-        roomy.record(&other_terms, &other, &HashSet::new(), &single());
+        let mut roomy = RunFacts::within(usize::MAX);
+        roomy.record(
+            "other.csv",
+            &other_terms,
+            &other,
+            &HashSet::new(),
+            &single(),
+        );
         assert!(roomy.is_kept() && roomy.values.len() == 1);
+    }
+
+    /// A dry run's earlier files are in no store: its facts name their
+    /// value and row, and a later file's other value is a conflict with
+    /// it, whether the store holds sources or not. Dropped, they say after
+    /// which file.
+    #[test]
+    fn a_dry_runs_facts_name_the_earlier_files_value_and_row() {
+        let store = Store::new().unwrap();
+        let mut earlier_terms = Terms::default();
+        let earlier = [table(&mut earlier_terms, &[(5, "a1", "2016-01-01")])];
+        let mut terms = Terms::default();
+        let tables = [table(
+            &mut terms,
+            &[(2, "a1", "2016-03-01"), (3, "a2", "2016-04-01")],
+        )];
+        for has_sources in [false, true] {
+            let mut run = RunFacts::for_dry_run(usize::MAX, has_sources);
+            run.record(
+                "reports/earlier.csv",
+                &earlier_terms,
+                &earlier,
+                &HashSet::new(),
+                &single(),
+            );
+            let mut excluded = HashSet::new();
+            let conflicts = check_against(
+                &store,
+                &n("later"),
+                &terms,
+                &tables,
+                &single(),
+                &mut excluded,
+                Some(&run),
+            )
+            .unwrap();
+            assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+            assert_eq!(conflicts[0].row, 2);
+            assert_eq!(
+                conflicts[0].other,
+                Origin {
+                    file: "reports/earlier.csv".into(),
+                    sheet: None,
+                    row: Some(5)
+                }
+            );
+            assert!(
+                conflicts[0].reason().contains("2016-01-01"),
+                "{}",
+                conflicts[0].reason()
+            );
+            assert_eq!(excluded, HashSet::from([(0, 0)]));
+        }
+        let mut tight = RunFacts::for_dry_run(0, false);
+        tight.record(
+            "reports/earlier.csv",
+            &earlier_terms,
+            &earlier,
+            &HashSet::new(),
+            &single(),
+        );
+        assert_eq!(tight.dropped_at(), Some("reports/earlier.csv"));
     }
 }
 #[cfg(test)]

@@ -57,6 +57,7 @@ pub(crate) fn finalize<R: QuadReader>(
     }
     if let Some(run) = run.filter(|_| note_in_run) {
         run.record(
+            &prepared.unit.relative,
             &prepared.terms,
             &prepared.tables,
             &prepared.excluded,

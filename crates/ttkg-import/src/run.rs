@@ -168,17 +168,16 @@ fn run_within(
         outcome.warnings = untaken(&pipelines, &options.workspace, &settings)?;
     }
     outcome.warnings.extend(budget.warning());
-    // On a store without sources, conflicts can only be with this run's.
-    // Their facts take at most an eighth of the budget (about 1,500,000
-    // rows' at the default), but in a dry run, where nothing else stands
-    // for the run's earlier files.
-    let run_limit = match options.dry_run {
-        true => usize::MAX,
-        false => usize::try_from(work / 8).unwrap_or(usize::MAX),
+    // The run's earlier files, for the conflict check of the later ones: on
+    // a store without sources, standing for it; in a dry run, which
+    // publishes nothing, with their values and rows. They take at most an
+    // eighth of the budget (about 1,500,000 rows' at the default).
+    let run_limit = usize::try_from(work / 8).unwrap_or(usize::MAX);
+    let no_sources = consistency::holds_no_sources(store.store()).map_err(ImportError::Store)?;
+    let mut run_facts = match options.dry_run {
+        true => Some(RunFacts::for_dry_run(run_limit, !no_sources)),
+        false => no_sources.then(|| RunFacts::within(run_limit)),
     };
-    let mut run_facts = consistency::holds_no_sources(store.store())
-        .map_err(ImportError::Store)?
-        .then(|| RunFacts::within(run_limit));
     let loading = Loading {
         store,
         options,
@@ -204,6 +203,13 @@ fn run_within(
         load: load_time,
         ..Timings::default()
     };
+    if let Some(file) = run_facts.as_ref().and_then(RunFacts::dropped_at) {
+        if options.dry_run {
+            outcome.warnings.push(format!(
+                "this dry run checked the files after {file} for conflicts with the store only, not with the run's earlier files: their facts took more than an eighth of what --memory leaves; an import checks them all, and a larger --memory lets a dry run do so"
+            ));
+        }
+    }
     let mut report = if options.dry_run {
         outcome.into_dry_report(&refs, timings)
     } else {
