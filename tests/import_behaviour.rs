@@ -195,24 +195,14 @@ fn a_dry_run_finds_the_conflicts_between_its_files_that_an_import_finds() {
     let conflicting = |earlier: &str, later: &str| {
         vietnamese_agreements(ws.path(), earlier, 3);
         vietnamese_agreements(ws.path(), later, 3);
-        let path = ws
-            .path()
-            .join(format!("data/reports/vietnam-agreements-{later}.csv"));
-        let text = std::fs::read_to_string(&path).unwrap();
-        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        let mut fields: Vec<&str> = lines[2].split(',').collect();
-        let agreement = format!("VN-{earlier}/1");
-        fields[1] = &agreement;
         // Another amount: an agreement has one.
-        fields[7] = "9.999.000.000";
-        lines[2] = fields.join(",");
-        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-        [earlier, later].map(|tag| {
-            ws.path()
-                .join(format!("data/reports/vietnam-agreements-{tag}.csv"))
-                .to_string_lossy()
-                .into_owned()
-        })
+        restate_agreement(
+            ws.path(),
+            later,
+            &format!("VN-{earlier}/1"),
+            "9.999.000.000",
+        );
+        [earlier, later].map(|tag| report_path(ws.path(), tag))
     };
     // On an empty store, and then on one that holds sources.
     for (earlier, later) in [("b", "c"), ("d", "e")] {
@@ -235,6 +225,66 @@ fn a_dry_run_finds_the_conflicts_between_its_files_that_an_import_finds() {
             dry.stdout
         );
         assert_eq!(dry.code, 8, "{}{}", dry.stdout, dry.stderr);
+        // It writes no quarantine file: it names the row.
+        let listed = format!("{name} (pipeline vietnam-agreements), rows an import would quarantine:\n  quarantined: column ");
+        assert!(dry.stdout.contains(&listed), "{}", dry.stdout);
+        assert!(dry.stdout.contains(", row 3: "), "{}", dry.stdout);
+    }
+}
+
+/// The path of the report `vietnamese_agreements` wrote for `tag`.
+fn report_path(ws: &Path, tag: &str) -> String {
+    let path = ws.join(format!("data/reports/vietnam-agreements-{tag}.csv"));
+    path.to_string_lossy().into_owned()
+}
+
+/// Gives the second data row of report `tag` the agreement number
+/// `agreement` and the amount `amount`.
+fn restate_agreement(ws: &Path, tag: &str, agreement: &str, amount: &str) {
+    let path = report_path(ws, tag);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut fields: Vec<&str> = lines[2].split(',').collect();
+    fields[1] = agreement;
+    fields[7] = amount;
+    lines[2] = fields.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn a_dry_run_does_not_find_conflicts_with_what_its_files_replace() {
+    // The store holds the previous version of a changed file: an import
+    // replaces it before it checks the files after, so a later file that
+    // agrees with the new version conflicts with nothing; the dry run
+    // checked it against the old version and said it would quarantine it.
+    let ws = common::scratch_workspace();
+    let store = ws.path().join("store");
+    vietnamese_agreements(ws.path(), "f", 3);
+    let first = import(ws.path(), &store, &[&report_path(ws.path(), "f")]);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    restate_agreement(ws.path(), "f", "VN-f/1", "9.999.000.000");
+    vietnamese_agreements(ws.path(), "g", 3);
+    restate_agreement(ws.path(), "g", "VN-f/1", "9.999.000.000");
+    let files = ["f", "g"].map(|tag| report_path(ws.path(), tag));
+    let files = files.each_ref().map(String::as_str);
+    let dry = import(ws.path(), &store, &[&["--dry-run"][..], &files].concat());
+    let real = import(ws.path(), &store, &files);
+    for run in [&dry, &real] {
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        let counts = file_counts(&run.stdout, "vietnam-agreements-g.csv");
+        assert_eq!(counts, [3, 3, 0, 0, 0], "{}", run.stdout);
+    }
+    // A third file with another amount conflicts with the new one,
+    // in the dry run as in the import.
+    vietnamese_agreements(ws.path(), "h", 3);
+    restate_agreement(ws.path(), "h", "VN-f/1", "12.345.000.000");
+    let file = report_path(ws.path(), "h");
+    let dry = import(ws.path(), &store, &["--dry-run", &file]);
+    let real = import(ws.path(), &store, &[&file]);
+    for run in [&dry, &real] {
+        assert_eq!(run.code, 8, "{}{}", run.stdout, run.stderr);
+        let counts = file_counts(&run.stdout, "vietnam-agreements-h.csv");
+        assert_eq!(counts, [3, 2, 1, 0, 0], "{}", run.stdout);
     }
 }
 

@@ -32,7 +32,8 @@ pub struct ImportArgs {
     /// Keep the data of files that are gone from the data folder (default: retract it).
     #[arg(long)]
     pub keep_missing: bool,
-    /// Report what would be imported, replaced and retracted; change nothing.
+    /// Report what would be imported, replaced and retracted, and the rows
+    /// an import would quarantine, with their reasons; change nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// If another import is running on the store, wait for it instead of exiting (code 9).

@@ -235,6 +235,23 @@ fn write_listings(report: &ImportReport, out: &mut dyn Write) {
             w!(out, "  {n:>6}  {}", rule_in_words(rule));
         }
     }
+    if report.dry_run && report.quarantine_files.is_none() {
+        let files = report
+            .files
+            .iter()
+            .map(|f| (f, quarantined_rows(report, f)));
+        for (f, lines) in files.filter(|(_, lines)| !lines.is_empty()) {
+            w!(
+                out,
+                "{} (pipeline {}), rows an import would quarantine:",
+                f.file,
+                f.pipeline
+            );
+            for line in lines {
+                w!(out, "  {line}");
+            }
+        }
+    }
     if !report.resolutions.is_empty() {
         let mut by_rule: std::collections::BTreeMap<&str, usize> = Default::default();
         for r in &report.resolutions {
@@ -338,40 +355,8 @@ pub fn write_check(report: &ImportReport, out: &mut dyn Write, err: &mut dyn Wri
         for warning in &f.warnings {
             w!(out, "  warning: {warning}");
         }
-        // One line per distinct problem, with the rows that have it.
-        let mut problems: Vec<(String, &str, Vec<String>)> = Vec::new();
-        for q in report
-            .quarantine
-            .iter()
-            .filter(|q| q.file == f.file && q.pipeline == f.pipeline)
-        {
-            let sheet = q
-                .sheet
-                .as_deref()
-                .map(|s| format!("sheet '{s}', "))
-                .unwrap_or_default();
-            let place = format!("{sheet}column '{}'", q.column);
-            let row = q.row.to_string();
-            match problems
-                .iter_mut()
-                .find(|(p, reason, _)| *p == place && *reason == q.reason)
-            {
-                Some((_, _, rows)) => rows.push(row),
-                None => problems.push((place, &q.reason, vec![row])),
-            }
-        }
-        for (place, reason, rows) in problems.iter().take(10) {
-            let shown: Vec<&str> = rows.iter().take(12).map(String::as_str).collect();
-            let more = if rows.len() > shown.len() { " …" } else { "" };
-            w!(
-                out,
-                "  quarantined: {place}, row{} {}{more}: {reason}",
-                if rows.len() == 1 { "" } else { "s" },
-                shown.join(", ")
-            );
-        }
-        if problems.len() > 10 {
-            w!(out, "  … and {} more kinds of problem", problems.len() - 10);
+        for line in quarantined_rows(report, f) {
+            w!(out, "  {line}");
         }
     }
     if report.files.is_empty() {
@@ -383,4 +368,51 @@ pub fn write_check(report: &ImportReport, out: &mut dyn Write, err: &mut dyn Wri
     for warning in &report.warnings {
         w!(err, "warning: {warning}");
     }
+}
+
+/// `f`'s quarantined rows, one line per distinct problem (at most ten,
+/// with at most twelve rows each): what `ttkg check` and a dry run print,
+/// since neither writes a quarantine file.
+fn quarantined_rows(report: &ImportReport, f: &ttkg_import::FileReport) -> Vec<String> {
+    let mut problems: Vec<(String, &str, Vec<String>)> = Vec::new();
+    for q in report
+        .quarantine
+        .iter()
+        .filter(|q| q.file == f.file && q.pipeline == f.pipeline)
+    {
+        let sheet = q
+            .sheet
+            .as_deref()
+            .map(|s| format!("sheet '{s}', "))
+            .unwrap_or_default();
+        let place = format!("{sheet}column '{}'", q.column);
+        let row = q.row.to_string();
+        match problems
+            .iter_mut()
+            .find(|(p, reason, _)| *p == place && *reason == q.reason)
+        {
+            Some((_, _, rows)) => rows.push(row),
+            None => problems.push((place, &q.reason, vec![row])),
+        }
+    }
+    let mut lines: Vec<String> = problems
+        .iter()
+        .take(10)
+        .map(|(place, reason, rows)| {
+            let shown: Vec<&str> = rows.iter().take(12).map(String::as_str).collect();
+            let more = if rows.len() > shown.len() { " …" } else { "" };
+            format!(
+                "quarantined: {place}, row{} {}{more}: {reason}",
+                if rows.len() == 1 { "" } else { "s" },
+                shown.join(", ")
+            )
+        })
+        .collect();
+    if problems.len() > 10 {
+        lines.push(format!(
+            "… and {} more kinds of problem",
+            problems.len() - 10
+        ));
+    }
+    lines
 }

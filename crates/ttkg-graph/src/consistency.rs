@@ -651,6 +651,11 @@ pub struct RunFacts {
     /// Past `limit`, the file whose facts took them there: nothing is kept
     /// or answered any more.
     dropped_at: Option<String>,
+    /// In a dry run: the graphs of the run's earlier files. The store still
+    /// holds their previous versions, which an import would have replaced
+    /// by the time a later file is checked: a value only those give is no
+    /// conflict (kept past `limit`: one name a file).
+    replaced: PlHashSet<NamedNode>,
 }
 
 /// What a dry run keeps of its earlier files' values, to name them in a
@@ -699,6 +704,7 @@ impl RunFacts {
             stand_for_store: true,
             limit,
             dropped_at: None,
+            replaced: PlHashSet::default(),
         }
     }
 
@@ -733,16 +739,21 @@ impl RunFacts {
     }
 
     /// Notes the facts of single-valued properties in the rows of `tables`
-    /// not in `excluded`, of a source (`file`, relative to the data folder)
-    /// about to be published; past the limit, drops them all.
+    /// not in `excluded`, of a source (`file`, relative to the data folder,
+    /// its graph `graph`) about to be published; past the limit, drops
+    /// them all.
     pub fn record(
         &mut self,
         file: &str,
+        graph: &NamedNode,
         terms: &Terms,
         tables: &[MappedTable],
         excluded: &HashSet<(usize, usize)>,
         single: &SingleValued,
     ) {
+        if self.details.is_some() {
+            self.replaced.insert(graph.clone());
+        }
         if self.dropped_at.is_some() {
             return;
         }
@@ -896,7 +907,8 @@ pub fn holds_no_sources(store: &Store) -> Result<bool, GraphError> {
 /// run's earlier sources: on a store that held no sources as the run
 /// began, only facts to which they may give another value are looked up;
 /// in a dry run, a value they give otherwise is a conflict with their row
-/// (unless the run's facts were dropped, see [`RunFacts::within`]).
+/// (unless the run's facts were dropped, see [`RunFacts::within`]), and
+/// what the store holds of their previous versions is none.
 pub fn check_against<R: QuadReader>(
     reader: &R,
     own: &NamedNode,
@@ -908,6 +920,8 @@ pub fn check_against<R: QuadReader>(
 ) -> Result<Vec<Conflict>, GraphError> {
     let mut elsewhere: HashMap<u32, bool> = HashMap::new();
     let mut origins: HashMap<(NamedNode, u32), Origin> = HashMap::new();
+    // A dry run's earlier files: what the store holds of them is replaced.
+    let replaced = |graph: &NamedNode| run.is_some_and(|run| run.replaced.contains(graph));
     let mut run = run
         .filter(|run| run.is_kept())
         .map(|run| (run, TermHashes::new(terms)));
@@ -971,7 +985,9 @@ pub fn check_against<R: QuadReader>(
                 }
                 let others =
                     reader.other_objects(fact.subject, fact.predicate, fact.object, own)?;
-                let Some((value, graph)) = others.into_iter().find(|(_, g)| is_source_graph(g))
+                let Some((value, graph)) = others
+                    .into_iter()
+                    .find(|(_, g)| is_source_graph(g) && !replaced(g))
                 else {
                     continue;
                 };
@@ -1577,6 +1593,7 @@ mod tests {
         let other = [table(&mut other_terms, &[(2, "a9", "2016-05-01")])];
         tight.record(
             "other.csv",
+            &n("other"),
             &other_terms,
             &other,
             &HashSet::new(),
@@ -1587,12 +1604,35 @@ mod tests {
         let mut roomy = RunFacts::within(usize::MAX);
         roomy.record(
             "other.csv",
+            &n("other"),
             &other_terms,
             &other,
             &HashSet::new(),
             &single(),
         );
         assert!(roomy.is_kept() && roomy.values.len() == 1);
+    }
+
+    /// The conflicts of `tables`, the source "later", with `store` and
+    /// `run`, and the rows they exclude.
+    fn checked_as_later(
+        store: &Store,
+        terms: &Terms,
+        tables: &[MappedTable],
+        run: &RunFacts,
+    ) -> (Vec<Conflict>, HashSet<(usize, usize)>) {
+        let mut excluded = HashSet::new();
+        let conflicts = check_against(
+            store,
+            &n("later"),
+            terms,
+            tables,
+            &single(),
+            &mut excluded,
+            Some(run),
+        )
+        .unwrap();
+        (conflicts, excluded)
     }
 
     /// A dry run's earlier files are in no store: its facts name their
@@ -1613,22 +1653,13 @@ mod tests {
             let mut run = RunFacts::for_dry_run(usize::MAX, has_sources);
             run.record(
                 "reports/earlier.csv",
+                &n("earlier"),
                 &earlier_terms,
                 &earlier,
                 &HashSet::new(),
                 &single(),
             );
-            let mut excluded = HashSet::new();
-            let conflicts = check_against(
-                &store,
-                &n("later"),
-                &terms,
-                &tables,
-                &single(),
-                &mut excluded,
-                Some(&run),
-            )
-            .unwrap();
+            let (conflicts, excluded) = checked_as_later(&store, &terms, &tables, &run);
             assert_eq!(conflicts.len(), 1, "{conflicts:?}");
             assert_eq!(conflicts[0].row, 2);
             assert_eq!(
@@ -1649,12 +1680,63 @@ mod tests {
         let mut tight = RunFacts::for_dry_run(0, false);
         tight.record(
             "reports/earlier.csv",
+            &n("earlier"),
             &earlier_terms,
             &earlier,
             &HashSet::new(),
             &single(),
         );
         assert_eq!(tight.dropped_at(), Some("reports/earlier.csv"));
+    }
+
+    /// In a dry run on a store with sources, the store still holds the
+    /// previous version of a file the run has already read: a later file
+    /// that agrees with its new version conflicts with nothing (the import
+    /// replaces the old one first), but with an untouched source it does.
+    #[test]
+    fn a_dry_run_does_not_check_against_what_its_earlier_files_replace() {
+        let store = Store::new().unwrap();
+        for graph in ["earlier", "untouched"] {
+            let date = Literal::new_simple_literal("2016-01-01");
+            for (p, o) in [
+                (
+                    NamedNode::new_unchecked(public::RDF_TYPE),
+                    Term::from(n("Agreement")),
+                ),
+                (n("date"), Term::from(date)),
+            ] {
+                let quad = oxigraph::model::Quad::new(n("a1"), p, o, n(graph));
+                store.insert(&quad).unwrap();
+            }
+        }
+        let mut new_terms = Terms::default();
+        let new_version = [table(&mut new_terms, &[(2, "a1", "2016-03-01")])];
+        let mut terms = Terms::default();
+        let tables = [table(&mut terms, &[(4, "a1", "2016-03-01")])];
+        let conflicts_after = |earlier: &[&str]| {
+            let mut run = RunFacts::for_dry_run(usize::MAX, true);
+            for graph in earlier {
+                run.record(
+                    "reports/earlier.csv",
+                    &n(graph),
+                    &new_terms,
+                    &new_version,
+                    &HashSet::new(),
+                    &single(),
+                );
+            }
+            checked_as_later(&store, &terms, &tables, &run).0
+        };
+        let with_both = conflicts_after(&[]);
+        assert_eq!(with_both.len(), 1, "the store is asked: {with_both:?}");
+        let found = conflicts_after(&["earlier"]);
+        assert_eq!(found.len(), 1, "the untouched source: {found:?}");
+        assert!(
+            found[0].reason().contains("2016-01-01"),
+            "{}",
+            found[0].reason()
+        );
+        assert!(conflicts_after(&["earlier", "untouched"]).is_empty());
     }
 }
 #[cfg(test)]

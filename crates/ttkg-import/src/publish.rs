@@ -58,6 +58,7 @@ pub(crate) fn finalize<R: QuadReader>(
     if let Some(run) = run.filter(|_| note_in_run) {
         run.record(
             &prepared.unit.relative,
+            &prepared.unit.graph,
             &prepared.terms,
             &prepared.tables,
             &prepared.excluded,
@@ -106,7 +107,7 @@ fn refusal(report: &crate::FileReport, max_quarantined: f64) -> Option<String> {
     let share = quarantined as f64 / data as f64;
     if quarantined == data || share > max_quarantined {
         return Some(format!(
-            "{quarantined} of {data} rows quarantined ({:.0}%, more than the {:.0}% a file may lose); {previous}. The quarantine file lists the rows to correct; if losing them is right, set max_quarantined in the pipeline's [source] or pass --max-quarantined",
+            "{quarantined} of {data} rows quarantined ({:.0}%, more than the {:.0}% a file may lose); {previous}. The quarantined values name the rows to correct (an import lists them in its quarantine files; ttkg check and --dry-run print them); if losing them is right, set max_quarantined in the pipeline's [source] or pass --max-quarantined",
             share * 100.0,
             max_quarantined * 100.0
         ));
