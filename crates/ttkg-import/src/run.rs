@@ -261,7 +261,7 @@ fn batch_sizes(needs: &[u64], threads: usize, memory: u64) -> Vec<usize> {
 /// workbook, and about 1.3 GB of tables and triples). Since the compact
 /// facts and jemalloc it overstates about three times (`ttkg check` of one
 /// such file peaks at 449 MiB for the CSV and 474 MiB for the workbook);
-/// it stays, as the README's "Memory" says why.
+/// it stays, as "Memory" in docs/benchmarks.md says why.
 fn expected_memory(unit: &WorkUnit) -> u64 {
     let bytes = std::fs::metadata(&unit.path).map_or(0, |m| m.len());
     let factor = match unit.pipeline.spec.source.format {
