@@ -4,27 +4,13 @@
 use std::path::Path;
 
 use ttkg_fuzz::{corpus, duration, fuzz, repository, seed};
-use ttkg_ingest::{ExpectedColumn, ReadLimits, ReadOptions, SheetChoice, SourceFormat};
+use ttkg_ingest::{ReadLimits, ReadOptions, SheetChoice, SourceFormat};
 use ttkg_pipeline::Pipeline;
 
 /// The workbooks and reports tried in the read target are read as the
 /// Vietnamese and Guangxi agreements reports would be.
 fn pipeline(name: &str) -> Pipeline {
     Pipeline::load(&repository().join("pipelines").join(name)).expect("a valid pipeline")
-}
-
-fn expected(pipeline: &Pipeline) -> Vec<ExpectedColumn> {
-    pipeline
-        .spec
-        .columns
-        .iter()
-        .filter(|(_, c)| c.is_read())
-        .map(|(k, c)| ExpectedColumn {
-            key: k.get_ref().clone(),
-            headers: c.headers.clone(),
-            required: c.required,
-        })
-        .collect()
 }
 
 fn report(name: &str, report: ttkg_fuzz::Report) {
@@ -62,13 +48,14 @@ fn read_and_normalise(bytes: &[u8], extension: &str, format: SourceFormat, pipel
         chunk_rows: 3,
         max_table_bytes: usize::MAX,
     };
-    let read = ttkg_ingest::read(&path, &options, &expected(pipeline));
+    let expected = ttkg_normalise::expected_columns(pipeline);
+    let read = ttkg_ingest::read(&path, &options, &expected);
     // Read in chunks of three rows, the tables are the tables read whole.
     let whole = ReadOptions {
         chunk_rows: usize::MAX,
         ..options.clone()
     };
-    match (&read, ttkg_ingest::read(&path, &whole, &expected(pipeline))) {
+    match (&read, ttkg_ingest::read(&path, &whole, &expected)) {
         (Ok(chunked), Ok(whole)) => {
             assert_eq!(chunked.tables.len(), whole.tables.len());
             for (c, w) in chunked.tables.iter().zip(&whole.tables) {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use ttkg_graph::consistency::{self, Conflict};
 use ttkg_graph::{KnowledgeStore, MappedTable, Ontology, SingleValued, SourceRef, Terms};
-use ttkg_ingest::{ExpectedColumn, ReadLimits, ReadOptions, SheetChoice, SourceFormat, Table};
+use ttkg_ingest::{ReadLimits, ReadOptions, SheetChoice, SourceFormat, Table};
 use ttkg_normalise::References;
 use ttkg_pipeline::{Format, OnMissing, Pipeline, SheetSelector};
 
@@ -185,7 +185,7 @@ pub(crate) fn prepare_unit(unit: &WorkUnit, context: &Context<'_>) -> Prepared {
             context.batch_rows,
             context.budget.work(),
         ),
-        &expected_columns(pipeline),
+        &ttkg_normalise::expected_columns(pipeline),
     ) {
         Ok(read) => {
             prepared.report.warnings = read.notes;
@@ -671,20 +671,6 @@ fn read_options(
         chunk_rows: batch_rows,
         max_table_bytes: file_allowance(memory),
     }
-}
-
-fn expected_columns(pipeline: &Pipeline) -> Vec<ExpectedColumn> {
-    pipeline
-        .spec
-        .columns
-        .iter()
-        .filter(|(_, c)| c.is_read())
-        .map(|(k, c)| ExpectedColumn {
-            key: k.get_ref().clone(),
-            headers: c.headers.clone(),
-            required: c.required,
-        })
-        .collect()
 }
 
 #[cfg(test)]

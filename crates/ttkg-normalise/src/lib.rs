@@ -129,6 +129,22 @@ pub fn identity_of(key: &str) -> String {
     format!("{key}.id")
 }
 
+/// The columns `pipeline` reads from a report, as the reader matches them
+/// to the report's headers (computed columns are made, not read).
+pub fn expected_columns(pipeline: &Pipeline) -> Vec<ttkg_ingest::ExpectedColumn> {
+    pipeline
+        .spec
+        .columns
+        .iter()
+        .filter(|(_, c)| c.is_read())
+        .map(|(k, c)| ttkg_ingest::ExpectedColumn {
+            key: k.get_ref().clone(),
+            headers: c.headers.clone(),
+            required: c.required,
+        })
+        .collect()
+}
+
 /// The column naming the rule that resolved a name, if one did.
 fn rule_of(key: &str) -> String {
     format!("{key}.rule")
