@@ -136,6 +136,13 @@ fn a_new_kind_of_report_gets_a_draft_that_checks_and_imports() {
     ] {
         assert!(draft.contains(expected), "{expected}\n{draft}");
     }
+    // The Guangxi pipeline it follows tags technology names "zh"; these
+    // are Indonesian, so the draft does not copy the tag, and says why.
+    assert!(
+        draft.contains("# CHECK: pipeline guangxi-agreements tags these values \"zh\", but 3 of the 3 values read have no Chinese characters: left without a language tag"),
+        "{draft}"
+    );
+    assert!(!draft.contains("lang = \"zh\""), "{draft}");
     // A second draft does not overwrite the first unless told to.
     let again = ttkg(ws.path(), &["draft", report.to_str().unwrap()]);
     assert_eq!(again.code, 2, "{}", again.stderr);
@@ -185,5 +192,19 @@ fn a_new_kind_of_report_gets_a_draft_that_checks_and_imports() {
             vec!["ID-2016-03", "2400000000", "IDR"],
         ],
         "{rows:?}"
+    );
+    // No Indonesian name is labelled as Chinese.
+    let tagged = select(
+        &store,
+        "SELECT ?l (LANG(?l) AS ?lang) WHERE { ?t a ttkg:Technology ; skos:prefLabel ?l . FILTER(STR(?l) IN (\"Teknologi padi hibrida\", \"Pengolahan singkong\", \"Energi biogas\")) } ORDER BY ?l",
+    );
+    assert_eq!(
+        tagged,
+        vec![
+            vec!["Energi biogas", ""],
+            vec!["Pengolahan singkong", ""],
+            vec!["Teknologi padi hibrida", ""],
+        ],
+        "{tagged:?}"
     );
 }

@@ -14,6 +14,9 @@ use crate::{DraftColumn, DraftEntity, Knowledge};
 /// (property as written, value as TOML) pairs.
 type Properties = Vec<(String, String)>;
 
+/// (property as written, what to check of its value) pairs.
+type Checks = Vec<(String, String)>;
+
 /// Known (pipeline, key) → the draft's key.
 type Renames = BTreeMap<(String, String), String>;
 
@@ -62,6 +65,7 @@ pub(crate) fn draft(
             source: Some(base.name.clone()),
             missing: Vec::new(),
             guessed: Vec::new(),
+            checks: Vec::new(),
         });
     }
     let names: BTreeSet<String> = kept.iter().map(|e| e.name.clone()).collect();
@@ -72,7 +76,8 @@ pub(crate) fn draft(
             .iter()
             .find(|e| e.name.get_ref() == &draft.name)
             .expect("kept from the base");
-        (draft.properties, draft.fixed) = properties(base, entity, &renames, &names);
+        (draft.properties, draft.fixed, draft.checks) =
+            properties(base, entity, &renames, &names, columns);
     }
     add_other_properties(&mut kept, columns, chosen, &renames, knowledge);
     borrow_entities(&mut kept, columns, chosen, &renames, knowledge);
@@ -118,6 +123,7 @@ fn entity_for(
         source: None,
         missing: Vec::new(),
         guessed: Vec::new(),
+        checks: Vec::new(),
     })
 }
 
@@ -265,6 +271,7 @@ fn linked_entity(
         source: None,
         missing: Vec::new(),
         guessed: Vec::new(),
+        checks: Vec::new(),
     });
     format!("{{ entity = {} }}", crate::render::quote(&name))
 }
@@ -381,18 +388,19 @@ fn rename_template(template: &str, rename: &impl Fn(&str) -> Option<String>) -> 
 }
 
 /// An entity's properties whose columns the report has and whose links
-/// lead to entities kept, their values as TOML.
-/// An entity's properties: those read from columns or linking entities,
-/// and, apart, the fixed values (an IRI, a literal) the pipeline gives every
-/// row, which are true of its sender's reports and need checking for this one.
+/// lead to entities kept, their values as TOML: those read from columns or
+/// linking entities, and, apart, the fixed values (an IRI, a literal) the
+/// pipeline gives every row, which are true of its sender's reports and
+/// need checking for this one; and what to check of the first.
 fn properties(
     pipeline: &Pipeline,
     entity: &EntitySpec,
     renames: &Renames,
     kept: &BTreeSet<String>,
-) -> (Properties, Properties) {
+    columns: &[DraftColumn],
+) -> (Properties, Properties, Checks) {
     let rename = |column: &str| renamed(renames, &pipeline.name, column);
-    let (mut out, mut fixed) = (Vec::new(), Vec::new());
+    let (mut out, mut fixed, mut checks) = (Vec::new(), Vec::new(), Vec::new());
     for (property, value) in &entity.properties {
         let is_fixed = value.get_ref().items().iter().all(|item| {
             matches!(
@@ -400,12 +408,15 @@ fn properties(
                 PropertyValue::Table(PropertyTable::Iri(_) | PropertyTable::Value { .. })
             )
         });
-        let values: Vec<String> = value
-            .get_ref()
-            .items()
+        let mut values: Vec<String> = Vec::new();
+        let items = value.get_ref().items();
+        let tomls = items
             .into_iter()
-            .filter_map(|item| value_toml(item, &rename, kept))
-            .collect();
+            .filter_map(|item| value_toml(item, &rename, kept, columns, &pipeline.name));
+        for (toml, check) in tomls {
+            values.push(toml);
+            checks.extend(check.map(|c| (property.get_ref().clone(), c)));
+        }
         let text = match values.len() {
             0 => continue,
             1 => values.into_iter().next().unwrap_or_default(),
@@ -416,42 +427,76 @@ fn properties(
             false => out.push((property.get_ref().clone(), text)),
         }
     }
-    (out, fixed)
+    (out, fixed, checks)
 }
 
+/// A property value of `pipeline` as the draft writes it, with its columns
+/// renamed, and what to check of it: a language tag of a column whose
+/// values the report writes in other letters is replaced by the tag they
+/// show (or dropped), and said.
 fn value_toml(
     item: &PropertyValue,
     rename: &impl Fn(&str) -> Option<String>,
     kept: &BTreeSet<String>,
-) -> Option<String> {
+    columns: &[DraftColumn],
+    pipeline: &str,
+) -> Option<(String, Option<String>)> {
     let quote = crate::render::quote;
-    Some(match item {
-        PropertyValue::Column(c) => quote(&rename(c)?),
-        PropertyValue::Table(PropertyTable::Column { column, lang }) => match lang {
-            Some(lang) => format!(
-                "{{ column = {}, lang = {} }}",
-                quote(&rename(column)?),
-                quote(lang)
-            ),
-            None => quote(&rename(column)?),
+    Some((
+        match item {
+            PropertyValue::Table(PropertyTable::Column {
+                column,
+                lang: Some(lang),
+            }) => {
+                let key = rename(column)?;
+                let misfit = columns
+                    .iter()
+                    .find(|c| c.key == key)
+                    .and_then(|c| c.writing.misfit(lang));
+                let Some(misfit) = misfit else {
+                    let toml = format!("{{ column = {}, lang = {} }}", quote(&key), quote(lang));
+                    return Some((toml, None));
+                };
+                let (toml, now) = match misfit.shown {
+                    Some(shown) => (
+                        format!("{{ column = {}, lang = {} }}", quote(&key), quote(shown)),
+                        format!("tagged \"{shown}\" as their letters show"),
+                    ),
+                    None => (
+                        quote(&key),
+                        "left without a language tag; add the report's (lang = \"id\" for Indonesian, \"en\" for English, ...)".to_owned(),
+                    ),
+                };
+                let check = format!(
+                    "pipeline {pipeline} tags these values \"{lang}\", but {}: {now}",
+                    misfit.why
+                );
+                return Some((toml, Some(check)));
+            }
+            PropertyValue::Column(c)
+            | PropertyValue::Table(PropertyTable::Column {
+                column: c,
+                lang: None,
+            }) => quote(&rename(c)?),
+            PropertyValue::Table(PropertyTable::Entity(e)) if kept.contains(e) => {
+                format!("{{ entity = {} }}", quote(e))
+            }
+            PropertyValue::Table(PropertyTable::Entity(_)) => return None,
+            PropertyValue::Table(PropertyTable::Iri(i)) => format!("{{ iri = {} }}", quote(i)),
+            PropertyValue::Table(PropertyTable::Value {
+                value,
+                datatype,
+                lang,
+            }) => {
+                let mut parts = vec![format!("value = {}", quote(value))];
+                parts.extend(datatype.iter().map(|d| format!("datatype = {}", quote(d))));
+                parts.extend(lang.iter().map(|l| format!("lang = {}", quote(l))));
+                format!("{{ {} }}", parts.join(", "))
+            }
+            PropertyValue::List(_) => return None,
         },
-        PropertyValue::Table(PropertyTable::Entity(e)) if kept.contains(e) => {
-            format!("{{ entity = {} }}", quote(e))
-        }
-        PropertyValue::Table(PropertyTable::Entity(_)) => return None,
-        PropertyValue::Table(PropertyTable::Iri(i)) => format!("{{ iri = {} }}", quote(i)),
-        PropertyValue::Table(PropertyTable::Value {
-            value,
-            datatype,
-            lang,
-        }) => {
-            let mut parts = vec![format!("value = {}", quote(value))];
-            parts.extend(datatype.iter().map(|d| format!("datatype = {}", quote(d))));
-            parts.extend(lang.iter().map(|l| format!("lang = {}", quote(l))));
-            format!("{{ {} }}", parts.join(", "))
-        }
-        PropertyValue::List(_) => return None,
-    })
+        None,
+    ))
 }
 
 /// A matched column no kept entity reads gets the properties its own
@@ -492,7 +537,7 @@ fn add_other_properties(
                     .flatten()
             };
             for (property, value) in &entity.properties {
-                let items: Vec<String> = value
+                let items: Vec<(String, Option<String>)> = value
                     .get_ref()
                     .items()
                     .into_iter()
@@ -503,18 +548,22 @@ fn add_other_properties(
                                 | PropertyValue::Table(PropertyTable::Column { .. })
                         )
                     })
-                    .filter_map(|item| value_toml(item, &only_this, &names))
+                    .filter_map(|item| {
+                        value_toml(item, &only_this, &names, columns, &known.pipeline.name)
+                    })
                     .collect();
                 if same.is_none() && !free(property.get_ref()) {
                     continue;
                 }
-                if let Some(value) = items.into_iter().next() {
+                if let Some((value, check)) = items.into_iter().next() {
                     if !target
                         .properties
                         .iter()
                         .any(|(p, _)| p == property.get_ref())
                     {
-                        target.properties.push((property.get_ref().clone(), value));
+                        let property = property.get_ref().clone();
+                        target.checks.extend(check.map(|c| (property.clone(), c)));
+                        target.properties.push((property, value));
                     }
                 }
             }
@@ -589,7 +638,8 @@ fn borrow_entities(
                 }
             }
             if linked {
-                let (properties, fixed) = properties(pipeline, entity, renames, &BTreeSet::new());
+                let (properties, fixed, checks) =
+                    properties(pipeline, entity, renames, &BTreeSet::new(), columns);
                 kept.push(DraftEntity {
                     name,
                     class: entity.class.as_ref().map(|c| c.get_ref().clone()),
@@ -600,6 +650,7 @@ fn borrow_entities(
                     source: Some(pipeline.name.clone()),
                     missing: Vec::new(),
                     guessed: Vec::new(),
+                    checks,
                 });
                 break;
             }

@@ -10,6 +10,8 @@ use regex::Regex;
 use ttkg_normalise::{clean_text, concept_key, parse_date, parse_number, ConceptTable};
 use ttkg_pipeline::{AreaUnit, ColumnType, DateOrder, DateSystem, NumberStyle, Resolve};
 
+use crate::writing::Writing;
+
 /// A drafted column's type and settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
@@ -216,6 +218,8 @@ pub struct Readings {
     pub currencies: usize,
     /// Whether no value repeats (a column that can name each row).
     pub distinct: bool,
+    /// Which scripts the values are written in.
+    pub writing: Writing,
 }
 
 const ORDERS: [DateOrder; 3] = [DateOrder::Ymd, DateOrder::Dmy, DateOrder::Mdy];
@@ -324,6 +328,7 @@ impl Readings {
             == values.len();
         Readings {
             distinct,
+            writing: Writing::of(values.iter().map(String::as_str)),
             serials: values.iter().filter(|v| serial.is_match(v)).count(),
             currencies: values
                 .iter()

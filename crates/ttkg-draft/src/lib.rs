@@ -15,6 +15,7 @@ mod infer;
 mod known;
 mod layout;
 mod render;
+mod writing;
 
 pub mod compare;
 
@@ -114,6 +115,9 @@ pub struct DraftColumn {
     /// Whether most of its values are numbers (sequence numbers name rows
     /// but are no names).
     pub numbers: bool,
+    /// Which scripts its values are written in, to check a language tag
+    /// copied from another pipeline.
+    pub writing: writing::Writing,
 }
 
 /// One drafted `[[entity]]`.
@@ -138,6 +142,9 @@ pub struct DraftEntity {
     /// Properties placed by their column's type alone (a date as the start
     /// date), marked to be checked.
     pub guessed: Vec<String>,
+    /// (property as written, what to check of its value): a language tag
+    /// of another pipeline that the report's values do not show.
+    pub checks: Vec<(String, String)>,
 }
 
 impl DraftEntity {
@@ -542,6 +549,7 @@ fn column(
         labelled: None,
         names_rows: empty == 0 && guess.readings.distinct && guess.readings.values > 0,
         numbers: guess.readings.numbers().1 >= 0.5,
+        writing: guess.readings.writing,
     }
 }
 

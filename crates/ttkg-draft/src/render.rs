@@ -293,6 +293,9 @@ fn entity_block(out: &mut String, entity: &DraftEntity) {
                     "# CHECK: no pipeline or label places the next value; the column's type does"
                 );
             }
+            for (_, check) in entity.checks.iter().filter(|(p, _)| p == property) {
+                let _ = writeln!(block, "# CHECK: {check}");
+            }
             let _ = writeln!(block, "{} = {value}", quote(property));
         }
         if !entity.fixed.is_empty() {
