@@ -29,6 +29,9 @@ const ROLLBACK_MAKING: &str = "rollback.making";
 const ROLLBACK_DISCARDED: &str = "rollback.discarded";
 /// Held, exclusively, by the process that has the store open for writing.
 const OPEN_LOCK: &str = "ttkg-open.lock";
+/// How long a held open lock is tried again before it counts as another
+/// process's (see [`OpenLock::take`]).
+const HELD_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn io(path: &Path, what: &str, e: std::io::Error) -> GraphError {
     GraphError::Rollback {
@@ -65,13 +68,27 @@ impl OpenLock {
             .write(true)
             .open(&path)
             .map_err(failed)?;
-        match file.try_lock() {
-            Ok(()) => Ok(OpenLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(GraphError::Held {
-                path: dir.to_owned(),
-                message: format!("{} is locked", path.display()),
-            }),
-            Err(std::fs::TryLockError::Error(e)) => Err(failed(e)),
+        // A process that another thread of this one starts (a command, a
+        // query worker) holds a copy of every descriptor until it has
+        // started its program, and with it any lock this process has just
+        // released: a store closed and opened again at once can find its
+        // own lock held for that moment. So a held lock is tried again for
+        // a while before it is taken for another process's.
+        let deadline = std::time::Instant::now() + HELD_GRACE;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(OpenLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(GraphError::Held {
+                        path: dir.to_owned(),
+                        message: format!("{} is locked", path.display()),
+                    })
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+            }
         }
     }
 }
