@@ -593,3 +593,34 @@ fn a_time_of_day_is_kept_or_refused_never_cut() {
         "{dates:?}"
     );
 }
+
+#[test]
+fn values_not_in_the_language_their_tag_says_are_loaded_with_a_warning() {
+    // The pipeline labels technology names "vi"; this sender wrote them in
+    // English. They load (the names are right), but not without a word.
+    let (_ws, store, run) = import_variant("technology-names-in-english.csv");
+    assert_eq!(run.code, 8, "{}", said(&run));
+    assert!(
+        said(&run).contains("reports/agreements-2016.csv: column 'Tên công nghệ': pipeline agreements labels its values in \"vi\" (skos:prefLabel), but 10 of the 10 values read have no Vietnamese letters; they were loaded with that tag. If the sender now writes them in another language, change `lang` of skos:prefLabel in "),
+        "{}",
+        said(&run)
+    );
+    let store = KnowledgeStore::open(&store).unwrap();
+    assert_eq!(
+        value(
+            &store,
+            "SELECT (COUNT(*) AS ?n) WHERE { ?t a ttkg:Technology ; skos:prefLabel ?l . FILTER(LANG(?l) = \"vi\") }"
+        ),
+        "10"
+    );
+
+    // The report as it was, its names in Vietnamese: no such warning.
+    let ws = workspace_from(&trust("vn-agreements"));
+    let run = import(ws.path(), &ws.path().join("store"), &[]);
+    assert_eq!(run.code, 0, "{}", said(&run));
+    assert!(
+        !said(&run).contains("labels its values in"),
+        "{}",
+        said(&run)
+    );
+}

@@ -10,7 +10,7 @@ use regex::Regex;
 use ttkg_normalise::{clean_text, concept_key, parse_date, parse_number, ConceptTable};
 use ttkg_pipeline::{AreaUnit, ColumnType, DateOrder, DateSystem, NumberStyle, Resolve};
 
-use crate::writing::Writing;
+use ttkg_normalise::writing::Writing;
 
 /// A drafted column's type and settings.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,7 +15,6 @@ mod infer;
 mod known;
 mod layout;
 mod render;
-mod writing;
 
 pub mod compare;
 
@@ -117,7 +116,7 @@ pub struct DraftColumn {
     pub numbers: bool,
     /// Which scripts its values are written in, to check a language tag
     /// copied from another pipeline.
-    pub writing: writing::Writing,
+    pub writing: ttkg_normalise::writing::Writing,
 }
 
 /// One drafted `[[entity]]`.

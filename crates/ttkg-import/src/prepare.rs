@@ -402,8 +402,10 @@ fn prepare_table(
     let mut mapped: Option<MappedTable> = None;
     let (mut blank_rows, mut skipped_rows) = (Vec::new(), Vec::new());
     let allowance = file_allowance(work);
+    let mut tagged = TaggedColumns::of(pipeline);
     for batch in batches.by_ref() {
         let batch = batch.map_err(|e| format!("{location}: {e}"))?;
+        tagged.count(&batch.frame);
         let rows_before = prepared.report.rows_read;
         prepared.report.rows_read += batch.rows_read;
         blank_rows.extend(batch.blank_row_numbers);
@@ -471,6 +473,9 @@ fn prepare_table(
     }
     let problems = batches.finish();
     let report = &mut prepared.report;
+    report
+        .warnings
+        .extend(tagged.misfits(pipeline, &location, |key| table.column_name(key)));
     report.rows_read += table.rejected.len();
     report.blank_rows += blank_rows.len();
     report.rows_skipped += skipped_rows.len();
@@ -520,6 +525,79 @@ fn prepare_table(
     prepared.tables.extend(mapped);
     prepared.headers.push(table.headers);
     Ok(())
+}
+
+/// The columns a pipeline gives a language tag (`{ column = "technology",
+/// lang = "vi" }`), and the letters of their values read so far: a
+/// sender who starts writing a column in another language (technology
+/// names in English in a Vietnamese report) would otherwise have them
+/// labelled in the pipeline's language without a word.
+struct TaggedColumns {
+    /// (column key, tag, property as written).
+    columns: Vec<(String, String, String)>,
+    writing: Vec<ttkg_normalise::writing::Writing>,
+}
+
+impl TaggedColumns {
+    fn of(pipeline: &Pipeline) -> Self {
+        let mut columns: Vec<(String, String, String)> = Vec::new();
+        for entity in &pipeline.spec.entities {
+            for (property, value) in &entity.properties {
+                for item in value.get_ref().items() {
+                    if let ttkg_pipeline::PropertyValue::Table(
+                        ttkg_pipeline::PropertyTable::Column {
+                            column,
+                            lang: Some(lang),
+                        },
+                    ) = item
+                    {
+                        if !columns.iter().any(|(c, l, _)| c == column && l == lang) {
+                            columns.push((
+                                column.clone(),
+                                lang.clone(),
+                                property.get_ref().clone(),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let writing = vec![Default::default(); columns.len()];
+        TaggedColumns { columns, writing }
+    }
+
+    /// Counts the letters of a normalised batch's values.
+    fn count(&mut self, frame: &polars::prelude::DataFrame) {
+        for ((key, _, _), writing) in self.columns.iter().zip(&mut self.writing) {
+            let Some(values) = frame.column(key).ok().and_then(|c| c.str().ok()) else {
+                continue;
+            };
+            values.iter().flatten().for_each(|v| writing.add(v));
+        }
+    }
+
+    /// A warning for each column whose values do not show its tag's letters.
+    fn misfits(
+        &self,
+        pipeline: &Pipeline,
+        location: &str,
+        header: impl Fn(&str) -> String,
+    ) -> Vec<String> {
+        self.columns
+            .iter()
+            .zip(&self.writing)
+            .filter_map(|((key, lang, property), writing)| {
+                let misfit = writing.misfit(lang)?;
+                Some(format!(
+                    "{location}: column '{}': pipeline {} labels its values in \"{lang}\" ({property}), but {}; they were loaded with that tag. If the sender now writes them in another language, change `lang` of {property} in {}",
+                    header(key),
+                    pipeline.name,
+                    misfit.why,
+                    pipeline.path.display(),
+                ))
+            })
+            .collect()
+    }
 }
 
 /// What a file's rows mapped so far take while the file waits to be

@@ -13,6 +13,7 @@ mod computed;
 mod exprs;
 mod problems;
 mod refs;
+pub mod writing;
 
 pub use exprs::{
     clean_text, concept_key, currency_of, decimal, parse_date, parse_number, parse_time,

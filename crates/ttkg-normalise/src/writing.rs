@@ -1,7 +1,8 @@
 //! Which script a column's values are written in, so that a language tag
-//! copied from another sender's pipeline is checked against the report:
-//! the Guangxi pipeline tags technology names "zh", and a draft adapted
-//! from it for an Indonesian report tagged Indonesian names as Chinese.
+//! is checked against the values it is given: the Guangxi pipeline tags
+//! technology names "zh", and a draft adapted from it for an Indonesian
+//! report tagged Indonesian names as Chinese; a sender who starts writing
+//! a column in another language would get the same from an import.
 
 /// A language told apart by its letters.
 struct Script {
@@ -86,15 +87,21 @@ pub struct Misfit {
 impl Writing {
     pub fn of<'v>(values: impl IntoIterator<Item = &'v str>) -> Self {
         let mut writing = Writing::default();
-        for value in values.into_iter().filter(|v| !v.trim().is_empty()) {
-            writing.values += 1;
-            for (n, script) in writing.shown.iter_mut().zip(&SHOWN) {
-                if value.chars().any(script.shows) {
-                    *n += 1;
-                }
+        values.into_iter().for_each(|v| writing.add(v));
+        writing
+    }
+
+    /// Counts one more value (none if it is empty).
+    pub fn add(&mut self, value: &str) {
+        if value.trim().is_empty() {
+            return;
+        }
+        self.values += 1;
+        for (n, script) in self.shown.iter_mut().zip(&SHOWN) {
+            if value.chars().any(script.shows) {
+                *n += 1;
             }
         }
-        writing
     }
 
     /// The tag at least half of the values show by their letters.
