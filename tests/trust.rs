@@ -601,7 +601,7 @@ fn values_not_in_the_language_their_tag_says_are_loaded_with_a_warning() {
     let (_ws, store, run) = import_variant("technology-names-in-english.csv");
     assert_eq!(run.code, 8, "{}", said(&run));
     assert!(
-        said(&run).contains("reports/agreements-2016.csv: column 'Tên công nghệ': pipeline agreements labels its values in \"vi\" (skos:prefLabel), but 10 of the 10 values read have no Vietnamese letters; they were loaded with that tag. If the sender now writes them in another language, change `lang` of skos:prefLabel in "),
+        said(&run).contains("reports/agreements-2016.csv: column 'Tên công nghệ': pipeline agreements labels its values in \"vi\" (skos:prefLabel), but 10 of the 10 values read have no Vietnamese letters; they load with that tag. If the sender now writes them in another language, change `lang` of skos:prefLabel in "),
         "{}",
         said(&run)
     );

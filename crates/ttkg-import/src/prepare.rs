@@ -589,7 +589,7 @@ impl TaggedColumns {
             .filter_map(|((key, lang, property), writing)| {
                 let misfit = writing.misfit(lang)?;
                 Some(format!(
-                    "{location}: column '{}': pipeline {} labels its values in \"{lang}\" ({property}), but {}; they were loaded with that tag. If the sender now writes them in another language, change `lang` of {property} in {}",
+                    "{location}: column '{}': pipeline {} labels its values in \"{lang}\" ({property}), but {}; they load with that tag. If the sender now writes them in another language, change `lang` of {property} in {}",
                     header(key),
                     pipeline.name,
                     misfit.why,
