@@ -97,6 +97,11 @@ impl Writing {
             return;
         }
         self.values += 1;
+        // Every script told apart is outside ASCII: most values of an
+        // English or Indonesian column are read once.
+        if value.is_ascii() {
+            return;
+        }
         for (n, script) in self.shown.iter_mut().zip(&SHOWN) {
             if value.chars().any(script.shows) {
                 *n += 1;
