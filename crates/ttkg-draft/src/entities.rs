@@ -431,9 +431,7 @@ fn properties(
 }
 
 /// A property value of `pipeline` as the draft writes it, with its columns
-/// renamed, and what to check of it: a language tag of a column whose
-/// values the report writes in other letters is replaced by the tag they
-/// show (or dropped), and said.
+/// renamed, and what to check of it ([`tagged_column`]).
 fn value_toml(
     item: &PropertyValue,
     rename: &impl Fn(&str) -> Option<String>,
@@ -442,61 +440,70 @@ fn value_toml(
     pipeline: &str,
 ) -> Option<(String, Option<String>)> {
     let quote = crate::render::quote;
-    Some((
-        match item {
-            PropertyValue::Table(PropertyTable::Column {
-                column,
-                lang: Some(lang),
-            }) => {
-                let key = rename(column)?;
-                let misfit = columns
-                    .iter()
-                    .find(|c| c.key == key)
-                    .and_then(|c| c.writing.misfit(lang));
-                let Some(misfit) = misfit else {
-                    let toml = format!("{{ column = {}, lang = {} }}", quote(&key), quote(lang));
-                    return Some((toml, None));
-                };
-                let (toml, now) = match misfit.shown {
-                    Some(shown) => (
-                        format!("{{ column = {}, lang = {} }}", quote(&key), quote(shown)),
-                        format!("tagged \"{shown}\" as their letters show"),
-                    ),
-                    None => (
-                        quote(&key),
-                        "left without a language tag; add the report's (lang = \"id\" for Indonesian, \"en\" for English, ...)".to_owned(),
-                    ),
-                };
-                let check = format!(
-                    "pipeline {pipeline} tags these values \"{lang}\", but {}: {now}",
-                    misfit.why
-                );
-                return Some((toml, Some(check)));
-            }
-            PropertyValue::Column(c)
-            | PropertyValue::Table(PropertyTable::Column {
-                column: c,
-                lang: None,
-            }) => quote(&rename(c)?),
-            PropertyValue::Table(PropertyTable::Entity(e)) if kept.contains(e) => {
-                format!("{{ entity = {} }}", quote(e))
-            }
-            PropertyValue::Table(PropertyTable::Entity(_)) => return None,
-            PropertyValue::Table(PropertyTable::Iri(i)) => format!("{{ iri = {} }}", quote(i)),
-            PropertyValue::Table(PropertyTable::Value {
-                value,
-                datatype,
-                lang,
-            }) => {
-                let mut parts = vec![format!("value = {}", quote(value))];
-                parts.extend(datatype.iter().map(|d| format!("datatype = {}", quote(d))));
-                parts.extend(lang.iter().map(|l| format!("lang = {}", quote(l))));
-                format!("{{ {} }}", parts.join(", "))
-            }
-            PropertyValue::List(_) => return None,
-        },
-        None,
-    ))
+    let toml = match item {
+        PropertyValue::Table(PropertyTable::Column {
+            column,
+            lang: Some(lang),
+        }) => return Some(tagged_column(&rename(column)?, lang, columns, pipeline)),
+        PropertyValue::Column(c)
+        | PropertyValue::Table(PropertyTable::Column {
+            column: c,
+            lang: None,
+        }) => quote(&rename(c)?),
+        PropertyValue::Table(PropertyTable::Entity(e)) if kept.contains(e) => {
+            format!("{{ entity = {} }}", quote(e))
+        }
+        PropertyValue::Table(PropertyTable::Entity(_)) => return None,
+        PropertyValue::Table(PropertyTable::Iri(i)) => format!("{{ iri = {} }}", quote(i)),
+        PropertyValue::Table(PropertyTable::Value {
+            value,
+            datatype,
+            lang,
+        }) => {
+            let mut parts = vec![format!("value = {}", quote(value))];
+            parts.extend(datatype.iter().map(|d| format!("datatype = {}", quote(d))));
+            parts.extend(lang.iter().map(|l| format!("lang = {}", quote(l))));
+            format!("{{ {} }}", parts.join(", "))
+        }
+        PropertyValue::List(_) => return None,
+    };
+    Some((toml, None))
+}
+
+/// The draft's column `key` with the language tag `lang` that `pipeline`
+/// gives its own column, and what to check of it: where the report writes
+/// the values in other letters, the tag they show replaces it (or none
+/// does), and the draft says so.
+fn tagged_column(
+    key: &str,
+    lang: &str,
+    columns: &[DraftColumn],
+    pipeline: &str,
+) -> (String, Option<String>) {
+    let quote = crate::render::quote;
+    let with_tag = |tag: &str| format!("{{ column = {}, lang = {} }}", quote(key), quote(tag));
+    let misfit = columns
+        .iter()
+        .find(|c| c.key == key)
+        .and_then(|c| c.writing.misfit(lang));
+    let Some(misfit) = misfit else {
+        return (with_tag(lang), None);
+    };
+    let (toml, now) = match misfit.shown {
+        Some(shown) => (
+            with_tag(shown),
+            format!("tagged \"{shown}\" as their letters show"),
+        ),
+        None => (
+            quote(key),
+            "left without a language tag; add the report's (lang = \"id\" for Indonesian, \"en\" for English, ...)".to_owned(),
+        ),
+    };
+    let check = format!(
+        "pipeline {pipeline} tags these values \"{lang}\", but {}: {now}",
+        misfit.why
+    );
+    (toml, Some(check))
 }
 
 /// A matched column no kept entity reads gets the properties its own
